@@ -1,0 +1,18 @@
+"""Shared test setup: fast mode on, a headless matplotlib, and the cuda marker skip."""
+import os
+
+import pytest
+
+os.environ.setdefault("COURSE_FAST", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
