@@ -1,0 +1,20 @@
+"""Exercises: the check registry, the in-notebook `check(...)`, assertion helpers and the grader.
+
+Checks for lesson N live in `course/exercises/lessonNN.py`::
+
+    from course.exercises import exercise, expect_close
+
+    @exercise("1.1", name="scale_tensor", points=2)
+    def _(scale_tensor):
+        x = torch.arange(3.0)
+        expect_close(scale_tensor(x, 2.0), x * 2.0, what="scale_tensor(x, 2.0)", inputs={"x": x})
+
+and a notebook calls `check("1.1", scale_tensor)` under the exercise.
+"""
+from course.exercises.check import RESULTS, Result, check, format_result, run_checks
+from course.exercises.expect import CheckFailure, describe, expect, expect_close, expect_equal, expect_shape
+from course.exercises.registry import checks_for, exercise, exercise_ids, load_checks_file
+
+__all__ = ["exercise", "check", "run_checks", "RESULTS", "Result", "format_result", "CheckFailure", "expect",
+           "expect_equal", "expect_close", "expect_shape", "describe", "checks_for", "exercise_ids",
+           "load_checks_file"]

@@ -1,0 +1,204 @@
+"""Grade a learner's notebook: run it in a fresh kernel, then run each exercise's checks there.
+
+The notebook file is read once and never written. Its code cells run one by one with a per-cell
+deadline (cells that only call `check(...)` are skipped: the grader checks by itself). A cell that
+loops forever is interrupted; if the interrupt is ignored, or the kernel dies, the kernel is
+restarted, the cells that had succeeded are run again, and grading goes on. Then, for every
+exercise of the notebook's lessons, the grader calls the registered checks in the kernel on the
+object the exercise names, again with a deadline, so a bad exercise costs its own points only.
+
+Which exercises: every id in an "Exercise N.M" heading or a `check("N.M", ...)` call, and every
+registered exercise of the lessons those ids (or the file name's `NN_` prefix) belong to, so
+deleting an exercise's heading does not remove it from the total.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.exercises import registry
+from course.exercises.check import Result, _number
+from course.exercises.kernel import Kernel, KernelStartError
+
+__all__ = ["NotebookReadError", "KernelStartError", "NotebookGrade", "read_notebook", "exercises_in",
+           "grade_notebook", "grade_notebooks", "DEFAULT_TIMEOUT"]
+
+DEFAULT_TIMEOUT = 120.0
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s.*?\bExercise\s+(\d+\.\d+)\b", re.MULTILINE)
+_CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d+\.\d+)["']""")
+_CHECK_ONLY_LINE = re.compile(r"""^\s*(?:check\(\s*["']\d+\.\d+["'].*\)\s*;?\s*|#.*|)$""")
+_PREFIX = re.compile(r"^(\d\d)_")
+
+
+class NotebookReadError(ValueError):
+    """The file is missing, is not JSON, or is not a notebook."""
+
+
+@dataclass
+class NotebookGrade:
+    notebook: str
+    exercises: list[Result] = field(default_factory=list)
+    cells: list[tuple[int, str, str]] = field(default_factory=list)   # (cell index, status, error)
+
+    @property
+    def total(self):
+        return _number(sum(r.points for r in self.exercises))
+
+    @property
+    def max(self):
+        return _number(sum(r.max for r in self.exercises))
+
+    def to_json(self) -> dict:
+        return {"notebook": self.notebook,
+                "exercises": [{"id": r.id, "points": r.points, "max": r.max, "status": r.status,
+                               "message": r.message} for r in self.exercises],
+                "total": self.total, "max": self.max}
+
+    def to_text(self) -> str:
+        lines = [self.notebook]
+        width = max((len(r.id) for r in self.exercises), default=3)
+        for r in self.exercises:
+            first = r.message.split("\n", 1)[0] if r.message else ""
+            note = r.status if not first else f"{r.status}: {first}"
+            lines.append(f"  Exercise {r.id:<{width}}  {r.points}/{r.max}  {note}")
+        lines.append(f"Total: {self.total}/{self.max}")
+        return "\n".join(lines)
+
+
+def read_notebook(path: str | Path):
+    """The notebook at `path` (nbformat v4 node); NotebookReadError saying why not."""
+    import nbformat
+    path = Path(path)
+    if not path.is_file():
+        raise NotebookReadError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotebookReadError(f"{path}: not a notebook (not valid JSON: {exc})") from None
+    if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
+        raise NotebookReadError(f"{path}: not a notebook (JSON without 'cells' and 'nbformat')")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        raise NotebookReadError(f"{path}: not a readable notebook ({type(exc).__name__}: {exc})") from None
+
+
+def _source(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def exercises_in(nb, path: str | Path = "") -> list[str]:
+    """The exercise ids to grade in `nb` (see the module docstring)."""
+    mentioned = set()
+    for cell in nb.cells:
+        text = _source(cell)
+        if cell.cell_type == "markdown":
+            mentioned.update(_HEADING.findall(text))
+        elif cell.cell_type == "code":
+            mentioned.update(_CHECK_CALL.findall(text))
+    lessons = {registry.lesson_of(i) for i in mentioned}
+    m = _PREFIX.match(Path(path).name)
+    if m:
+        lessons.add(int(m.group(1)))
+    ids = set(mentioned)
+    for lesson in lessons:
+        ids.update(registry.exercise_ids(lesson))
+    return sorted(ids, key=registry.sort_key)
+
+
+def _check_only(code: str) -> bool:
+    lines = code.split("\n")
+    return any(l.strip().startswith("check(") for l in lines) and all(_CHECK_ONLY_LINE.match(l) for l in lines)
+
+
+class _Run:
+    """One notebook's execution: the kernel, the cells that succeeded, recovery after a hang/crash."""
+
+    def __init__(self, kernel: Kernel, timeout: float):
+        self.kernel, self.timeout = kernel, timeout
+        self.ok: list[str] = []          # code of the cells that succeeded, in order
+
+    def recover(self) -> None:
+        """Fresh kernel; re-run the cells that had succeeded (dropping any that now hang or crash)."""
+        while True:
+            self.kernel.restart()
+            for j, code in enumerate(self.ok):
+                out = self.kernel.run(code, self.timeout)
+                if out.status in ("hung", "crashed"):
+                    del self.ok[j]
+                    break
+            else:
+                return
+
+    def run(self, code: str, *, store_history: bool = True):
+        out = self.kernel.run(code, self.timeout, store_history=store_history)
+        if out.status in ("hung", "crashed"):
+            self.recover()
+        return out
+
+
+def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, checks_file: str | Path | None = None,
+                   fast: bool = True, interrupt_grace: float = 5.0, startup_timeout: float = 60.0) -> NotebookGrade:
+    """Grade one notebook (read-only). Raises NotebookReadError or KernelStartError."""
+    path = Path(path)
+    nb = read_notebook(path)
+    checks = str(Path(checks_file).resolve()) if checks_file else None
+    with registry.isolated():
+        if checks:
+            registry.load_checks_file(checks)
+        ids = exercises_in(nb, path)
+        maxima = {i: _number(registry.max_points(i)) for i in ids}
+    grade = NotebookGrade(notebook=str(path))
+    env = {"COURSE_FAST": "1" if fast else "0", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
+           "PYTHONUNBUFFERED": "1"}
+    kernel = Kernel(cwd=path.resolve().parent, env=env, startup_timeout=startup_timeout,
+                    interrupt_grace=interrupt_grace)
+    with kernel:
+        run = _Run(kernel, timeout)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            code = _source(cell)
+            if not code.strip() or _check_only(code):
+                continue
+            out = run.run(code)
+            if out.status == "ok":
+                run.ok.append(code)
+            grade.cells.append((index, out.status, out.error))
+        nonce = f"@@course-grade-{secrets.token_hex(8)}@@"
+        for exercise_id in ids:
+            call = (f"__import__('course.exercises.check', fromlist=['grade_one'])"
+                    f".grade_one({exercise_id!r}, globals(), {nonce!r}, {checks!r})")
+            out = run.run(call, store_history=False)
+            grade.exercises.append(_result(exercise_id, out, nonce, maxima[exercise_id], timeout))
+    return grade
+
+
+def _result(exercise_id: str, out, nonce: str, maximum, timeout: float) -> Result:
+    if out.status == "ok":
+        for line in out.stdout.splitlines():
+            if line.startswith(nonce):
+                data = json.loads(line[len(nonce):])
+                return Result(**data)
+        return Result(exercise_id, 0, maximum, "error", "the check printed no verdict (was stdout replaced?)")
+    if out.status in ("timeout", "hung"):
+        return Result(exercise_id, 0, maximum, "timeout",
+                      f"checking took longer than {timeout:g} s (an endless loop?) and was stopped")
+    if out.status == "crashed":
+        return Result(exercise_id, 0, maximum, "crashed", "the kernel died while this exercise was checked")
+    return Result(exercise_id, 0, maximum, "error", f"grading raised {out.error}")
+
+
+def grade_notebooks(paths, **kwargs) -> tuple[list[NotebookGrade], list[str]]:
+    """Grade several notebooks; returns (grades, read errors)."""
+    grades, errors = [], []
+    for path in paths:
+        try:
+            grades.append(grade_notebook(path, **kwargs))
+        except NotebookReadError as exc:
+            errors.append(str(exc))
+    return grades, errors

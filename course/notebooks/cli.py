@@ -1,0 +1,73 @@
+"""`course lessons build [--check] [--root DIR]`: regenerate lessons/ from solutions/.
+
+`add_parser(subparsers)` registers the `lessons` command on the top-level `course` parser; the
+chosen handler is stored as `args.func` and returns the exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_parser", "run_build", "main"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add `lessons` (with its `build` subcommand) to an argparse subparsers object."""
+    lessons = subparsers.add_parser("lessons", help="build the learners' notebooks from solutions/",
+                                    description="Work with the lesson notebooks.")
+    lessons.set_defaults(func=lambda args: (lessons.print_help(), 2)[1])
+    actions = lessons.add_subparsers(dest="lessons_command", metavar="{build}")
+    build = actions.add_parser(
+        "build", help="regenerate lessons/ from solutions/",
+        description="Regenerate lessons/NN_name.ipynb from solutions/NN_name.ipynb: solution blocks become "
+                    "'raise NotImplementedError()', outputs are cleared, a header names the source.")
+    build.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 and list the lessons that differ from what would be generated")
+    build.add_argument("--root", default=None,
+                       help="folder holding solutions/ and lessons/ (default: found from the working directory)")
+    build.set_defaults(func=run_build)
+    return lessons
+
+
+def run_build(args) -> int:
+    from course.notebooks.builder import check_lessons, build_all
+    from course.notebooks.markers import MarkerError
+
+    try:
+        result = check_lessons(args.root) if args.check else build_all(args.root)
+    except (MarkerError, ValueError, FileNotFoundError) as exc:
+        print(f"course lessons build: {exc}", file=sys.stderr)
+        return 2
+
+    def rel(p):
+        return p.relative_to(result.root).as_posix()
+
+    if args.check:
+        stale = [rel(p) for p in result.changed]
+        if stale or result.orphans:
+            for name in stale:
+                print(f"out of date: {name}")
+            for p in result.orphans:
+                print(f"no source in solutions/: {rel(p)}")
+            print("Run `course lessons build` to regenerate.", file=sys.stderr)
+            return 1
+        print(f"{len(result.texts)} lessons up to date.")
+        return 0
+    for p in result.changed:
+        print(f"wrote {rel(p)}")
+    for p in result.orphans:
+        print(f"warning: {rel(p)} has no source in solutions/", file=sys.stderr)
+    print(f"{len(result.texts)} lessons, {len(result.changed)} rewritten.")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Stand-alone entry point: `python -m course.notebooks.cli build [--check]`."""
+    parser = argparse.ArgumentParser(prog="course")
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["lessons", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
