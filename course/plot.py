@@ -1,0 +1,188 @@
+"""Figures the lessons show: curves, digits, confusion matrices, filters, trajectories.
+
+Every function takes numpy arrays or tensors (any device), draws on a new or given matplotlib
+Axes and returns the Figure, so notebooks can display it and scripts can save it.
+"""
+import numpy as np
+
+__all__ = ["history", "digits", "confusion_matrix", "confusion_counts", "filters", "feature_maps",
+           "activations", "trajectories", "decision_boundary", "histograms"]
+
+
+def _np(x):
+    """Tensor (any device, grad or not) or array-like -> numpy array."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _figure(ax=None, size=(6, 4)):
+    import matplotlib.pyplot as plt
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=size)
+    return fig, ax
+
+
+def history(hist, metrics=None, *, title=None):
+    """Loss and metric curves from a Keras `History`, its `.history` dict, or a dict of lists.
+
+    One panel per metric; `val_<name>` is drawn beside `<name>` as a dashed line.
+    """
+    import matplotlib.pyplot as plt
+    logs = getattr(hist, "history", hist)
+    names = metrics or [k for k in logs if not k.startswith("val_")]
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        epochs = np.arange(1, len(logs[name]) + 1)
+        ax.plot(epochs, logs[name], "o-", label=f"train {name}")
+        if f"val_{name}" in logs:
+            ax.plot(epochs, logs[f"val_{name}"], "s--", label=f"validation {name}")
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def digits(images, labels=None, predictions=None, *, n=16, cols=8):
+    """A grid of images; titles show the label, and the prediction in red when it is wrong."""
+    import matplotlib.pyplot as plt
+    images = _np(images)[:n]
+    images = images.reshape(len(images), 28, 28) if images[0].size == 784 else images.squeeze()
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.5 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(images[i], cmap="gray_r")
+        title, color = "", "black"
+        if labels is not None:
+            title = str(int(_np(labels)[i]))
+        if predictions is not None:
+            p = int(_np(predictions)[i])
+            wrong = labels is not None and p != int(_np(labels)[i])
+            title = f"{title}→{p}" if labels is not None else str(p)
+            color = "red" if wrong else "green"
+        ax.set_title(title, color=color, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_counts(y_true, y_pred, num_classes=10):
+    """C[i, j] = number of samples of true class i predicted as j."""
+    t, p = _np(y_true).astype(int).ravel(), _np(y_pred).astype(int).ravel()
+    return np.bincount(t * num_classes + p, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def confusion_matrix(y_true, y_pred, num_classes=10, *, ax=None):
+    """Heat map of `confusion_counts` with the counts written in the cells."""
+    counts = confusion_counts(y_true, y_pred, num_classes)
+    fig, ax = _figure(ax, (5.5, 5))
+    ax.imshow(counts, cmap="Blues")
+    for i in range(num_classes):
+        for j in range(num_classes):
+            ax.text(j, i, counts[i, j], ha="center", va="center", fontsize=7,
+                    color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_xticks(range(num_classes))
+    ax.set_yticks(range(num_classes))
+    ax.set_title(f"accuracy {np.trace(counts) / counts.sum():.4f}")
+    return fig
+
+
+def filters(kernel, *, channel=0, cols=8):
+    """Conv kernels in TF layout (h, w, in, out): one small image per output filter."""
+    import matplotlib.pyplot as plt
+    k = _np(kernel)[:, :, channel, :]                                # (h, w, out)
+    n = k.shape[-1]
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows), squeeze=False)
+    lim = np.abs(k).max()
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(k[:, :, i], cmap="seismic", vmin=-lim, vmax=lim)
+    fig.suptitle(f"{n} filters of shape {k.shape[0]}x{k.shape[1]}")
+    return fig
+
+
+def feature_maps(maps, *, cols=8, n=32):
+    """Feature maps of one image, NHWC (1, H, W, C) or HWC: one panel per channel."""
+    import matplotlib.pyplot as plt
+    m = _np(maps)
+    m = m[0] if m.ndim == 4 else m                                  # (H, W, C)
+    n = min(n, m.shape[-1])
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(m[:, :, i], cmap="viridis")
+    return fig
+
+
+def activations(functions: dict, *, x=None, ax=None):
+    """Curves of activation functions given as {name: f(x) -> array}, with their derivatives if given
+    as {name: (f, df)}."""
+    x = np.linspace(-5, 5, 401) if x is None else _np(x)
+    fig, ax = _figure(ax)
+    for name, f in functions.items():
+        f, df = (f if isinstance(f, tuple) else (f, None))
+        ax.plot(x, _np(f(x)), label=name)
+        if df is not None:
+            ax.plot(x, _np(df(x)), "--", label=f"{name}'")
+    ax.axhline(0, color="gray", lw=0.5)
+    ax.axvline(0, color="gray", lw=0.5)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def trajectories(f, paths: dict, *, xlim=(-2, 2), ylim=(-2, 2), levels=30, ax=None):
+    """Optimizer paths {name: (steps, 2) array} drawn over the contours of f(x, y) (numpy-vectorised)."""
+    fig, ax = _figure(ax, (6, 5))
+    X, Y = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))
+    ax.contour(X, Y, f(X, Y), levels=levels, cmap="Greys", linewidths=0.6)
+    for name, path in paths.items():
+        p = _np(path)
+        ax.plot(p[:, 0], p[:, 1], ".-", ms=3, label=name)
+        ax.plot(p[-1, 0], p[-1, 1], "*", ms=10)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.legend()
+    return fig
+
+
+def decision_boundary(predict, X, y, *, ax=None, resolution=200):
+    """Points coloured by label over the classifier's predicted probability; `predict` maps
+    (M, 2) numpy -> (M,) or (M, 1) probabilities."""
+    X, y = _np(X), _np(y).ravel()
+    fig, ax = _figure(ax, (5, 4.5))
+    pad = 0.1
+    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
+    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    p = _np(predict(np.c_[gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    cs = ax.contourf(gx, gy, p, levels=20, cmap="RdBu", alpha=0.6)
+    ax.contour(gx, gy, p, levels=[0.5], colors="k")
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", s=20)
+    fig.colorbar(cs, ax=ax)
+    return fig
+
+
+def histograms(values: dict, *, bins=50, log=False):
+    """One histogram per entry {name: array} (activations or gradient norms per layer)."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(values), figsize=(3.2 * len(values), 2.8), squeeze=False)
+    for ax, (name, v) in zip(axes[0], values.items()):
+        v = _np(v).ravel()
+        ax.hist(v, bins=bins, log=log)
+        ax.set_title(f"{name}\nmean {v.mean():.3g}, std {v.std():.3g}", fontsize=9)
+    fig.tight_layout()
+    return fig

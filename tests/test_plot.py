@@ -1,0 +1,36 @@
+"""Figures draw without error and show what they claim (checked on the drawn artists)."""
+import matplotlib
+import numpy as np
+import torch
+
+matplotlib.use("Agg")
+import course.plot as plot  # noqa: E402
+
+
+def test_confusion_counts_match_a_direct_count():
+    t = np.array([0, 1, 2, 2, 1])
+    p = np.array([0, 2, 2, 2, 1])
+    c = plot.confusion_counts(t, p, 3)
+    assert c.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 2]]
+    fig = plot.confusion_matrix(torch.tensor(t), torch.tensor(p), 3)
+    assert "0.8000" in fig.axes[0].get_title()
+
+
+def test_history_draws_train_and_validation():
+    fig = plot.history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8]})
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+
+
+def test_digits_marks_wrong_predictions_red():
+    fig = plot.digits(torch.zeros(2, 784), [1, 2], [1, 3], n=2, cols=2)
+    colors = [ax.title.get_color() for ax in fig.axes[:2]]
+    assert colors == ["green", "red"]
+
+
+def test_other_figures_draw():
+    plot.filters(np.random.randn(5, 5, 1, 8))
+    plot.feature_maps(torch.randn(1, 14, 14, 4))
+    plot.activations({"relu": lambda x: np.maximum(x, 0), "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2)})
+    plot.trajectories(lambda x, y: x ** 2 + 3 * y ** 2, {"sgd": np.random.randn(10, 2)})
+    plot.decision_boundary(lambda g: (g.sum(1) < 1).astype(float), np.random.rand(20, 2), np.random.rand(20) > 0.5)
+    plot.histograms({"a": np.random.randn(100), "b": torch.randn(50)})
