@@ -1,5 +1,7 @@
 """The eager engine: TF-mannered tensors, Variables, GradientTape and eager ops."""
-from course.tape.dtypes import as_torch_dtype
-from course.tape.tensor import EagerTensor, Variable, as_eager, as_plain, convert, to_numpy
+from course.tape.dtypes import DType, as_dtype, as_torch_dtype
+from course.tape.shape import TensorShape
+from course.tape.tensor import EagerTensor, Variable, as_eager, as_plain, convert, to_numpy, to_tensor
 
-__all__ = ["EagerTensor", "Variable", "as_eager", "as_plain", "convert", "to_numpy", "as_torch_dtype"]
+__all__ = ["EagerTensor", "Variable", "as_eager", "as_plain", "convert", "to_numpy", "to_tensor", "as_torch_dtype",
+           "as_dtype", "DType", "TensorShape"]

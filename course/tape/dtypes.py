@@ -1,8 +1,17 @@
-"""TensorFlow dtype names mapped onto torch dtypes."""
+"""TensorFlow dtypes (`tf.float32`, ...) as thin objects over torch dtypes.
+
+`tf.float32` is a `DType`: it has TensorFlow's attributes (`name`, `as_numpy_dtype`, `is_floating`,
+`min`, `max`, `size`, ...) and it compares and hashes equal to the torch dtype behind it, so
+`x.dtype == tf.float32` holds for a tensor whose `dtype` is `torch.float32`, and a dict keyed by
+torch dtypes finds `tf.float32`. It is not a `torch.dtype` (torch does not allow subclasses):
+engines turn any dtype argument into a torch dtype with `as_torch_dtype` before calling torch.
+"""
 import numpy as np
 import torch
 
-__all__ = ["as_torch_dtype", "DTYPES"]
+__all__ = ["DType", "as_dtype", "as_torch_dtype", "DTYPES", "float16", "bfloat16", "float32", "float64",
+           "half", "double", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64", "complex128",
+           "string", "is_integer", "is_floating"]
 
 DTYPES = {
     "float16": torch.float16, "half": torch.float16, "bfloat16": torch.bfloat16,
@@ -12,10 +21,125 @@ DTYPES = {
 }
 
 
+class DType:
+    """One TensorFlow dtype; equal (and hash-equal) to its torch dtype, its numpy dtype and its name."""
+
+    __slots__ = ("name", "_torch")
+
+    def __init__(self, name: str, torch_dtype):
+        self.name = name
+        self._torch = torch_dtype
+
+    # --- TensorFlow's DType attributes -------------------------------------------------------
+    @property
+    def as_numpy_dtype(self):
+        return np.bool_ if self.name == "bool" else getattr(np, self.name, object)
+
+    @property
+    def as_torch(self):
+        return self._torch
+
+    @property
+    def base_dtype(self):
+        return self
+
+    @property
+    def real_dtype(self):
+        return {"complex64": float32, "complex128": float64}.get(self.name, self)
+
+    @property
+    def is_floating(self):
+        return self._torch is not None and self._torch.is_floating_point
+
+    @property
+    def is_integer(self):
+        return self._torch is not None and not self._torch.is_floating_point and not self._torch.is_complex \
+            and self._torch is not torch.bool
+
+    @property
+    def is_bool(self):
+        return self._torch is torch.bool
+
+    @property
+    def is_complex(self):
+        return self._torch is not None and self._torch.is_complex
+
+    @property
+    def is_unsigned(self):
+        return self._torch in (torch.uint8, torch.bool)
+
+    @property
+    def size(self):
+        return self._torch.itemsize if self._torch is not None else 1
+
+    @property
+    def min(self):
+        return self._limits().min
+
+    @property
+    def max(self):
+        return self._limits().max
+
+    def _limits(self):
+        if self.is_floating:
+            return torch.finfo(self._torch)
+        if self.is_integer:
+            return torch.iinfo(self._torch)
+        raise TypeError(f"tf.{self.name} has no min/max; ask a floating or integer dtype.")
+
+    def is_compatible_with(self, other):
+        return self == other
+
+    # --- identity ----------------------------------------------------------------------------
+    def __eq__(self, other):
+        if isinstance(other, DType):
+            return self.name == other.name
+        if other is None:
+            return False
+        try:
+            return as_torch_dtype(other) is self._torch
+        except TypeError:
+            return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self._torch)
+
+    def __repr__(self):
+        return f"tf.{self.name}"
+
+    def __reduce__(self):
+        return (as_dtype, (self.name,))
+
+
+float16 = half = DType("float16", torch.float16)
+bfloat16 = DType("bfloat16", torch.bfloat16)
+float32 = DType("float32", torch.float32)
+float64 = double = DType("float64", torch.float64)
+int8 = DType("int8", torch.int8)
+int16 = DType("int16", torch.int16)
+int32 = DType("int32", torch.int32)
+int64 = DType("int64", torch.int64)
+uint8 = DType("uint8", torch.uint8)
+bool_ = DType("bool", torch.bool)
+complex64 = DType("complex64", torch.complex64)
+complex128 = DType("complex128", torch.complex128)
+string = DType("string", None)        # exists so that `tf.string` resolves; no tensor op accepts it
+
+_BY_TORCH = {d._torch: d for d in (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8,
+                                   bool_, complex64, complex128)}
+
+
 def as_torch_dtype(dtype) -> torch.dtype:
-    """torch dtype from a torch dtype, a numpy dtype/type, a python type or a TF-style name."""
+    """torch dtype from a torch dtype, a `DType`, a numpy dtype/type, a python type or a TF-style name."""
     if isinstance(dtype, torch.dtype):
         return dtype
+    if isinstance(dtype, DType):
+        if dtype._torch is None:
+            raise TypeError(f"tf.{dtype.name} tensors are not supported here; use a numeric dtype.")
+        return dtype._torch
     if dtype is float:
         return torch.float32
     if dtype is int:
@@ -28,6 +152,26 @@ def as_torch_dtype(dtype) -> torch.dtype:
             name = np.dtype(dtype).name
         except TypeError:
             name = None
+    if isinstance(name, str) and name.startswith("tf."):
+        name = name[3:]
     if name in DTYPES:
         return DTYPES[name]
-    raise TypeError(f"Unknown dtype {dtype!r}; expected one of {sorted(DTYPES)} or a torch/numpy dtype.")
+    raise TypeError(f"Unknown dtype {dtype!r}; expected one of {sorted(DTYPES)}, tf.float32 and friends, "
+                    f"or a torch/numpy dtype.")
+
+
+def as_dtype(dtype) -> DType:
+    """`tf.as_dtype`: the `DType` for any dtype-like value (torch, numpy, name, DType)."""
+    if isinstance(dtype, DType):
+        return dtype
+    if dtype == "string" or dtype is str:
+        return string
+    return _BY_TORCH[as_torch_dtype(dtype)]
+
+
+def is_floating(dtype) -> bool:
+    return as_torch_dtype(dtype).is_floating_point
+
+
+def is_integer(dtype) -> bool:
+    return as_dtype(dtype).is_integer

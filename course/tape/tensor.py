@@ -4,11 +4,27 @@
 user code written for TensorFlow (`loss.numpy()` on a value that requires grad, or on a CUDA
 tensor) works. Engines work on plain tensors internally and wrap only what they hand back, because
 the subclass dispatch costs a few microseconds per op.
+
+Where TensorFlow's operators differ from torch's, the subclass follows TensorFlow:
+- a numpy array or a list on the other side of `+ - * / @ == < ...` is converted to a tensor
+  of this tensor's dtype, on its device (`tf_tensor - numpy_array` works, also on a GPU);
+- integer `/` integer is true division into float64 (float32 for 8/16-bit ints), as `tf.divide`;
+- `.shape` is a `tf.TensorShape` (a tuple, so torch reads it too): `x.shape.as_list()` works;
+- `variable += 1` raises TensorFlow's error that points at `assign_add`.
+Conversion follows `tf.constant`: python floats -> float32, python ints -> int32 (int64 when
+they do not fit), numpy arrays keep their dtype (`to_tensor`); `convert` is the Keras-style
+variant that also turns float64 into float32 (Keras' floatx).
 """
+import operator
+
 import numpy as np
 import torch
 
-__all__ = ["EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert"]
+from course.tape.shape import TensorShape
+
+__all__ = ["EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
+
+_Disabled = torch._C.DisableTorchFunctionSubclass
 
 
 def _wrap(ret):
@@ -21,8 +37,85 @@ def _wrap(ret):
     return ret
 
 
+wrap = _wrap
+
+_T = torch.Tensor
+# The functions torch calls for Python's binary operators (x + y, 2 - x, x == y, ...).
+_OPERATORS = {getattr(_T, name) for name in (
+    "add", "sub", "mul", "div", "remainder", "pow", "matmul", "ne", "lt", "le", "gt", "ge",
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__", "__div__",
+    "__rdiv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__matmul__",
+    "__rmatmul__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
+    "__ror__", "__xor__", "__rxor__") if hasattr(_T, name)}
+_DIVISIONS = {getattr(_T, n) for n in ("div", "__div__", "__rdiv__", "__truediv__", "__rtruediv__") if hasattr(_T, n)}
+# TensorFlow's true-division table: integer / integer gives a float of this dtype.
+_TRUEDIV = {torch.uint8: torch.float32, torch.int8: torch.float32, torch.int16: torch.float32,
+            torch.int32: torch.float64, torch.int64: torch.float64}
+
+
+_NUMPY_OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+                    np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
+                    np.remainder: operator.mod, np.power: operator.pow, np.matmul: operator.matmul,
+                    np.equal: operator.eq, np.not_equal: operator.ne, np.less: operator.lt,
+                    np.less_equal: operator.le, np.greater: operator.gt, np.greater_equal: operator.ge,
+                    np.bitwise_and: operator.and_, np.bitwise_or: operator.or_, np.bitwise_xor: operator.xor}
+
+
+def _operand(other, like):
+    """The other side of a binary operator as a tensor of `like`'s dtype and device, TF-style."""
+    if isinstance(other, (np.ndarray, np.generic, list, tuple)):
+        arr = np.asarray(other)
+        hint = like.dtype
+        if arr.dtype.kind == "f" and not (hint.is_floating_point or hint.is_complex):
+            hint = None        # float data next to an integer tensor: keep its own dtype, torch promotes
+        return to_tensor(arr, hint, device=like.device)
+    if isinstance(other, torch.Tensor) and other.device != like.device and other.dim() > 0:
+        with _Disabled():
+            return other.to(like.device)
+    return other
+
+
+def _true_division(func, args, kwargs):
+    a, b = args[0], args[1]
+    if kwargs and kwargs.get("rounding_mode") is not None:
+        return args
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool) or \
+            (isinstance(v, torch.Tensor) and v.dtype in _TRUEDIV)
+    if is_int(a) and is_int(b):
+        tensor = a if isinstance(a, torch.Tensor) else b
+        to = _TRUEDIV[tensor.dtype]
+        with _Disabled():
+            return tuple(v.to(to) if isinstance(v, torch.Tensor) else v for v in args)
+    return args
+
+
+def _numpy_kwargs(kwargs):
+    """numpy calls `x.mean(axis=None, dtype=None, out=None)` on array-likes: speak torch instead."""
+    kwargs = dict(kwargs)
+    if kwargs.get("out", 0) is None:
+        del kwargs["out"]
+    if "axis" in kwargs:
+        axis = kwargs.pop("axis")
+        if axis is not None:
+            kwargs["dim"] = axis
+    if "dtype" in kwargs and kwargs["dtype"] is None:
+        del kwargs["dtype"]
+    if "ddof" in kwargs:
+        kwargs["correction"] = kwargs.pop("ddof")
+    return kwargs
+
+
 def _eager_torch_function(func, types, args=(), kwargs=None):
-    with torch._C.DisableTorchFunctionSubclass():
+    if func in _OPERATORS and len(args) == 2 and isinstance(args[0], torch.Tensor):
+        args = (args[0], _operand(args[1], args[0]))
+        if func in _DIVISIONS:
+            args = _true_division(func, args, kwargs)
+    elif args and any(type(a) is np.ndarray for a in args):
+        like = next((a for a in args if isinstance(a, torch.Tensor)), None)
+        if like is not None:
+            args = tuple(_operand(a, like) if type(a) is np.ndarray else a for a in args)
+    with _Disabled():
         ret = func(*args, **(kwargs or {}))
     if func in torch.overrides.get_default_nowrap_functions():
         return ret
@@ -32,7 +125,7 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
 def to_numpy(t) -> np.ndarray:
     """A numpy copy-or-view of any tensor: detached, on the CPU. Non-tensors go through np.asarray."""
     if isinstance(t, torch.Tensor):
-        with torch._C.DisableTorchFunctionSubclass():
+        with _Disabled():
             t = t.detach()
             if t.device.type != "cpu":
                 t = t.cpu()
@@ -44,19 +137,24 @@ def to_numpy(t) -> np.ndarray:
 
 _TF_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
                    torch.bfloat16: "bfloat16", torch.int32: "int32", torch.int64: "int64", torch.int16: "int16",
-                   torch.int8: "int8", torch.uint8: "uint8", torch.bool: "bool", torch.complex64: "complex64"}
+                   torch.int8: "int8", torch.uint8: "uint8", torch.bool: "bool", torch.complex64: "complex64",
+                   torch.complex128: "complex128"}
 
 
-def _tf_repr(t, kind="tf.Tensor", extra=""):
+def _shape_text(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _tf_repr(t, kind="tf.Tensor", extra="", sep=","):
+    """TF's repr: <tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>."""
     arr = to_numpy(t)
-    shape = "(" + ", ".join(str(d) for d in arr.shape) + ("," if arr.ndim == 1 else "") + ")"
-    body = np.array2string(arr, separator=", ", prefix="numpy=")
     dtype = _TF_DTYPE_NAMES.get(t.dtype, str(t.dtype).replace("torch.", ""))
-    return f"<{kind}: {extra}shape={shape}, dtype={dtype}, numpy={'array(' + body + ')' if arr.ndim else body}>"
+    body = repr(arr) if arr.ndim else str(arr[()])
+    return f"<{kind}: {extra}shape={_shape_text(arr.shape)}{sep} dtype={dtype}, numpy={body}>"
 
 
 class EagerTensor(torch.Tensor):
-    """A torch tensor with TensorFlow's eager manners (`.numpy()`, TF-style repr)."""
+    """A torch tensor with TensorFlow's eager manners (`.numpy()`, TF-style repr and shape)."""
 
     __torch_function__ = classmethod(lambda cls, func, types, args=(), kwargs=None:
                                      _eager_torch_function(func, types, args, kwargs))
@@ -67,15 +165,57 @@ class EagerTensor(torch.Tensor):
     def __repr__(self, *, tensor_contents=None):
         return _tf_repr(self)
 
+    def __str__(self):
+        arr = to_numpy(self)
+        dtype = _TF_DTYPE_NAMES.get(self.dtype, str(self.dtype).replace("torch.", ""))
+        return f"tf.Tensor({arr if arr.ndim else str(arr[()])}, shape={_shape_text(arr.shape)}, dtype={dtype})"
+
     def __array__(self, dtype=None, copy=None):
         arr = to_numpy(self)
         return arr.astype(dtype, copy=False) if dtype is not None else arr
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """`array + tensor` gives a tensor (as in TF); other numpy functions give arrays."""
+        op = _NUMPY_OPERATORS.get(ufunc)
+        if op is not None and method == "__call__" and not kwargs and len(inputs) == 2:
+            a, b = (_operand(v, self) if not isinstance(v, torch.Tensor) else v for v in inputs)
+            return op(a, b)
+        inputs = [to_numpy(v) if isinstance(v, torch.Tensor) else v for v in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    # numpy's np.mean(x), np.max(x), ... call these methods with numpy keywords (axis, out, ddof).
+    def _numpy_method(name):
+        method = getattr(torch.Tensor, name)
+        def f(self, *args, **kwargs):
+            return method(self, *args, **(_numpy_kwargs(kwargs) if kwargs else kwargs))
+        f.__name__ = name
+        return f
+
+    for _name in ("mean", "sum", "prod", "max", "min", "std", "var", "argmax", "argmin", "all", "any"):
+        locals()[_name] = _numpy_method(_name)
+    del _name, _numpy_method
+
     # TensorFlow spells some tensor attributes differently.
     @property
     def ndim(self):
-        with torch._C.DisableTorchFunctionSubclass():
+        with _Disabled():
             return torch.Tensor.dim(self)
+
+    @property
+    def shape(self):
+        with _Disabled():
+            return TensorShape(torch.Tensor.size(self))
+
+    def get_shape(self):
+        return self.shape
+
+    def set_shape(self, shape):
+        if not self.shape.is_compatible_with(shape):
+            raise ValueError(f"Tensor's shape {self.shape} is not compatible with supplied shape {TensorShape(shape)}.")
+
+
+_IADD_ERROR = ("`variable {op}= value` with `tf.Variable`s is not supported. Use `variable.{method}(value)` to "
+               "modify the variable, or `out = variable {op} value` if you need to get a new output Tensor.")
 
 
 class Variable(EagerTensor, torch.nn.Parameter):
@@ -92,9 +232,12 @@ class Variable(EagerTensor, torch.nn.Parameter):
         if callable(initial_value):
             initial_value = initial_value()
         data = convert(initial_value, dtype)
-        with torch._C.DisableTorchFunctionSubclass():
+        with _Disabled():
             data = data.detach().clone() if isinstance(initial_value, torch.Tensor) else data
             data = data.as_subclass(torch.Tensor)
+            if not isinstance(initial_value, torch.Tensor) and data.device.type == "cpu":
+                import course.device
+                data = data.to(course.device.get())
         requires = bool(trainable) and (data.is_floating_point() or data.is_complex())
         v = torch.Tensor._make_subclass(cls, data, requires)
         v._name = name or "Variable"
@@ -107,7 +250,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        with torch._C.DisableTorchFunctionSubclass():
+        with _Disabled():
             data = self.detach().clone()
         out = type(self)(data, trainable=self._trainable, name=self._name)
         memo[id(self)] = out
@@ -132,42 +275,137 @@ class Variable(EagerTensor, torch.nn.Parameter):
         if tuple(value.shape) != tuple(self.shape):
             raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to variable '{self._name}' "
                              f"of shape {tuple(self.shape)}.")
-        with torch.no_grad(), torch._C.DisableTorchFunctionSubclass():
+        with torch.no_grad(), _Disabled():
             torch.Tensor.copy_(self, value)
         return self
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        with torch.no_grad(), torch._C.DisableTorchFunctionSubclass():
+        with torch.no_grad(), _Disabled():
             torch.Tensor.add_(self, convert(delta, self.dtype, device=self.device))
         return self
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        with torch.no_grad(), torch._C.DisableTorchFunctionSubclass():
+        with torch.no_grad(), _Disabled():
             torch.Tensor.sub_(self, convert(delta, self.dtype, device=self.device))
         return self
 
     def read_value(self):
-        with torch._C.DisableTorchFunctionSubclass():
+        with _Disabled():
             return torch.Tensor.clone(self).detach().as_subclass(EagerTensor)
 
     def value(self):
         return self
 
     def __repr__(self, *, tensor_contents=None):
-        return _tf_repr(self, "tf.Variable", f"'{self.name}' ")
+        return _tf_repr(self, "tf.Variable", f"'{self.name}' ", sep="")
+
+    __str__ = __repr__
+
+    # `v += 1` rebinds in TF 1 graphs and is refused in TF 2; engines updating in place under
+    # torch.no_grad() (optimizers) still may.
+    def _inplace(op, method, torch_name):
+        def f(self, other):
+            if torch.is_grad_enabled():
+                raise RuntimeError(_IADD_ERROR.format(op=op, method=method))
+            with _Disabled():
+                return getattr(torch.Tensor, torch_name)(self, other)
+        return f
+
+    __iadd__ = _inplace("+", "assign_add", "__iadd__")
+    __isub__ = _inplace("-", "assign_sub", "__isub__")
+    __imul__ = _inplace("*", "assign", "__imul__")
+    __itruediv__ = _inplace("/", "assign", "__itruediv__")
+    del _inplace
 
 
 def _rebuild_variable(array, trainable, name):
     return Variable(array, trainable=trainable, name=name)
 
 
+def _int_default(arr):
+    """TF's default for python ints: int32 when every value fits, else int64."""
+    if arr.size and (arr.max() > 2**31 - 1 or arr.min() < -2**31):
+        return arr
+    return arr.astype(np.int32)
+
+
+def _stack_tensors(value, want, device):
+    """A (nested) list holding tensors -> one stacked tensor (as tf.convert_to_tensor packs it)."""
+    parts = [to_tensor(v, want, device=device) for v in value]
+    with _Disabled():
+        kinds = {p.dtype for p in parts}
+        if len(kinds) > 1:
+            common = parts[0].dtype
+            for p in parts[1:]:
+                common = torch.promote_types(common, p.dtype)
+            parts = [p.to(common) for p in parts]
+        return torch.stack([as_plain(p) for p in parts])
+
+
+def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
+    """`tf.constant`'s conversion: a plain torch tensor on `device` (default: course.device.get()).
+
+    Python floats -> float32, python ints -> int32 (int64 if too large), bools -> bool; numpy
+    arrays and numpy scalars keep their dtype (float64 stays float64, as in TensorFlow). A tensor
+    passes through (cast to `dtype` when given). Lists holding tensors are stacked.
+    """
+    from course.tape.dtypes import as_torch_dtype
+    import course.device
+    want = as_torch_dtype(dtype) if dtype is not None else None
+    if isinstance(value, torch.Tensor):
+        t = as_plain(value)
+        if device is not None and t.device != torch.device(device):
+            t = t.to(device)
+    else:
+        device = device if device is not None else course.device.get()
+        if isinstance(value, (list, tuple)) and value and any(isinstance(v, (torch.Tensor, list, tuple)) for v in value) \
+                and _holds_tensor(value):
+            t = _stack_tensors(value, want, device)
+        else:
+            arr = np.asarray(value)
+            if arr.dtype == object or arr.dtype.kind in "USV":
+                raise TypeError(f"Cannot convert {_short(value)} to a tensor: strings and ragged nested lists are "
+                                f"not supported (every row must have the same length, every value a number).")
+            if not isinstance(value, (np.ndarray, np.generic)):
+                if want is not None and want != torch.bool and not want.is_floating_point and arr.dtype.kind == "f" \
+                        and not np.all(np.mod(arr, 1) == 0):
+                    raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
+                                    f"{_TF_DTYPE_NAMES.get(want, want)}")
+                if want is None and arr.dtype == np.float64:
+                    arr = arr.astype(np.float32)
+                elif want is None and arr.dtype.kind == "i":
+                    arr = _int_default(arr)
+            if arr.dtype.byteorder == ">":
+                arr = arr.astype(arr.dtype.newbyteorder("="))
+            t = torch.from_numpy(_contiguous(arr))
+            if t.device != torch.device(device):
+                t = t.to(device, non_blocking=False)
+    if want is not None and t.dtype != want:
+        t = t.to(want)
+    return t
+
+
+def _contiguous(arr):
+    """A C-contiguous, writeable array of the same shape (np.ascontiguousarray turns 0-d into 1-d)."""
+    return arr if arr.flags.c_contiguous and arr.flags.writeable else np.array(arr, order="C", copy=True)
+
+
+def _holds_tensor(value):
+    return any(isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and _holds_tensor(v)) for v in value)
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 _NP_FLOATS = (np.float64,)
 
 
 def convert(value, dtype=None, *, device=None) -> torch.Tensor:
-    """Anything array-like -> a torch tensor (float64 numpy/python floats become float32, TF's floatx).
+    """Anything array-like -> a torch tensor (float64 numpy/python floats become float32, Keras' floatx).
 
-    `dtype` may be a torch dtype, a numpy dtype or a string ('float32', 'int64', ...).
+    `dtype` may be a torch dtype, a `tf.` dtype, a numpy dtype or a string ('float32', 'int64', ...).
     """
     from course.tape.dtypes import as_torch_dtype   # local: dtypes imports nothing heavy, avoids a cycle
     want = as_torch_dtype(dtype) if dtype is not None else None
@@ -178,8 +416,8 @@ def convert(value, dtype=None, *, device=None) -> torch.Tensor:
         if want is None and arr.dtype in _NP_FLOATS:
             arr = arr.astype(np.float32)
         elif want is None and arr.dtype == np.int64 and not isinstance(value, np.ndarray):
-            arr = arr.astype(np.int32)      # TF: tf.constant(3) is int32
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+            arr = _int_default(arr)     # TF: tf.constant(3) is int32
+        t = torch.from_numpy(_contiguous(arr))
     if want is not None and t.dtype != want:
         t = t.to(want)
     if device is not None and t.device != torch.device(device):
