@@ -62,7 +62,7 @@ class NotebookGrade:
         width = max((len(r.id) for r in self.exercises), default=3)
         for r in self.exercises:
             first = r.message.split("\n", 1)[0] if r.message else ""
-            note = r.status if not first else f"{r.status}: {first}"
+            note = first if first.startswith(r.status) else f"{r.status}: {first}" if first else r.status
             lines.append(f"  Exercise {r.id:<{width}}  {r.points}/{r.max}  {note}")
         lines.append(f"Total: {self.total}/{self.max}")
         return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""Checks for lesson 01, tensors: rank, shape, dtype, numpy interop, broadcasting."""
+import numpy as np
+import torch
+
+from course.exercises.expect import CheckFailure, expect_close
+from course.exercises.registry import exercise
+
+__all__ = []
+
+
+def _unchanged(before, after, what):
+    if isinstance(before, np.ndarray):
+        same = np.array_equal(before, after)
+    else:
+        same = torch.equal(before, after)
+    if not same:
+        raise CheckFailure(f"{what} modified its input in place; return a new tensor instead "
+                           f"(avoid in-place methods such as div_ / sub_ on the argument).")
+
+
+@exercise("1.1", name="prepare_images", points=2)
+def _check_prepare_images(prepare_images):
+    """uint8 numpy images (N, H, W) -> float32 torch tensor (N, H, W, 1) in [0, 1]."""
+    rng = np.random.default_rng(11)
+    for shape in ((3, 28, 28), (2, 4, 5)):
+        images = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        images[0, 0, 0], images[-1, -1, -1] = 0, 255
+        keep = images.copy()
+        got = prepare_images(images)
+        expected = torch.from_numpy(keep).to(torch.float32).div(255.0).unsqueeze(-1)  # (N, H, W, 1)
+        expect_close(got, expected, what="prepare_images(images)", inputs={"images": images},
+                     kind="torch", rtol=1e-6, atol=1e-7)
+        _unchanged(keep, images, "prepare_images")
+
+
+@exercise("1.2", name="one_hot", points=2)
+def _check_one_hot(one_hot):
+    """int64 labels (N,) -> float32 (N, depth), like tf.one_hot(labels, depth)."""
+    for labels, depth in (([0, 3, 9, 3], 10), ([2, 0, 1], 3), ([1], 5)):
+        y = torch.tensor(labels, dtype=torch.int64)
+        got = one_hot(y.clone(), depth)
+        expected = (y[:, None] == torch.arange(depth)[None, :]).to(torch.float32)  # (N, depth)
+        if isinstance(got, torch.Tensor) and got.dtype == torch.int64 and got.shape == expected.shape:
+            raise CheckFailure(f"one_hot({labels}, {depth}): dtype: expected float32 (as tf.one_hot gives), "
+                               f"got int64 -- torch.nn.functional.one_hot returns integers; convert with .float().")
+        expect_close(got, expected, what=f"one_hot(labels, {depth})", inputs={"labels": y}, kind="torch")
+
+
+@exercise("1.3", name="standardize", points=2)
+def _check_standardize(standardize):
+    """(x - mean over the batch) / population std, per feature column."""
+    g = torch.Generator().manual_seed(3)
+    for n, d in ((6, 3), (50, 4)):
+        x = torch.randn(n, d, generator=g) * torch.tensor([1.0, 10.0, 0.5, 3.0][:d]) + 5.0  # (N, D)
+        keep = x.clone()
+        got = standardize(x)
+        expected = (keep - keep.mean(dim=0)) / keep.std(dim=0, correction=0)              # (N, D)
+        unbiased = (keep - keep.mean(dim=0)) / keep.std(dim=0, correction=1)
+        if (isinstance(got, torch.Tensor) and got.shape == unbiased.shape
+                and torch.allclose(got, unbiased, atol=1e-5) and not torch.allclose(got, expected, atol=1e-5)):
+            raise CheckFailure(f"standardize(x) with x of shape {(n, d)}: you divided by the unbiased std "
+                               f"(N - 1 in the denominator, torch.std's default); TensorFlow's "
+                               f"tf.math.reduce_std and this exercise divide by N: use correction=0.")
+        expect_close(got, expected, what="standardize(x)", inputs={"x": keep}, kind="torch",
+                     rtol=1e-4, atol=1e-5)
+        _unchanged(keep, x, "standardize")
+
+
+@exercise("1.4", name="pairwise_sq_distances", points=2)
+def _check_pairwise_sq_distances(pairwise_sq_distances):
+    """a (N, D), b (M, D) -> (N, M) with out[i, j] = sum_k (a[i, k] - b[j, k])^2."""
+    a = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, -1.0]])            # (3, 2)
+    b = torch.tensor([[1.0, 1.0], [0.0, 2.0]])                         # (2, 2)
+    g = torch.Generator().manual_seed(5)
+    big_a, big_b = torch.randn(7, 5, generator=g), torch.randn(4, 5, generator=g)
+    for x, y in ((a, b), (big_a, big_b)):
+        got = pairwise_sq_distances(x.clone(), y.clone())
+        expected = ((x[:, None, :] - y[None, :, :]) ** 2).sum(dim=-1)   # (N, M)
+        if isinstance(got, torch.Tensor) and tuple(got.shape) == (y.shape[0], x.shape[0]) != tuple(expected.shape):
+            raise CheckFailure(f"pairwise_sq_distances(a, b): shape: expected (N, M) = {tuple(expected.shape)}, "
+                               f"got {tuple(got.shape)} -- rows should follow a, columns b (transposed?).")
+        expect_close(got, expected, what="pairwise_sq_distances(a, b)", inputs={"a": x, "b": y},
+                     kind="torch", rtol=1e-5, atol=1e-5)
