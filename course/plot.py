@@ -151,8 +151,8 @@ def trajectories(f, paths: dict, *, xlim=(-2, 2), ylim=(-2, 2), levels=30, ax=No
     ax.contour(X, Y, f(X, Y), levels=levels, cmap="Greys", linewidths=0.6)
     for name, path in paths.items():
         p = _np(path)
-        ax.plot(p[:, 0], p[:, 1], ".-", ms=3, label=name)
-        ax.plot(p[-1, 0], p[-1, 1], "*", ms=10)
+        line, = ax.plot(p[:, 0], p[:, 1], ".-", ms=3, label=name)
+        ax.plot(p[-1, 0], p[-1, 1], "*", ms=10, color=line.get_color())   # the end, in the path's colour
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.legend()
