@@ -1,0 +1,177 @@
+"""What `fit`/`evaluate`/`predict` accept, turned into batches of plain tensors on the device.
+
+Arrays (numpy, torch, EagerTensor) are moved to the device once; an epoch is one permutation
+and `ceil(N / batch_size)` index selections (no per-sample Python). Anything iterable that
+yields `x`, `(x, y)` or `(x, y, sample_weight)` batches (a `tf.data.Dataset`, a DataLoader, a
+generator) is converted batch by batch. Inputs are checked once, up front: equal lengths, and
+no NaN or infinity (the message names the first bad sample).
+"""
+import math
+
+import numpy as np
+import torch
+
+from course.keras.layers.base import no_dispatch, to_tensor
+
+__all__ = ["ArrayData", "IterableData", "adapt", "unpack"]
+
+
+def _is_array(v):
+    return isinstance(v, (np.ndarray, torch.Tensor, list, tuple)) or np.isscalar(v) or hasattr(v, "__array__")
+
+
+def unpack(data):
+    """(x, y, sample_weight) from `validation_data`-style tuples."""
+    if isinstance(data, (list, tuple)):
+        if len(data) == 2:
+            return data[0], data[1], None
+        if len(data) == 3:
+            return tuple(data)
+        raise ValueError(f"validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight); "
+                         f"got a {type(data).__name__} of length {len(data)}.")
+    return data, None, None
+
+
+def _check_finite(t, what):
+    if not t.is_floating_point():
+        return
+    bad = ~torch.isfinite(t)
+    if bool(bad.any()):
+        per_sample = bad.reshape(len(t), -1).any(dim=1)
+        first = int(per_sample.nonzero()[0, 0])
+        count = int(per_sample.sum())
+        where = tuple(int(i) for i in bad.nonzero()[0])
+        kind = "NaN" if torch.isnan(t[where]) else "infinity"
+        raise ValueError(f"{what} contains {kind} at index {where} (sample {first}; {count} sample(s) have NaN or "
+                         f"infinite values). Clean the data first, e.g. np.nan_to_num(x) or drop those rows.")
+
+
+class ArrayData:
+    """In-memory arrays on the device, batched by index slicing."""
+
+    def __init__(self, x, y=None, sample_weight=None, *, batch_size=32, shuffle=False, device=None,
+                 steps=None, check=True, x_name="x"):
+        self.x = to_tensor(x, device=device, cast_ints=True)
+        self.y = None if y is None else to_tensor(y, device=self.x.device)
+        self.sample_weight = None if sample_weight is None else to_tensor(sample_weight, device=self.x.device)
+        n = len(self.x) if self.x.dim() else 0
+        if self.x.dim() == 0:
+            raise ValueError(f"{x_name} must have a batch axis; got a scalar.")
+        if self.y is not None and len(self.y) != n:
+            raise ValueError(f"x and y must have the same number of samples; got x with {n} and y with "
+                             f"{len(self.y)} (shapes {tuple(self.x.shape)} and {tuple(self.y.shape)}).")
+        if self.sample_weight is not None and len(self.sample_weight) != n:
+            raise ValueError(f"sample_weight must have one weight per sample ({n}); got {len(self.sample_weight)}.")
+        if n == 0:
+            raise ValueError(f"{x_name} is empty (shape {tuple(self.x.shape)}); there is nothing to train or test on.")
+        if check:
+            _check_finite(self.x, x_name)
+            if self.y is not None:
+                _check_finite(self.y, "y")
+        self.batch_size = int(batch_size or 32)
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
+        self.shuffle = shuffle
+        self.num_samples = n
+        full = math.ceil(n / self.batch_size)
+        self.steps = min(full, steps) if steps else full
+
+    def split(self, fraction):
+        """(train, validation): the validation part is the LAST `fraction` of the samples, before any shuffling."""
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"validation_split must be between 0 and 1; got {fraction}.")
+        at = int(math.floor(self.num_samples * (1.0 - fraction)))
+        if at == 0 or at == self.num_samples:
+            raise ValueError(f"validation_split={fraction} leaves an empty part of {self.num_samples} samples.")
+        cut = lambda t, a, b: None if t is None else t[a:b]
+        train = ArrayData.__new__(ArrayData)
+        val = ArrayData.__new__(ArrayData)
+        for part, (a, b) in ((train, (0, at)), (val, (at, self.num_samples))):
+            part.x, part.y, part.sample_weight = cut(self.x, a, b), cut(self.y, a, b), cut(self.sample_weight, a, b)
+            part.batch_size, part.shuffle, part.num_samples = self.batch_size, self.shuffle, b - a
+            part.steps = math.ceil(part.num_samples / self.batch_size)
+        val.shuffle = False
+        return train, val
+
+    def __len__(self):
+        return self.steps
+
+    def __iter__(self):
+        n, bs, x, y, sw = self.num_samples, self.batch_size, self.x, self.y, self.sample_weight
+        if self.shuffle:
+            order = torch.randperm(n).to(x.device)                    # one permutation per epoch
+            for i in range(self.steps):
+                idx = order[i * bs:(i + 1) * bs]
+                yield (x.index_select(0, idx), None if y is None else y.index_select(0, idx),
+                       None if sw is None else sw.index_select(0, idx))
+        else:
+            for i in range(self.steps):
+                lo, hi = i * bs, min((i + 1) * bs, n)
+                yield x[lo:hi], None if y is None else y[lo:hi], None if sw is None else sw[lo:hi]
+
+
+class IterableData:
+    """A dataset or generator of batches; each batch converted on the fly."""
+
+    def __init__(self, source, *, steps=None, device=None):
+        self.source = source
+        self.device = device
+        self._iterator = source if hasattr(source, "__next__") else None   # a generator is consumed across epochs
+        try:
+            length = len(source)
+        except TypeError:
+            length = None
+        self.steps = min(length, steps) if (length is not None and steps) else (steps or length)
+        self.num_samples = None
+
+    def __len__(self):
+        return self.steps
+
+    def _convert(self, batch):
+        if isinstance(batch, dict):
+            raise NotImplementedError("Datasets of dicts (named inputs) are not supported; yield (x, y) tuples.")
+        if isinstance(batch, (list, tuple)) and len(batch) in (2, 3) and not _looks_like_sample_row(batch):
+            parts = list(batch) + [None] * (3 - len(batch))
+        else:
+            parts = [batch, None, None]
+        out = []
+        for i, p in enumerate(parts):
+            if p is None:
+                out.append(None)
+            else:
+                out.append(to_tensor(p, device=self.device, cast_ints=(i == 0)))
+        return tuple(out)
+
+    def __iter__(self):
+        it = self._iterator if self._iterator is not None else iter(self.source)
+        for i, batch in enumerate(it):
+            yield self._convert(batch)
+            if self.steps is not None and i + 1 >= self.steps:
+                break
+
+
+def _looks_like_sample_row(batch):
+    return all(np.isscalar(b) for b in batch)
+
+
+def adapt(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False, device=None, steps=None,
+          check=True, who="fit"):
+    """ArrayData for arrays, IterableData for datasets/generators (then y must be None)."""
+    if x is None:
+        raise ValueError(f"{who}() needs data: x (and y), or a dataset yielding (x, y) batches.")
+    if isinstance(x, dict):
+        raise NotImplementedError(f"{who}: dict inputs (named inputs) are not supported; pass an array.")
+    if _is_array(x) and not _is_dataset(x):
+        return ArrayData(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, device=device,
+                         steps=steps, check=check)
+    if y is not None:
+        raise ValueError(f"{who}: when x is a dataset or generator it must yield (x, y) batches; do not pass y "
+                         f"separately (got y of type {type(y).__name__}).")
+    if batch_size is not None and who != "predict":
+        raise ValueError(f"{who}: do not give batch_size with a dataset; the dataset decides it (use .batch(n)).")
+    return IterableData(x, steps=steps, device=device)
+
+
+def _is_dataset(x):
+    return not isinstance(x, (np.ndarray, torch.Tensor, list, tuple)) and (hasattr(x, "__iter__") or
+                                                                           hasattr(x, "__next__"))

@@ -1,0 +1,14 @@
+"""Keras layers (channels-last), on the shared kernels of `course.layers`."""
+from course.keras.layers.base import Layer
+from course.keras.layers.convolutional import (AveragePooling2D, AvgPool2D, Conv2D, Convolution2D,
+                                               GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
+from course.keras.layers.core import (Activation, Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Reshape,
+                                      Softmax)
+from course.keras.layers.functional import Input, InputLayer
+from course.keras.layers.normalization import BatchNormalization
+
+__all__ = ["Layer", "Dense", "Activation", "Softmax", "ReLU", "LeakyReLU", "Identity", "Dropout", "Flatten",
+           "Reshape", "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
+           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Input", "InputLayer"]
+
+CLASSES = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}

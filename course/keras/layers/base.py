@@ -1,0 +1,456 @@
+"""`Layer`: a `torch.nn.Module` that behaves like a Keras 3 layer.
+
+- Weights are `course.tape.Variable`s (torch Parameters with TensorFlow manners), created by
+  `build(input_shape)` on the first call, or at once when the input shape is known.
+- Names follow Keras: the class name in snake case, made unique per session ("dense", "dense_1").
+- `layer(x)` takes numpy arrays, tensors or EagerTensors, casts float64 to float32 (Keras' floatx),
+  moves them to `course.device.get()` and returns an EagerTensor. Inside, everything runs on
+  plain torch tensors: subclass dispatch is switched off for the whole call, so a nested call
+  (a layer inside a model) costs what the torch op costs.
+- `training=None` means "ask the enclosing call"; the outermost call defaults to inference
+  (Dropout off, BatchNormalization on its moving statistics), as `model(x)` does in Keras.
+- Regularizers: `kernel_regularizer`-style weight penalties are computed fresh by `losses`;
+  an `activity_regularizer` adds `penalty(output) / batch` on every call.
+"""
+import collections
+import inspect
+import re
+import threading
+
+import numpy as np
+import torch
+
+import course.device
+from course.tape import EagerTensor, Variable
+from course.keras import regularizers as regularizers_module
+
+__all__ = ["Layer", "unique_name", "clear_session", "to_snake_case", "to_tensor", "call_context",
+           "no_dispatch", "KerasTensor"]
+
+_uids = collections.defaultdict(int)
+
+no_dispatch = torch._C.DisableTorchFunctionSubclass     # run torch ops on EagerTensors as plain tensors
+
+
+def to_snake_case(name: str) -> str:
+    """'MaxPooling2D' -> 'max_pooling2d', as Keras names layers."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(prefix: str) -> str:
+    """prefix, prefix_1, prefix_2, ... per session (reset by `clear_session`)."""
+    n = _uids[prefix]
+    _uids[prefix] += 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def clear_session() -> None:
+    """Forget the names handed out so far (`keras.backend.clear_session()`)."""
+    _uids.clear()
+
+
+class KerasTensor:
+    """A symbolic value of the functional API: a shape (batch None), a dtype, and where it came from."""
+
+    def __init__(self, shape, dtype="float32", *, layer=None, parents=(), name=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.layer = layer              # the layer whose output this is (InputLayer for inputs)
+        self.parents = parents          # the KerasTensors the layer was called on
+        self.name = name
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class _CallContext(threading.local):
+    """What the outermost call decided: the training flag and where activity losses go."""
+
+    def __init__(self):
+        self.depth = 0
+        self.training = False
+        self.losses = None
+
+
+call_context = _CallContext()
+
+
+def to_tensor(x, *, device=None, float_dtype=torch.float32, cast_ints=False):
+    """numpy / list / tensor / EagerTensor -> plain torch tensor on `device` (floats as float32)."""
+    device = device or course.device.get()
+    if isinstance(x, torch.Tensor):
+        with no_dispatch():
+            t = x.as_subclass(torch.Tensor) if type(x) is not torch.Tensor else x
+            if t.is_floating_point() and t.dtype != float_dtype and t.dtype == torch.float64:
+                t = t.to(float_dtype)
+            elif cast_ints and not t.is_floating_point():
+                t = t.to(float_dtype)
+            return t.to(device) if t.device != device else t
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        raise TypeError(f"Cannot turn a ragged or mixed sequence into a tensor (numpy made dtype=object of "
+                        f"shape {arr.shape}); give arrays of one shape and a numeric dtype.")
+    if arr.dtype == np.float64 or (cast_ints and arr.dtype.kind in "iub"):
+        arr = arr.astype(np.float32)
+    elif not arr.flags.writeable or not arr.flags.c_contiguous:
+        arr = np.array(arr, copy=True, order="C")          # torch must not alias a read-only buffer
+    return torch.from_numpy(arr).to(device)
+
+
+def _wrap(out):
+    if type(out) is torch.Tensor:
+        logits = getattr(out, "_keras_logits", None)
+        out = out.as_subclass(EagerTensor)
+        if logits is not None:                 # softmax/sigmoid outputs keep their logits (see activations)
+            out._keras_logits = logits
+        return out
+    if isinstance(out, (list, tuple)):
+        return type(out)(_wrap(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _wrap(v) for k, v in out.items()}
+    return out
+
+
+def _map(fn, x):
+    if isinstance(x, (list, tuple)):
+        return type(x)(_map(fn, v) for v in x)
+    if isinstance(x, dict):
+        return {k: _map(fn, v) for k, v in x.items()}
+    return fn(x)
+
+
+def _plain(v):
+    return v.as_subclass(torch.Tensor) if isinstance(v, torch.Tensor) and type(v) is not torch.Tensor else v
+
+
+def _first(x):
+    while isinstance(x, (list, tuple)) and x:
+        x = x[0]
+    if isinstance(x, dict):
+        return _first(next(iter(x.values())))
+    return x
+
+
+class Layer(torch.nn.Module):
+    """Base class of every Keras-style layer (and of `Model`).
+
+    Subclasses define `build(self, input_shape)` (create weights with `add_weight`) and
+    `call(self, inputs, training=None)` on plain torch tensors.
+    """
+
+    _takes_training = None          # per class: does call() accept `training`?
+
+    def __init__(self, *, trainable=True, name=None, dtype=None, autocast=True, activity_regularizer=None,
+                 input_shape=None, input_dim=None, batch_input_shape=None, batch_size=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) {sorted(kwargs)}.")
+        if dtype not in (None, "float32", torch.float32) and getattr(dtype, "get", None) is None:
+            raise NotImplementedError(f"{type(self).__name__}(dtype={dtype!r}): only float32 layers are supported.")
+        object.__setattr__(self, "_tracked", [])          # attribute names of sub-layers, in assignment order
+        self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self.activity_regularizer = regularizers_module.get(activity_regularizer)
+        self._own_weights = []                           # Variables in creation order
+        self._weight_regularizers = []                   # (regularizer, Variable)
+        self._last_losses = []                           # activity losses of the last outermost call
+        self._build_input_shape = None
+        self._output_shape = None
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._input_shape_arg = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._input_shape_arg = (batch_size,) + tuple(input_shape)
+        else:
+            self._input_shape_arg = None
+        cls = type(self)
+        if cls.__dict__.get("_takes_training") is None:
+            params = inspect.signature(cls.call).parameters
+            cls._takes_training = "training" in params or any(
+                p.kind == p.VAR_KEYWORD for p in params.values())
+
+    # -- tracking ---------------------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        is_list = (isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value))
+        if isinstance(value, Layer) or is_list:
+            tracked = self.__dict__.get("_tracked")
+            if tracked is not None and name not in tracked:
+                tracked.append(name)
+            if is_list:                     # a list of layers: each registered as a torch sub-module
+                for i, v in enumerate(value):
+                    torch.nn.Module.add_module(self, f"{name}_{i}", v)
+                self.__dict__[name] = value
+                return
+        super().__setattr__(name, value)
+
+    def _sublayers(self):
+        """Directly tracked sub-layers, in the order they were assigned (Keras' `_layers`)."""
+        out = []
+        for name in self._tracked:
+            value = getattr(self, name, None)
+            if isinstance(value, Layer):
+                out.append(value)
+            elif isinstance(value, (list, tuple)):
+                out.extend(v for v in value if isinstance(v, Layer))
+        return out
+
+    def _flatten_layers(self):
+        """This layer and every layer below it, depth first, each once."""
+        seen, out = set(), []
+
+        def visit(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            for sub in layer._sublayers():
+                visit(sub)
+        visit(self)
+        return out
+
+    # -- weights ----------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
+                   constraint=None, name=None, **kwargs):
+        """Create a Variable of `shape`, initialised by `initializer` (default glorot_uniform for
+        float weights, as Keras), registered on this layer; `regularizer` adds to `losses`."""
+        from course.keras import initializers as initializers_module
+        shape = tuple(int(s) for s in (shape or ()))
+        init = initializers_module.get(initializer if initializer is not None else "glorot_uniform")
+        value = init(shape, dtype=torch.float32 if dtype is None else dtype)
+        value = torch.as_tensor(value).to(course.device.get())
+        var = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}")
+        var._path_name = name or f"variable_{len(self._own_weights)}"
+        attr = name if name and name.isidentifier() and name not in self._parameters else f"_w{len(self._own_weights)}"
+        self.register_parameter(attr, var)
+        self._own_weights.append(var)
+        regularizer = regularizers_module.get(regularizer)
+        if regularizer is not None:
+            self._weight_regularizers.append((regularizer, var))
+        return var
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        for layer in self._flatten_layers():
+            layer._trainable = value
+            for w in layer._own_weights:
+                if w._trainable:
+                    w.requires_grad_(value)
+
+    def _own_trainable(self):
+        return [w for w in self._own_weights if w._trainable] if self._trainable else []
+
+    def _own_non_trainable(self):
+        return [w for w in self._own_weights if not w._trainable] if self._trainable else list(self._own_weights)
+
+    @property
+    def trainable_weights(self):
+        return _unique([w for layer in self._flatten_layers() for w in layer._own_trainable()])
+
+    @property
+    def non_trainable_weights(self):
+        return _unique([w for layer in self._flatten_layers() for w in layer._own_non_trainable()])
+
+    @property
+    def weights(self):
+        """Each layer's own weights in creation order, layer after layer (Keras' order)."""
+        return _unique([w for layer in self._flatten_layers() for w in layer._own_weights])
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+    variables = weights
+
+    def get_weights(self):
+        """The weights as numpy arrays, in `weights` order (Keras layouts: Dense kernel (in, out))."""
+        return [w.numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Copy numpy arrays into the weights, in `weights` order; shapes must match exactly."""
+        mine = self.weights
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(f"{self.name}.set_weights expects a list of {len(mine)} arrays "
+                             f"(shapes {[tuple(w.shape) for w in mine]}); got {len(weights)}.")
+        for i, (var, value) in enumerate(zip(mine, weights)):
+            value = np.asarray(value) if not isinstance(value, torch.Tensor) else value
+            if tuple(value.shape) != tuple(var.shape):
+                raise ValueError(f"{self.name}.set_weights: weight {i} ({var._name}) has shape {tuple(var.shape)}; "
+                                 f"got an array of shape {tuple(value.shape)}.")
+            var.assign(value)
+
+    def count_params(self) -> int:
+        if not self.built and not self.weights:
+            raise ValueError(f"Layer {self.name!r} is not built yet, so its weights do not exist; call it on "
+                             "data or give the model an input shape first.")
+        return int(sum(w.numel() for w in self.weights))
+
+    @property
+    def losses(self):
+        """Weight penalties (computed now) plus the activity penalties of the last call."""
+        out = []
+        for layer in self._flatten_layers():
+            for reg, var in layer._weight_regularizers:
+                if var._trainable and layer._trainable:
+                    with no_dispatch():
+                        out.append(reg(var).as_subclass(EagerTensor))
+        return out + [l.as_subclass(EagerTensor) if type(l) is torch.Tensor else l for l in self._last_losses]
+
+    def add_loss(self, loss):
+        """Add a scalar to the training loss of the current call (Keras' `add_loss`)."""
+        if call_context.losses is not None:
+            call_context.losses.append(loss)
+        else:
+            self._last_losses.append(loss)
+
+    def _regularization_penalty(self):
+        """Sum of the weight penalties, on plain tensors, or None when there are none."""
+        total = None
+        for layer in self._flatten_layers():
+            if layer._trainable:
+                for reg, var in layer._weight_regularizers:
+                    if var._trainable:
+                        p = reg(var)
+                        total = p if total is None else total + p
+        return total
+
+    # -- building and calling ---------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for inputs of `input_shape` (batch first, maybe None)."""
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def _maybe_build(self, x):
+        if not self.built:
+            t = _first(x)
+            shape = (None,) + tuple(t.shape[1:]) if isinstance(t, torch.Tensor) else None
+            if self._input_shape_arg is not None and shape is not None:
+                self._check_declared_shape(shape)
+            self._build_input_shape = shape
+            with torch.no_grad():
+                self.build(shape)
+            self.built = True
+
+    def _check_declared_shape(self, shape):
+        want = self._input_shape_arg[1:]
+        if len(want) != len(shape) - 1 or any(w is not None and w != s for w, s in zip(want, shape[1:])):
+            raise ValueError(f"Layer {self.name!r} was declared with input_shape={want}; got inputs of shape "
+                             f"{('batch',) + tuple(shape[1:])}.")
+
+    def _run(self, x, *args, training=False, **kwargs):
+        """The call on plain tensors: build if needed, call, activity penalty. No conversion."""
+        if not self.built:
+            self._maybe_build(x)
+        if self._takes_training and "training" not in kwargs:
+            kwargs["training"] = training
+        y = self.call(x, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            out = _first(y)
+            penalty = self.activity_regularizer(out)
+            if out.dim() > 0 and out.shape[0] > 0:
+                penalty = penalty / out.shape[0]
+            self.add_loss(penalty)
+        return y
+
+    def __call__(self, *args, **kwargs):
+        ctx = call_context
+        inputs = args[0] if args else kwargs.pop("inputs", None)
+        if isinstance(_first(inputs), KerasTensor):
+            from course.keras.layers.functional import call_symbolic   # local: functional imports this module
+            return call_symbolic(self, inputs, *args[1:], **kwargs)
+        training = kwargs.pop("training", None)
+        if ctx.depth:                                            # nested: inputs are plain already
+            outer = ctx.training
+            if training is not None:
+                ctx.training = bool(training)
+            try:
+                with no_dispatch():
+                    x = _map(_plain, inputs)
+                    y = self._run(x, *args[1:], training=ctx.training, **kwargs)
+            finally:
+                ctx.training = outer
+            t = _first(y)
+            self._output_shape = tuple(t.shape) if isinstance(t, torch.Tensor) else None
+            return y
+        device = course.device.get()
+        x = _map(lambda v: v if v is None else to_tensor(v, device=device, cast_ints=self._casts_inputs), inputs)
+        ctx.depth, ctx.training, ctx.losses = 1, bool(training) if training is not None else False, []
+        try:
+            with no_dispatch():
+                y = self._run(x, *args[1:], training=ctx.training, **kwargs)
+            self._last_losses = ctx.losses
+        finally:
+            ctx.depth, ctx.training, ctx.losses = 0, False, None
+        t = _first(y)
+        self._output_shape = tuple(t.shape) if isinstance(t, torch.Tensor) else None
+        return _wrap(y)
+
+    _casts_inputs = True           # cast integer inputs to float32 (Keras' autocast of the input)
+
+    # -- shapes and configs -----------------------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        """Output shape for `input_shape` (batch may be None), by a dry run on a batch of 1."""
+        from course.keras.layers.functional import dry_run_shape
+        return dry_run_shape(self, input_shape)
+
+    @property
+    def output_shape(self):
+        if self._output_shape is None:
+            raise AttributeError(f"Layer {self.name!r} has not been called yet, so it has no output shape.")
+        return self._output_shape
+
+    @property
+    def dtype(self):
+        return "float32"
+
+    def get_config(self) -> dict:
+        """Keras' base config (name, trainable, dtype policy); subclasses add their arguments."""
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+                            "registered_name": None}}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers_module.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("dtype", None)
+        return cls(**config)
+
+    def extra_repr(self):
+        return f"name={self.name!r}"
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+
+def _unique(items):
+    seen, out = set(), []
+    for w in items:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out

@@ -1,0 +1,218 @@
+"""`Model`: a Layer that can be compiled, trained, evaluated, saved and summarised.
+
+Three ways to build one, as in Keras:
+- `Sequential([...])` (see `sequential.py`),
+- `Model(inputs, outputs)` on symbolic `Input`s (see `functional.py`),
+- subclassing: layers assigned as attributes in `__init__` are tracked, and
+  `call(self, x, training=None)` says how they connect.
+
+The loops themselves live in `trainer.py`; this class holds the compiled state and the Keras API.
+"""
+import json
+
+import numpy as np
+import torch
+
+from course.keras import losses as losses_module
+from course.keras import metrics as metrics_module
+from course.keras import optimizers as optimizers_module
+from course.keras.layers.base import Layer, call_context, no_dispatch, unique_name, to_snake_case
+
+__all__ = ["Model"]
+
+
+class Model(Layer):
+    """Keras' `Model`: `compile`, `fit`, `evaluate`, `predict`, `summary`, `save`, weights I/O."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            from course.keras.functional import Functional       # local: functional subclasses Model
+            return Layer.__new__(Functional)
+        return Layer.__new__(cls)
+
+    def __init__(self, *args, trainable=True, name=None, dtype=None, **kwargs):
+        if args:
+            raise TypeError(f"{type(self).__name__}() takes keyword arguments only (name=..., trainable=...); "
+                            f"for a functional model write Model(inputs, outputs).")
+        for key in ("inputs", "outputs"):
+            kwargs.pop(key, None)
+        super().__init__(trainable=trainable, name=name, dtype=dtype, **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._compiled_loss = None
+        self._metric_specs = []
+        self._compiled_metrics = None          # resolved on the first batch (Keras resolves 'accuracy' by shapes)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_config = None
+
+    # -- structure -------------------------------------------------------------------------------
+    @property
+    def layers(self):
+        """The model's layers, in order (Keras' `model.layers`)."""
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Layers: {[l.name for l in self.layers]}.")
+
+    def call(self, inputs, training=None):
+        raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs, training=None) "
+                                  "(subclassed Model), or be built as Sequential([...]) / Model(inputs, outputs).")
+
+    def _forward(self, x, training):
+        """The forward pass on plain tensors, inside an active call context (used by the loops)."""
+        return self._run(x, training=training)
+
+    def build(self, input_shape):
+        """Create every weight by running the model once on a zero batch of `input_shape`."""
+        if input_shape is None:
+            return
+        from course.keras.layers.functional import dry_run_shape
+        if not self.built:
+            self.built = True          # so that the dry run does not come back here
+            try:
+                self._output_shape = dry_run_shape(_Unbuilt(self), tuple(input_shape))
+            except Exception:
+                self.built = False
+                raise
+            self._build_input_shape = (None,) + tuple(input_shape)[1:]
+
+    # -- compile -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer, the loss and the metrics (strings or objects), as Keras does."""
+        if isinstance(loss, (dict, list, tuple)) or isinstance(metrics, dict):
+            raise NotImplementedError("compile: models with several outputs (a loss per output) are not supported; "
+                                      "give one loss.")
+        if loss_weights is not None or weighted_metrics:
+            raise NotImplementedError("compile: loss_weights and weighted_metrics are not supported.")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._compiled_loss = losses_module.get(loss)
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            metrics = [metrics]
+        self._metric_specs = list(metrics or [])
+        for m in self._metric_specs:
+            if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
+                metrics_module.get(m)                      # fail now on an unknown string
+        self._compiled_metrics = None
+        self.compiled = True
+        self._compile_config = {"optimizer": optimizers_module.serialize(self.optimizer),
+                                "loss": losses_module.serialize(self._compiled_loss), "loss_weights": None,
+                                "metrics": [m if isinstance(m, str) else None for m in self._metric_specs] or None,
+                                "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+                                "jit_compile": False}
+
+    def _assert_compiled(self, what):
+        if not self.compiled or self._compiled_loss is None:
+            missing = "compile()" if not self.compiled else "compile(loss=...)"
+            raise RuntimeError(f"You must call {missing} before {what}(), e.g. model.compile(optimizer='adam', "
+                               "loss='sparse_categorical_crossentropy', metrics=['accuracy']).")
+
+    def _resolve_metrics(self, y, out):
+        if self._compiled_metrics is None:
+            self._compiled_metrics = [metrics_module.resolve(m, y, out) for m in self._metric_specs]
+        return self._compiled_metrics
+
+    @property
+    def metrics(self):
+        """The loss tracker then the compiled metrics (after the first batch), as Keras lists them."""
+        return [self._loss_tracker] + list(self._compiled_metrics or [])
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    # -- the loops (trainer.py) ------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train for `epochs` epochs; returns a History (`history.history['loss']`, ...)."""
+        from course.keras import trainer
+        return trainer.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                           validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+                           class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch,
+                           steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                           validation_batch_size=validation_batch_size, validation_freq=validation_freq)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Loss and metrics on (x, y): a scalar when there are no metrics, else [loss, *metrics]."""
+        from course.keras import trainer
+        return trainer.evaluate(self, x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight,
+                                steps=steps, callbacks=callbacks, return_dict=return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for x in inference mode, as one numpy array."""
+        from course.keras import trainer
+        return trainer.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+
+    def predict_on_batch(self, x):
+        from course.keras import trainer
+        return trainer.predict(self, x, batch_size=None, verbose=0, one_batch=True)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimisation step on this batch; returns the loss (and metrics) of the batch."""
+        from course.keras import trainer
+        return trainer.train_on_batch(self, x, y, sample_weight=sample_weight, return_dict=return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        return self.evaluate(x, y, batch_size=len(x), verbose=0, sample_weight=sample_weight,
+                             return_dict=return_dict)
+
+    # -- inspection and persistence ------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Print Keras 3's table: layer (type), output shape, parameter count, then the totals."""
+        from course.keras.summary import print_summary
+        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save as a Keras 3 `.keras` file (config.json, metadata.json, model.weights.h5 in a zip)."""
+        from course.keras import saving
+        saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Save the weights to a Keras 3 `.weights.h5` file."""
+        from course.keras import saving
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights saved by `save_weights` (here or by Keras 3), or the weights of a `.keras` file."""
+        from course.keras import saving
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        return config
+
+    def to_json(self, **kwargs):
+        from course.keras import saving
+        return json.dumps(saving.serialize_model(self), **kwargs)
+
+    def get_compile_config(self):
+        return self._compile_config
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class _Unbuilt:
+    """Adapter so that `dry_run_shape` can run a model whose `built` flag is already set."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def _run(self, x, training=False):
+        return self.model._run(x, training=training)
