@@ -11,7 +11,7 @@ Checks for lesson N live in `course/exercises/lessonNN.py`::
 
 and a notebook calls `check("1.1", scale_tensor)` under the exercise.
 """
-from course.exercises.check import RESULTS, Result, check, format_result, run_checks
+from course.exercises.checking import RESULTS, Result, check, format_result, run_checks
 from course.exercises.expect import CheckFailure, describe, expect, expect_close, expect_equal, expect_shape
 from course.exercises.registry import checks_for, exercise, exercise_ids, load_checks_file
 

@@ -10,6 +10,7 @@ what arrived; for tensors: the type, the shape, the dtype, or the largest differ
 from __future__ import annotations
 
 import math
+import sys
 
 __all__ = ["CheckFailure", "describe", "expect", "expect_equal", "expect_close", "expect_shape", "as_tensor"]
 
@@ -24,11 +25,13 @@ def _torch():
 
 
 def _is_tensor_like(x) -> bool:
-    torch = _torch()
-    if isinstance(x, torch.Tensor):
+    # Without importing torch or numpy: plain-Python checks should not pay for those imports.
+    torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
+    if torch is not None and isinstance(x, torch.Tensor):
         return True
-    import numpy as np
-    return isinstance(x, (np.ndarray, np.generic)) or callable(getattr(x, "numpy", None))
+    if np is not None and isinstance(x, (np.ndarray, np.generic)):
+        return True
+    return not isinstance(x, type) and callable(getattr(x, "numpy", None))
 
 
 def as_tensor(x):
@@ -55,8 +58,8 @@ def _dtype_name(x) -> str:
 
 def describe(x, *, limit: int = 12) -> str:
     """A short description: small tensors with their values, big ones by shape and dtype."""
-    torch = _torch()
     if _is_tensor_like(x):
+        torch = _torch()
         t = as_tensor(x)
         kind = "tensor" if isinstance(x, torch.Tensor) else type(x).__name__
         if t is None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.exercises import registry
-from course.exercises.check import Result, _number
+from course.exercises.checking import Result, _number
 from course.exercises.kernel import Kernel, KernelStartError
 
 __all__ = ["NotebookReadError", "KernelStartError", "NotebookGrade", "read_notebook", "exercises_in",
@@ -171,7 +171,7 @@ def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, checks
             grade.cells.append((index, out.status, out.error))
         nonce = f"@@course-grade-{secrets.token_hex(8)}@@"
         for exercise_id in ids:
-            call = (f"__import__('course.exercises.check', fromlist=['grade_one'])"
+            call = (f"__import__('course.exercises.checking', fromlist=['grade_one'])"
                     f".grade_one({exercise_id!r}, globals(), {nonce!r}, {checks!r})")
             out = run.run(call, store_history=False)
             grade.exercises.append(_result(exercise_id, out, nonce, maxima[exercise_id], timeout))

@@ -56,8 +56,15 @@ def _nbformat():
 
 
 def find_root(start: str | Path | None = None) -> Path:
-    """The nearest folder at or above `start` (default: the working directory) holding solutions/."""
-    here = Path(start or Path.cwd()).resolve()
+    """`start` if given (it must hold solutions/), else the nearest folder at or above the working
+    directory that holds solutions/."""
+    if start is not None:
+        root = Path(start).resolve()
+        if not (root / SOLUTIONS).is_dir():
+            raise FileNotFoundError(f"{root} has no '{SOLUTIONS}/' folder; --root must name the folder that "
+                                    f"holds '{SOLUTIONS}/' and '{LESSONS}/'.")
+        return root
+    here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / SOLUTIONS).is_dir():
             return folder

@@ -1,0 +1,68 @@
+"""lessons/ is exactly what `course lessons build` makes from solutions/, and leaks no solution."""
+import re
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+
+from course.notebooks import NAME_RE, build_text  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
+BLOCK = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n(.*?)^[ \t]*### END \1[ \t]*$",
+                   re.MULTILINE | re.DOTALL)
+
+
+def _sources(nb):
+    return [c.source if isinstance(c.source, str) else "".join(c.source) for c in nb.cells]
+
+
+def secret_lines(nb):
+    """Lines inside solution/hidden blocks that say something (not blank, not punctuation, not a
+    line the notebook also shows outside the blocks)."""
+    inside, outside = set(), set()
+    for text in _sources(nb):
+        for m in BLOCK.finditer(text):
+            inside.update(line.strip() for line in m.group(2).split("\n"))
+        outside.update(line.strip() for line in BLOCK.sub("", text).split("\n"))
+    inside |= {re.split(r"\s+#", line)[0].strip() for line in inside}       # the code without its comment
+    return {line for line in inside - outside if len(re.sub(r"[^0-9A-Za-z]", "", line)) >= 6}
+
+
+def test_there_are_lessons():
+    assert SOLUTIONS, "no solutions/*.ipynb found"
+    assert all(NAME_RE.match(p.name) for p in SOLUTIONS), [p.name for p in SOLUTIONS]
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_lesson_is_up_to_date(solution):
+    lesson = ROOT / "lessons" / solution.name
+    assert lesson.is_file(), f"{lesson.name} is missing: run `course lessons build`"
+    assert lesson.read_text(encoding="utf-8") == build_text(solution, root=ROOT), \
+        f"lessons/{solution.name} differs from what solutions/{solution.name} generates: run `course lessons build`"
+
+
+def test_every_lesson_has_a_solution():
+    names = {p.name for p in SOLUTIONS}
+    assert [p.name for p in LESSONS if p.name not in names] == []
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_no_solution_text_in_any_lesson(solution):
+    secrets = secret_lines(nbformat.read(str(solution), as_version=4))
+    assert secrets, f"{solution.name} has no solution blocks"
+    for lesson in LESSONS:
+        text = "\n".join(_sources(nbformat.read(str(lesson), as_version=4)))
+        leaked = sorted(s for s in secrets if s in text)
+        assert not leaked, f"{lesson.name} shows solution lines of {solution.name}: {leaked}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_lessons_carry_no_outputs(lesson):
+    nb = nbformat.read(str(lesson), as_version=4)
+    assert nb.cells[0].source.startswith(f"Generated from solutions/{lesson.name}")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
