@@ -168,3 +168,15 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     assert main(["lessons", "build", "--root", str(tmp_path)]) == 2
     assert "solutions/01_demo.ipynb, cell 0" in capsys.readouterr().err
     assert main(["lessons", "build", "--root", str(tmp_path / "nowhere")]) == 2
+
+
+def test_cli_execute_saves_outputs_and_names_failing_cell(tmp_path, capsys):
+    good = tmp_path / "good.ipynb"
+    bad = tmp_path / "bad.ipynb"
+    nbformat.write(v4.new_notebook(cells=[v4.new_code_cell("import course.config\nprint(course.config.fast_mode())")]),
+                   str(good))
+    nbformat.write(v4.new_notebook(cells=[v4.new_markdown_cell("x"), v4.new_code_cell("1 / 0")]), str(bad))
+    assert main(["lessons", "execute", str(good), str(bad)]) == 1
+    cell = nbformat.read(str(good), as_version=4).cells[0]
+    assert cell.outputs[0].text == "True\n" and cell.execution_count == 1 and "execution" not in cell.metadata
+    assert "cell 1 (counting from 0)" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""`course lessons build [--check] [--root DIR]`: regenerate lessons/ from solutions/.
+"""`course lessons build [--check] [--root DIR]`: regenerate lessons/ from solutions/;
+`course lessons execute SOLUTION...`: run solution notebooks (fast mode) and save their outputs.
 
 `add_parser(subparsers)` registers the `lessons` command on the top-level `course` parser; the
 chosen handler is stored as `args.func` and returns the exit status.
@@ -8,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_parser", "run_build", "main"]
+__all__ = ["add_parser", "run_build", "run_execute", "main"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -16,7 +17,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     lessons = subparsers.add_parser("lessons", help="build the learners' notebooks from solutions/",
                                     description="Work with the lesson notebooks.")
     lessons.set_defaults(func=lambda args: (lessons.print_help(), 2)[1])
-    actions = lessons.add_subparsers(dest="lessons_command", metavar="{build}")
+    actions = lessons.add_subparsers(dest="lessons_command", metavar="{build,execute}")
     build = actions.add_parser(
         "build", help="regenerate lessons/ from solutions/",
         description="Regenerate lessons/NN_name.ipynb from solutions/NN_name.ipynb: solution blocks become "
@@ -26,7 +27,29 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     build.add_argument("--root", default=None,
                        help="folder holding solutions/ and lessons/ (default: found from the working directory)")
     build.set_defaults(func=run_build)
+    execute = actions.add_parser(
+        "execute", help="run solution notebooks top to bottom and save their outputs",
+        description="Execute each notebook in a fresh kernel in fast mode (COURSE_FAST=1, TQDM_DISABLE=1) and "
+                    "save it with its outputs: the references for its # NBVAL_CHECK_OUTPUT cells.")
+    execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
+    execute.add_argument("--full", action="store_true", help="run in full mode instead of fast mode")
+    execute.add_argument("--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)")
+    execute.set_defaults(func=run_execute)
     return lessons
+
+
+def run_execute(args) -> int:
+    from course.notebooks.execute import ExecutionFailed, execute_in_place
+
+    status = 0
+    for name in args.notebooks:
+        try:
+            execute_in_place(name, timeout=args.timeout, fast=not args.full)
+            print(f"executed {name}")
+        except (ExecutionFailed, FileNotFoundError) as exc:
+            print(f"course lessons execute: {exc}", file=sys.stderr)
+            status = 1
+    return status
 
 
 def run_build(args) -> int:
@@ -62,7 +85,7 @@ def run_build(args) -> int:
 
 
 def main(argv=None) -> int:
-    """Stand-alone entry point: `python -m course.notebooks.cli build [--check]`."""
+    """Stand-alone entry point: `python -m course.notebooks.cli build [--check]` (or `execute ...`)."""
     parser = argparse.ArgumentParser(prog="course")
     add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["lessons", *(sys.argv[1:] if argv is None else argv)])
