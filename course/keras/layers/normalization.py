@@ -22,8 +22,11 @@ class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, synchronized=False, **kwargs):
+                 beta_constraint=None, gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
+        if renorm or synchronized or beta_constraint is not None or gamma_constraint is not None:
+            raise NotImplementedError("BatchNormalization: renorm, synchronized and constraints are not supported.")
         if axis not in (-1,) and not isinstance(axis, int):
             raise NotImplementedError("BatchNormalization: only a single channel axis is supported.")
         self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
@@ -76,12 +79,3 @@ class BatchNormalization(Layer):
                 "gamma_regularizer": regularizers_module.serialize(self.gamma_regularizer),
                 "beta_constraint": None, "gamma_constraint": None, "synchronized": False,
                 "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("renorm", "renorm_clipping", "renorm_momentum"):
-            value = config.pop(key, None)
-            if key == "renorm" and value:
-                raise NotImplementedError("BatchNormalization(renorm=True) is not supported.")
-        return super().from_config(config)

@@ -1,0 +1,208 @@
+"""How much does `model.fit` cost over a hand-written PyTorch loop? (target: at most 1.15x)
+
+For seed002's MLP and CNN, batch 32, Adam, the loop also counting accuracy, alternating in one
+process so that a busy machine slows every contender alike:
+
+    ours     course.keras Sequential.compile(...).fit(x, y, batch_size=32, epochs=1, verbose=0)
+    hand     a torch nn.Sequential, torch.optim.Adam(foreach=True), the same in-memory device
+             tensors, a seeded permutation and index slicing per batch
+    loader   the same model and optimizer fed by torch DataLoader(TensorDataset(...), shuffle=True)
+    keras    real Keras 3 `fit` (when TensorFlow is installed), in a subprocess: defaults, and again
+             with TF_ENABLE_ONEDNN_OPTS=1
+
+    python benchmarks/bench_fit.py --batches 200 --repeats 5 [--device cuda] [--no-keras]
+
+Prints the median seconds per epoch-of-N-batches and the ratios to `hand`.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import course.device
+from course.data import load_mnist_numpy
+from course.tf import keras
+
+
+def ours_model(kind):
+    L = keras.layers
+    if kind == "mlp":
+        return keras.Sequential([L.Flatten(input_shape=(28, 28)), L.Dense(128, activation="relu"), L.Dropout(0.2),
+                                 L.Dense(10, activation="softmax")])
+    return keras.Sequential([L.Reshape((28, 28, 1), input_shape=(28, 28)), L.Conv2D(32, (3, 3), activation="relu"),
+                             L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu"), L.MaxPooling2D((2, 2)),
+                             L.Flatten(), L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")])
+
+
+def torch_model(kind):
+    """The same network written the usual PyTorch way (NCHW, logits out, cross_entropy on logits)."""
+    if kind == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
+    return nn.Sequential(nn.Unflatten(1, (1, 28)), nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 64),
+                         nn.ReLU(), nn.Linear(64, 10))
+
+
+def hand_epoch(model, opt, x, y, batch_size, sync):
+    """One epoch of the canonical loop; returns (seconds, accuracy)."""
+    n = len(x)
+    t0 = time.perf_counter()
+    perm = torch.randperm(n).to(x.device)
+    correct = torch.zeros((), device=x.device, dtype=torch.long)
+    loss_sum = torch.zeros((), device=x.device)
+    model.train()
+    for i in range(0, n, batch_size):
+        idx = perm[i:i + batch_size]
+        xb, yb = x[idx], y[idx]
+        out = model(xb)
+        loss = F.cross_entropy(out, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            loss_sum += loss.detach() * len(yb)
+            correct += (out.argmax(1) == yb).sum()
+    acc = correct.item() / n
+    sync()
+    return time.perf_counter() - t0, acc
+
+
+def loader_epoch(model, opt, loader, n, sync):
+    t0 = time.perf_counter()
+    correct, seen = 0, 0
+    model.train()
+    device = next(model.parameters()).device
+    for xb, yb in loader:
+        xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+        out = model(xb)
+        loss = F.cross_entropy(out, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        correct += (out.argmax(1) == yb).sum()
+    acc = int(correct) / n
+    sync()
+    return time.perf_counter() - t0, acc
+
+
+def ours_epoch(model, x, y, batch_size, sync):
+    t0 = time.perf_counter()
+    h = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    sync()
+    return time.perf_counter() - t0, h.history["accuracy"][-1]
+
+
+_KERAS_SCRIPT = r"""
+import json, os, sys, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np, keras
+from keras import layers as L
+kind, n, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from course.data import load_mnist_numpy
+(x, y), _ = load_mnist_numpy()
+x = (x[:n] / 255.0).astype("float32"); y = y[:n]
+if kind == "mlp":
+    m = keras.Sequential([keras.Input((28, 28)), L.Flatten(), L.Dense(128, activation="relu"), L.Dropout(0.2),
+                          L.Dense(10, activation="softmax")])
+else:
+    m = keras.Sequential([keras.Input((28, 28)), L.Reshape((28, 28, 1)), L.Conv2D(32, (3, 3), activation="relu"),
+                          L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu"), L.MaxPooling2D((2, 2)),
+                          L.Flatten(), L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")])
+m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+m.fit(x[:320], y[:320], batch_size=32, epochs=1, verbose=0)          # trace the step function first
+times = []
+for _ in range(reps):
+    t0 = time.perf_counter(); m.fit(x, y, batch_size=32, epochs=1, verbose=0); times.append(time.perf_counter() - t0)
+print(json.dumps(times))
+"""
+
+
+def keras_times(kind, n, repeats, onednn):
+    env = dict(os.environ)
+    if onednn is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = onednn
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        out = subprocess.run([sys.executable, "-c", _KERAS_SCRIPT, kind, str(n), str(repeats), root], env=env,
+                             capture_output=True, text=True, timeout=1800)
+    except subprocess.TimeoutExpired:
+        return None
+    lines = [l for l in out.stdout.strip().splitlines() if l.startswith("[")]
+    if out.returncode != 0 or not lines:
+        print(f"  keras run failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return json.loads(lines[-1])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", default="mlp,cnn")
+    p.add_argument("--batches", type=int, default=200, help="batches of 32 per timed epoch")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--device", default=None)
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    p.add_argument("--no-keras", action="store_true")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = course.device.get(args.device)
+    course.device.set_default(device)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+    n = args.batches * 32
+    (x_np, y_np), _ = load_mnist_numpy()
+    x_np = (x_np[:n] / 255.0).astype(np.float32)
+    y_np = y_np[:n].astype(np.int64)
+    x = torch.from_numpy(x_np).to(device)
+    y = torch.from_numpy(y_np).to(device)
+    print(f"device: {course.device.describe(device)}; {args.batches} batches of 32 per epoch; "
+          f"{args.repeats} alternating repeats; torch {torch.__version__}")
+    results = {}
+    for kind in args.models.split(","):
+        course.device.seed(0)
+        ours = ours_model(kind)
+        ours.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        hand = torch_model(kind).to(device)
+        hand_opt = torch.optim.Adam(hand.parameters(), lr=1e-3, eps=1e-7, foreach=True)
+        ldr = torch_model(kind).to(device)
+        ldr_opt = torch.optim.Adam(ldr.parameters(), lr=1e-3, eps=1e-7, foreach=True)
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x_np),
+                                                                            torch.from_numpy(y_np)),
+                                             batch_size=32, shuffle=True)
+        # warm-up: one short epoch each (allocator, oneDNN primitive caches)
+        ours_epoch(ours, x[:640], y[:640], 32, sync)
+        hand_epoch(hand, hand_opt, x[:640], y[:640], 32, sync)
+        times = {"ours": [], "hand": [], "loader": []}
+        for _ in range(args.repeats):
+            times["ours"].append(ours_epoch(ours, x, y, 32, sync)[0])
+            times["hand"].append(hand_epoch(hand, hand_opt, x, y, 32, sync)[0])
+            times["loader"].append(loader_epoch(ldr, ldr_opt, loader, n, sync)[0])
+        if not args.no_keras:
+            try:
+                import importlib.util
+                have_tf = importlib.util.find_spec("tensorflow") is not None
+            except ValueError:
+                have_tf = False
+            if have_tf:
+                for label, flag in (("keras", None), ("keras_onednn", "1")):
+                    t = keras_times(kind, n, args.repeats, flag)
+                    if t:
+                        times[label] = t
+        med = {k: statistics.median(v) for k, v in times.items()}
+        results[kind] = med
+        print(f"\n{kind}: median seconds per {args.batches}-batch epoch (ratio to hand-written)")
+        for k, v in med.items():
+            print(f"  {k:<13} {v:8.3f} s  {v / args.batches * 1e3:7.2f} ms/step  x{v / med['hand']:.2f}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

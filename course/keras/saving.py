@@ -1,0 +1,398 @@
+"""Keras 3's own file formats, read and written without pickle.
+
+`.keras` is a zip of three members:
+    config.json        the model's class and config (layers, build shapes, compile settings)
+    metadata.json      {"keras_version": ..., "date_saved": ...}
+    model.weights.h5   every weight as an HDF5 dataset at a path Keras derives from the model:
+                       Sequential/Functional: layers/<layer name>/vars/<i>
+                       subclassed models:     <attribute name>/vars/<i>  (then layers/<name> for the rest)
+                       the optimizer:         optimizer/vars/<i>  (iterations, learning_rate, slots)
+`.weights.h5` is the same HDF5 file on its own. A model saved by Keras 3 with the layers
+supported here loads here with the same predictions, and the other way round.
+
+Writes are atomic (a temporary file, then os.replace); loading checks the zip members, parses
+JSON only, and reports a corrupt or foreign file in one clear error.
+"""
+import datetime
+import inspect
+import json
+import os
+import zipfile
+
+import numpy as np
+import torch
+
+from course.keras import losses as losses_module
+from course.keras import metrics as metrics_module
+from course.keras import optimizers as optimizers_module
+from course.keras.callbacks import atomic_write
+from course.keras.layers import CLASSES as LAYER_CLASSES
+from course.keras.layers.base import Layer, no_dispatch
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "serialize_layer", "deserialize_layer",
+           "serialize_model", "KERAS_VERSION", "SavingError"]
+
+KERAS_VERSION = "3.15.1"        # the Keras release whose format this writes (read back by Keras >= 3.0)
+_CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+
+
+class SavingError(ValueError):
+    """A file that is not a readable Keras 3 model or weights file."""
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("Saving and loading Keras files needs h5py: pip install h5py") from None
+    return h5py
+
+
+# -- configs ----------------------------------------------------------------------------------------
+def serialize_layer(layer):
+    """{"module", "class_name", "config", "registered_name"[, "build_config"]} as Keras writes a layer."""
+    from course.keras.model import Model
+    if isinstance(layer, Model):
+        return serialize_model(layer, compile_config=False)
+    name = type(layer).__name__
+    if LAYER_CLASSES.get(name) is not type(layer):
+        entry = {"module": type(layer).__module__, "class_name": name, "config": layer.get_config(),
+                 "registered_name": name}
+    else:
+        entry = {"module": "keras.layers", "class_name": name, "config": layer.get_config(), "registered_name": None}
+    if layer._own_weights or name == "Flatten":
+        if layer._build_input_shape is not None:
+            entry["build_config"] = {"input_shape": list(layer._build_input_shape)}
+    return entry
+
+
+def _model_classes():
+    from course.keras.functional import Functional
+    from course.keras.sequential import Sequential
+    return {"Sequential": Sequential, "Functional": Functional, "Model": Functional}
+
+
+def serialize_model(model, compile_config=True):
+    from course.keras.functional import Functional
+    from course.keras.sequential import Sequential
+    if isinstance(model, Sequential):
+        entry = {"module": "keras", "class_name": "Sequential", "config": model.get_config(), "registered_name": None}
+        if model._build_input_shape is not None:
+            entry["build_config"] = {"input_shape": list(model._build_input_shape)}
+    elif isinstance(model, Functional):
+        entry = {"module": "keras.src.models.functional", "class_name": "Functional", "config": model.get_config(),
+                 "registered_name": "Functional", "build_config": {"input_shape": None}}
+    else:
+        name = type(model).__name__
+        entry = {"module": None, "class_name": name, "config": model.get_config(), "registered_name": name}
+        if model._build_input_shape is not None:
+            entry["build_config"] = {"input_shape": list(model._build_input_shape)}
+    if compile_config:
+        entry["compile_config"] = model._compile_config if model.compiled else {}
+    return entry
+
+
+def _accepted(cls):
+    names = set()
+    for klass in cls.__mro__:
+        if klass in (object, torch.nn.Module):
+            continue
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            names |= set(inspect.signature(init).parameters)
+    return names - {"self", "args", "kwargs"}
+
+
+def deserialize_layer(entry, custom_objects=None):
+    """A layer (or nested model) from Keras' config entry; unknown options with non-default values are refused."""
+    if not isinstance(entry, dict) or "class_name" not in entry:
+        raise SavingError(f"Not a Keras layer config: {str(entry)[:200]}")
+    name = entry["class_name"]
+    custom = (custom_objects or {})
+    if name in ("Sequential", "Functional") or (name == "Model" and "layers" in entry.get("config", {})):
+        return _model_classes()[name].from_config(entry["config"], custom_objects)
+    cls = custom.get(name) or custom.get(entry.get("registered_name") or "") or LAYER_CLASSES.get(name)
+    if cls is None:
+        raise SavingError(f"Unknown layer class {name!r} in the saved config. Supported layers: "
+                          f"{', '.join(sorted(LAYER_CLASSES))}; for your own classes pass custom_objects={{'{name}': {name}}}.")
+    config = dict(entry.get("config", {}))
+    if cls in LAYER_CLASSES.values():
+        accepted = _accepted(cls)
+        for key in list(config):
+            if key not in accepted:
+                value = config.pop(key)
+                if value not in (None, False, 1, "channels_last", [1, 1]) and not (
+                        isinstance(value, dict) and value.get("class_name") == "DTypePolicy"):
+                    raise SavingError(f"Layer {config.get('name', name)!r} ({name}) uses {key}={value!r}, which is "
+                                      "not supported here.")
+    layer = cls.from_config(config)
+    build = (entry.get("build_config") or {}).get("input_shape")
+    if build is not None and not layer.built and hasattr(layer, "_build_input_shape"):
+        from course.keras.layers.functional import dry_run_shape
+        layer._output_shape = dry_run_shape(layer, tuple(build))
+        layer._build_input_shape = tuple(build)
+    return layer
+
+
+def _deserialize_model(entry, custom_objects):
+    name = entry.get("class_name")
+    classes = _model_classes()
+    if name in classes:
+        return classes[name].from_config(entry["config"], custom_objects)
+    cls = (custom_objects or {}).get(name) or (custom_objects or {}).get(entry.get("registered_name") or "")
+    if cls is None:
+        raise SavingError(f"The file holds a subclassed model {name!r}; pass its class to load it: "
+                          f"load_model(path, custom_objects={{'{name}': {name}}}).")
+    config = dict(entry.get("config") or {})
+    config.pop("dtype", None)
+    try:
+        model = cls.from_config(config) if "from_config" in cls.__dict__ else cls(**config)
+    except TypeError:
+        model = cls()
+    shape = (entry.get("build_config") or {}).get("input_shape")
+    if shape is not None:
+        model.build(tuple(shape))
+    return model
+
+
+# -- the weights file: Keras' paths -------------------------------------------------------------------
+def _layer_entries(model):
+    """[(path, layer)] for every layer with a group in the file, in Keras' path scheme."""
+    out, visited = [], set()
+
+    def visit(obj, path):
+        if id(obj) in visited:
+            return
+        visited.add(id(obj))
+        out.append((path, obj))
+        for child_path, child in _children(obj):
+            visit(child, f"{path}/{child_path}" if path else child_path)
+
+    def unique(names, name):
+        if name not in names:
+            names.add(name)
+            return name
+        i = 1
+        while f"{name}_{i}" in names:
+            i += 1
+        names.add(f"{name}_{i}")
+        return f"{name}_{i}"
+
+    def _children(obj):
+        from course.keras.functional import Functional
+        from course.keras.model import Model
+        from course.keras.sequential import Sequential
+        if isinstance(obj, (Sequential, Functional)):
+            used = set()
+            for layer in obj.layers:
+                yield f"layers/{unique(used, layer.name)}", layer
+            return
+        items = {name: getattr(obj, name) for name in obj._tracked}
+        if isinstance(obj, Model):
+            items["layers"] = obj._sublayers()
+        for attr in sorted(items):
+            value = items[attr]
+            if isinstance(value, Layer):
+                if id(value) not in visited:
+                    yield attr, value
+            elif isinstance(value, (list, tuple)):
+                used = set()
+                for layer in value:
+                    if isinstance(layer, Layer) and id(layer) not in visited:
+                        yield f"{attr}/{unique(used, layer.name)}", layer
+
+    visit(model, "")
+    return out
+
+
+def _own_vars(layer):
+    """A layer's variables in Keras' store order: trainable ones first, then the others."""
+    own = layer._own_weights
+    return [w for w in own if w._trainable] + [w for w in own if not w._trainable]
+
+
+def _write_h5(model, path, include_optimizer):
+    h5py = _h5py()
+    with h5py.File(path, "w") as f:
+        for prefix, layer in _layer_entries(model):
+            group = f.create_group(f"{prefix}/vars" if prefix else "vars")
+            group.attrs["name"] = layer.name
+            for i, var in enumerate(_own_vars(layer)):
+                group.create_dataset(str(i), data=var.numpy())
+        opt = getattr(model, "optimizer", None)
+        if include_optimizer and opt is not None and opt._rule.state:
+            group = f.create_group("optimizer/vars")
+            group.attrs["name"] = opt.name
+            group.create_dataset("0", data=np.asarray(opt._rule.iterations, dtype=np.int64))
+            group.create_dataset("1", data=np.asarray(float(opt._lr_var), dtype=np.float32))
+            for index, slot, var in opt._keras_slots(model.trainable_variables):
+                state = opt._rule.state.get(var)
+                value = state[slot] if state is not None and slot in state else torch.zeros_like(var)
+                with no_dispatch():
+                    group.create_dataset(str(index), data=value.detach().cpu().numpy())
+
+
+def _read_h5(model, path, *, skip_mismatch=False, load_optimizer=False, source="file"):
+    h5py = _h5py()
+    try:
+        f = h5py.File(path, "r")
+    except (OSError, ValueError) as exc:
+        raise SavingError(f"{source} is not a readable HDF5 weights file ({exc}). Was it written by "
+                          "save_weights()/model.save() (Keras 3 format)?") from None
+    with f:
+        problems = []
+        for prefix, layer in _layer_entries(model):
+            own = _own_vars(layer)
+            if not own:
+                continue
+            key = f"{prefix}/vars" if prefix else "vars"
+            if key not in f:
+                problems.append(f"no weights for layer {layer.name!r} (expected group {key!r})")
+                continue
+            group = f[key]
+            stored = [k for k in group.keys()]
+            if len(stored) != len(own):
+                problems.append(f"layer {layer.name!r} has {len(own)} weights, the file has {len(stored)} at {key!r}")
+                continue
+            for i, var in enumerate(own):
+                value = np.asarray(group[str(i)])
+                if value.shape != tuple(var.shape):
+                    problems.append(f"{key}/{i}: file shape {value.shape}, layer {layer.name!r} weight "
+                                    f"{var._name} shape {tuple(var.shape)}")
+                    continue
+                var.assign(value.astype(np.float32) if value.dtype != np.float32 else value)
+        if problems and not skip_mismatch:
+            raise SavingError(f"The weights in {source} do not fit this model:\n  - " + "\n  - ".join(problems) +
+                              "\nBuild the same architecture (same layers, units and input shape) before loading.")
+        if load_optimizer and "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
+            _load_optimizer(model, f["optimizer/vars"])
+
+
+def _load_optimizer(model, group):
+    opt = model.optimizer
+    variables = model.trainable_variables
+    rows = opt._keras_slots(variables)
+    if len(group.keys()) != 2 + len(rows):
+        return                               # another optimizer configuration: start it fresh, as Keras warns
+    opt._rule.iterations = int(np.asarray(group["0"]))
+    opt._lr_var.assign(torch.as_tensor(float(np.asarray(group["1"])), dtype=torch.float32))
+    state = {"form": "keras", "iterations": opt._rule.iterations, "state": {}}
+    positions = {id(v): i for i, v in enumerate(variables)}
+    for index, slot, var in rows:
+        st = state["state"].setdefault(positions[id(var)], {"step": opt._rule.iterations})
+        st[slot] = torch.from_numpy(np.asarray(group[str(index)]))
+    opt._rule._order, opt._rule._known, opt._rule.state = [], set(), {}
+    opt._rule.load_state_dict(state)
+    for v in variables:                       # attach the slots to the variables now, in this order
+        opt._rule._see(v)
+
+
+# -- public API ----------------------------------------------------------------------------------------
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """Write `model` as a Keras 3 `.keras` zip (atomically)."""
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError(f"model.save: the file name must end in '.keras' (Keras 3 format); got {filepath!r}. "
+                         "For weights only use model.save_weights('name.weights.h5').")
+    if os.path.exists(filepath) and not overwrite:
+        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} is not built, so it has no weights to save yet; give it an input "
+                         "shape or call it on data first.")
+    config = json.dumps(serialize_model(model))
+    metadata = json.dumps({"keras_version": KERAS_VERSION,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+
+    def write(tmp):
+        weights_tmp = tmp + ".h5"
+        try:
+            _write_h5(model, weights_tmp, include_optimizer=True)
+            with zipfile.ZipFile(tmp, "w") as z:
+                z.writestr(_METADATA, metadata)
+                z.writestr(_CONFIG, config)
+                z.write(weights_tmp, _WEIGHTS)
+        finally:
+            if os.path.exists(weights_tmp):
+                os.remove(weights_tmp)
+    atomic_write(filepath, write)
+
+
+def _open_keras_zip(filepath):
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"No such file: {filepath}")
+    try:
+        z = zipfile.ZipFile(filepath)
+    except zipfile.BadZipFile:
+        raise SavingError(f"{filepath} is not a Keras 3 '.keras' file (not a zip archive; corrupt, truncated, or "
+                          "an old HDF5 '.h5' model?). Save it again with model.save('name.keras').") from None
+    names = set(z.namelist())
+    missing = {_CONFIG, _WEIGHTS} - names
+    if missing:
+        z.close()
+        raise SavingError(f"{filepath} is a zip but not a Keras 3 model: it lacks {sorted(missing)} "
+                          f"(has {sorted(names)[:6]}).")
+    return z
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model from a `.keras` file (saved here or by Keras 3), weights and optimizer state included."""
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".h5") or filepath.endswith(".hdf5"):
+        raise SavingError(f"{filepath}: legacy HDF5 model files are not supported; load a Keras 3 '.keras' file "
+                          "(or build the model and call load_weights on a '.weights.h5' file).")
+    with _open_keras_zip(filepath) as z:
+        try:
+            entry = json.loads(z.read(_CONFIG).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            raise SavingError(f"{filepath}: config.json is unreadable ({exc}); the file is corrupt.") from None
+        model = _deserialize_model(entry, custom_objects)
+        compile_config = entry.get("compile_config") or {}
+        if compile and compile_config:
+            _compile_from_config(model, compile_config)
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                weights = z.extract(_WEIGHTS, tmp)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise SavingError(f"{filepath}: the weights member is unreadable ({exc}); the file is corrupt.") from None
+            _read_h5(model, weights, load_optimizer=compile and bool(compile_config), source=filepath)
+    return model
+
+
+def _compile_from_config(model, cc):
+    optimizer = optimizers_module.get(cc.get("optimizer") or "rmsprop")
+    loss = cc.get("loss")
+    if isinstance(loss, dict):
+        loss = losses_module.get(loss)
+    metrics = cc.get("metrics")
+    if isinstance(metrics, list):
+        metrics = [m for m in metrics if isinstance(m, str)]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write the weights to a Keras 3 `.weights.h5` file (atomically)."""
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".weights.h5"):
+        raise ValueError(f"save_weights: the file name must end in '.weights.h5' (Keras 3); got {filepath!r}.")
+    if os.path.exists(filepath) and not overwrite:
+        raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+    atomic_write(filepath, lambda tmp: _write_h5(model, tmp, include_optimizer=True))
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    """Load weights from a `.weights.h5` file or from the weights inside a `.keras` file."""
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"No such file: {filepath}")
+    if filepath.endswith(".keras"):
+        import tempfile
+        with _open_keras_zip(filepath) as z, tempfile.TemporaryDirectory() as tmp:
+            _read_h5(model, z.extract(_WEIGHTS, tmp), skip_mismatch=skip_mismatch, source=filepath)
+        return
+    if not filepath.endswith(".h5"):
+        raise ValueError(f"load_weights: expected a '.weights.h5' or '.keras' file; got {filepath!r}.")
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} is not built: its weights do not exist yet. Build it first (an Input, "
+                         "input_shape=..., or one call on data), then load_weights.")
+    _read_h5(model, filepath, skip_mismatch=skip_mismatch, source=filepath)

@@ -1,0 +1,12 @@
+"""`tf.keras`: Keras 3's names, on the course.keras engine."""
+from course.keras import Input, Model, Sequential
+from course.tf.keras import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
+                             optimizers, regularizers, utils)
+from course.tf.keras._unsupported import module_getattr
+
+__all__ = ["Sequential", "Model", "Input", "layers", "models", "optimizers", "losses", "metrics", "callbacks",
+           "datasets", "utils", "initializers", "regularizers", "activations", "backend"]
+
+__getattr__ = module_getattr(__name__, {"applications": "a model built from keras.layers",
+                                        "preprocessing": "numpy preprocessing, or tf.data.Dataset",
+                                        "mixed_precision": "float32 (the only policy supported)"})
