@@ -1,0 +1,224 @@
+"""`tf.GradientTape` on torch autograd.
+
+TensorFlow records the ops run inside `with tf.GradientTape() as tape:` and differentiates the
+record; torch records every op on tensors that require grad. The tape maps one onto the other:
+
+- trainable Variables require grad, so they are watched from the start (unless
+  `watch_accessed_variables=False`: then only `tape.watch`ed ones get gradients);
+- `tape.watch(x)` on a constant makes it require grad (until the tape is done with it);
+- `tape.gradient(target, sources)` is `torch.autograd.grad` of sum(target) (TF sums a non-scalar
+  target, or weights it by `output_gradients`) with respect to the flattened sources, rebuilt into
+  the sources' structure; unconnected or unwatched sources give None (or zeros with
+  `unconnected_gradients='zero'`);
+- the graph is kept (`retain_graph`) because two tapes may share it (a GAN's generator and
+  discriminator tapes), and built differentiably (`create_graph`) when a tape is still recording,
+  which is what makes gradients of gradients work with nested tapes;
+- `stop_recording()` is `torch.no_grad()`.
+Difference: ops run before the tape was entered are recorded by torch too, so a loss computed
+from variables outside the tape still has gradients here (in TF it would give None).
+"""
+import enum
+
+import torch
+
+from course.tape import nest
+from course.tape.tensor import as_plain, to_tensor, wrap
+
+__all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes"]
+
+_recording = []                  # tapes inside their `with` block and not paused, innermost last
+_watch_counts = {}               # id(tensor) -> number of tapes that switched requires_grad on
+
+
+class UnconnectedGradients(enum.Enum):
+    NONE = "none"
+    ZERO = "zero"
+
+
+def recording_tapes():
+    """The tapes currently recording (innermost last)."""
+    return list(_recording)
+
+
+class GradientTape:
+    """Record operations for automatic differentiation (see the module docstring for the mapping)."""
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = bool(persistent)
+        self._watch_accessed_variables = bool(watch_accessed_variables)
+        self._watched = {}               # id -> tensor, explicitly watched
+        self._switched = []              # tensors whose requires_grad this tape turned on
+        self._used = False
+        self._grad_ctx = None
+
+    # --- recording -------------------------------------------------------------------------------
+    def __enter__(self):
+        self._grad_ctx = torch.enable_grad()
+        self._grad_ctx.__enter__()
+        _recording.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        if self in _recording:
+            _recording.remove(self)
+        if self._grad_ctx is not None:
+            self._grad_ctx.__exit__(*exc)
+            self._grad_ctx = None
+        return False
+
+    def stop_recording(self):
+        """A context in which nothing is recorded (torch.no_grad)."""
+        if self not in _recording:
+            raise ValueError("Tape.stop_recording() can only be called while the tape is recording "
+                             "(inside its `with tf.GradientTape() as tape:` block).")
+        return _Paused(self)
+
+    def watch(self, tensor):
+        """Record operations on `tensor` (or every tensor of a nested structure) from now on."""
+        for t in nest.flatten(tensor):
+            if not isinstance(t, torch.Tensor):
+                raise ValueError(f"tape.watch expects tensors (or nested structures of them); got "
+                                 f"{type(t).__name__}. Convert it first with tf.constant(...).")
+            if not (t.dtype.is_floating_point or t.dtype.is_complex):
+                continue             # TF warns and ignores non-float tensors; their gradient is None
+            self._watched[id(t)] = t
+            if not t.requires_grad:
+                t.requires_grad_(True)
+                self._switched.append(t)
+                _watch_counts[id(t)] = _watch_counts.get(id(t), 0) + 1
+
+    def watched_variables(self):
+        return tuple(self._watched.values())
+
+    def reset(self):
+        """Forget what was watched (the tape keeps recording)."""
+        self._release()
+        self._watched.clear()
+
+    def _release(self):
+        for t in self._switched:
+            n = _watch_counts.get(id(t), 1) - 1
+            if n <= 0:
+                _watch_counts.pop(id(t), None)
+                if t.is_leaf and t.requires_grad:
+                    t.requires_grad_(False)
+            else:
+                _watch_counts[id(t)] = n
+        self._switched = []
+
+    def __del__(self):
+        try:
+            self._release()
+        except Exception:
+            pass
+
+    # --- differentiation -------------------------------------------------------------------------
+    def _check_use(self, what):
+        if self._used and not self._persistent:
+            raise RuntimeError(f"A non-persistent GradientTape can only be used to compute one set of gradients "
+                               f"(or jacobians). Create the tape with tf.GradientTape(persistent=True) to call "
+                               f"{what}() more than once.")
+        self._used = True
+
+    def _differentiable(self, s):
+        if not isinstance(s, torch.Tensor) or not s.requires_grad:
+            return False
+        if not self._watch_accessed_variables and isinstance(s, torch.nn.Parameter) and id(s) not in self._watched:
+            return False
+        return True
+
+    def _create_graph(self):
+        return any(t is not self or self._persistent for t in _recording)
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients=UnconnectedGradients.NONE):
+        """d sum(target) / d source for each source, in the structure of `sources` (None if unconnected)."""
+        self._check_use("gradient")
+        zero = _zero_mode(unconnected_gradients)
+        flat_sources = nest.flatten(sources)
+        flat_targets = nest.flatten(target)
+        flat_out = nest.flatten(output_gradients) if output_gradients is not None else [None] * len(flat_targets)
+        outs, grads_out = [], []
+        for t, g in zip(flat_targets, flat_out):
+            if isinstance(t, torch.Tensor) and t.requires_grad:
+                outs.append(t)
+                grads_out.append(torch.ones_like(as_plain(t)) if g is None else to_tensor(g, t.dtype, device=t.device))
+        wanted = [i for i, s in enumerate(flat_sources) if self._differentiable(s)]
+        result = [None] * len(flat_sources)
+        if outs and wanted:
+            create = self._create_graph()
+            grads = torch.autograd.grad(outs, [flat_sources[i] for i in wanted], grad_outputs=grads_out,
+                                        retain_graph=True, create_graph=create, allow_unused=True)
+            for i, g in zip(wanted, grads):
+                result[i] = None if g is None else wrap(as_plain(g))
+        if zero:
+            result = [wrap(torch.zeros_like(as_plain(s))) if r is None and isinstance(s, torch.Tensor) else r
+                      for r, s in zip(result, flat_sources)]
+        if not self._persistent:
+            self._release()
+        return nest.pack_sequence_as(sources, result)
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE, parallel_iterations=None,
+                 experimental_use_pfor=True):
+        """d target[i...] / d source[j...] for each source: shape target.shape + source.shape."""
+        self._check_use("jacobian")
+        zero = _zero_mode(unconnected_gradients)
+        flat_sources = nest.flatten(sources)
+        y = target
+        result = [None] * len(flat_sources)
+        wanted = [i for i, s in enumerate(flat_sources) if self._differentiable(s)]
+        if isinstance(y, torch.Tensor) and y.requires_grad and wanted:
+            n = y.numel()
+            inputs = [flat_sources[i] for i in wanted]
+            create = self._create_graph()
+            eye = torch.eye(n, dtype=y.dtype, device=y.device).reshape((n,) + tuple(y.shape))
+            try:
+                rows = torch.autograd.grad(y, inputs, grad_outputs=eye, retain_graph=True, create_graph=create,
+                                           allow_unused=True, is_grads_batched=True)
+            except RuntimeError:         # an op without a batching rule: one backward pass per element
+                per = [torch.autograd.grad(y, inputs, grad_outputs=eye[k], retain_graph=True, create_graph=create,
+                                           allow_unused=True) for k in range(n)]
+                rows = [None if per[0][j] is None else torch.stack([p[j] for p in per]) for j in range(len(inputs))]
+            for i, g in zip(wanted, rows):
+                if g is not None:
+                    result[i] = wrap(as_plain(g).reshape(tuple(y.shape) + tuple(flat_sources[i].shape)))
+        if zero:
+            result = [wrap(torch.zeros(tuple(y.shape) + tuple(s.shape), dtype=s.dtype, device=s.device))
+                      if r is None else r for r, s in zip(result, flat_sources)]
+        if not self._persistent:
+            self._release()
+        return nest.pack_sequence_as(sources, result)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """d target[b, i...] / d source[b, j...]: shape (batch,) + target.shape[1:] + source.shape[1:]."""
+        full = self.jacobian(target, source, unconnected_gradients)
+        if full is None:
+            return None
+        b = target.shape[0]
+        t_rest, s_rest = tuple(target.shape[1:]), tuple(source.shape[1:])
+        j = as_plain(full).reshape(b, -1, b, max(1, as_plain(source)[0].numel()))   # (b, T, b, S)
+        diag = j.diagonal(dim1=0, dim2=2).permute(2, 0, 1)                           # (b, T, S)
+        return wrap(diag.reshape((b,) + t_rest + s_rest))
+
+
+def _zero_mode(unconnected):
+    value = unconnected.value if isinstance(unconnected, UnconnectedGradients) else str(unconnected).lower()
+    if value not in ("none", "zero"):
+        raise ValueError(f"unconnected_gradients must be 'none' or 'zero' (tf.UnconnectedGradients); got {unconnected!r}.")
+    return value == "zero"
+
+
+class _Paused:
+    def __init__(self, tape):
+        self.tape = tape
+        self.ctx = torch.no_grad()
+
+    def __enter__(self):
+        _recording.remove(self.tape)
+        self.ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.ctx.__exit__(*exc)
+        _recording.append(self.tape)
+        return False
