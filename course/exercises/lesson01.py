@@ -28,6 +28,10 @@ def _check_prepare_images(prepare_images):
         keep = images.copy()
         got = prepare_images(images)
         expected = torch.from_numpy(keep).to(torch.float32).div(255.0).unsqueeze(-1)  # (N, H, W, 1)
+        if (isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point()
+                and torch.allclose(got.float(), expected * 255.0)):
+            raise CheckFailure(f"prepare_images(images) with images of shape {shape}: the values run from 0 to "
+                               f"255; divide by 255.0 so that they lie in [0, 1].")
         expect_close(got, expected, what="prepare_images(images)", inputs={"images": images},
                      kind="torch", rtol=1e-6, atol=1e-7)
         _unchanged(keep, images, "prepare_images")
