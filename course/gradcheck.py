@@ -202,8 +202,22 @@ def _fixed_rng(seed: int, tensors):
     """Reseed torch's generators (CPU and the devices of `tensors`) for one evaluation of f."""
     devices = sorted({t.device.index or 0 for t in tensors if isinstance(t, torch.Tensor) and t.is_cuda})
     with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # not torch.manual_seed: it queues lazy CUDA calls
+        for d in devices:
+            torch.cuda.default_generators[d].manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Numerical checks run f thousands of times on small tensors, where waking a pool of CPU
+    threads costs more than the work; use one thread meanwhile, then restore the setting."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _unravel(k: int, shape) -> tuple:
@@ -250,8 +264,14 @@ def _compare(evaluate, targets, analytic, *, dout, eps, max_samples, seed, tiny,
         if dout is None and v.numel() != 1:
             raise ValueError(f"the checked function must return a scalar; got shape {tuple(v.shape)}. "
                              "Reduce it (e.g. .sum()), or use check_scratch_pair for a forward function.")
-        return v.to(torch.float64)
+        return v.detach().to(torch.float64, copy=True)  # a copy: the output may be a view of an input
 
+    with _one_thread():
+        return _compare_loop(run, targets, analytic, dout=dout, eps=eps, max_samples=max_samples, seed=seed,
+                             tiny=tiny)
+
+
+def _compare_loop(run, targets, analytic, *, dout, eps, max_samples, seed, tiny):
     v0 = run()
     if dout is not None and v0.shape != dout.shape:
         raise ValueError(f"the forward returned shape {tuple(v0.shape)} but dout has {tuple(dout.shape)}.")
@@ -353,6 +373,8 @@ def _align(grads, inputs, what: str):
     if isinstance(grads, torch.Tensor) or grads is None:
         grads = (grads,)
     grads = list(grads)
+    while len(grads) > len(inputs) and grads[-1] is None:  # e.g. db = None for a conv without bias
+        grads.pop()
     if len(grads) > len(inputs):
         raise ValueError(f"{what} returned {len(grads)} gradients for {len(inputs)} inputs.")
     return grads + [None] * (len(inputs) - len(grads))
@@ -377,14 +399,15 @@ def numerical_gradient(f, x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     x64 = _to64(x)
     flat = x64.view(-1)
     grad = torch.empty_like(flat)
-    for k in range(flat.numel()):
-        x0 = flat[k].item()
-        flat[k] = x0 + eps
-        fp = float(f(x64))
-        flat[k] = x0 - eps
-        fm = float(f(x64))
-        flat[k] = x0
-        grad[k] = (fp - fm) / ((x0 + eps) - (x0 - eps))
+    with _one_thread(), torch.no_grad():
+        for k in range(flat.numel()):
+            x0 = flat[k].item()
+            flat[k] = x0 + eps
+            fp = float(f(x64))
+            flat[k] = x0 - eps
+            fm = float(f(x64))
+            flat[k] = x0
+            grad[k] = (fp - fm) / ((x0 + eps) - (x0 - eps))  # the step actually taken, ≈ 2·eps
     return grad.view(x64.shape)
 
 
