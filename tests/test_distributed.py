@@ -1,0 +1,127 @@
+"""Data-parallel training (course.distributed) against independent references.
+
+- sharding against torch.utils.data.DistributedSampler itself;
+- a two-process gloo run of seed004's MLP against one process (a plain torch loop with
+  torch.optim.SGD) taking the same global batches: the weights agree to 1e-5;
+- the launcher's environment and its failure handling.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DistributedSampler
+
+from course.distributed import from_environ, launch, local_batch_size, shard_indices, worker_env
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("n,world,shuffle,drop_last", [(10, 2, True, False), (11, 3, True, False),
+                                                        (11, 3, False, False), (11, 3, True, True),
+                                                        (7, 4, True, False), (2, 5, True, False),
+                                                        (64, 2, True, True)])
+def test_shards_match_distributed_sampler(n, world, shuffle, drop_last):
+    for epoch in (0, 3):
+        for rank in range(world):
+            ref = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=shuffle, seed=5,
+                                     drop_last=drop_last)
+            ref.set_epoch(epoch)
+            got = shard_indices(n, rank, world, epoch=epoch, seed=5, shuffle=shuffle, drop_last=drop_last)
+            assert got.tolist() == list(ref), (n, world, rank, epoch)
+
+
+def test_local_batches_make_up_the_global_batch():
+    n, world, B = 256, 4, 64
+    b = local_batch_size(B, world)
+    order = DistributedSampler(range(n), num_replicas=1, rank=0, seed=1)    # one process, all the data
+    order.set_epoch(2)
+    order = list(order)
+    shards = [shard_indices(n, r, world, epoch=2, seed=1) for r in range(world)]
+    for i in range(n // B):
+        together = sorted(int(j) for s in shards for j in s[i * b:(i + 1) * b])
+        assert together == sorted(order[i * B:(i + 1) * B])
+
+
+def test_uneven_global_batch_is_refused():
+    with pytest.raises(ValueError, match="does not split evenly over 3 processes"):
+        local_batch_size(64, 3)
+
+
+def test_environment_is_read_and_checked():
+    env = from_environ({"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "MASTER_ADDR": "h", "MASTER_PORT": "123"})
+    assert (env.rank, env.world_size, env.local_rank, env.master_addr, env.master_port) == (1, 2, 1, "h", 123)
+    assert from_environ({}).world_size == 1 and from_environ({}).is_main
+    with pytest.raises(ValueError, match="RANK < WORLD_SIZE"):
+        from_environ({"RANK": "2", "WORLD_SIZE": "2", "MASTER_PORT": "1"})
+    with pytest.raises(ValueError, match="MASTER_ADDR/MASTER_PORT are not set"):
+        from_environ({"RANK": "0", "WORLD_SIZE": "2"})
+    e = worker_env(1, 3, 4567, base={})
+    assert {k: e[k] for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_PORT")} == \
+        {"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "3", "MASTER_PORT": "4567"}
+
+
+def test_launch_stops_the_job_when_a_process_fails(capsys):
+    script = ("import os, sys, time\n"
+              "r = int(os.environ['RANK'])\n"
+              "print('hello from', r, 'of', os.environ['WORLD_SIZE'])\n"
+              "sys.exit(3) if r == 1 else time.sleep(60)\n")
+    status = launch(2, ["-c", script], module=None, timeout=30)
+    out = capsys.readouterr().out
+    assert status == 3
+    assert "hello from 0 of 2" in out and "[rank 1] hello from 1 of 2" in out
+
+
+def _reference_sgd(x, y, weights, *, batch_size, epochs, lr, seed):
+    """One process, plain torch: seed004's MLP, F.cross_entropy on the logits, torch.optim.SGD,
+    the global batches in DistributedSampler(num_replicas=1)'s order."""
+    w1, b1, w2, b2 = (torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights)
+    opt = torch.optim.SGD([w1, b1, w2, b2], lr=lr)
+    xd = x.to(torch.float64) / 255.0                                         # (N, 784)
+    for epoch in range(epochs):
+        sampler = DistributedSampler(range(len(x)), num_replicas=1, rank=0, shuffle=True, seed=seed)
+        sampler.set_epoch(epoch)
+        order = torch.tensor(list(sampler))
+        for lo in range(0, len(x), batch_size):
+            idx = order[lo:lo + batch_size]
+            logits = torch.relu(xd[idx] @ w1 + b1) @ w2 + b2                 # (B, 10)
+            loss = F.cross_entropy(logits, y[idx].long())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return [t.detach().numpy() for t in (w1, b1, w2, b2)]
+
+
+def _run_worker(tmp_path, nproc, *extra):
+    from course.distributed.__main__ import main  # noqa: F401  (fail here if the module does not import)
+    out = tmp_path / f"weights_{nproc}.npz"
+    cmd = [sys.executable, "-m", "course.distributed", "--nproc", str(nproc), "--save", str(out), *map(str, extra)]
+    env = dict(os.environ, OMP_NUM_THREADS="1", COURSE_DEVICE="cpu")
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with np.load(out) as f:
+        return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))], done.stdout
+
+
+def test_two_processes_take_the_steps_of_one(tmp_path):
+    """2 gloo processes x 32 samples = one process with batch 64, for 16 SGD steps."""
+    import course.data
+    from course.distributed.__main__ import build_seed004
+
+    n, batch, epochs, lr, seed = 512, 64, 2, 0.1, 7
+    weights, out = _run_worker(tmp_path, 2, "--limit", n, "--batch-size", batch, "--epochs", epochs,
+                               "--optimizer", "sgd", "--learning-rate", lr, "--seed", seed)
+    assert "2 process(es), backend gloo" in out and "global batch 64 = 2 x 32" in out
+    assert "samples/s" in out
+
+    start = [w.detach().cpu().numpy() for w in build_seed004(seed).weights]      # rank 0's initial weights
+    (x, y), _ = course.data.load_mnist()
+    expected = _reference_sgd(x[:n].reshape(n, -1), y[:n], start, batch_size=batch, epochs=epochs, lr=lr,
+                              seed=seed)
+    assert [w.shape for w in weights] == [w.shape for w in expected]
+    for got, want, s in zip(weights, expected, start):
+        assert np.abs(want - s).max() > 1e-3                      # training moved the weights
+        np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
