@@ -1,0 +1,606 @@
+"""`tf.nn`: activations, convolution and pooling (NHWC), dropout and the classification losses.
+
+    h = tf.nn.relu(tf.nn.conv2d(x, W, strides=[1, 1, 1, 1], padding='SAME') + b)
+    p = tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding='SAME')
+    d = tf.nn.dropout(fc, keep_prob)                     # TF1 takes keep_prob, not rate
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=y))
+
+Images are channels-last (N, H, W, C) and conv kernels (h, w, in, out), as in TensorFlow; the
+forward kernels are those of `course.layers`. Gradients use fused kernels where TF has them
+(ReluGrad, SigmoidGrad, TanhGrad, SoftmaxGrad, BiasAddGrad, Conv2DBackpropInput/Filter,
+MaxPoolGrad, AvgPoolGrad); the cross-entropy ops return the gradient as a second output.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from course import layers
+from course.graph import dtypes as _dt
+from course.graph.array_ops import _one, convert_to_tensor, make_op, stop_gradient
+from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.shapes import TensorShape, dims_error, shape_error
+
+__all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax", "bias_add",
+           "conv2d", "max_pool", "avg_pool", "max_pool2d", "avg_pool2d", "dropout", "l2_loss",
+           "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+           "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits"]
+
+_aten = torch.ops.aten
+
+
+def _same(op):
+    return _one(op.inputs[0].shape, op.inputs[0].dtype)
+
+
+def _unary(op_type, x, name, attrs=None):
+    x = convert_to_tensor(x)
+    if not _dt.is_floating(x.dtype):
+        raise TypeError(f"{op_type} expects a floating-point tensor; got {_dt.name(x.dtype)} ({x.name}). "
+                        "Use tf.cast(x, tf.float32) first.")
+    return make_op(op_type, [x], attrs or {}, name or op_type).outputs[0]
+
+
+# -- activations ------------------------------------------------------------------------------------
+register_op("Relu", infer=_same, kernel=lambda op: torch.relu)
+register_op("Relu6", infer=_same, kernel=lambda op: (lambda x: torch.clamp(x, 0.0, 6.0)))
+register_op("LeakyRelu", infer=_same, kernel=lambda op: (lambda x, _a=op.attrs["alpha"]: F.leaky_relu(x, _a)))
+register_op("Elu", infer=_same, kernel=lambda op: F.elu)
+register_op("Softplus", infer=_same, kernel=lambda op: F.softplus)
+register_op("Sigmoid", infer=_same, kernel=lambda op: torch.sigmoid)
+register_op("Tanh", infer=_same, kernel=lambda op: torch.tanh)
+
+
+def relu(features, name=None):
+    return _unary("Relu", features, name)
+
+
+def relu6(features, name=None):
+    return _unary("Relu6", features, name)
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    return _unary("LeakyRelu", features, name, {"alpha": float(alpha)})
+
+
+def elu(features, name=None):
+    return _unary("Elu", features, name)
+
+
+def softplus(features, name=None):
+    return _unary("Softplus", features, name)
+
+
+def sigmoid(x, name=None):
+    return _unary("Sigmoid", x, name)
+
+
+def tanh(x, name=None):
+    return _unary("Tanh", x, name)
+
+
+# Fused gradient kernels: each takes (incoming gradient, a forward value) and is one torch op.
+_GRAD_KERNELS = {
+    "ReluGrad": lambda g, y: _aten.threshold_backward(g, y, 0),              # g where y > 0
+    "Relu6Grad": lambda g, x: torch.where((x > 0) & (x < 6), g, 0.0),
+    "LeakyReluGrad": None,
+    "EluGrad": lambda g, y: torch.where(y > 0, g, g * (y + 1)),
+    "SoftplusGrad": lambda g, x: g * torch.sigmoid(x),
+    "SigmoidGrad": lambda g, y: _aten.sigmoid_backward(g, y),                # g·y·(1-y)
+    "TanhGrad": lambda g, y: _aten.tanh_backward(g, y),                      # g·(1-y²)
+}
+
+
+def _grad_kernel(op):
+    if op.type == "LeakyReluGrad":
+        a = op.attrs["alpha"]
+        return lambda g, x: torch.where(x > 0, g, g * a)
+    return _GRAD_KERNELS[op.type]
+
+
+for _t in _GRAD_KERNELS:
+    register_op(_t, infer=_same, kernel=_grad_kernel)
+
+
+def _fused_grad(grad_type, use_output):
+    def fn(op, grad):
+        ref = op.outputs[0] if use_output else op.inputs[0]
+        return [make_op(grad_type, [grad, ref], dict(op.attrs), grad_type).outputs[0]]
+    return fn
+
+
+RegisterGradient("Relu")(_fused_grad("ReluGrad", True))
+RegisterGradient("Relu6")(_fused_grad("Relu6Grad", False))
+RegisterGradient("LeakyRelu")(_fused_grad("LeakyReluGrad", False))
+RegisterGradient("Elu")(_fused_grad("EluGrad", True))
+RegisterGradient("Softplus")(_fused_grad("SoftplusGrad", False))
+RegisterGradient("Sigmoid")(_fused_grad("SigmoidGrad", True))
+RegisterGradient("Tanh")(_fused_grad("TanhGrad", True))
+
+
+# -- softmax ----------------------------------------------------------------------------------------
+def _softmax(op_type, logits, axis, name, dim):
+    axis = dim if axis is None else axis
+    return _unary(op_type, logits, name, {"axis": -1 if axis is None else int(axis)})
+
+
+def softmax(logits, axis=None, name=None, dim=None):
+    """exp(x) / sum(exp(x)) along `axis` (default the last)."""
+    return _softmax("Softmax", logits, axis, name, dim)
+
+
+def log_softmax(logits, axis=None, name=None, dim=None):
+    return _softmax("LogSoftmax", logits, axis, name, dim)
+
+
+register_op("Softmax", infer=_same, kernel=lambda op: (lambda x, _a=op.attrs["axis"]: torch.softmax(x, _a)))
+register_op("LogSoftmax", infer=_same, kernel=lambda op: (lambda x, _a=op.attrs["axis"]: torch.log_softmax(x, _a)))
+register_op("SoftmaxGrad", infer=_same, kernel=lambda op: (
+    lambda g, y, _a=op.attrs["axis"]: _aten._softmax_backward_data(g, y, _a % y.dim(), y.dtype)))
+register_op("LogSoftmaxGrad", infer=_same, kernel=lambda op: (
+    lambda g, y, _a=op.attrs["axis"]: _aten._log_softmax_backward_data(g, y, _a % y.dim(), y.dtype)))
+RegisterGradient("Softmax")(_fused_grad("SoftmaxGrad", True))
+RegisterGradient("LogSoftmax")(_fused_grad("LogSoftmaxGrad", True))
+
+
+# -- bias ------------------------------------------------------------------------------------------------
+def bias_add(value, bias, data_format=None, name=None):
+    """value + bias, bias along the last (channel) axis."""
+    value = convert_to_tensor(value)
+    bias = convert_to_tensor(bias, dtype=value.dtype)
+    if data_format not in (None, "NHWC", "N...C"):
+        raise NotImplementedError(f"bias_add(data_format={data_format!r}): only channels-last (NHWC) is supported.")
+    return make_op("BiasAdd", [value, bias], {}, name or "BiasAdd").outputs[0]
+
+
+def _bias_infer(op):
+    v, b = op.inputs
+    if b.shape.rank not in (None, 1):
+        raise shape_error(op, f"Shape must be rank 1 but is rank {b.shape.rank}")
+    if v.shape.rank is not None and v.shape.rank < 2:
+        raise shape_error(op, f"Shape must be at least rank 2 but is rank {v.shape.rank}")
+    c = v.shape[-1] if v.shape.rank else None
+    if c is not None and b.shape.rank == 1 and b.shape[0] is not None and c != b.shape[0]:
+        raise dims_error(op, c, b.shape[0])
+    return _one(v.shape, v.dtype)
+
+
+register_op("BiasAdd", infer=_bias_infer, kernel=lambda op: torch.add)
+register_op("BiasAddGrad", infer=lambda op: _one(TensorShape([op.inputs[0].shape[-1] if op.inputs[0].shape.rank else None]),
+                                                 op.inputs[0].dtype),
+            kernel=lambda op: (lambda g: g.sum(tuple(range(g.dim() - 1)))))
+
+
+@RegisterGradient("BiasAdd")
+def _bias_add_grad(op, grad):
+    return [grad, make_op("BiasAddGrad", [grad], {}, "BiasAddGrad").outputs[0]]
+
+
+# -- convolution --------------------------------------------------------------------------------------------
+def _hw(v, what):
+    v = list(v) if not isinstance(v, int) else [v]
+    if len(v) == 4:
+        if v[0] != 1 or v[3] != 1:
+            raise ValueError(f"{what} {v}: TF only supports 1 on the batch and channel axes ([1, h, w, 1]).")
+        return v[1], v[2]
+    if len(v) == 2:
+        return v[0], v[1]
+    if len(v) == 1:
+        return v[0], v[0]
+    raise ValueError(f"{what} must have 1, 2 or 4 elements; got {v}.")
+
+
+def _out_size(n, k, s, padding, d=1):
+    if n is None:
+        return None
+    if padding == "SAME":
+        return -(-n // s)
+    return -(-(n - (k - 1) * d) // s)
+
+
+def _padding(padding):
+    p = str(padding).upper()
+    if p not in ("SAME", "VALID"):
+        raise ValueError(f"padding must be 'SAME' or 'VALID'; got {padding!r}.")
+    return p
+
+
+def conv2d(input=None, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True, data_format="NHWC",   # noqa: A002
+           dilations=(1, 1, 1, 1), name=None, filters=None):
+    """2-D convolution of NHWC `input` with an (h, w, in, out) `filter`; strides [1, s, s, 1]."""
+    filter = filters if filter is None else filter   # noqa: A001
+    if data_format != "NHWC":
+        raise NotImplementedError(f"conv2d(data_format={data_format!r}): only NHWC (channels-last) is supported.")
+    x = convert_to_tensor(input)
+    w = convert_to_tensor(filter, dtype=x.dtype)
+    if strides is None or padding is None:
+        raise TypeError("conv2d needs strides (e.g. [1, 1, 1, 1]) and padding ('SAME' or 'VALID').")
+    attrs = {"strides": _hw(strides, "strides"), "padding": _padding(padding), "dilations": _hw(dilations, "dilations")}
+    return make_op("Conv2D", [x, w], attrs, name or "Conv2D").outputs[0]
+
+
+def _conv_infer(op):
+    x, w = op.inputs
+    if x.shape.rank not in (None, 4) or w.shape.rank not in (None, 4):
+        bad = x.shape if x.shape.rank not in (None, 4) else w.shape
+        raise shape_error(op, f"Shape must be rank 4 but is rank {bad.rank}")
+    if x.shape.rank is None or w.shape.rank is None:
+        return _one(TensorShape([None] * 4), x.dtype)
+    n, h, wd, c = x.shape
+    kh, kw, cin, cout = w.shape
+    if c is not None and cin is not None and c != cin:
+        raise dims_error(op, c, cin)
+    (sh, sw), (dh, dw), p = op.attrs["strides"], op.attrs["dilations"], op.attrs["padding"]
+    return _one(TensorShape([n, _out_size(h, kh, sh, p, dh), _out_size(wd, kw, sw, p, dw), cout]), x.dtype)
+
+
+def _conv_pads(x_shape, w_shape, strides, dilations, padding):
+    """((top, bottom), (left, right)) TF padding for an NHWC input and (h, w, in, out) kernel."""
+    if padding == "VALID":
+        return (0, 0), (0, 0)
+    return (layers.same_padding(x_shape[1], w_shape[0], strides[0], dilations[0]),
+            layers.same_padding(x_shape[2], w_shape[1], strides[1], dilations[1]))
+
+
+def _conv_kernel(op):
+    s, d, p = op.attrs["strides"], op.attrs["dilations"], op.attrs["padding"]
+
+    def kernel(x, w):
+        (t, b), (le, r) = _conv_pads(x.shape, w.shape, s, d, p)
+        if t == b and le == r:                     # symmetric: let the conv pad (no copy)
+            y = F.conv2d(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), None, s, (t, le), d)
+            return y.permute(0, 2, 3, 1)
+        return layers.conv2d(x, w, None, s, p, d)
+    return kernel
+
+
+register_op("Conv2D", infer=_conv_infer, kernel=_conv_kernel)
+
+
+def _conv_backward(x, w, g, s, d, p, mask):
+    """(dx, dw) of y = conv2d(x, w) for NHWC x, HWIO w; only those `mask` asks for."""
+    (t, b), (le, r) = _conv_pads(x.shape, w.shape, s, d, p)
+    xs = x if (t == b and le == r) else F.pad(x, (0, 0, le, r, t, b))
+    pad = (t, le) if (t == b and le == r) else (0, 0)
+    gi, gw, _ = _aten.convolution_backward(g.permute(0, 3, 1, 2), xs.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1),
+                                           None, list(s), list(pad), list(d), False, [0, 0], 1, mask)
+    if gi is not None:
+        gi = gi.permute(0, 2, 3, 1)                                 # (N, H, W, C)
+        if xs is not x:
+            gi = gi[:, t:t + x.shape[1], le:le + x.shape[2], :]
+    if gw is not None:
+        gw = gw.permute(2, 3, 1, 0)                                 # (h, w, in, out)
+    return gi, gw
+
+
+def _conv_grad_kernel(op):
+    s, d, p = op.attrs["strides"], op.attrs["dilations"], op.attrs["padding"]
+    if op.type == "Conv2DBackpropInput":
+        return lambda x, w, g: _conv_backward(x, w, g, s, d, p, [True, False, False])[0]
+    return lambda x, w, g: _conv_backward(x, w, g, s, d, p, [False, True, False])[1]
+
+
+register_op("Conv2DBackpropInput", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype),
+            kernel=_conv_grad_kernel, doc="dL/dx of Conv2D; inputs (x, filter, grad).")
+register_op("Conv2DBackpropFilter", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype),
+            kernel=_conv_grad_kernel, doc="dL/dfilter of Conv2D; inputs (x, filter, grad).")
+
+
+@RegisterGradient("Conv2D")
+def _conv_grad(op, grad):
+    x, w = op.inputs
+    return [make_op("Conv2DBackpropInput", [x, w, grad], dict(op.attrs), "Conv2DBackpropInput").outputs[0],
+            make_op("Conv2DBackpropFilter", [x, w, grad], dict(op.attrs), "Conv2DBackpropFilter").outputs[0]]
+
+
+# -- pooling -------------------------------------------------------------------------------------------------
+def _pool(op_type, value, ksize, strides, padding, data_format, name, default):
+    if data_format not in ("NHWC", None):
+        raise NotImplementedError(f"{default}(data_format={data_format!r}): only NHWC is supported.")
+    x = convert_to_tensor(value)
+    attrs = {"ksize": _hw(ksize, "ksize"), "strides": _hw(strides, "strides"), "padding": _padding(padding)}
+    op = make_op(op_type, [x], attrs, name or default)
+    return op.outputs[0]
+
+
+def max_pool(value=None, ksize=None, strides=None, padding=None, data_format="NHWC", name=None, input=None):   # noqa: A002
+    """Max pooling over (h, w) windows of an NHWC tensor; ksize/strides as [1, h, w, 1]."""
+    return _pool("MaxPool", input if value is None else value, ksize, strides, padding, data_format, name, "MaxPool")
+
+
+def avg_pool(value=None, ksize=None, strides=None, padding=None, data_format="NHWC", name=None, input=None):   # noqa: A002
+    return _pool("AvgPool", input if value is None else value, ksize, strides, padding, data_format, name, "AvgPool")
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):   # noqa: A002
+    return max_pool(input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):   # noqa: A002
+    return avg_pool(input, ksize, strides, padding, data_format, name)
+
+
+def _pool_infer(op):
+    x = op.inputs[0]
+    if x.shape.rank not in (None, 4):
+        raise shape_error(op, f"Shape must be rank 4 but is rank {x.shape.rank}")
+    (kh, kw), (sh, sw), p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
+    n, h, w, c = x.shape if x.shape.rank else [None] * 4
+    out = TensorShape([n, _out_size(h, kh, sh, p), _out_size(w, kw, sw, p), c])
+    if op.type == "MaxPool":
+        return [(out, x.dtype), (out, torch.int64)]          # the value, and where each max came from
+    return _one(out, x.dtype)
+
+
+def _pool_pads(x, k, s, p):
+    if p == "VALID":
+        return (0, 0), (0, 0)
+    return layers.same_padding(x.shape[1], k[0], s[0]), layers.same_padding(x.shape[2], k[1], s[1])
+
+
+def _max_pool_kernel(op):
+    k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
+
+    def kernel(x):
+        (t, b), (le, r) = _pool_pads(x, k, s, p)
+        if t or b or le or r:
+            x = F.pad(x, (0, 0, le, r, t, b), value=-math.inf)
+        y, idx = F.max_pool2d(x.permute(0, 3, 1, 2), k, s, return_indices=True)
+        return y.permute(0, 2, 3, 1), idx
+    return kernel
+
+
+register_op("MaxPool", infer=_pool_infer, kernel=_max_pool_kernel,
+            doc="Outputs (value, argmax); the second output (int64, into the padded input) feeds MaxPoolGrad.")
+
+
+def _max_pool_grad_kernel(op):
+    k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
+
+    def kernel(x, idx, g):
+        (t, b), (le, r) = _pool_pads(x, k, s, p)
+        xp = F.pad(x, (0, 0, le, r, t, b)) if (t or b or le or r) else x
+        gi = _aten.max_pool2d_with_indices_backward(g.permute(0, 3, 1, 2), xp.permute(0, 3, 1, 2), list(k), list(s),
+                                                    [0, 0], [1, 1], False, idx).permute(0, 2, 3, 1)
+        return gi if xp is x else gi[:, t:t + x.shape[1], le:le + x.shape[2], :]
+    return kernel
+
+
+register_op("MaxPoolGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype), kernel=_max_pool_grad_kernel)
+
+
+@RegisterGradient("MaxPool")
+def _max_pool_grad(op, grad, _argmax_grad=None):
+    x = op.inputs[0]
+    return [make_op("MaxPoolGrad", [x, op.outputs[1], grad], dict(op.attrs), "MaxPoolGrad").outputs[0]]
+
+
+def _avg_pool_kernel(op):
+    k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
+    return lambda x: layers.avg_pool2d(x, k, s, p)
+
+
+register_op("AvgPool", infer=_pool_infer, kernel=_avg_pool_kernel)
+
+
+def _avg_pool_grad_kernel(op):
+    k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
+
+    def kernel(x, g):
+        (t, b), (le, r) = _pool_pads(x, k, s, p)
+        gn = g.permute(0, 3, 1, 2)
+        if not (t or b or le or r):
+            return _aten.avg_pool2d_backward(gn, x.permute(0, 3, 1, 2), list(k), list(s), [0, 0], False, True,
+                                             None).permute(0, 2, 3, 1)
+        ones = F.pad(torch.ones_like(x[..., :1]), (0, 0, le, r, t, b))
+        count = F.avg_pool2d(ones.permute(0, 3, 1, 2), k, s, divisor_override=1)          # windows' real sizes
+        xp = F.pad(x, (0, 0, le, r, t, b))
+        gi = _aten.avg_pool2d_backward(gn / count, xp.permute(0, 3, 1, 2), list(k), list(s), [0, 0], False, True, 1)
+        return gi.permute(0, 2, 3, 1)[:, t:t + x.shape[1], le:le + x.shape[2], :]
+    return kernel
+
+
+register_op("AvgPoolGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype), kernel=_avg_pool_grad_kernel)
+
+
+@RegisterGradient("AvgPool")
+def _avg_pool_grad(op, grad):
+    return [make_op("AvgPoolGrad", [op.inputs[0], grad], dict(op.attrs), "AvgPoolGrad").outputs[0]]
+
+
+# -- dropout ----------------------------------------------------------------------------------------------
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+    """TF1 dropout: keep each value with probability `keep_prob` (a float or a placeholder) and
+    scale kept values by 1/keep_prob; `rate` = 1 - keep_prob is accepted too."""
+    from course.graph.math_ops import subtract
+    from course.graph.random_ops import get_seed
+    x = convert_to_tensor(x)
+    if (keep_prob is None) == (rate is None):
+        raise ValueError("dropout needs exactly one of keep_prob (TF1) or rate (= 1 - keep_prob).")
+    keep = convert_to_tensor(keep_prob, dtype=x.dtype) if keep_prob is not None else subtract(1.0, convert_to_tensor(
+        rate, dtype=x.dtype))
+    if keep.op.type == "Const":
+        k = float(keep.op.attrs["value"])
+        if not 0 < k <= 1:
+            raise ValueError(f"keep_prob must be a scalar tensor or a float in the range (0, 1], got {k}")
+    seed1, seed2 = get_seed(seed)
+    attrs = {"seed": seed1 or 0, "seed2": seed2 or 0, "noise_shape": None if noise_shape is None else list(noise_shape)}
+    return make_op("Dropout", [x, keep], attrs, name or "dropout").outputs[0]
+
+
+def _dropout_make(op, rt, device):
+    seed, seed2, noise = op.attrs["seed"], op.attrs["seed2"], op.attrs["noise_shape"]
+    gen = None
+    if seed or seed2:
+        gen = torch.Generator(device=device)
+        gen.manual_seed((seed * 1_000_003 + seed2) % (2**63))
+
+    def kernel(x, keep):
+        shape = x.shape if noise is None else [x.shape[i] if d is None else d for i, d in enumerate(noise)]
+        u = torch.rand(shape, generator=gen, device=x.device, dtype=x.dtype) if gen is not None else \
+            torch.rand(shape, device=x.device, dtype=x.dtype)
+        scale = (u < keep).to(x.dtype).div_(keep)            # 1/keep_prob where kept, 0 where dropped
+        return x * scale, scale
+    return kernel
+
+
+register_op("Dropout", infer=lambda op: [(op.inputs[0].shape, op.inputs[0].dtype), (op.inputs[0].shape, op.inputs[0].dtype)],
+            make=_dropout_make, stateful=True,
+            doc="Outputs (x * mask / keep_prob, mask / keep_prob); TF builds it from RandomUniform, Floor and Mul.")
+
+
+@RegisterGradient("Dropout")
+def _dropout_grad(op, grad, _mask_grad=None):
+    from course.graph.math_ops import multiply
+    return [multiply(grad, op.outputs[1]), None]
+
+
+# -- losses ---------------------------------------------------------------------------------------------------
+def l2_loss(t, name=None):
+    """sum(t²) / 2."""
+    t = convert_to_tensor(t)
+    return make_op("L2Loss", [t], {}, name or "L2Loss").outputs[0]
+
+
+register_op("L2Loss", infer=lambda op: _one(TensorShape([]), op.inputs[0].dtype),
+            kernel=lambda op: (lambda t: torch.sum(t * t) * 0.5))
+
+
+@RegisterGradient("L2Loss")
+def _l2_grad(op, grad):
+    from course.graph.math_ops import multiply
+    return [multiply(op.inputs[0], grad)]
+
+
+def _ce_infer(op):
+    logits, labels = op.inputs
+    if op.type == "SparseSoftmaxCrossEntropyWithLogits":
+        if logits.shape.rank is not None and labels.shape.rank is not None and labels.shape.rank != logits.shape.rank - 1:
+            raise shape_error(op, f"Shape mismatch: The shape of labels (received {labels.shape}) should equal the "
+                                  f"shape of logits except for the last dimension (received {logits.shape})")
+        loss = TensorShape(list(logits.shape)[:-1]) if logits.shape.rank else TensorShape(None)
+        return [(loss, logits.dtype), (logits.shape, logits.dtype)]
+    if logits.shape.rank is not None and labels.shape.rank is not None:
+        if logits.shape.rank != labels.shape.rank:
+            raise shape_error(op, "logits and labels must have the same rank")
+        for a, b in zip(logits.shape, labels.shape):
+            if a is not None and b is not None and a != b:
+                raise dims_error(op, a, b)
+    loss = TensorShape(list(logits.shape)[:-1]) if logits.shape.rank else TensorShape(None)
+    return [(loss, logits.dtype), (logits.shape, logits.dtype)]
+
+
+def _softmax_ce(logits, labels):
+    logp = torch.log_softmax(logits, -1)
+    loss = torch.sum(labels * logp, -1).neg_()           # -Σ y log softmax(x)
+    return loss, torch.exp(logp) - labels                # and dloss/dlogits = softmax(x) - y
+
+
+def _sparse_softmax_ce(logits, labels):
+    logp = torch.log_softmax(logits, -1)
+    labels = labels.long()
+    loss = F.nll_loss(logp, labels, reduction="none") if logp.dim() == 2 else \
+        -logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    back = torch.exp(logp)
+    back.scatter_add_(-1, labels.unsqueeze(-1), torch.full_like(labels, -1, dtype=back.dtype).unsqueeze(-1))
+    return loss, back
+
+
+register_op("SoftmaxCrossEntropyWithLogits", infer=_ce_infer, kernel=lambda op: _softmax_ce)
+register_op("SparseSoftmaxCrossEntropyWithLogits", infer=_ce_infer, kernel=lambda op: _sparse_softmax_ce)
+
+
+@RegisterGradient("SoftmaxCrossEntropyWithLogits")
+def _softmax_ce_grad(op, grad_loss, _grad_backprop=None):
+    from course.graph.math_ops import multiply, negative
+    from course.graph.shape_ops import expand_dims
+    g = expand_dims(grad_loss, -1)
+    logits = op.inputs[0]
+    return [multiply(g, op.outputs[1]), multiply(g, negative(log_softmax(logits)))]
+
+
+@RegisterGradient("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_ce_grad(op, grad_loss, _grad_backprop=None):
+    from course.graph.math_ops import multiply
+    from course.graph.shape_ops import expand_dims
+    return [multiply(expand_dims(grad_loss, -1), op.outputs[1]), None]
+
+
+def _move_axis_last(t, axis):
+    from course.graph.shape_ops import transpose
+    rank = t.shape.rank
+    if axis in (-1, None) or rank is None or axis % rank == rank - 1:
+        return t
+    axis %= rank
+    perm = [i for i in range(rank) if i != axis] + [axis]
+    return transpose(t, perm)
+
+
+def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
+    """-Σ labels · log softmax(logits) along the class axis; gradients reach labels too."""
+    if _sentinel is not None or labels is None or logits is None:
+        raise ValueError("Only call `softmax_cross_entropy_with_logits` with named arguments (labels=..., "
+                         "logits=..., ...).")
+    axis = dim if axis is None else axis
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, dtype=logits.dtype)
+    return make_op("SoftmaxCrossEntropyWithLogits", [_move_axis_last(logits, axis), _move_axis_last(labels, axis)], {},
+                   name or "softmax_cross_entropy_with_logits").outputs[0]
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
+    """TF1's version: like `_v2`, with no gradient into `labels` (they are constants)."""
+    if _sentinel is not None or labels is None or logits is None:
+        raise ValueError("Only call `softmax_cross_entropy_with_logits` with named arguments (labels=..., "
+                         "logits=..., ...).")
+    labels = stop_gradient(convert_to_tensor(labels))
+    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, dim=dim, name=name, axis=axis)
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    """-log softmax(logits)[label] for integer class labels of shape logits.shape[:-1]."""
+    if _sentinel is not None or labels is None or logits is None:
+        raise ValueError("Only call `sparse_softmax_cross_entropy_with_logits` with named arguments (labels=..., "
+                         "logits=..., ...).")
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels)
+    if not _dt.is_integer(labels.dtype):
+        raise TypeError(f"sparse_softmax_cross_entropy_with_logits: labels must be integer class ids; got dtype "
+                        f"{_dt.name(labels.dtype)}. For one-hot labels use softmax_cross_entropy_with_logits.")
+    return make_op("SparseSoftmaxCrossEntropyWithLogits", [logits, labels], {},
+                   name or "SparseSoftmaxCrossEntropyWithLogits").outputs[0]
+
+
+def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    """max(x, 0) - x·z + log(1 + exp(-|x|)): the stable form of -z log σ(x) - (1-z) log(1-σ(x))."""
+    if _sentinel is not None or labels is None or logits is None:
+        raise ValueError("Only call `sigmoid_cross_entropy_with_logits` with named arguments (labels=..., "
+                         "logits=..., ...).")
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, dtype=logits.dtype)
+    return make_op("SigmoidCrossEntropyWithLogits", [logits, labels], {}, name or "logistic_loss").outputs[0]
+
+
+def _sigmoid_ce_infer(op):
+    from course.graph.shapes import broadcast
+    x, z = op.inputs
+    if not x.shape.is_compatible_with(z.shape):
+        raise shape_error(op, "logits and labels must have the same shape")
+    return _one(broadcast(op, x.shape, z.shape), x.dtype)
+
+
+register_op("SigmoidCrossEntropyWithLogits", infer=_sigmoid_ce_infer,
+            kernel=lambda op: (lambda x, z: F.binary_cross_entropy_with_logits(x, z, reduction="none")))
+register_op("SigmoidCrossEntropyGrad", infer=_same,
+            kernel=lambda op: (lambda g, x, z: g * (torch.sigmoid(x) - z)))      # d/dx = σ(x) - z
+
+
+@RegisterGradient("SigmoidCrossEntropyWithLogits")
+def _sigmoid_ce_grad(op, grad):
+    from course.graph.math_ops import multiply, negative
+    x, z = op.inputs
+    gx = make_op("SigmoidCrossEntropyGrad", [grad, x, z], {}, "SigmoidCrossEntropyGrad").outputs[0]
+    return [gx, multiply(grad, negative(x))]                                  # d/dz = -x
+
+
+NotDifferentiable("ReluGrad")

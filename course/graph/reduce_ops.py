@@ -1,0 +1,261 @@
+"""Reductions (`reduce_sum/mean/max/min/prod/all/any`) and `argmax/argmin`, with gradients.
+
+    tf.reduce_mean(x)                                   # over every axis -> shape ()
+    tf.reduce_sum(x, axis=1, keepdims=True)             # (N, C) -> (N, 1)
+    tf.reduce_sum(x, reduction_indices=[1])             # TF1's old names still work
+
+The gradient of a reduction spreads the incoming gradient back over the reduced axes: a sum
+copies it (TF: Reshape + Tile), a mean also divides by the count, a max sends it to the
+positions that held the maximum (shared equally between ties, as TF does).
+"""
+import torch
+
+from course.graph import dtypes as _dt
+from course.graph.array_ops import _one, convert_to_tensor, make_op
+from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.shapes import TensorShape, shape_error
+
+__all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
+           "argmax", "argmin", "count_nonzero"]
+
+
+def _axes_attr(axis, reduction_indices, keepdims, keep_dims):
+    if axis is not None and reduction_indices is not None:
+        raise ValueError("Give axis or reduction_indices (its old name), not both.")
+    axis = reduction_indices if axis is None else axis
+    if keepdims is not None and keep_dims is not None:
+        raise ValueError("Give keepdims or keep_dims (its old name), not both.")
+    keep = bool(keepdims if keepdims is not None else (keep_dims or False))
+    if axis is None:
+        return None, keep
+    if hasattr(axis, "op"):
+        from course.graph.array_ops import static_shape_from
+        axis = static_shape_from(axis)
+        if axis is None:
+            raise NotImplementedError("Reduction axes must be known when the graph is built (a Python int or list, "
+                                      "or a tf.constant).")
+    axes = [int(axis)] if not isinstance(axis, (list, tuple)) else [int(a) for a in axis]
+    return axes, keep
+
+
+def _norm(op, axes, rank):
+    if axes is None or rank is None:
+        return axes
+    out = []
+    for a in axes:
+        if not -rank <= a < rank:
+            raise shape_error(op, f"Invalid reduction dimension {a} for input with {rank} dimensions")
+        out.append(a % rank)
+    return sorted(set(out))
+
+
+def _reduce_infer(op):
+    x = op.inputs[0]
+    axes, keep = _norm(op, op.attrs["axes"], x.shape.rank), op.attrs["keepdims"]
+    dtype = torch.bool if op.type in ("All", "Any") else (op.attrs.get("out") or x.dtype)
+    if x.shape.rank is None:
+        return _one(TensorShape(None), dtype)
+    if axes is None:
+        return _one(TensorShape([1] * x.shape.rank if keep else []), dtype)
+    dims = [(1 if i in axes else d) for i, d in enumerate(x.shape) if keep or i not in axes]
+    return _one(TensorShape(dims), dtype)
+
+
+def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims, default_name):
+    x = convert_to_tensor(input_tensor)
+    axes, keep = _axes_attr(axis, reduction_indices, keepdims, keep_dims)
+    if axes is not None and x.shape.rank is not None:
+        axes = [a % x.shape.rank if -x.shape.rank <= a < x.shape.rank else a for a in axes]
+    return make_op(op_type, [x], {"axes": axes, "keepdims": keep}, name or default_name).outputs[0]
+
+
+def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    return _reduce("Sum", input_tensor, axis, keepdims, name, reduction_indices, keep_dims, "Sum")
+
+
+def reduce_mean(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    return _reduce("Mean", input_tensor, axis, keepdims, name, reduction_indices, keep_dims, "Mean")
+
+
+def reduce_max(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    return _reduce("Max", input_tensor, axis, keepdims, name, reduction_indices, keep_dims, "Max")
+
+
+def reduce_min(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    return _reduce("Min", input_tensor, axis, keepdims, name, reduction_indices, keep_dims, "Min")
+
+
+def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    return _reduce("Prod", input_tensor, axis, keepdims, name, reduction_indices, keep_dims, "Prod")
+
+
+def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    return _reduce("All", input_tensor, axis, keepdims, name, reduction_indices, keep_dims, "All")
+
+
+def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    return _reduce("Any", input_tensor, axis, keepdims, name, reduction_indices, keep_dims, "Any")
+
+
+def _reduce_kernel(op):
+    axes, keep = op.attrs["axes"], op.attrs["keepdims"]
+    rank = op.inputs[0].shape.rank
+    kind = op.type
+    if axes is not None and not axes:
+        return lambda x: x                                 # reducing over no axis changes nothing
+    if axes is None and not keep:
+        whole = {"Sum": torch.sum, "Mean": _mean, "Max": torch.amax, "Min": torch.amin, "Prod": torch.prod,
+                 "All": torch.all, "Any": torch.any}[kind]
+        return whole
+    if axes is None:
+        dims = None if rank is None else tuple(range(rank))
+    else:
+        dims = tuple(axes)
+
+    def kernel(x):
+        d = dims if dims is not None else tuple(range(x.dim()))
+        if kind == "Sum":
+            return torch.sum(x, d, keep)
+        if kind == "Mean":
+            return _mean(x, d, keep)
+        if kind == "Max":
+            return torch.amax(x, d, keep)
+        if kind == "Min":
+            return torch.amin(x, d, keep)
+        out = x
+        for a in sorted(d, reverse=True):
+            out = {"Prod": torch.prod, "All": torch.all, "Any": torch.any}[kind](out, a, keep)
+        return out
+    return kernel
+
+
+def _mean(x, dims=None, keep=False):
+    if x.is_floating_point():
+        return torch.mean(x) if dims is None else torch.mean(x, dims, keep)
+    total = torch.sum(x) if dims is None else torch.sum(x, dims, keep)   # integer mean truncates, as in TF
+    n = x.numel() // max(total.numel(), 1)
+    return torch.div(total, n, rounding_mode="trunc").to(x.dtype)
+
+
+for _t in ("Sum", "Mean", "Max", "Min", "Prod", "All", "Any"):
+    register_op(_t, infer=_reduce_infer, kernel=_reduce_kernel)
+NotDifferentiable("All")
+NotDifferentiable("Any")
+
+
+# -- gradients ---------------------------------------------------------------------------------------
+def _kept_shape(x_shape, axes):
+    return [1 if (axes is None or i in axes) else d for i, d in enumerate(x_shape)]
+
+
+def _spread_kernel(op):
+    """ReduceGrad(g, x): g broadcast back over the reduced axes (divided by the count for a mean)."""
+    axes, keep, mean = op.attrs["axes"], op.attrs["keepdims"], op.attrs["mean"]
+
+    def kernel(g, x):
+        if not keep and g.dim() != x.dim():
+            g = g.reshape(_kept_shape(x.shape, axes))
+        if mean:
+            g = g / (x.numel() // max(g.numel(), 1))
+        return g.expand(x.shape)
+    return kernel
+
+
+register_op("ReduceGrad", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype), kernel=_spread_kernel,
+            doc="The gradient of Sum/Mean: TF builds it from Reshape, Tile and (for Mean) RealDiv.")
+
+
+def _sum_mean_grad(op, grad):
+    attrs = {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"], "mean": op.type == "Mean"}
+    return [make_op("ReduceGrad", [grad, op.inputs[0]], attrs, f"{op.type}_grad").outputs[0]]
+
+
+RegisterGradient("Sum")(_sum_mean_grad)
+RegisterGradient("Mean")(_sum_mean_grad)
+
+
+def _extreme_grad_kernel(op):
+    axes, keep = op.attrs["axes"], op.attrs["keepdims"]
+
+    def kernel(g, x, y):
+        shape = _kept_shape(x.shape, axes)
+        if not keep:
+            g, y = g.reshape(shape), y.reshape(shape)
+        hit = (x == y).to(g.dtype)                                  # where the max (min) was
+        d = tuple(range(x.dim())) if axes is None else tuple(axes)
+        return g * hit / torch.sum(hit, d, True)                    # shared equally between ties
+    return kernel
+
+
+register_op("ReduceExtremeGrad", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype),
+            kernel=_extreme_grad_kernel, doc="The gradient of Max/Min: to the arg-max positions, ties sharing.")
+
+
+def _extreme_grad(op, grad):
+    attrs = {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"]}
+    return [make_op("ReduceExtremeGrad", [grad, op.inputs[0], op.outputs[0]], attrs, f"{op.type}_grad").outputs[0]]
+
+
+RegisterGradient("Max")(_extreme_grad)
+RegisterGradient("Min")(_extreme_grad)
+
+
+@RegisterGradient("Prod")
+def _prod_grad(op, grad):
+    from course.graph.math_ops import multiply, realdiv
+    x, y = op.inputs[0], op.outputs[0]          # d prod = prod / x  (x != 0)
+    spread = make_op("ReduceGrad", [multiply(grad, y), x],
+                     {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"], "mean": False}, "Prod_grad").outputs[0]
+    return [realdiv(spread, x)]
+
+
+# -- arg max / min -----------------------------------------------------------------------------------------
+def _arg(op_type, input, axis, name, dimension, output_type):   # noqa: A002
+    x = convert_to_tensor(input)
+    axis = dimension if axis is None else axis
+    axis = 0 if axis is None else int(axis)
+    if x.shape.rank is not None:
+        if not -x.shape.rank <= axis < x.shape.rank:
+            raise ValueError(f"{op_type}: axis {axis} is out of range for a tensor of rank {x.shape.rank}.")
+        axis %= x.shape.rank
+    return make_op(op_type, [x], {"axis": axis, "out": _dt.as_dtype(output_type)}, name or op_type).outputs[0]
+
+
+def argmax(input, axis=None, name=None, dimension=None, output_type=torch.int64):   # noqa: A002
+    """Index of the largest value along `axis` (TF1 default axis 0), int64 by default."""
+    return _arg("ArgMax", input, axis, name, dimension, output_type)
+
+
+def argmin(input, axis=None, name=None, dimension=None, output_type=torch.int64):   # noqa: A002
+    return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+def _arg_infer(op):
+    s = op.inputs[0].shape
+    if s.rank is None:
+        return _one(s, op.attrs["out"])
+    return _one(TensorShape([d for i, d in enumerate(s) if i != op.attrs["axis"]]), op.attrs["out"])
+
+
+def _arg_kernel(op):
+    f = torch.argmax if op.type == "ArgMax" else torch.argmin
+    axis, out = op.attrs["axis"], op.attrs["out"]
+    if out == torch.int64:
+        return lambda x: f(x, axis)
+    return lambda x: f(x, axis).to(out)
+
+
+register_op("ArgMax", infer=_arg_infer, kernel=_arg_kernel)
+register_op("ArgMin", infer=_arg_infer, kernel=_arg_kernel)
+NotDifferentiable("ArgMax")
+NotDifferentiable("ArgMin")
+
+
+def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=torch.int64, name=None, reduction_indices=None,
+                  keep_dims=None):
+    from course.graph.array_ops import cast
+    from course.graph.math_ops import not_equal
+    x = convert_to_tensor(input_tensor)
+    return reduce_sum(cast(not_equal(x, 0), dtype), axis, keepdims, name, reduction_indices, keep_dims)
+
+

@@ -1,0 +1,185 @@
+"""`tf.train.Saver`: save and restore the variables of a session, in TF1's file layout.
+
+    saver = tf.train.Saver()
+    path = saver.save(sess, "ckpt/model.ckpt", global_step=1000)   # -> "ckpt/model.ckpt-1000"
+    saver.restore(sess, tf.train.latest_checkpoint("ckpt"))
+
+A checkpoint is `<prefix>.index` (JSON: names, shapes, dtypes) and `<prefix>.data-00000-of-00001`
+(the tensors, `torch.save`d; restored with `torch.load(weights_only=True)`, so a checkpoint can
+hold data but never code), plus the `checkpoint` state file TF writes, listing the latest
+checkpoints. Each file is written to a temporary name and renamed, so a crash never leaves half a
+checkpoint. Variables are keyed by their op names ("Variable", "layer1/w", "Variable/Adam").
+"""
+import json
+import os
+import re
+import time
+
+import torch
+
+from course.graph import dtypes as _dt
+from course.graph.errors import DataLossError, InvalidArgumentError, NotFoundError
+from course.graph.shapes import brackets
+from course.graph.variables import Variable, global_variables
+
+__all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "checkpoint_exists", "CheckpointState"]
+
+_DATA = ".data-00000-of-00001"
+_FORMAT = "course.graph checkpoint v1"
+
+
+def _atomic_write(path, write):
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+class CheckpointState:
+    def __init__(self, model_checkpoint_path, all_model_checkpoint_paths):
+        self.model_checkpoint_path = model_checkpoint_path
+        self.all_model_checkpoint_paths = list(all_model_checkpoint_paths)
+
+    def __repr__(self):
+        return f'model_checkpoint_path: "{self.model_checkpoint_path}"'
+
+
+def get_checkpoint_state(checkpoint_dir, latest_filename=None):
+    """The parsed `checkpoint` file of `checkpoint_dir`, or None."""
+    path = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
+    if not os.path.isfile(path):
+        return None
+    model, every = None, []
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r'\s*(model_checkpoint_path|all_model_checkpoint_paths):\s*"(.*)"\s*$', line)
+        if not m:
+            continue
+        p = m.group(2)
+        p = p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
+        if m.group(1) == "model_checkpoint_path":
+            model = p
+        else:
+            every.append(p)
+    return CheckpointState(model, every) if model else None
+
+
+def checkpoint_exists(checkpoint_prefix):
+    return os.path.isfile(checkpoint_prefix + ".index")
+
+
+def latest_checkpoint(checkpoint_dir, latest_filename=None):
+    """The prefix of the newest checkpoint in `checkpoint_dir` (from its `checkpoint` file), or None."""
+    state = get_checkpoint_state(checkpoint_dir, latest_filename)
+    if state and checkpoint_exists(state.model_checkpoint_path):
+        return state.model_checkpoint_path
+    return None
+
+
+class Saver:
+    """Saves/restores `var_list` (default: all global variables) of a session; keeps the newest
+    `max_to_keep` checkpoints."""
+
+    def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5, keep_checkpoint_every_n_hours=10000.0,
+                 name=None, restore_sequentially=False, saver_def=None, builder=None, defer_build=False,
+                 allow_empty=False, write_version=2, pad_step_number=False, save_relative_paths=False,
+                 filename=None):
+        if var_list is None:
+            var_list = global_variables()
+        if isinstance(var_list, dict):
+            self._vars = {str(k): v for k, v in var_list.items()}
+        else:
+            self._vars = {}
+            for v in var_list:
+                if not isinstance(v, Variable):
+                    raise TypeError(f"Saver var_list must hold tf.Variables; got {v!r}.")
+                if v.op.name in self._vars:
+                    raise ValueError(f"At least two variables have the same name: {v.op.name}")
+                self._vars[v.op.name] = v
+        if not self._vars and not allow_empty:
+            raise ValueError("No variables to save")
+        self._max_to_keep, self._pad = max_to_keep, pad_step_number
+        self._last = []                    # prefixes this saver wrote, oldest first
+
+    def _session_values(self, sess):
+        out = {}
+        for key, v in self._vars.items():
+            if v.graph is not sess.graph:
+                raise ValueError(f"Variable {v.name} is not in the session's graph.")
+            slot = sess._rt.slot(v.op)
+            out[key] = slot.read().detach().to("cpu").clone()
+        return out
+
+    def save(self, sess, save_path, global_step=None, latest_filename=None, meta_graph_suffix="meta",
+             write_meta_graph=True, write_state=True, strip_default_attrs=False, save_debug_info=False):
+        """Write the variables' values; returns the checkpoint prefix."""
+        if sess is None or getattr(sess, "_closed", True):
+            raise RuntimeError("Saver.save needs an open Session.")
+        prefix = save_path
+        if global_step is not None:
+            step = global_step if isinstance(global_step, int) else int(sess.run(global_step))
+            prefix = f"{save_path}-{step:08d}" if self._pad else f"{save_path}-{step}"
+        folder = os.path.dirname(os.path.abspath(prefix))
+        if not os.path.isdir(folder):
+            raise NotFoundError(None, None, f"Failed to create a NewWriteableFile: {prefix}{_DATA} : No such file or "
+                                "directory. Create the folder first (os.makedirs).")
+        values = self._session_values(sess)
+        _atomic_write(prefix + _DATA, lambda p: torch.save({"format": _FORMAT, "tensors": values}, p))
+        index = {"format": _FORMAT, "saved": time.time(),
+                 "variables": {k: {"shape": list(t.shape), "dtype": _dt.name(t.dtype)} for k, t in values.items()}}
+        _atomic_write(prefix + ".index", lambda p: open(p, "w", encoding="utf-8").write(json.dumps(index, indent=1)))
+        if write_state:
+            self._remember(prefix, folder, latest_filename)
+        return prefix
+
+    def _remember(self, prefix, folder, latest_filename):
+        if prefix in self._last:
+            self._last.remove(prefix)
+        self._last.append(prefix)
+        while self._max_to_keep and len(self._last) > self._max_to_keep:
+            old = self._last.pop(0)
+            for suffix in (".index", _DATA):
+                if os.path.exists(old + suffix):
+                    os.remove(old + suffix)
+        rel = lambda p: os.path.relpath(p, folder)   # noqa: E731
+        lines = [f'model_checkpoint_path: "{rel(prefix)}"'] + [f'all_model_checkpoint_paths: "{rel(p)}"'
+                                                                for p in self._last]
+        target = os.path.join(folder, latest_filename or "checkpoint")
+        _atomic_write(target, lambda p: open(p, "w", encoding="utf-8").write("\n".join(lines) + "\n"))
+
+    def restore(self, sess, save_path):
+        """Load the variables saved under `save_path` into `sess` (no initializer needed)."""
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        if not checkpoint_exists(save_path):
+            raise ValueError(f"The passed save_path is not a valid checkpoint: {save_path}")
+        try:
+            blob = torch.load(save_path + _DATA, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise NotFoundError(None, None, f"Checkpoint data file {save_path}{_DATA} is missing.") from None
+        except Exception as exc:
+            raise DataLossError(None, None, f"Unable to read checkpoint {save_path}{_DATA}: {exc}") from None
+        if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
+            raise DataLossError(None, None, f"{save_path}{_DATA} is not a course.graph checkpoint.")
+        tensors = blob["tensors"]
+        rt = sess._rt
+        for key, v in self._vars.items():
+            if key not in tensors:
+                raise NotFoundError(None, v.op, f"Key {key} not found in checkpoint {save_path}")
+            value = tensors[key]
+            if v.shape.rank is not None and not v.shape.is_compatible_with(tuple(value.shape)):
+                raise InvalidArgumentError(None, v.op, f"Restoring from checkpoint failed: Assign requires shapes of "
+                                           f"both tensors to match. lhs shape= {brackets(v.shape)} rhs shape= "
+                                           f"{brackets(tuple(value.shape))} (variable {key}).")
+            slot = rt.slot(v.op)
+            value = value.to(device=rt.device_for(v.op), dtype=v.dtype)
+            if slot.value is not None and slot.value.shape == value.shape:
+                slot.value.copy_(value)
+            else:
+                slot.value = value.clone()
+        rt.version += 1
+
+    def last_checkpoints(self):
+        return list(self._last)

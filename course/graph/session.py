@@ -1,0 +1,321 @@
+"""`tf.Session`: runs the part of a graph that fetches need, with values fed for placeholders.
+
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        loss_value, _ = sess.run([loss, train_step], feed_dict={x: xb, y_: yb})
+
+`run` accepts a tensor, an op, a tensor or op name ('x-input:0'), a Variable, or nested
+lists/tuples/namedtuples/dicts of them, and returns the same structure with numpy values (None
+for ops). Each distinct (fetches, feed keys) signature gets an execution plan -- pruned,
+validated, placed, bound and compiled -- that is cached, so the second `run` with the same
+signature only converts the feeds and calls one generated function (`plan_cache_info()` counts
+hits). `Session(executor="interpreter")` runs the same plans node by node instead.
+"""
+import contextlib
+import os
+
+import torch
+
+from course.graph.errors import InvalidArgumentError  # noqa: F401  (re-exported for convenience)
+from course.graph.graph import Graph, Tensor, get_default_graph
+from course.graph.plan import Interpreter, build_plan, compile_plan
+from course.graph.runtime import Runtime
+
+__all__ = ["Session", "InteractiveSession", "ConfigProto", "GPUOptions", "RunOptions", "RunMetadata",
+           "get_default_session", "EXECUTORS"]
+
+EXECUTORS = ("compiled", "interpreter")
+_session_stack = []
+
+
+class GPUOptions:
+    def __init__(self, allow_growth=False, per_process_gpu_memory_fraction=0.0, visible_device_list="", **kwargs):
+        self.allow_growth, self.per_process_gpu_memory_fraction = allow_growth, per_process_gpu_memory_fraction
+        self.visible_device_list = visible_device_list
+        self.__dict__.update(kwargs)
+
+
+class ConfigProto:
+    """Session options. `allow_soft_placement` lets ops pinned to a missing GPU run on the CPU;
+    `log_device_placement` prints where each op of a plan runs. Other fields are accepted and kept."""
+
+    def __init__(self, allow_soft_placement=False, log_device_placement=False, gpu_options=None, device_count=None,
+                 intra_op_parallelism_threads=0, inter_op_parallelism_threads=0, graph_options=None, **kwargs):
+        self.allow_soft_placement, self.log_device_placement = allow_soft_placement, log_device_placement
+        self.gpu_options = gpu_options or GPUOptions()
+        self.device_count = dict(device_count or {})
+        self.intra_op_parallelism_threads = intra_op_parallelism_threads
+        self.inter_op_parallelism_threads = inter_op_parallelism_threads
+        self.graph_options = graph_options
+        self.__dict__.update(kwargs)
+
+    def __repr__(self):
+        return (f"ConfigProto(allow_soft_placement={self.allow_soft_placement}, "
+                f"log_device_placement={self.log_device_placement})")
+
+
+class RunOptions:
+    FULL_TRACE = 3
+    NO_TRACE = 0
+
+    def __init__(self, trace_level=0, **kwargs):
+        self.trace_level = trace_level
+        self.__dict__.update(kwargs)
+
+
+class RunMetadata:
+    def __init__(self):
+        self.step_stats = None
+
+
+def get_default_session():
+    return _session_stack[-1] if _session_stack else None
+
+
+def _session_for(session, element, what):
+    sess = session or get_default_session()
+    if sess is None:
+        raise ValueError(f"Cannot evaluate tensor using `{what}`: No default session is registered. Use `with "
+                         "sess.as_default()` or pass an explicit session to `eval(session=sess)`")
+    if element.graph is not sess.graph:
+        raise ValueError(f"Cannot use the given session to evaluate tensor: the tensor's graph is different from "
+                         f"the session's graph ({element!r}).")
+    return sess
+
+
+# -- fetch structures -------------------------------------------------------------------------------------
+def _freeze(fetches):
+    """A hashable key for a fetch structure (lists and dicts become tagged tuples)."""
+    if isinstance(fetches, list):
+        return ("__list__",) + tuple(_freeze(f) for f in fetches)
+    if isinstance(fetches, tuple):
+        return (type(fetches),) + tuple(_freeze(f) for f in fetches)
+    if isinstance(fetches, dict):
+        return ("__dict__", type(fetches)) + tuple((k, _freeze(v)) for k, v in fetches.items())
+    return fetches
+
+
+def _flatten(fetches, graph):
+    """(unique flat list of Tensors/Operations, function rebuilding the structure from their values)."""
+    flat, index = [], {}
+
+    def leaf(f):
+        if f is None:
+            raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+        try:
+            el = graph.as_graph_element(f, allow_tensor=True, allow_operation=True)
+        except (TypeError, ValueError, KeyError) as exc:
+            msg = exc.args[0] if exc.args else str(exc)
+            if isinstance(exc, TypeError):
+                raise TypeError(f"Fetch argument {f!r} has invalid type {type(f)}, must be a string or Tensor. "
+                                f"({msg})") from None
+            raise ValueError(f"Fetch argument {f!r} cannot be interpreted as a Tensor. ({msg})") from None
+        if el not in index:
+            index[el] = len(flat)
+            flat.append(el)
+        return index[el]
+
+    def build(f):
+        if isinstance(f, list):
+            subs = [build(x) for x in f]
+            return lambda v: [s(v) for s in subs]
+        if isinstance(f, tuple):
+            subs = [build(x) for x in f]
+            if hasattr(f, "_fields"):
+                cls = type(f)
+                return lambda v: cls(*[s(v) for s in subs])
+            return lambda v: tuple(s(v) for s in subs)
+        if isinstance(f, dict):
+            cls, items = type(f), [(k, build(x)) for k, x in f.items()]
+            return lambda v: cls((k, s(v)) for k, s in items)
+        i = leaf(f)
+        return lambda v: v[i]
+
+    return flat, build(fetches)
+
+
+class Session:
+    """`tf.Session(target='', graph=None, config=None)` on the CPU or the GPU course.device picks.
+
+    Our own keyword `executor` chooses how plans run: 'compiled' (default, one generated Python
+    function per signature) or 'interpreter' (node by node, for teaching); the COURSE_GRAPH_EXECUTOR
+    environment variable sets the default. `device` overrides the session's default device.
+    """
+
+    def __init__(self, target="", graph=None, config=None, *, executor=None, device=None):
+        if target:
+            raise NotImplementedError(f"Session(target={target!r}): distributed TensorFlow is not supported; use "
+                                      "Session() for the local machine.")
+        self._graph = graph if graph is not None else get_default_graph()
+        if not isinstance(self._graph, Graph):
+            raise TypeError(f"graph must be a tf.Graph; got {type(self._graph).__name__}.")
+        self._config = config or ConfigProto()
+        self._rt = Runtime(device, soft_placement=bool(self._config.allow_soft_placement),
+                           log_placement=bool(self._config.log_device_placement))
+        self._plans = {}
+        self._hits = self._misses = 0
+        self._closed = False
+        self._contexts = []
+        self.executor = executor or os.environ.get("COURSE_GRAPH_EXECUTOR", "compiled")
+
+    @property
+    def executor(self):
+        return self._executor
+
+    @executor.setter
+    def executor(self, value):
+        if value not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS}; got {value!r}.")
+        self._executor = value
+        self._plans = {}
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def graph_def(self):
+        return self._graph
+
+    @property
+    def device(self):
+        """The torch device ops without an explicit placement run on."""
+        return self._rt.device
+
+    # -- running ----------------------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Evaluate `fetches` with `feed_dict` {placeholder (or tensor, or name): value}."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        keys = tuple(feed_dict) if feed_dict else ()
+        try:
+            key = (fetches, keys)
+            plan = self._plans.get(key)
+        except TypeError:                             # a list or dict of fetches: freeze it
+            key = (_freeze(fetches), keys)
+            plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(fetches, keys)
+            self._plans[key] = plan
+            self._misses += 1
+        else:
+            self._hits += 1
+        with torch.no_grad():
+            return plan(*feed_dict.values()) if keys else plan()
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False):
+        """A function `f(*feed_values)` running `fetches` with values for `feed_list` in order."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        keys = tuple(feed_list or ())
+        plan = self._plan(fetches, keys)
+
+        def call(*values, **kwargs):
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if len(values) != len(keys):
+                raise TypeError(f"This callable takes {len(keys)} feed values ({[str(k) for k in keys]}); got "
+                                f"{len(values)}.")
+            with torch.no_grad():
+                return plan(*values)
+        return call
+
+    def _plan(self, fetches, keys):
+        flat, rebuild = _flatten(fetches, self._graph)
+        feeds = []
+        for k in keys:
+            try:
+                t = self._graph.as_graph_element(k, allow_tensor=True, allow_operation=False)
+            except (TypeError, ValueError, KeyError) as exc:
+                msg = exc.args[0] if exc.args else str(exc)
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {msg}") from None
+            if not isinstance(t, Tensor):
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {k!r}")
+            if t in feeds:
+                raise ValueError(f"Tensor {t.name} is fed twice (two feed_dict keys name it).")
+            feeds.append(t)
+        plan = build_plan(self._rt, flat, feeds, rebuild)
+        if self._executor == "compiled":
+            compile_plan(plan)
+        else:
+            plan.step, plan.executor = Interpreter(plan), "interpreter"
+        return plan
+
+    def plan_for(self, fetches, feed_dict=None):
+        """The (cached) execution plan `run(fetches, feed_dict)` uses: `.source`, `.table()`, `.nodes`."""
+        keys = tuple(feed_dict) if feed_dict else ()
+        try:
+            key = (fetches, keys)
+            hash(key)
+        except TypeError:
+            key = (_freeze(fetches), keys)
+        if key not in self._plans:
+            self._plans[key] = self._plan(fetches, keys)
+        return self._plans[key]
+
+    def plan_cache_info(self):
+        """{'hits', 'misses', 'size'} of this session's plan cache."""
+        return {"hits": self._hits, "misses": self._misses, "size": len(self._plans)}
+
+    # -- lifetime -----------------------------------------------------------------------------------------
+    def close(self):
+        if not self._closed:
+            self._closed = True
+            self._plans = {}
+            self._rt.close()
+
+    @contextlib.contextmanager
+    def as_default(self):
+        _session_stack.append(self)
+        try:
+            yield self
+        finally:
+            _session_stack.remove(self)
+
+    def __enter__(self):
+        g = self._graph.as_default()
+        s = self.as_default()
+        g.__enter__()
+        s.__enter__()
+        self._contexts.append((g, s))
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        g, s = self._contexts.pop()
+        s.__exit__(exc_type, exc, tb)
+        g.__exit__(exc_type, exc, tb)
+        self.close()
+        return False
+
+    def list_devices(self):
+        return [self._rt.device]
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:     # interpreter shutdown
+            pass
+
+
+class InteractiveSession(Session):
+    """A Session that makes itself the default on creation (for notebooks): `t.eval()` works."""
+
+    def __init__(self, target="", graph=None, config=None, *, executor=None, device=None):
+        super().__init__(target, graph, config, executor=executor, device=device)
+        self._default = self.as_default()
+        self._default.__enter__()
+        self._graph_ctx = self._graph.as_default() if graph is not None else None
+        if self._graph_ctx is not None:
+            self._graph_ctx.__enter__()
+
+    def close(self):
+        if not self._closed:
+            super().close()
+            if self in _session_stack:
+                _session_stack.remove(self)
+            if self._graph_ctx is not None:
+                from course.graph.graph import _graph_stack
+                if self._graph in _graph_stack:
+                    _graph_stack.remove(self._graph)
+
+

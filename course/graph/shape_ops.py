@@ -1,0 +1,465 @@
+"""Ops that rearrange values: reshape, transpose, concat, stack, squeeze, slicing, one_hot, where.
+
+    r = tf.reshape(x, [-1, 28, 28, 1])     # static shape (?, 28, 28, 1): checked when built
+    y = x[:, 1:]                            # StridedSlice
+"""
+import math
+
+import numpy as np
+import torch
+
+from course.graph import dtypes as _dt
+from course.graph.array_ops import _one, constant, convert_to_tensor, identity, make_op, static_shape_from, zeros_like
+from course.graph.graph import Tensor
+from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.shapes import TensorShape, brackets, shape_error
+
+__all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "expand_dims", "squeeze", "one_hot",
+           "where", "strided_slice_of", "static_shape_from"]
+
+
+# -- shapes ---------------------------------------------------------------------------------------
+def _reshape_infer(op):
+    x = op.inputs[0]
+    target = op.attrs.get("shape")
+    if target is None:                                   # shape fed at run time
+        n = op.inputs[1].shape[0] if op.inputs[1].shape.rank == 1 else None
+        return _one(TensorShape(None if n is None else [None] * n), x.dtype)
+    if sum(d == -1 for d in target) > 1:
+        raise shape_error(op, "Cannot infer the shape: only one dimension of the new shape can be -1; got "
+                              f"{target}", [x.shape])
+    known = math.prod(d for d in target if d != -1)
+    have = x.shape.num_elements()
+    out = list(target)
+    if -1 in target:
+        if have is not None:
+            if known == 0 or have % known:
+                raise shape_error(op, f"Cannot reshape a tensor with {have} elements to shape {target}", [x.shape])
+            out[target.index(-1)] = have // known
+        else:
+            out[target.index(-1)] = None
+    elif have is not None and have != known:
+        raise shape_error(op, f"Cannot reshape a tensor with {have} elements to shape {target} ({known} elements)",
+                          [x.shape])
+    return _one(TensorShape(out), x.dtype)
+
+
+def reshape(tensor, shape, name=None):
+    """Same values in a new shape; one dimension may be -1 (inferred)."""
+    tensor = convert_to_tensor(tensor)
+    static = static_shape_from(shape)
+    if static is None:
+        return make_op("Reshape", [tensor, convert_to_tensor(shape, torch.int32)], {}, name or "Reshape").outputs[0]
+    return make_op("Reshape", [tensor], {"shape": static}, name or "Reshape").outputs[0]
+
+
+def _reshape_kernel(op):
+    target = op.attrs.get("shape")
+    if target is None:
+        return lambda x, s: x.reshape(s.tolist())
+    target = tuple(target)
+    return lambda x: x.reshape(target)
+
+
+register_op("Reshape", infer=_reshape_infer, kernel=_reshape_kernel)
+
+
+@RegisterGradient("Reshape")
+def _reshape_grad(op, grad):
+    x = op.inputs[0]
+    if x.shape.is_fully_defined():
+        g = reshape(grad, list(x.shape))
+    else:
+        g = make_op("ReshapeLike", [grad, x], None, "Reshape").outputs[0]
+    return [g] + [None] * (len(op.inputs) - 1)
+
+
+register_op("ReshapeLike", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype),
+            kernel=lambda op: (lambda g, x: g.reshape(x.shape)),
+            doc="Reshape the first input to the (run-time) shape of the second; TF writes Reshape(g, Shape(x)).")
+
+
+@RegisterGradient("ReshapeLike")
+def _reshape_like_grad(op, grad):
+    return [make_op("ReshapeLike", [grad, op.inputs[0]], None, "Reshape").outputs[0], None]
+
+
+def transpose(a, perm=None, name="transpose", conjugate=False):
+    a = convert_to_tensor(a)
+    if perm is None:
+        if a.shape.rank is None:
+            raise ValueError("transpose without perm needs a tensor of known rank.")
+        perm = list(range(a.shape.rank))[::-1]
+    perm = static_shape_from(perm)
+    return make_op("Transpose", [a], {"perm": perm}, name).outputs[0]
+
+
+def _transpose_infer(op):
+    x, perm = op.inputs[0], op.attrs["perm"]
+    if x.shape.rank is None:
+        return _one(TensorShape(None), x.dtype)
+    if sorted(perm) != list(range(x.shape.rank)):
+        raise shape_error(op, f"perm {perm} is not a permutation of the {x.shape.rank} dimensions")
+    return _one(TensorShape([x.shape[p] for p in perm]), x.dtype)
+
+
+register_op("Transpose", infer=_transpose_infer, kernel=lambda op: (lambda x, _p=tuple(op.attrs["perm"]): x.permute(_p)))
+
+
+@RegisterGradient("Transpose")
+def _transpose_grad(op, grad):
+    perm = op.attrs["perm"]
+    return [transpose(grad, [perm.index(i) for i in range(len(perm))])]
+
+
+def _norm_axis(axis, rank, op=None):
+    if rank is None:
+        return axis
+    if not -rank <= axis < rank:
+        raise ValueError(f"axis {axis} is out of range for a tensor of rank {rank}" +
+                         (f" in '{op.name}'" if op else "") + ".")
+    return axis % rank
+
+
+def concat(values, axis, name="concat"):
+    values = [convert_to_tensor(v) for v in values]
+    if len(values) == 1:
+        return identity(values[0], name=name)
+    dtype = values[0].dtype
+    for v in values[1:]:
+        if v.dtype != dtype:
+            raise TypeError(f"concat: all values must have the same dtype; got {_dt.name(dtype)} and "
+                            f"{_dt.name(v.dtype)}. Use tf.cast first.")
+    return make_op("ConcatV2", values, {"axis": int(axis)}, name).outputs[0]
+
+
+def _concat_infer(op):
+    shapes = [t.shape for t in op.inputs]
+    rank = next((s.rank for s in shapes if s.rank is not None), None)
+    if rank is None:
+        return _one(TensorShape(None), op.inputs[0].dtype)
+    axis = _norm_axis(op.attrs["axis"], rank, op)
+    out = [None] * rank
+    total = 0
+    for s in shapes:
+        if s.rank is None:
+            total = None
+            continue
+        if s.rank != rank:
+            raise shape_error(op, f"Shape must be rank {rank} but is rank {s.rank}", shapes)
+        for i, d in enumerate(s):
+            if i == axis:
+                total = None if (total is None or d is None) else total + d
+            elif d is not None:
+                if out[i] is not None and out[i] != d:
+                    raise shape_error(op, f"Dimension {i} in both shapes must be equal, but are {out[i]} and {d}",
+                                      shapes)
+                out[i] = d
+    out[axis] = total
+    return _one(TensorShape(out), op.inputs[0].dtype)
+
+
+def _concat_kernel(op):
+    axis = op.attrs["axis"]
+    return lambda *xs: torch.cat(xs, axis)
+
+
+register_op("ConcatV2", infer=_concat_infer, kernel=_concat_kernel)
+
+
+@RegisterGradient("ConcatV2")
+def _concat_grad(op, grad):
+    return [make_op("ConcatGrad", [grad] + list(op.inputs), {"axis": op.attrs["axis"], "index": i},
+                    "ConcatGrad").outputs[0] for i in range(len(op.inputs))]
+
+
+def _concat_grad_kernel(op):
+    axis, index = op.attrs["axis"], op.attrs["index"]
+
+    def kernel(g, *xs):
+        start = sum(x.shape[axis] for x in xs[:index])
+        return g.narrow(axis, start, xs[index].shape[axis])
+    return kernel
+
+
+register_op("ConcatGrad", infer=lambda op: _one(op.inputs[1 + op.attrs["index"]].shape, op.inputs[0].dtype),
+            kernel=_concat_grad_kernel, doc="The slice of a concat's gradient that belongs to input `index`.")
+
+
+def stack(values, axis=0, name="stack"):
+    values = [convert_to_tensor(v) for v in values]
+    return make_op("Pack", values, {"axis": int(axis)}, name).outputs[0]
+
+
+def _pack_infer(op):
+    s = op.inputs[0].shape
+    for t in op.inputs[1:]:
+        if not s.is_compatible_with(t.shape):
+            raise shape_error(op, f"Shapes must be equal rank, but are {brackets(s)} and {brackets(t.shape)}")
+        s = s.merge_with(t.shape)
+    if s.rank is None:
+        return _one(s, op.inputs[0].dtype)
+    axis = _norm_axis(op.attrs["axis"], s.rank + 1, op)
+    dims = list(s)
+    dims.insert(axis, len(op.inputs))
+    return _one(TensorShape(dims), op.inputs[0].dtype)
+
+
+register_op("Pack", infer=_pack_infer, kernel=lambda op: (lambda *xs, _a=op.attrs["axis"]: torch.stack(xs, _a)))
+
+
+@RegisterGradient("Pack")
+def _pack_grad(op, grad):
+    return [make_op("Unpack1", [grad], {"axis": op.attrs["axis"], "index": i}, "unstack").outputs[0]
+            for i in range(len(op.inputs))]
+
+
+register_op("Unpack1", infer=lambda op: _pack_part_infer(op),
+            kernel=lambda op: (lambda g, _a=op.attrs["axis"], _i=op.attrs["index"]: g.select(_a, _i)),
+            doc="Element `index` along `axis` (one output of TF's Unpack).")
+
+
+def _pack_part_infer(op):
+    s = op.inputs[0].shape
+    if s.rank is None:
+        return _one(s, op.inputs[0].dtype)
+    dims = list(s)
+    del dims[op.attrs["axis"] % s.rank]
+    return _one(TensorShape(dims), op.inputs[0].dtype)
+
+
+def shape(input, name=None, out_type=torch.int32):   # noqa: A002
+    input = convert_to_tensor(input)
+    if input.shape.is_fully_defined():
+        return constant(list(input.shape), out_type, name=name or "Shape", graph=input.graph)
+    return make_op("Shape", [input], {"out_type": _dt.as_dtype(out_type)}, name or "Shape").outputs[0]
+
+
+register_op("Shape", infer=lambda op: _one(TensorShape([op.inputs[0].shape.rank]), op.attrs["out_type"]),
+            make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.shape, dtype=_t, device=device)))
+NotDifferentiable("Shape")
+
+
+def size(input, name=None, out_type=torch.int32):   # noqa: A002
+    input = convert_to_tensor(input)
+    return make_op("Size", [input], {"out_type": _dt.as_dtype(out_type)}, name or "Size").outputs[0]
+
+
+register_op("Size", infer=lambda op: _one(TensorShape([]), op.attrs["out_type"]),
+            make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.numel(), dtype=_t, device=device)))
+NotDifferentiable("Size")
+
+
+def rank(input, name=None):   # noqa: A002
+    input = convert_to_tensor(input)
+    if input.shape.rank is not None:
+        return constant(input.shape.rank, torch.int32, name=name or "Rank", graph=input.graph)
+    return make_op("Rank", [input], {}, name or "Rank").outputs[0]
+
+
+register_op("Rank", infer=lambda op: _one(TensorShape([]), torch.int32),
+            make=lambda op, rt, device: (lambda x: torch.tensor(x.dim(), dtype=torch.int32, device=device)))
+NotDifferentiable("Rank")
+
+
+# -- dims -------------------------------------------------------------------------------------------------
+def expand_dims(input, axis=None, name=None, dim=None):   # noqa: A002
+    input = convert_to_tensor(input)
+    axis = dim if axis is None else axis
+    return make_op("ExpandDims", [input], {"axis": int(axis)}, name or "ExpandDims").outputs[0]
+
+
+def _expand_infer(op):
+    s = op.inputs[0].shape
+    if s.rank is None:
+        return _one(s, op.inputs[0].dtype)
+    axis = _norm_axis(op.attrs["axis"], s.rank + 1, op)
+    dims = list(s)
+    dims.insert(axis, 1)
+    return _one(TensorShape(dims), op.inputs[0].dtype)
+
+
+register_op("ExpandDims", infer=_expand_infer, kernel=lambda op: (lambda x, _a=op.attrs["axis"]: x.unsqueeze(_a)))
+
+
+@RegisterGradient("ExpandDims")
+def _expand_grad(op, grad):
+    return [_reshape_grad(op, grad)[0]]
+
+
+def squeeze(input, axis=None, name=None, squeeze_dims=None):   # noqa: A002
+    input = convert_to_tensor(input)
+    axis = squeeze_dims if axis is None else axis
+    axes = None if axis is None else ([axis] if isinstance(axis, int) else list(axis))
+    return make_op("Squeeze", [input], {"axes": axes}, name or "Squeeze").outputs[0]
+
+
+def _squeeze_infer(op):
+    s, axes = op.inputs[0].shape, op.attrs["axes"]
+    if s.rank is None:
+        return _one(s, op.inputs[0].dtype)
+    if axes is None:
+        if any(d is None for d in s):
+            return _one(TensorShape(None), op.inputs[0].dtype)
+        return _one(TensorShape([d for d in s if d != 1]), op.inputs[0].dtype)
+    axes = [_norm_axis(a, s.rank, op) for a in axes]
+    for a in axes:
+        if s[a] not in (1, None):
+            raise shape_error(op, f"Can not squeeze dim[{a}], expected a dimension of 1, got {s[a]}")
+    return _one(TensorShape([d for i, d in enumerate(s) if i not in axes]), op.inputs[0].dtype)
+
+
+def _squeeze_kernel(op):
+    axes = op.attrs["axes"]
+    if axes is None:
+        return lambda x: x.squeeze()
+    axes = tuple(axes)
+    return lambda x: x.squeeze(axes)
+
+
+register_op("Squeeze", infer=_squeeze_infer, kernel=_squeeze_kernel)
+
+
+@RegisterGradient("Squeeze")
+def _squeeze_grad(op, grad):
+    return [_reshape_grad(op, grad)[0]]
+
+
+def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
+    indices = convert_to_tensor(indices)
+    dtype = _dt.as_dtype(dtype) if dtype is not None else torch.float32
+    attrs = {"depth": int(depth), "on": 1 if on_value is None else on_value, "off": 0 if off_value is None else off_value,
+             "axis": -1 if axis is None else int(axis), "dtype": dtype}
+    return make_op("OneHot", [indices], attrs, name or "one_hot").outputs[0]
+
+
+def _one_hot_infer(op):
+    s = op.inputs[0].shape
+    if s.rank is None:
+        return _one(s, op.attrs["dtype"])
+    dims = list(s)
+    axis = op.attrs["axis"]
+    dims.insert(len(dims) if axis == -1 else axis, op.attrs["depth"])
+    return _one(TensorShape(dims), op.attrs["dtype"])
+
+
+def _one_hot_kernel(op):
+    a = op.attrs
+
+    def kernel(i):
+        valid = (i >= 0) & (i < a["depth"])
+        hot = torch.nn.functional.one_hot(i.long().clamp(0, a["depth"] - 1), a["depth"]) * valid.unsqueeze(-1)
+        out = torch.where(hot.bool(), torch.tensor(a["on"], dtype=a["dtype"], device=i.device),
+                          torch.tensor(a["off"], dtype=a["dtype"], device=i.device))
+        return out if a["axis"] == -1 else out.movedim(-1, a["axis"])
+    return kernel
+
+
+register_op("OneHot", infer=_one_hot_infer, kernel=_one_hot_kernel)
+NotDifferentiable("OneHot")
+
+
+def where(condition, x=None, y=None, name=None):
+    """tf.where(cond, x, y): elementwise choice (x and y required; TF1's index form is not supported)."""
+    if x is None or y is None:
+        raise NotImplementedError("tf.where(condition) without x and y (the index form) is not supported; "
+                                  "use tf.where(condition, x, y).")
+    condition = convert_to_tensor(condition)
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype)
+    return make_op("SelectV2", [condition, x, y], {}, name or "Select").outputs[0]
+
+
+def _select_infer(op):
+    from course.graph.shapes import broadcast
+    c, x, y = (t.shape for t in op.inputs)
+    return _one(broadcast(op, broadcast(op, c, x), y), op.inputs[1].dtype)
+
+
+register_op("SelectV2", infer=_select_infer, kernel=lambda op: torch.where)
+
+
+@RegisterGradient("SelectV2")
+def _select_grad(op, grad):
+    from course.graph.math_ops import sum_to_shape
+    c, x, y = op.inputs
+    zeros_ = zeros_like(grad)
+    gx = make_op("SelectV2", [c, grad, zeros_], {}, "Select").outputs[0]
+    gy = make_op("SelectV2", [c, zeros_, grad], {}, "Select_1").outputs[0]
+    return [None, sum_to_shape(gx, x), sum_to_shape(gy, y)]
+
+
+# -- indexing ----------------------------------------------------------------------------------------------
+def strided_slice_of(tensor, key):
+    """`tensor[key]` for ints, slices (positive steps), Ellipsis and None (tf.newaxis)."""
+    key = key if isinstance(key, tuple) else (key,)
+    norm = []
+    for k in key:
+        if isinstance(k, Tensor):
+            raise NotImplementedError(f"Indexing with a Tensor ({k.name}) is not supported; use tf.gather, or a "
+                                      "Python int or slice.")
+        if isinstance(k, slice):
+            for part in (k.start, k.stop, k.step):
+                if part is not None and not isinstance(part, (int, np.integer)):
+                    raise NotImplementedError("Slice bounds must be Python ints (or None) in graph mode; "
+                                              f"got {part!r}.")
+            if k.step is not None and k.step <= 0:
+                raise NotImplementedError("Negative or zero slice steps are not supported; use tf.reverse.")
+            norm.append(slice(k.start, k.stop, k.step))
+        elif k is Ellipsis or k is None or isinstance(k, (int, np.integer)):
+            norm.append(int(k) if isinstance(k, (int, np.integer)) else k)
+        else:
+            raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) are valid "
+                            f"indices; got {k!r}.")
+    return make_op("StridedSlice", [tensor], {"key": tuple(norm)}, "strided_slice").outputs[0]
+
+
+def _slice_shape(shape, key):
+    if shape.rank is None:
+        return TensorShape(None)
+    dims = list(shape)
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_real > len(dims):
+        raise ValueError(f"Too many indices ({n_real}) for a tensor of shape {shape}.")
+    out, i = [], 0
+    for k in key:
+        if k is Ellipsis:
+            take = len(dims) - n_real
+            out.extend(dims[i:i + take])
+            i += take
+        elif k is None:
+            out.append(1)
+        elif isinstance(k, int):
+            if dims[i] is not None and not -dims[i] <= k < dims[i]:
+                raise ValueError(f"slice index {k} of dimension {i} out of bounds for shape {shape}.")
+            i += 1
+        else:
+            out.append(None if dims[i] is None else len(range(*k.indices(dims[i]))))
+            i += 1
+    out.extend(dims[i:])
+    return TensorShape(out)
+
+
+register_op("StridedSlice", infer=lambda op: _one(_slice_shape(op.inputs[0].shape, op.attrs["key"]), op.inputs[0].dtype),
+            kernel=lambda op: (lambda x, _k=op.attrs["key"]: x[_k]))
+
+
+@RegisterGradient("StridedSlice")
+def _strided_slice_grad(op, grad):
+    return [make_op("StridedSliceGrad", [op.inputs[0], grad], {"key": op.attrs["key"]}, "StridedSliceGrad").outputs[0]]
+
+
+def _slice_grad_kernel(op):
+    key = op.attrs["key"]
+
+    def kernel(x, g):
+        out = torch.zeros_like(x, dtype=g.dtype)
+        out[key] = g
+        return out
+    return kernel
+
+
+register_op("StridedSliceGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[1].dtype),
+            kernel=_slice_grad_kernel)
+
+
