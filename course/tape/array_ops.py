@@ -18,7 +18,8 @@ from course.tape.tensor import to_numpy, to_tensor, wrap
 __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "unstack", "gather", "gather_nd",
            "one_hot", "where", "shape", "shape_n", "size", "rank", "tile", "slice_", "split", "pad", "reverse",
            "boolean_mask", "broadcast_to", "sort", "argsort", "unique", "meshgrid", "sequence_mask",
-           "stop_gradient", "roll", "repeat", "matrix_transpose", "newaxis", "scatter_nd", "tensor_scatter_nd_update"]
+           "stop_gradient", "roll", "repeat", "matrix_transpose", "newaxis", "scatter_nd", "tensor_scatter_nd_update",
+           "is_tensor", "get_static_value", "ensure_shape"]
 
 newaxis = None
 _Unique = namedtuple("Unique", ["y", "idx"])
@@ -311,3 +312,23 @@ def repeat(input, repeats, axis=None, name=None):
     if axis is None:
         return wrap(torch.repeat_interleave(t.reshape(-1), r))
     return wrap(torch.repeat_interleave(t, r, dim=int(axis)))
+
+
+def is_tensor(x):
+    """True for tensors and Variables (TF's tf.is_tensor)."""
+    return isinstance(x, torch.Tensor)
+
+
+def get_static_value(tensor, partial=False):
+    """The value as a numpy array (eager values are always known)."""
+    return to_numpy(tensor) if isinstance(tensor, torch.Tensor) else tensor
+
+
+def ensure_shape(x, shape, name=None):
+    """x unchanged, after checking its shape against `shape` (None dimensions match anything)."""
+    from course.tape.shape import TensorShape
+    t = _t(x)
+    if not TensorShape(shape).is_compatible_with(tuple(t.shape)):
+        raise InvalidArgumentError(f"Shape of tensor {tuple(t.shape)} is not compatible with expected shape "
+                                   f"{TensorShape(shape)}.")
+    return x if isinstance(x, torch.Tensor) else wrap(t)

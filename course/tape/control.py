@@ -4,6 +4,7 @@ In eager mode these are plain Python: `cond` calls one branch, `while_loop` loop
 `fn` over the first axis. `tf.print` writes to stderr by default, as TensorFlow does, and prints
 tensors as their values (`[1 2 3]`), not their repr.
 """
+import contextlib
 import sys
 
 import numpy as np
@@ -13,7 +14,7 @@ from course.tape import nest
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["cond", "while_loop", "map_fn", "vectorized_map", "print_", "py_function", "numpy_function",
-           "case", "switch_case"]
+           "case", "switch_case", "control_dependencies", "init_scope"]
 
 
 def _truth(pred):
@@ -116,3 +117,14 @@ def numpy_function(func, inp, Tout, stateful=True, name=None):
     if isinstance(Tout, (list, tuple)):
         return [wrap(to_tensor(o, t)) for o, t in zip(out, Tout)]
     return wrap(to_tensor(out, Tout))
+
+
+@contextlib.contextmanager
+def control_dependencies(control_inputs):
+    """Eager ops run in program order already: nothing to add."""
+    yield
+
+
+@contextlib.contextmanager
+def init_scope():
+    yield

@@ -18,13 +18,14 @@ Difference: ops run before the tape was entered are recorded by torch too, so a 
 from variables outside the tape still has gradients here (in TF it would give None).
 """
 import enum
+import functools
 
 import torch
 
 from course.tape import nest
 from course.tape.tensor import as_plain, to_tensor, wrap
 
-__all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes"]
+__all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient"]
 
 _recording = []                  # tapes inside their `with` block and not paused, innermost last
 _watch_counts = {}               # id(tensor) -> number of tapes that switched requires_grad on
@@ -222,3 +223,42 @@ class _Paused:
         self.ctx.__exit__(*exc)
         _recording.append(self.tape)
         return False
+
+
+def custom_gradient(f=None):
+    """`@tf.custom_gradient`: f(*x) returns (y, grad_fn) and grad_fn(dy) returns the gradients for x.
+
+    Built on torch.autograd.Function: the forward runs f without recording; the backward calls
+    grad_fn on the incoming gradient. Gradients for variables captured inside f are not supported."""
+    if f is None:
+        return custom_gradient
+
+    def wrapper(*args, **kwargs):
+        positions = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
+
+        class _Custom(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *tensors):
+                call = list(args)
+                for i, t in zip(positions, tensors):
+                    call[i] = wrap(t)
+                y, grad_fn = f(*call, **kwargs)
+                ctx.grad_fn = grad_fn
+                ctx.single = not isinstance(y, (list, tuple))
+                ys = [y] if ctx.single else list(y)
+                return tuple(as_plain(to_tensor(v)) for v in ys)
+
+            @staticmethod
+            def backward(ctx, *dys):
+                g = ctx.grad_fn(*[wrap(d) for d in dys])
+                g = list(g) if isinstance(g, (list, tuple)) else [g]
+                if len(g) != len(positions):
+                    raise ValueError(f"custom_gradient: grad_fn returned {len(g)} gradients for "
+                                     f"{len(positions)} tensor inputs.")
+                return tuple(None if v is None else as_plain(to_tensor(v)) for v in g)
+
+        out = _Custom.apply(*[args[i] for i in positions])
+        out = [wrap(o) for o in out]
+        return out[0] if len(out) == 1 else tuple(out)
+
+    return functools.wraps(f)(wrapper)

@@ -22,7 +22,7 @@ __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floo
            "squared_difference", "divide_no_nan", "add_n", "scalar_mul", "atan2", "xdivy",
            "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "abs_", "negative", "sign", "reciprocal",
            "floor", "ceil", "round_", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
-           "sigmoid", "softplus", "erf", "lgamma", "is_nan", "is_inf", "is_finite",
+           "sigmoid", "log_sigmoid", "softplus", "erf", "lgamma", "is_nan", "is_inf", "is_finite",
            "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not",
            "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all",
@@ -186,6 +186,7 @@ cosh = _unary(torch.cosh, True)
 tanh = _unary(torch.tanh, True)
 sigmoid = _unary(torch.sigmoid, True)
 softplus = _unary(torch.nn.functional.softplus, True)
+log_sigmoid = _unary(torch.nn.functional.logsigmoid, True)
 erf = _unary(torch.erf, True)
 lgamma = _unary(torch.lgamma, True)
 is_nan = _unary(torch.isnan)

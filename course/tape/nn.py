@@ -18,7 +18,8 @@ __all__ = ["relu", "relu6", "elu", "selu", "gelu", "silu", "swish", "leaky_relu"
            "softsign", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
            "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
            "weighted_cross_entropy_with_logits", "l2_loss", "dropout", "conv2d", "max_pool2d", "avg_pool2d",
-           "max_pool", "avg_pool", "bias_add", "moments", "batch_normalization", "embedding_lookup"]
+           "max_pool", "avg_pool", "bias_add", "moments", "batch_normalization", "embedding_lookup",
+           "compute_average_loss"]
 
 
 def _t(x):
@@ -259,3 +260,12 @@ def embedding_lookup(params, ids, max_norm=None, name=None):
         norms = torch.linalg.vector_norm(out, dim=-1, keepdim=True)
         out = wrap(out * torch.clamp(max_norm / torch.clamp(norms, min=1e-12), max=1.0))
     return out
+
+
+def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
+    """sum(per_example_loss * sample_weight) / global_batch_size (the batch size by default)."""
+    loss = _float(per_example_loss)
+    if sample_weight is not None:
+        loss = loss * to_tensor(sample_weight, loss.dtype, device=loss.device)
+    n = loss.shape[0] if global_batch_size is None and loss.dim() else (global_batch_size or 1)
+    return wrap(loss.sum() / n)

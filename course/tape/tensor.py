@@ -22,7 +22,7 @@ import torch
 
 from course.tape.shape import TensorShape
 
-__all__ = ["EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
+__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
 
 _Disabled = torch._C.DisableTorchFunctionSubclass
 
@@ -160,7 +160,9 @@ class EagerTensor(torch.Tensor):
                                      _eager_torch_function(func, types, args, kwargs))
 
     def numpy(self):
-        return to_numpy(self)
+        """The value as numpy: an ndarray, or a numpy scalar for a 0-d tensor (as TF returns)."""
+        arr = to_numpy(self)
+        return arr[()] if arr.ndim == 0 else arr
 
     def __repr__(self, *, tensor_contents=None):
         return _tf_repr(self)
@@ -316,6 +318,23 @@ class Variable(EagerTensor, torch.nn.Parameter):
     __imul__ = _inplace("*", "assign", "__imul__")
     __itruediv__ = _inplace("/", "assign", "__itruediv__")
     del _inplace
+
+
+class _TensorType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, torch.Tensor) and not isinstance(obj, Variable)
+
+    def __subclasscheck__(cls, sub):
+        return isinstance(sub, type) and issubclass(sub, torch.Tensor) and not issubclass(sub, Variable)
+
+
+class Tensor(metaclass=_TensorType):
+    """`tf.Tensor` for isinstance checks: any torch tensor that is not a Variable (as in TF, where a
+    `tf.Variable` is not a `tf.Tensor`). Make tensors with `tf.constant` or `tf.convert_to_tensor`."""
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("tf.Tensor cannot be instantiated directly; use tf.constant(value) or "
+                        "tf.convert_to_tensor(value).")
 
 
 def _rebuild_variable(array, trainable, name):

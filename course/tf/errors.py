@@ -1,0 +1,8 @@
+"""`tf.errors`: names only (course.tape.errors)."""
+from course.tape.errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossError, DeadlineExceededError,
+                                FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, OpError,
+                                OutOfRangeError, PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError,
+                                UnavailableError, UnimplementedError, UnknownError)
+from course.tf._unsupported import module_getattr
+
+__getattr__, __dir__ = module_getattr(__name__, globals())
