@@ -19,7 +19,7 @@ Padding (TensorFlow's rules):
 * ``"VALID"``: no padding,  OH = ⌈(H − KH + 1) / sh⌉ = ⌊(H − KH) / sh⌋ + 1.
 * ``"SAME"``:  OH = ⌈H / sh⌉, total padding P = max((OH − 1)·sh + KH − H, 0), of which
   ⌊P/2⌋ goes on top and the rest (the extra one when P is odd) at the bottom; likewise
-  left/right.  PyTorch's ``padding="same"`` pads symmetrically and allows stride 1 only.
+  left/right.  PyTorch's ``padding="same"`` splits the same way but allows stride 1 only.
 """
 
 from __future__ import annotations
