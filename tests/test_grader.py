@@ -138,6 +138,18 @@ def test_private_checks_extend_exercises(checks_file):
     assert registry.checks_for("90.1") == []                           # isolated() undid the registrations
 
 
+def test_private_check_adds_to_a_package_exercise(tmp_path):
+    extra = tmp_path / "extra.py"
+    extra.write_text("from course.exercises import exercise\n@exercise('1.4', points=1)\ndef _(f):\n    pass\n")
+    for _ in range(2):                         # the package's own checks survive each isolated() block
+        with registry.isolated():
+            registry.load_checks_file(extra)
+            checks = registry.checks_for("1.4")
+            assert [c.origin for c in checks] == ["package", str(extra)]
+            assert checks[1].name == "pairwise_sq_distances" and registry.max_points("1.4") == 3
+        assert [c.origin for c in registry.checks_for("1.4")] == ["package"]
+
+
 # -- the grader ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
