@@ -150,7 +150,8 @@ def _tf_repr(t, kind="tf.Tensor", extra="", sep=","):
     arr = to_numpy(t)
     dtype = _TF_DTYPE_NAMES.get(t.dtype, str(t.dtype).replace("torch.", ""))
     body = repr(arr) if arr.ndim else str(arr[()])
-    return f"<{kind}: {extra}shape={_shape_text(arr.shape)}{sep} dtype={dtype}, numpy={body}>"
+    head = f"{kind}:" if not extra else f"{kind} {extra}"
+    return f"<{head} shape={_shape_text(arr.shape)}{sep} dtype={dtype}, numpy={body}>"
 
 
 class EagerTensor(torch.Tensor):
@@ -196,6 +197,32 @@ class EagerTensor(torch.Tensor):
     for _name in ("mean", "sum", "prod", "max", "min", "std", "var", "argmax", "argmin", "all", "any"):
         locals()[_name] = _numpy_method(_name)
     del _name, _numpy_method
+
+    # `x + [1.0, 2.0]`: torch's operators refuse Python lists before any dispatch, TF converts them.
+    def _list_operand(name):
+        method = getattr(torch.Tensor, name)
+        def f(self, other):
+            if type(other) in (list, tuple):
+                other = _operand(other, self)
+            return method(self, other)
+        f.__name__ = name
+        return f
+
+    for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                  "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+                  "__matmul__", "__rmatmul__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
+        locals()[_name] = _list_operand(_name)
+    del _name, _list_operand
+    __hash__ = torch.Tensor.__hash__          # defining __eq__ would otherwise make tensors unhashable
+
+    # float(loss) on a value that requires grad: TF has no such notion, so no warning either.
+    def __float__(self):
+        with _Disabled():
+            return torch.Tensor.__float__(torch.Tensor.detach(self))
+
+    def __int__(self):
+        with _Disabled():
+            return torch.Tensor.__int__(torch.Tensor.detach(self))
 
     # TensorFlow spells some tensor attributes differently.
     @property
@@ -299,7 +326,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
         return self
 
     def __repr__(self, *, tensor_contents=None):
-        return _tf_repr(self, "tf.Variable", f"'{self.name}' ", sep="")
+        return _tf_repr(self, "tf.Variable", f"'{self.name}'", sep="")
 
     __str__ = __repr__
 
