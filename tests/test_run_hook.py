@@ -1,0 +1,114 @@
+"""The import hook: unmodified TensorFlow programs run on course.tf (`course run`, install_import_hook)."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PROGRAM = textwrap.dedent('''
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    import tensorflow.math
+    from tensorflow.nn import relu
+    from tensorflow import keras
+
+    print("NAME", __name__)
+    print("ARGV", sys.argv[1:])
+    print("MODULE", tf.__name__, tensorflow.math.__name__)
+    print("RELU", relu(tf.constant([[1.0, -2.0]])).numpy().tolist())
+
+    w = tf.Variable(tf.random.normal([3, 1]))
+    x = np.random.rand(64, 3).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(64).batch(16).repeat(20)
+    opt = keras.optimizers.SGD(learning_rate=0.1)
+    losses = []
+    for xb, yb in ds:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(tf.matmul(xb, w) - yb))
+        opt.apply_gradients(zip(tape.gradient(loss, [w]), [w]))
+        losses.append(float(loss))
+    print("LOSS", losses[0], losses[-1])
+    sys.exit(int(sys.argv[-1]) if sys.argv[-1].isdigit() else 0)
+''')
+
+
+def _run(args, cwd, **kwargs):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                          **kwargs)
+
+
+def test_course_run_executes_an_unmodified_program(tmp_path):
+    pytest.importorskip("course.tf.keras")
+    prog = tmp_path / "train.py"
+    prog.write_text(PROGRAM, encoding="utf-8")
+    result = _run(["-m", "course.cli", "run", str(prog), "--flag", "value", "3"], cwd=tmp_path)
+    out = result.stdout
+    assert result.returncode == 3, result.stderr[-2000:]               # the program's exit status
+    assert "NAME __main__" in out
+    assert "ARGV ['--flag', 'value', '3']" in out
+    assert "MODULE course.tf course.tf.math" in out
+    assert "RELU [[1.0, 0.0]]" in out
+    first, last = (float(v) for v in out.split("LOSS")[1].split())
+    assert last < first / 10
+
+
+def test_notebook_api_installs_and_removes_the_hook(tmp_path):
+    code = textwrap.dedent('''
+        import sys
+        import course.tf
+        course.tf.install_import_hook()
+        import tensorflow as tf
+        from tensorflow.random import normal
+        assert tf is course.tf and normal is course.tf.random.normal
+        assert sys.modules["tensorflow.random"] is course.tf.random
+        try:
+            import tensorflow.no_such_module
+        except ModuleNotFoundError as exc:
+            assert "course.tf" in str(exc)
+        course.tf.uninstall_import_hook()
+        assert "tensorflow" not in sys.modules or sys.modules["tensorflow"] is not course.tf
+        print("OK")
+    ''')
+    result = _run(["-c", code], cwd=tmp_path)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-2000:]
+
+
+def test_v1_flag_resolves_tensorflow_to_compat_v1(tmp_path):
+    pytest.importorskip("course.tf.compat.v1")
+    prog = tmp_path / "graph.py"
+    prog.write_text("import tensorflow as tf\nimport tensorflow.compat.v1 as v1\n"
+                    "print('MODULE', tf.__name__, v1.__name__)\n", encoding="utf-8")
+    result = _run(["-m", "course.cli", "run", "--v1", str(prog)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "MODULE course.tf.compat.v1 course.tf.compat.v1" in result.stdout
+    result = _run(["-m", "course.cli", "run", str(prog), "--v1"], cwd=tmp_path)     # after PROGRAM works too
+    assert "MODULE course.tf.compat.v1" in result.stdout, result.stderr[-2000:]
+
+
+def test_missing_program_is_a_clear_error(tmp_path):
+    result = _run(["-m", "course.cli", "run", str(tmp_path / "nope.py")], cwd=tmp_path)
+    assert result.returncode != 0 and "no such program" in result.stderr
+
+
+@pytest.mark.parity
+def test_hook_sets_real_tensorflow_aside_and_restores_it(tmp_path):
+    pytest.importorskip("tensorflow")
+    code = textwrap.dedent('''
+        import tensorflow as real
+        import course.tf
+        course.tf.install_import_hook()
+        import tensorflow as tf
+        assert tf is course.tf
+        course.tf.uninstall_import_hook()
+        import tensorflow as again
+        assert again is real
+        print("OK")
+    ''')
+    result = _run(["-c", code], cwd=tmp_path)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-2000:]
