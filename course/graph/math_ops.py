@@ -404,7 +404,7 @@ def _matmul_kernel(op):
         if ta and not tb:
             return lambda a, b: mm(a.t(), b)
         if tb and not ta:
-            return lambda a, b: mm(a, b.t())
+            return torch.nn.functional.linear                 # a @ b.T in one call
         return lambda a, b: mm(a.t(), b.t())
     tr = lambda x, t: x.transpose(-1, -2) if t else x   # noqa: E731
     return lambda a, b: torch.matmul(tr(a, ta), tr(b, tb))
@@ -501,7 +501,7 @@ register_op("ClipByValue", infer=_clip_infer, kernel=_clip_kernel)
 def _clip_grad_kernel(op):
     lo, hi = op.attrs["min"], op.attrs["max"]
     if lo is not None and hi is not None:
-        return lambda g, t: torch.where((t >= lo) & (t <= hi), g, 0.0)
+        return lambda g, t: torch.where(torch.clamp(t, lo, hi) == t, g, 0.0)     # lo <= t <= hi
     return lambda g, t, *bounds: torch.where(_within(t, lo, hi, bounds), g, 0.0)
 
 

@@ -211,6 +211,26 @@ class Interpreter:
         return tuple(to_numpy(env[f]) if isinstance(f, Tensor) else None for f in plan.fetches)
 
 
+_FOLD_LIMIT = 4096          # constant-folded results up to this many elements are kept in the plan
+
+
+def _fold(node, spec, consts):
+    """The outputs of `node` computed now, if they only depend on constants (TF's constant
+    folding); None otherwise. Stateful ops (variables, random, updates) are never folded."""
+    if isinstance(node.kernel, ConstKernel):
+        return [node.kernel.value]
+    if spec.stateful or not node.op.outputs or not node.args:
+        return None
+    if any(t not in consts or dev is not None for t, dev in node.args):
+        return None
+    with torch.no_grad():
+        out = node.kernel(*[consts[t] for t, _ in node.args])
+    out = list(out) if isinstance(out, (tuple, list)) else [out]
+    if any(not isinstance(v, torch.Tensor) or v.numel() > _FOLD_LIMIT for v in out):
+        return None
+    return out
+
+
 def _target(names, t, fed):
     return "_" if t in fed else names[t]          # a fed output keeps its fed value
 
@@ -228,6 +248,7 @@ def compile_plan(plan):
         lines.append(f"    f{j} = C{j}(r{j})  # feed {t.name}")
     fetched = {f for f in plan.fetches if isinstance(f, Tensor)}
     fed = {t for t, _ in plan.feeds}
+    consts = {}                                  # Tensor -> value known when the plan is built
     last_use = {}
     for node in plan.nodes:
         for t, _ in node.args:
@@ -246,9 +267,14 @@ def compile_plan(plan):
                 args.append(f"{names[t]}.to(D{i}_{k})")
         comment = f"  # {op.name} ({op.type})"
         spec = REGISTRY[op.type]
-        if isinstance(node.kernel, ConstKernel):
-            g[f"T{i}"] = node.kernel.value
-            line = f"{_target(names, outs[0], fed)} = T{i}"
+        folded = _fold(node, spec, consts)
+        if folded is not None:
+            for t, value in zip(outs, folded):
+                consts[t] = value
+            g[f"T{i}"] = folded[0] if len(folded) == 1 else tuple(folded)
+            line = f"{', '.join(_target(names, t, fed) for t in outs)} = T{i}"
+            if not isinstance(node.kernel, ConstKernel):
+                comment += " folded"
         elif spec.alias and not REGISTRY[op.type].stateful and len(outs) == 1:
             line = f"{_target(names, outs[0], fed)} = {args[0]}"
         else:

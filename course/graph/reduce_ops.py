@@ -151,6 +151,10 @@ def _kept_shape(x_shape, axes):
 def _spread_kernel(op):
     """ReduceGrad(g, x): g broadcast back over the reduced axes (divided by the count for a mean)."""
     axes, keep, mean = op.attrs["axes"], op.attrs["keepdims"], op.attrs["mean"]
+    if axes is None and not keep:                           # a scalar: the common loss case
+        if mean:
+            return lambda g, x: (g / x.numel()).expand(x.shape)
+        return lambda g, x: g.expand(x.shape)
 
     def kernel(g, x):
         if not keep and g.dim() != x.dim():

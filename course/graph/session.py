@@ -270,7 +270,8 @@ class Session:
         try:
             yield self
         finally:
-            _session_stack.remove(self)
+            if self in _session_stack:
+                _session_stack.remove(self)
 
     def __enter__(self):
         g = self._graph.as_default()

@@ -242,23 +242,23 @@ def _apply_make(op, rt, device):
     groups = list(groups.values())
     single = len(groups) == 1
     cache = {"version": -1, "t": 0}
+    lr_input = a["lr_input"]
+    fixed_lr = None if lr_input or callable(rule.learning_rate) else float(rule.learning_rate)
+    slot_items = list(slot_slots.items())
 
     def apply(*inputs):
-        grads = list(inputs[:n])
-        lr = float(inputs[n]) if a["lr_input"] else rule.current_lr()
+        grads = list(inputs[:n]) if lr_input else list(inputs)
+        lr = float(inputs[n]) if lr_input else (fixed_lr if fixed_lr is not None else rule.current_lr())
         params = [s.read() for s in var_slots]
-        slots = {name: [s.read() for s in ss] for name, ss in slot_slots.items()}
+        slots = {name: [s.read() for s in ss] for name, ss in slot_items}
         if step_slot is not None:
             if cache["version"] != rt.version:          # initialised or restored since: reread t
                 cache["t"], cache["version"] = int(step_slot.read()), rt.version
             t = cache["t"] + 1
         else:
             t = rule.iterations + 1
-        for i, g in enumerate(grads):
-            if g.dtype != params[i].dtype:
-                grads[i] = g.to(params[i].dtype)
         if single:
-            rule.update(params, grads, slots, lr, t)
+            rule.update(params, grads, slots, lr, t)    # the shared rule, on whole lists (_foreach ops)
         else:
             for idx in groups:
                 rule.update([params[i] for i in idx], [grads[i] for i in idx],

@@ -1,0 +1,218 @@
+"""Graph-engine speed against TensorFlow's own TF1 Session: seed003 and the Deep-MNIST CNN step.
+
+Each contender runs in its own worker process (so TensorFlow's and torch's thread pools never
+share a process) and the workers take turns: block after block, round-robin, so a busy machine
+slows every contender alike. The figure for each is the median time per step over its blocks.
+
+    seed003   the seed program's 5000 Adam steps (batch 8 of 128 points, 2-3-1 network)
+              ours: course.tf.compat.v1 Session (compiled plan)  vs  tf.compat.v1 Session
+    cnn       "Deep MNIST for experts": conv5x5x32-pool-conv5x5x64-pool-fc1024-dropout-fc10,
+              Adam(1e-4), batch 50, one `sess.run(train_step)` per step
+              vs TF with TF_ENABLE_ONEDNN_OPTS=0 and =1
+
+    python benchmarks/bench_graph.py [--steps 5000] [--block 500] [--cnn-steps 10] [--cnn-repeats 7]
+           [--only seed003|cnn] [--no-tf] [--executor compiled|interpreter]
+
+Targets: seed003 ours <= 0.6x TF, cnn ours <= 1.0x TF.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+# -- the models, written once against a TF1-shaped module `tf` ------------------------------------------
+def seed003(tf):
+    w1 = tf.Variable(tf.random_normal([2, 3], stddev=1, seed=1))
+    w2 = tf.Variable(tf.random_normal([3, 1], stddev=1, seed=1))
+    x = tf.placeholder(tf.float32, shape=(None, 2), name="x-input")
+    y_ = tf.placeholder(tf.float32, shape=(None, 1), name="y-input")
+    y = tf.matmul(tf.matmul(x, w1), w2)
+    cross_entropy = -tf.reduce_mean(y_ * tf.log(tf.clip_by_value(y, 1e-10, 1.0)))
+    train_step = tf.train.AdamOptimizer(0.001).minimize(cross_entropy)
+    rdm = np.random.RandomState(1)
+    X = rdm.rand(128, 2)
+    Y = [[int(x1 + x2 < 1)] for (x1, x2) in X]
+    state = {"i": 0}
+
+    def run(sess, n):
+        i0 = state["i"]
+        for i in range(i0, i0 + n):
+            start = (i * 8) % 128
+            end = min(start + 8, 128)
+            sess.run(train_step, feed_dict={x: X[start:end], y_: Y[start:end]})
+        state["i"] = i0 + n
+    return run
+
+
+def deep_mnist(tf):
+    from course.data import load_mnist_numpy
+    (xtr, ytr), _ = load_mnist_numpy()
+    rng = np.random.RandomState(0)
+    batches = []
+    for _ in range(20):
+        idx = rng.randint(0, len(xtr), 50)
+        batches.append((xtr[idx].reshape(50, 784).astype(np.float32) / 255.0, np.eye(10)[ytr[idx]]))
+    x = tf.placeholder(tf.float32, shape=[None, 784])
+    y_ = tf.placeholder(tf.float32, shape=[None, 10])
+
+    def weight(shape):
+        return tf.Variable(tf.truncated_normal(shape, stddev=0.1))
+
+    def bias(shape):
+        return tf.Variable(tf.constant(0.1, shape=shape))
+
+    def conv(a, w):
+        return tf.nn.conv2d(a, w, strides=[1, 1, 1, 1], padding="SAME")
+
+    def pool(a):
+        return tf.nn.max_pool(a, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+
+    h1 = pool(tf.nn.relu(conv(tf.reshape(x, [-1, 28, 28, 1]), weight([5, 5, 1, 32])) + bias([32])))
+    h2 = pool(tf.nn.relu(conv(h1, weight([5, 5, 32, 64])) + bias([64])))
+    fc1 = tf.nn.relu(tf.matmul(tf.reshape(h2, [-1, 7 * 7 * 64]), weight([7 * 7 * 64, 1024])) + bias([1024]))
+    keep_prob = tf.placeholder(tf.float32)
+    y_conv = tf.matmul(tf.nn.dropout(fc1, keep_prob), weight([1024, 10])) + bias([10])
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=y_conv))
+    train_step = tf.train.AdamOptimizer(1e-4).minimize(loss)
+    state = {"i": 0}
+
+    def run(sess, n):
+        for _ in range(n):
+            bx, by = batches[state["i"] % len(batches)]
+            state["i"] += 1
+            sess.run(train_step, feed_dict={x: bx, y_: by, keep_prob: 0.5})
+    return run
+
+
+MODELS = {"seed003": seed003, "cnn": deep_mnist}
+
+
+def worker(kind, model, executor):
+    """Build `model` with `kind` ('ours' or 'tf'), then answer 'run N' lines with elapsed seconds."""
+    if kind == "tf":
+        import tensorflow.compat.v1 as tf
+        tf.disable_eager_execution()
+        sess_kwargs = {}
+    else:
+        sys.path.insert(0, ROOT)
+        import course.tf.compat.v1 as tf
+        sess_kwargs = {"executor": executor}
+    run = MODELS[model](tf)
+    sess = tf.Session(**sess_kwargs)
+    sess.run(tf.global_variables_initializer())
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        n = int(cmd[1])
+        t0 = time.perf_counter()
+        run(sess, n)
+        print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
+
+
+class Worker:
+    def __init__(self, label, kind, model, executor, env=None):
+        self.label = label
+        e = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", kind, "--model", model,
+                                      "--executor", executor], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, env=e, cwd=ROOT)
+        self._read()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.startswith("{"):
+                return json.loads(line)
+        raise RuntimeError(f"worker {self.label} exited (code {self.proc.wait()})")
+
+    def run(self, n):
+        self.proc.stdin.write(f"run {n}\n")
+        self.proc.stdin.flush()
+        return self._read()["seconds"]
+
+    def close(self):
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass
+        self.proc.wait(timeout=60)
+
+
+def race(model, contenders, block, blocks, warmup):
+    """Round-robin `blocks` blocks of `block` steps per contender; median microseconds per step."""
+    workers = [Worker(label, kind, model, ex, env) for label, kind, ex, env in contenders]
+    times = {w.label: [] for w in workers}
+    try:
+        for w in workers:
+            w.run(warmup)
+        for _ in range(blocks):
+            for w in workers:
+                times[w.label].append(w.run(block) / block * 1e6)
+    finally:
+        for w in workers:
+            w.close()
+    return {k: statistics.median(v) for k, v in times.items()}, times
+
+
+def report(title, med, ref_labels):
+    print(f"\n{title}")
+    ours = med["ours"]
+    for label, us in med.items():
+        print(f"  {label:<28} {us:10.1f} us/step")
+    for ref in ref_labels:
+        if ref in med:
+            print(f"  ours / {ref:<21} {ours / med[ref]:10.2f}x")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--worker", choices=["ours", "tf"])
+    p.add_argument("--model", default="seed003", choices=sorted(MODELS))
+    p.add_argument("--executor", default="compiled", choices=["compiled", "interpreter"])
+    p.add_argument("--steps", type=int, default=5000, help="seed003 steps per contender (in blocks)")
+    p.add_argument("--block", type=int, default=500)
+    p.add_argument("--cnn-steps", type=int, default=10, help="CNN steps per block")
+    p.add_argument("--cnn-repeats", type=int, default=7, help="CNN blocks per contender")
+    p.add_argument("--only", choices=sorted(MODELS))
+    p.add_argument("--no-tf", action="store_true")
+    args = p.parse_args()
+    if args.worker:
+        return worker(args.worker, args.model, args.executor)
+    try:
+        import importlib.util
+        have_tf = importlib.util.find_spec("tensorflow") is not None and not args.no_tf
+    except ValueError:
+        have_tf = False
+    import torch
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
+          f"TensorFlow {'present' if have_tf else 'absent'}; executor {args.executor}")
+    if args.only in (None, "seed003"):
+        contenders = [("ours", "ours", args.executor, None)]
+        if have_tf:
+            contenders.append(("tf", "tf", args.executor, None))
+        med, _ = race("seed003", contenders, args.block, max(1, args.steps // args.block), warmup=200)
+        report(f"seed003: {args.steps} Adam steps each, blocks of {args.block} (target ours <= 0.6x TF)", med, ["tf"])
+    if args.only in (None, "cnn"):
+        contenders = [("ours", "ours", args.executor, None)]
+        if have_tf:
+            contenders += [("tf (oneDNN off)", "tf", args.executor, {"TF_ENABLE_ONEDNN_OPTS": "0"}),
+                           ("tf (oneDNN on)", "tf", args.executor, {"TF_ENABLE_ONEDNN_OPTS": "1"})]
+        med, _ = race("cnn", contenders, args.cnn_steps, args.cnn_repeats, warmup=3)
+        report(f"Deep-MNIST CNN: batch 50, Adam, {args.cnn_repeats} blocks of {args.cnn_steps} steps (target ours "
+               "<= 1.0x TF)", {k: v / 1000 * 1000 for k, v in med.items()}, ["tf (oneDNN off)", "tf (oneDNN on)"])
+
+
+if __name__ == "__main__":
+    main()

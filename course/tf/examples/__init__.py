@@ -1,0 +1,1 @@
+"""`tensorflow.examples`: the TF1 tutorials' helpers (`tutorials.mnist.input_data`). Names only."""
