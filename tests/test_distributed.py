@@ -125,3 +125,59 @@ def test_two_processes_take_the_steps_of_one(tmp_path):
     for got, want, s in zip(weights, expected, start):
         assert np.abs(want - s).max() > 1e-3                      # training moved the weights
         np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
+
+
+# -- tf.distribute facade ---------------------------------------------------------------------------
+@pytest.fixture
+def on_cpu():
+    import course.device
+    course.device.set_default("cpu")
+    yield
+    course.device.set_default(None)
+
+
+def test_mirrored_strategy_with_one_replica_is_transparent(monkeypatch, on_cpu):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    import course.device
+    import course.tf.distribute as distribute
+    from course.tf import keras
+
+    strategy = distribute.MirroredStrategy()
+    assert strategy.num_replicas_in_sync == 1
+    assert not distribute.has_strategy() and distribute.get_strategy().num_replicas_in_sync == 1
+    x = np.random.default_rng(0).random((64, 4)).astype("float32")
+    y = (x.sum(1) > 2).astype("int64")
+    results = []
+    for use_scope in (True, False):
+        course.device.seed(3)
+        ctx = strategy.scope() if use_scope else __import__("contextlib").nullcontext()
+        with ctx:
+            if use_scope:
+                assert distribute.get_strategy() is strategy and distribute.has_strategy()
+            model = keras.Sequential([keras.layers.Dense(2, activation="softmax", input_shape=(4,))])
+            model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        results.append([w.numpy() for w in model.weights])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    assert strategy.run(lambda a, b: a + b, args=(1, 2)) == 3
+    summed = strategy.reduce(distribute.ReduceOp.SUM, np.arange(6.0).reshape(2, 3), axis=0)
+    np.testing.assert_allclose(np.asarray(summed), [3.0, 5.0, 7.0])
+
+
+def test_mirrored_strategy_points_to_ddp_where_it_cannot_mirror(monkeypatch):
+    import course.tf.distribute as distribute
+
+    two = distribute.MirroredStrategy(["/gpu:0", "/gpu:1"])
+    assert two.num_replicas_in_sync == 2
+    with pytest.raises(NotImplementedError, match=r"course train --nproc 2"):
+        with two.scope():
+            pass
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(NotImplementedError, match=r"course\.distributed\.fit"):
+        with distribute.MirroredStrategy().scope():
+            pass
+    with pytest.raises(NotImplementedError, match="torchrun"):
+        distribute.MultiWorkerMirroredStrategy()
+    with pytest.raises(NotImplementedError):
+        distribute.TPUStrategy

@@ -24,8 +24,9 @@ def build_seed004(seed: int = 0):
 
 
 def _parser():
+    from course.distributed.cli import add_arguments
     p = argparse.ArgumentParser(prog="python -m course.distributed", description=__doc__.split("\n")[0])
-    p.add_argument("--nproc", type=int, default=None, help="start this many processes (like torchrun)")
+    add_arguments(p)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=64, help="GLOBAL batch size, split over the processes")
     p.add_argument("--steps", type=int, default=None, help="stop each epoch after this many steps")
@@ -41,12 +42,10 @@ def _parser():
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
-    from course.distributed.env import in_job
-    if args.nproc and args.nproc > 1 and not in_job():
-        from course.distributed.launch import launch
-        rest = [a for i, a in enumerate(argv) if a != "--nproc" and not a.startswith("--nproc=")
-                and (i == 0 or argv[i - 1] != "--nproc")]
-        return launch(args.nproc, rest, module="course.distributed")
+    from course.distributed.cli import maybe_launch
+    status = maybe_launch(args, argv, module="course.distributed")
+    if status is not None:
+        return status
 
     import numpy as np
 

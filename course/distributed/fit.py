@@ -112,16 +112,21 @@ def evaluate(model, x, y, *, batch_size: int = 256, env: DistEnv | None = None, 
     return [loss_sum / n, correct_sum / n]
 
 
-def fit(model, x, y, *, batch_size: int = 32, epochs: int = 1, validation_data=None, seed: int = 0,
+def fit(model, x, y, *, batch_size: int = 32, epochs: int = 1, validation_data=None, callbacks=None, seed: int = 0,
         shuffle: bool = True, drop_last: bool = False, steps_per_epoch: int | None = None, verbose: int = 1,
-        env: DistEnv | None = None, stream=None) -> dict:
-    """Train `model` (compiled) on (x, y) with data parallelism; returns the history dict.
+        env: DistEnv | None = None, stream=None):
+    """Train `model` (compiled) on (x, y) with data parallelism; returns a Keras `History`.
 
     `batch_size` is the GLOBAL batch B (split as B/W per process, W = WORLD_SIZE); `epochs`,
-    `validation_data=(x_val, y_val)` and `shuffle` mean what they mean in `model.fit`. Started
-    alone (no RANK/WORLD_SIZE in the environment) it is a world of one: the same loop, no
-    all-reduce. Rank 0 prints one line per epoch with loss, accuracy and throughput.
+    `validation_data=(x_val, y_val)`, `callbacks` and `shuffle` mean what they mean in
+    `model.fit` (callbacks run on rank 0 only, so a CSVLogger writes one file; a callback that
+    sets `model.stop_training` stops every process). Started alone (no RANK/WORLD_SIZE in the
+    environment) it is a world of one: the same loop, no all-reduce. Rank 0 prints one line per
+    epoch with loss, accuracy and throughput; `history.params` holds the world size, the global
+    and per-process batch sizes and the samples per second of each epoch.
     """
+    from course.keras.callbacks import CallbackList
+
     env, device = setup(env)
     world, rank = env.world_size, env.rank
     stream = stream or sys.stdout
@@ -138,19 +143,28 @@ def fit(model, x, y, *, batch_size: int = 32, epochs: int = 1, validation_data=N
     variables = list(model.trainable_variables)
     ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) \
         if world > 1 else model                                            # broadcasts rank 0's weights
+    steps = len(data) if steps_per_epoch is None else min(len(data), steps_per_epoch)
+    cbs = CallbackList(callbacks if env.is_main else None, add_history=True, model=model, verbose=0, epochs=epochs,
+                       steps=steps, world_size=world, global_batch_size=batch_size, local_batch_size=data.batch_size,
+                       samples_per_sec=[])
+    wants_batches = cbs.wants_batches("train")
     say(f"course.distributed: {world} process(es), backend {dist.get_backend() if world > 1 else 'none'}, "
         f"device {device.type}; global batch {batch_size} = {world} x {data.batch_size}")
 
-    history = {"loss": [], "accuracy": [], "samples_per_sec": []}
+    model.stop_training = False
+    cbs.on_train_begin()
     for epoch in range(epochs):
         data.set_epoch(epoch)
+        cbs.on_epoch_begin(epoch)
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
         seen = 0
         start = time.perf_counter()
         for step, (xb, yb) in enumerate(data):
-            if steps_per_epoch is not None and step >= steps_per_epoch:
+            if step >= steps:
                 break
+            if wants_batches:
+                cbs.on_train_batch_begin(step)
             out = ddp(xb, training=True)                                   # ŷ_r
             loss = loss_object(yb, out)                                    # L_r, local mean
             loss.backward()                                                # g_r, all-reduced to g by DDP
@@ -161,21 +175,23 @@ def fit(model, x, y, *, batch_size: int = 32, epochs: int = 1, validation_data=N
                 loss_sum += _plain(loss).detach().double() * len(xb)
                 correct += _correct(yb, out.detach())
             seen += len(xb)
+            if wants_batches:
+                cbs.on_train_batch_end(step, {"loss": float(_plain(loss).detach())})
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start
         _average_non_trainable(model, world)
         total_loss, total_correct, total_seen = _all_sum([float(loss_sum), float(correct), seen], device)
-        history["loss"].append(total_loss / total_seen)
-        history["accuracy"].append(total_correct / total_seen)
-        history["samples_per_sec"].append(total_seen / elapsed)          # global samples per second
-        line = (f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.4f}, "
+        logs = {"loss": total_loss / total_seen, "accuracy": total_correct / total_seen}
+        cbs.params["samples_per_sec"].append(total_seen / elapsed)                    # global samples per second
+        line = (f"epoch {epoch + 1}/{epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}, "
                 f"{total_seen:.0f} samples in {elapsed:.2f} s ({total_seen / elapsed:,.0f} samples/s)")
         if validation_data is not None:
-            val_loss, val_acc = evaluate(model, *validation_data, env=env, device=device)
-            history.setdefault("val_loss", []).append(val_loss)
-            history.setdefault("val_accuracy", []).append(val_acc)
-            line += f"; val_loss {val_loss:.4f}, val_accuracy {val_acc:.4f}"
+            logs["val_loss"], logs["val_accuracy"] = evaluate(model, *validation_data, env=env, device=device)
+            line += f"; val_loss {logs['val_loss']:.4f}, val_accuracy {logs['val_accuracy']:.4f}"
         say(line)
-    history["world_size"], history["global_batch_size"] = world, batch_size
-    return history
+        cbs.on_epoch_end(epoch, logs)
+        if _all_sum([float(bool(model.stop_training))], device)[0] > 0:     # one process stops: all stop
+            break
+    cbs.on_train_end()
+    return cbs.history
