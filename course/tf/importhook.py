@@ -151,8 +151,10 @@ def _cmd_run(args) -> int:
     v1 = args.v1
     if rest and rest[0] == "--v1":               # `course run prog.py --v1 ...`
         v1, rest = True, rest[1:]
-    if rest and rest[0] == "--":
-        rest = rest[1:]
+    if not os.path.isfile(args.program):
+        print(f"course run: no such program {args.program!r} (expected a Python file; run from its folder or "
+              f"give its path).", file=sys.stderr)
+        return 2
     try:
         run_program(args.program, rest, v1=v1, keras=not args.no_keras)
     except SystemExit as exc:
@@ -167,8 +169,7 @@ def add_parser(subparsers):
         "run", help="run an unmodified TensorFlow program on course.tf",
         description="Run a TensorFlow program with `import tensorflow` resolving to course.tf (TF2: eager + "
                     "Keras) or, with --v1, to course.tf.compat.v1 (TF1 graphs and sessions). Arguments after "
-                    "PROGRAM are passed to it (put --v1 before PROGRAM or right after it; use -- to pass a "
-                    "literal --v1 to the program).")
+                    "PROGRAM are passed to it; --v1 may come before PROGRAM or right after it.")
     p.add_argument("--v1", action="store_true", help="resolve `tensorflow` to course.tf.compat.v1 (TF1 graph mode)")
     p.add_argument("--no-keras", action="store_true", help="leave `import keras` alone (default: course.tf.keras)")
     p.add_argument("program", help="the TensorFlow program (a .py file)")
