@@ -1,7 +1,8 @@
 """`tf.nn`: activations, cross-entropies on logits, convolution, pooling, dropout, moments.
 
 Images are NHWC and conv filters (h, w, in, out), as in TensorFlow; the kernels are
-course.layers'. Cross-entropies take logits and return one loss per example (no reduction):
+course.layers', the softmax cross-entropies course.losses' (with reduction="none").
+Cross-entropies take logits and return one loss per example (no reduction):
 
     softmax CE:  -sum_k labels_k * log_softmax(logits)_k
     sigmoid CE:  max(x, 0) - x * z + log(1 + exp(-|x|))      (x = logits, z = labels; stable form)
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 import course.layers
+import course.losses
 from course.tape.errors import InvalidArgumentError
 from course.tape.math_ops import _pair, axis_arg
 from course.tape.tensor import to_numpy, to_tensor, wrap
@@ -95,7 +97,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
         raise InvalidArgumentError(f"logits and labels must have the same shape; got logits {tuple(z.shape)} and "
                                    f"labels {tuple(y.shape)}. For integer class labels use "
                                    f"tf.nn.sparse_softmax_cross_entropy_with_logits.")
-    return wrap(-(y.to(z.dtype) * torch.log_softmax(z, dim=int(axis))).sum(dim=int(axis)))
+    return wrap(course.losses.categorical_crossentropy(y, z, from_logits=True, axis=int(axis), reduction="none"))
 
 
 def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
@@ -107,8 +109,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     if y.numel() and (y.min() < 0 or y.max() >= z.shape[-1]):
         raise InvalidArgumentError(f"Received a label value of {int(y.max() if y.max() >= z.shape[-1] else y.min())} "
                                    f"which is outside the valid range of [0, {z.shape[-1]}).")
-    flat = F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1), reduction="none")   # (N,)
-    return wrap(flat.reshape(y.shape))
+    return wrap(course.losses.sparse_categorical_crossentropy(y, z, from_logits=True, reduction="none", check=False))
 
 
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
@@ -116,8 +117,7 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     x, z = _pair(logits, labels)
     if x.shape != z.shape:
         raise ValueError(f"logits and labels must have the same shape ({tuple(x.shape)} vs {tuple(z.shape)}).")
-    z = z.to(x.dtype)
-    return wrap(torch.clamp(x, min=0) - x * z + torch.log1p(torch.exp(-x.abs())))
+    return wrap(F.binary_cross_entropy_with_logits(x, z.to(x.dtype), reduction="none"))   # the stable form above
 
 
 def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
