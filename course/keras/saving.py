@@ -27,7 +27,7 @@ from course.keras import metrics as metrics_module
 from course.keras import optimizers as optimizers_module
 from course.keras.callbacks import atomic_write
 from course.keras.layers import CLASSES as LAYER_CLASSES
-from course.keras.layers.base import Layer, no_dispatch
+from course.keras.layers.base import Layer, no_dispatch, to_snake_case
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "serialize_layer", "deserialize_layer",
            "serialize_model", "KERAS_VERSION", "SavingError"]
@@ -168,24 +168,24 @@ def _layer_entries(model):
         for child_path, child in _children(obj):
             visit(child, f"{path}/{child_path}" if path else child_path)
 
-    def unique(names, name):
-        if name not in names:
-            names.add(name)
-            return name
-        i = 1
-        while f"{name}_{i}" in names:
-            i += 1
-        names.add(f"{name}_{i}")
-        return f"{name}_{i}"
+    def container(prefix, items):
+        """Keras names the layers of a list by class (dense, dense_1, ...), not by their own names."""
+        used = {}
+        for layer in items:
+            if not isinstance(layer, Layer):
+                continue
+            base = to_snake_case(type(layer).__name__)
+            used[base] = used.get(base, -1) + 1
+            name = base if used[base] == 0 else f"{base}_{used[base]}"
+            if id(layer) not in visited:
+                yield f"{prefix}/{name}", layer
 
     def _children(obj):
         from course.keras.functional import Functional
         from course.keras.model import Model
         from course.keras.sequential import Sequential
         if isinstance(obj, (Sequential, Functional)):
-            used = set()
-            for layer in obj.layers:
-                yield f"layers/{unique(used, layer.name)}", layer
+            yield from container("layers", obj.layers)
             return
         items = {name: getattr(obj, name) for name in obj._tracked}
         if isinstance(obj, Model):
@@ -196,10 +196,7 @@ def _layer_entries(model):
                 if id(value) not in visited:
                     yield attr, value
             elif isinstance(value, (list, tuple)):
-                used = set()
-                for layer in value:
-                    if isinstance(layer, Layer) and id(layer) not in visited:
-                        yield f"{attr}/{unique(used, layer.name)}", layer
+                yield from container(attr, value)
 
     visit(model, "")
     return out

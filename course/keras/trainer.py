@@ -21,7 +21,7 @@ import course.device
 from course.keras import losses as losses_module
 from course.keras.callbacks import CallbackList
 from course.keras.data_adapter import ArrayData, adapt, unpack
-from course.keras.layers.base import call_context, no_dispatch, to_tensor
+from course.keras.layers.base import call_context, no_dispatch, plain, to_tensor
 
 __all__ = ["fit", "evaluate", "predict", "train_on_batch", "TrainStep"]
 
@@ -129,7 +129,7 @@ class TrainStep:
                 swb = cw if swb is None else swb * cw
             total = self.loss._compute(yb, out, swb, check=False)            # L = loss(y, ŷ)
             for reg, var in self.regs:
-                total = total + reg(var)                                     # + weight penalties
+                total = total + reg(plain(var))                              # + weight penalties
             for extra in ctx.losses:
                 total = total + extra                                        # + activity penalties
             if self.variables:
@@ -229,7 +229,7 @@ def _evaluate_data(model, data, cbs):
                         for reg, var in layer._weight_regularizers if var._trainable]
             total = loss_fn._compute(yb, out, swb, check=False)
             for reg, var in regs:
-                total = total + reg(var)
+                total = total + reg(plain(var))
             for extra in ctx.losses:
                 total = total + extra
             n = xb.shape[0]

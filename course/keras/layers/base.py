@@ -25,7 +25,7 @@ from course.tape import EagerTensor, Variable
 from course.keras import regularizers as regularizers_module
 
 __all__ = ["Layer", "unique_name", "clear_session", "to_snake_case", "to_tensor", "call_context",
-           "no_dispatch", "KerasTensor"]
+           "no_dispatch", "KerasTensor", "plain"]
 
 _uids = collections.defaultdict(int)
 
@@ -76,6 +76,7 @@ class _CallContext(threading.local):
         self.depth = 0
         self.training = False
         self.losses = None
+        self.dry_run = False          # building shapes on a zero sample: the batch size is not the user's
 
 
 call_context = _CallContext()
@@ -127,6 +128,14 @@ def _map(fn, x):
 
 def _plain(v):
     return v.as_subclass(torch.Tensor) if isinstance(v, torch.Tensor) and type(v) is not torch.Tensor else v
+
+
+def plain(v):
+    """The plain torch tensor behind a Variable (an alias on the autograd graph), None stays None.
+
+    Layers compute on these: Python would otherwise route `x + bias` through the Variable's own
+    reflected operators (it is a subclass of x's type), which costs microseconds per op."""
+    return None if v is None else v.as_subclass(torch.Tensor)
 
 
 def _first(x):
@@ -304,7 +313,7 @@ class Layer(torch.nn.Module):
             for reg, var in layer._weight_regularizers:
                 if var._trainable and layer._trainable:
                     with no_dispatch():
-                        out.append(reg(var).as_subclass(EagerTensor))
+                        out.append(reg(plain(var)).as_subclass(EagerTensor))
         return out + [l.as_subclass(EagerTensor) if type(l) is torch.Tensor else l for l in self._last_losses]
 
     def add_loss(self, loss):
@@ -321,7 +330,7 @@ class Layer(torch.nn.Module):
             if layer._trainable:
                 for reg, var in layer._weight_regularizers:
                     if var._trainable:
-                        p = reg(var)
+                        p = reg(plain(var))
                         total = p if total is None else total + p
         return total
 
@@ -343,6 +352,8 @@ class Layer(torch.nn.Module):
             if self._input_shape_arg is not None and shape is not None:
                 self._check_declared_shape(shape)
             self._build_input_shape = shape
+            if shape is not None and not call_context.dry_run:
+                shape = (t.shape[0],) + shape[1:]          # errors then show the user's batch size
             with torch.no_grad():
                 self.build(shape)
             self.built = True

@@ -8,7 +8,8 @@ import course.layers as K
 from course.keras import activations as activations_module
 from course.keras import initializers as initializers_module
 from course.keras import regularizers as regularizers_module
-from course.keras.layers.base import Layer
+from course.keras.layers.base import Layer, plain
+from course.keras.layers.core import _shape_text
 
 __all__ = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
            "MaxPool2D", "AvgPool2D", "Convolution2D"]
@@ -27,7 +28,7 @@ def _check_image(layer, inputs):
         hint = (f" Add Reshape({shape[1:] + (1,)}) first (one channel, channels last)."
                 if inputs.dim() == 3 else " Images are (batch, height, width, channels) here (channels last).")
         raise ValueError(f"{type(layer).__name__} expects input of shape (batch, height, width, channels); "
-                         f"got {shape}.{hint}")
+                         f"got {_shape_text(shape)}.{hint}")
 
 
 class Conv2D(Layer):
@@ -57,8 +58,10 @@ class Conv2D(Layer):
 
     def build(self, input_shape):
         if input_shape is not None and len(input_shape) != 4:
+            hint = (f" Add Reshape({tuple(input_shape[1:]) + (1,)}) first (one channel, channels last)."
+                    if len(input_shape) == 3 else " Images are (batch, height, width, channels) here (channels last).")
             raise ValueError(f"Conv2D expects input of shape (batch, height, width, channels); got "
-                             f"{tuple(input_shape)}." + (" Add Reshape((28, 28, 1)) first." if len(input_shape) == 3 else ""))
+                             f"{_shape_text(input_shape)}.{hint}")
         channels = input_shape[-1]
         self.kernel = self.add_weight(self.kernel_size + (channels, self.filters), self.kernel_initializer,
                                       name="kernel", regularizer=self.kernel_regularizer)
@@ -67,7 +70,8 @@ class Conv2D(Layer):
 
     def call(self, inputs):
         _check_image(self, inputs)
-        y = K.conv2d(inputs, self.kernel, self.bias, self.strides, self.padding.upper(), self.dilation_rate)
+        y = K.conv2d(inputs, plain(self.kernel), plain(self.bias), self.strides, self.padding.upper(),
+                     self.dilation_rate)
         return self.activation(y)                                           # (N, H', W', filters)
 
     def get_config(self):

@@ -12,13 +12,17 @@ import course.layers as K
 from course.keras import activations as activations_module
 from course.keras import initializers as initializers_module
 from course.keras import regularizers as regularizers_module
-from course.keras.layers.base import Layer
+from course.keras.layers.base import Layer, call_context, plain
 
 __all__ = ["Dense", "Activation", "Softmax", "Dropout", "Flatten", "Reshape", "ReLU", "LeakyReLU", "Identity"]
 
 
 def _shape_text(shape):
-    return "(" + ", ".join("batch" if i == 0 else str(d) for i, d in enumerate(shape)) + ")"
+    """(32, 28, 28), or (None, 28, 28) while shapes are worked out on a zero sample."""
+    shape = tuple(shape)
+    if call_context.dry_run and shape:
+        shape = (None,) + shape[1:]
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 class Dense(Layer):
@@ -52,17 +56,17 @@ class Dense(Layer):
 
     def _rank_message(self, shape):
         hint = " Add Flatten() first." if len(shape) > 2 else " Give each sample as a vector (batch, features)."
-        return (f"Dense expects input of shape (batch, features); got {tuple(shape) if shape[0] is not None else _shape_text(shape)}."
-                + hint)
+        return f"Dense expects input of shape (batch, features); got {_shape_text(shape)}.{hint}"
 
     def call(self, inputs):
         if inputs.dim() != 2:
             raise ValueError(self._rank_message(tuple(inputs.shape)))
-        if inputs.shape[1] != self.kernel.shape[0]:
-            raise ValueError(f"Dense layer {self.name!r} was built for {self.kernel.shape[0]} input features; "
+        kernel = plain(self.kernel)
+        if inputs.shape[1] != kernel.shape[0]:
+            raise ValueError(f"Dense layer {self.name!r} was built for {kernel.shape[0]} input features; "
                              f"got input of shape {tuple(inputs.shape)}. Check the layer before it (a different "
                              "image size or a missing Flatten?).")
-        return self.activation(K.dense(inputs, self.kernel, self.bias))        # (N, units)
+        return self.activation(K.dense(inputs, kernel, plain(self.bias)))       # (N, units)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,

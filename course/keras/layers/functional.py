@@ -57,13 +57,14 @@ def dry_run_shape(layer, input_shape):
     device = course.device.get()
     zeros = [torch.zeros((1,) + tuple(1 if d is None else d for d in s[1:]), device=device) for s in shapes]
     x = zeros if isinstance(input_shape, list) else zeros[0]
-    depth, training, losses = call_context.depth, call_context.training, call_context.losses
-    call_context.depth, call_context.training, call_context.losses = depth + 1, False, []
+    ctx = call_context
+    saved = ctx.depth, ctx.training, ctx.losses, ctx.dry_run
+    ctx.depth, ctx.training, ctx.losses, ctx.dry_run = saved[0] + 1, False, [], True
     try:
         with torch.no_grad(), no_dispatch():
             y = layer._run(x, training=False)
     finally:
-        call_context.depth, call_context.training, call_context.losses = depth, training, losses
+        ctx.depth, ctx.training, ctx.losses, ctx.dry_run = saved
     batch = shapes[0][0]
     if isinstance(y, (list, tuple)):
         return [(batch,) + tuple(t.shape[1:]) for t in y]

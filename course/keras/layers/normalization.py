@@ -13,7 +13,7 @@ import torch
 import course.layers as K
 from course.keras import initializers as initializers_module
 from course.keras import regularizers as regularizers_module
-from course.keras.layers.base import Layer
+from course.keras.layers.base import Layer, plain
 
 __all__ = ["BatchNormalization"]
 
@@ -51,8 +51,9 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None):
         axis = self._axis
-        if inputs.dim() <= axis or inputs.shape[axis] != self.moving_mean.shape[0]:
-            raise ValueError(f"BatchNormalization {self.name!r} was built for {self.moving_mean.shape[0]} channels "
+        moving_mean, moving_variance = plain(self.moving_mean), plain(self.moving_variance)
+        if inputs.dim() <= axis or inputs.shape[axis] != moving_mean.shape[0]:
+            raise ValueError(f"BatchNormalization {self.name!r} was built for {moving_mean.shape[0]} channels "
                              f"on axis {axis}; got input of shape {tuple(inputs.shape)}.")
         shape = [1] * inputs.dim()
         shape[axis] = -1
@@ -61,12 +62,13 @@ class BatchNormalization(Layer):
             variance, mean = torch.var_mean(inputs, dim=dims, correction=0)        # (C,), (C,)
             with torch.no_grad():
                 m = self.momentum
-                self.moving_mean.mul_(m).add_(mean.detach(), alpha=1 - m)
-                self.moving_variance.mul_(m).add_(variance.detach(), alpha=1 - m)
+                moving_mean.mul_(m).add_(mean.detach(), alpha=1 - m)
+                moving_variance.mul_(m).add_(variance.detach(), alpha=1 - m)
         else:
-            mean, variance = self.moving_mean, self.moving_variance
+            mean, variance = moving_mean, moving_variance
         view = (lambda t: t if t is None or axis == inputs.dim() - 1 else t.reshape(shape))
-        return K.batch_norm(inputs, view(mean), view(variance), view(self.beta), view(self.gamma), self.epsilon)
+        return K.batch_norm(inputs, view(mean), view(variance), view(plain(self.beta)), view(plain(self.gamma)),
+                            self.epsilon)
 
     def get_config(self):
         ser = initializers_module.serialize

@@ -1,0 +1,177 @@
+"""Differential tests: course.keras against real Keras 3 (TensorFlow backend), same weights, same data."""
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+tf = pytest.importorskip("tensorflow")
+import keras as real  # noqa: E402  (Keras 3, installed with tensorflow)
+
+from course.data import load_mnist_numpy  # noqa: E402
+from course.tf import keras as ours  # noqa: E402
+
+pytestmark = pytest.mark.parity
+rng = np.random.RandomState(0)
+
+
+def _pair(make, input_shape):
+    """The same single-layer model in both libraries, our weights copied from Keras'."""
+    theirs = real.Sequential([real.Input(input_shape), make(real.layers)])
+    mine = ours.Sequential([ours.Input(input_shape), make(ours.layers)])
+    w = theirs.get_weights()
+    w = [rng.uniform(0.5, 1.5, a.shape).astype(np.float32) if a.ndim == 1 else a for a in w]  # non-trivial biases/BN
+    theirs.set_weights(w)
+    mine.set_weights(w)
+    return theirs, mine
+
+
+LAYERS = {
+    "dense_relu": (lambda L: L.Dense(7, activation="relu"), (5,)),
+    "dense_softmax": (lambda L: L.Dense(4, activation="softmax"), (6,)),
+    "dense_linear_nobias": (lambda L: L.Dense(3, use_bias=False), (6,)),
+    "conv_valid": (lambda L: L.Conv2D(4, 3, activation="relu"), (9, 8, 2)),
+    "conv_same_stride2": (lambda L: L.Conv2D(3, 5, strides=2, padding="same"), (11, 10, 2)),
+    "conv_rect_kernel": (lambda L: L.Conv2D(2, (3, 2), strides=(1, 2)), (7, 9, 3)),
+    "maxpool": (lambda L: L.MaxPooling2D(), (8, 8, 3)),
+    "maxpool_same_odd": (lambda L: L.MaxPooling2D((3, 3), strides=2, padding="same"), (7, 9, 2)),
+    "avgpool_valid": (lambda L: L.AveragePooling2D((2, 2)), (8, 6, 3)),
+    "avgpool_same": (lambda L: L.AveragePooling2D((3, 3), strides=2, padding="same"), (7, 7, 2)),
+    "flatten": (lambda L: L.Flatten(), (4, 3, 2)),
+    "reshape": (lambda L: L.Reshape((6, -1)), (4, 3, 2)),
+    "dropout": (lambda L: L.Dropout(0.5), (10,)),
+    "batchnorm": (lambda L: L.BatchNormalization(), (5, 5, 3)),
+    "activation_tanh": (lambda L: L.Activation("tanh"), (6,)),
+    "softmax": (lambda L: L.Softmax(), (6,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_predictions_match_keras(name):
+    make, shape = LAYERS[name]
+    theirs, mine = _pair(make, shape)
+    x = rng.randn(4, *shape).astype(np.float32)
+    a, b = theirs.predict(x, verbose=0), mine.predict(x, verbose=0)
+    assert a.shape == b.shape
+    assert np.abs(a - b).max() <= 1e-5
+
+
+def test_batchnorm_training_step_matches_keras():
+    theirs, mine = _pair(lambda L: L.BatchNormalization(momentum=0.9), (3, 3, 4))
+    x = rng.randn(8, 3, 3, 4).astype(np.float32) * 2 + 1
+    a = theirs(x, training=True).numpy()
+    b = mine(x, training=True).numpy()
+    np.testing.assert_allclose(b, a, atol=1e-5)
+    for wa, wb in zip(theirs.get_weights(), mine.get_weights()):          # moving statistics updated alike
+        np.testing.assert_allclose(wb, wa, rtol=1e-5, atol=1e-6)
+
+
+def _seed004(lib, optimizer):
+    L = lib.layers
+    model = lib.Sequential([L.Input((784,)), L.Flatten(), L.Dense(128, activation="relu"),
+                            L.Dense(10, activation="softmax")])
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture(scope="module")
+def mnist_10k():
+    (x, y), _ = load_mnist_numpy()
+    x = x[:10000].reshape(-1, 784).astype("float32") / 255
+    y = np.eye(10, dtype="float32")[y[:10000]]
+    return x, y
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_seed004_loss_curve_matches_keras(mnist_10k, opt):
+    x, y = mnist_10k
+    theirs = _seed004(real, real.optimizers.get(opt))
+    mine = _seed004(ours, ours.optimizers.get(opt))
+    mine.set_weights(theirs.get_weights())
+    curves = {"theirs": [], "mine": []}
+
+    def recorder(key, lib):
+        return lib.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: curves[key].append(float(logs["loss"])))
+    h1 = theirs.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=[recorder("theirs", real)])
+    h2 = mine.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=[recorder("mine", ours)])
+    a, b = np.array(curves["theirs"]), np.array(curves["mine"])
+    assert len(a) == len(b) == 313
+    rel = np.abs(a - b) / np.abs(a)
+    assert rel.max() <= 1e-4, f"largest relative gap {rel.max():.2e} at batch {rel.argmax()}"
+    assert abs(h1.history["accuracy"][0] - h2.history["accuracy"][0]) <= 2e-3
+    for wa, wb in zip(theirs.get_weights(), mine.get_weights()):
+        np.testing.assert_allclose(wb, wa, atol=2e-4)
+
+
+def _mixed(lib):
+    L = lib.layers
+    return lib.Sequential([L.Input((12, 12)), L.Reshape((12, 12, 1)), L.Conv2D(4, 3, activation="relu"),
+                           L.BatchNormalization(), L.MaxPooling2D(), L.Conv2D(3, 3, padding="same"),
+                           L.AveragePooling2D(2), L.Flatten(), L.Dense(8, activation="relu"), L.Dropout(0.3),
+                           L.Dense(3, activation="softmax")])
+
+
+def _train_a_little(model):
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(rng.rand(64, 12, 12).astype("float32"), rng.randint(0, 3, 64), epochs=2, verbose=0)
+
+
+def test_keras_file_loads_here(tmp_path):
+    theirs = _mixed(real)
+    _train_a_little(theirs)
+    path = str(tmp_path / "theirs.keras")
+    theirs.save(path)
+    mine = ours.models.load_model(path)
+    x = rng.rand(5, 12, 12).astype("float32")
+    np.testing.assert_allclose(mine.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-5)
+    assert [l.name for l in mine.layers] == [l.name for l in theirs.layers]
+    assert int(mine.optimizer.iterations) == int(theirs.optimizer.iterations)
+    mine.fit(rng.rand(32, 12, 12).astype("float32"), rng.randint(0, 3, 32), verbose=0)   # and trains on
+
+
+def test_our_file_loads_in_keras(tmp_path):
+    mine = _mixed(ours)
+    _train_a_little(mine)
+    path = str(tmp_path / "ours.keras")
+    mine.save(path)
+    theirs = real.models.load_model(path)
+    x = rng.rand(5, 12, 12).astype("float32")
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), mine.predict(x, verbose=0), atol=1e-5)
+    assert int(theirs.optimizer.iterations) == int(mine.optimizer.iterations)
+    w_path = str(tmp_path / "ours.weights.h5")
+    mine.save_weights(w_path)
+    fresh = _mixed(real)
+    fresh.load_weights(w_path)
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), mine.predict(x, verbose=0), atol=1e-5)
+
+
+def _seed_models(lib):
+    L = lib.layers
+    return {
+        "seed002_mlp": lib.Sequential([L.Input((28, 28)), L.Flatten(), L.Dense(128, activation="relu"),
+                                       L.Dropout(0.2), L.Dense(10, activation="softmax")]),
+        "seed002_cnn": lib.Sequential([L.Input((28, 28)), L.Reshape((28, 28, 1)), L.Conv2D(32, (3, 3), activation="relu"),
+                                       L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu"),
+                                       L.MaxPooling2D((2, 2)), L.Flatten(), L.Dense(64, activation="relu"),
+                                       L.Dense(10, activation="softmax")]),
+        "seed000_cnn": lib.Sequential([L.Input((784,)), L.Reshape((28, 28, 1)),
+                                       L.Conv2D(32, 5, activation="relu", padding="same"), L.MaxPooling2D((2, 2)),
+                                       L.Conv2D(64, 5, activation="relu", padding="same"), L.MaxPooling2D((2, 2)),
+                                       L.Flatten(), L.Dense(1024, activation="relu"), L.Dropout(0.5),
+                                       L.Dense(10, activation="softmax")]),
+        "mixed": _mixed(lib),
+    }
+
+
+def test_summary_counts_and_shapes_match_keras():
+    theirs, mine = _seed_models(real), _seed_models(ours)
+    for key in theirs:
+        t, m = theirs[key], mine[key]
+        assert m.count_params() == t.count_params(), key
+        assert sum(w.numel() for w in m.trainable_weights) == sum(int(np.prod(w.shape)) for w in t.trainable_weights)
+        for lt, lm in zip(t.layers, m.layers):
+            assert lm.count_params() == lt.count_params(), (key, lt.name)
+            assert tuple(lm.output_shape) == tuple(lt.output.shape), (key, lt.name)
+        lines = []
+        m.summary(print_fn=lines.append)
+        assert any(f"Total params: {t.count_params():,}" in line for line in lines)
