@@ -24,6 +24,7 @@ import math
 import numpy as np
 import torch
 
+import course.device
 from course.tape import nest
 from course.tape.dtypes import as_torch_dtype
 from course.tape.function import TensorSpec
@@ -382,7 +383,7 @@ class _TensorSliceDataset(Dataset):
             raise ValueError(f"Dimensions {' and '.join(str(t.shape[0]) for t in leaves)} are not compatible: every "
                              f"component of from_tensor_slices must have the same first dimension; got shapes "
                              f"{[tuple(t.shape) for t in leaves]}.")
-        device = leaves[0].device
+        device = course.device.get()                 # the whole source lives where the model computes
         self._tensors = nest.map_structure(lambda t: t.to(device), tensors)
         self._n = leaves[0].shape[0]
         self._name = name

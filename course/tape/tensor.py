@@ -20,6 +20,8 @@ import operator
 import numpy as np
 import torch
 
+import course.device
+from course.tape.dtypes import as_torch_dtype
 from course.tape.shape import TensorShape
 
 __all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
@@ -265,7 +267,6 @@ class Variable(EagerTensor, torch.nn.Parameter):
             data = data.detach().clone() if isinstance(initial_value, torch.Tensor) else data
             data = data.as_subclass(torch.Tensor)
             if not isinstance(initial_value, torch.Tensor) and data.device.type == "cpu":
-                import course.device
                 data = data.to(course.device.get())
         requires = bool(trainable) and (data.is_floating_point() or data.is_complex())
         v = torch.Tensor._make_subclass(cls, data, requires)
@@ -395,8 +396,6 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
     arrays and numpy scalars keep their dtype (float64 stays float64, as in TensorFlow). A tensor
     passes through (cast to `dtype` when given). Lists holding tensors are stacked.
     """
-    from course.tape.dtypes import as_torch_dtype
-    import course.device
     want = as_torch_dtype(dtype) if dtype is not None else None
     if isinstance(value, torch.Tensor):
         t = as_plain(value)
@@ -453,7 +452,6 @@ def convert(value, dtype=None, *, device=None) -> torch.Tensor:
 
     `dtype` may be a torch dtype, a `tf.` dtype, a numpy dtype or a string ('float32', 'int64', ...).
     """
-    from course.tape.dtypes import as_torch_dtype   # local: dtypes imports nothing heavy, avoids a cycle
     want = as_torch_dtype(dtype) if dtype is not None else None
     if isinstance(value, torch.Tensor):
         t = value
