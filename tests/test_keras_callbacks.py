@@ -1,0 +1,168 @@
+"""Callbacks (the loop only calls hooks) and saving: behaviour, atomicity, clear errors."""
+import csv
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from course.tf import keras
+from course.tf.keras import layers
+
+
+def data(n=128, seed=0):
+    r = np.random.RandomState(seed)
+    x = r.randn(n, 4).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+
+
+def model(lr=0.05):
+    m = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(2, activation="softmax")])
+    m.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+class Scripted(keras.callbacks.Callback):
+    """Replaces the monitored value with a script, to drive EarlyStopping deterministically."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = list(values)
+        self.weights_at = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["score"] = self.values[epoch]
+        self.weights_at.append(self.model.get_weights())
+
+
+def test_early_stopping_restores_best_weights():
+    x, y = data()
+    m = model()
+    script = Scripted([1.0, 0.5, 0.7, 0.8, 0.9, 0.95])
+    stop = keras.callbacks.EarlyStopping(monitor="score", patience=2, restore_best_weights=True)
+    hist = m.fit(x, y, epochs=6, verbose=0, callbacks=[script, stop])
+    assert len(hist.history["loss"]) == 4 and stop.stopped_epoch == 3          # epochs 2 and 3 did not improve
+    for got, best in zip(m.get_weights(), script.weights_at[1]):
+        np.testing.assert_array_equal(got, best)
+
+
+def test_model_checkpoint_best_only(tmp_path):
+    x, y = data()
+    m = model()
+    path = str(tmp_path / "best.keras")
+    script = Scripted([3.0, 1.0, 2.0])
+    ckpt = keras.callbacks.ModelCheckpoint(path, monitor="score", mode="min", save_best_only=True)
+    m.fit(x, y, epochs=3, verbose=0, callbacks=[script, ckpt])
+    loaded = keras.models.load_model(path)
+    for got, best in zip(loaded.get_weights(), script.weights_at[1]):
+        np.testing.assert_array_equal(got, best)
+
+
+def test_model_checkpoint_failing_write_keeps_old_file(tmp_path, monkeypatch):
+    x, y = data()
+    m = model()
+    path = str(tmp_path / "w.weights.h5")
+    m.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+    before = open(path, "rb").read()
+    import course.keras.saving as saving
+
+    def broken(model, tmp, include_optimizer):
+        with open(tmp, "wb") as f:
+            f.write(b"half a file")
+        raise OSError("disk full")
+    monkeypatch.setattr(saving, "_write_h5", broken)
+    with pytest.raises(OSError, match="disk full"):
+        m.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+    assert open(path, "rb").read() == before
+    assert [f for f in os.listdir(tmp_path) if f.startswith(".tmp")] == []
+
+
+def test_terminate_on_nan_and_lambda_and_csv(tmp_path):
+    x, y = data()
+    m = model(lr=1e30)                                     # diverges at once
+    seen = []
+    log = str(tmp_path / "log.csv")
+    hist = m.fit(x, y, epochs=3, batch_size=16, verbose=0,
+                 callbacks=[keras.callbacks.TerminateOnNaN(), keras.callbacks.CSVLogger(log),
+                            keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))])
+    assert seen == [0] and len(hist.history["loss"]) == 1
+    rows = list(csv.DictReader(open(log)))
+    assert list(rows[0]) == ["epoch", "accuracy", "loss"] and rows[0]["epoch"] == "0"
+
+
+def test_reduce_lr_on_plateau():
+    x, y = data()
+    m = model(lr=0.1)
+    script = Scripted([1.0, 1.0, 1.0, 1.0])
+    m.fit(x, y, epochs=4, verbose=0,
+          callbacks=[script, keras.callbacks.ReduceLROnPlateau(monitor="score", factor=0.5, patience=1)])
+    assert float(m.optimizer.learning_rate) == pytest.approx(0.1 * 0.5 ** 3)
+
+
+def test_progress_output_verbose_2(capsys):
+    x, y = data()
+    model().fit(x, y, epochs=2, verbose=2)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0] == "Epoch 1/2" and out[2] == "Epoch 2/2"
+    assert out[1].startswith("4/4 - ") and "ms/step - accuracy: " in out[1] and " - loss: " in out[1]
+
+
+def test_save_load_round_trip_same_predictions(tmp_path):
+    x, y = data()
+    m = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"), layers.BatchNormalization(),
+                          layers.Dropout(0.1), layers.Dense(2, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    m.fit(x, y, epochs=2, verbose=0)
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    assert sorted(zipfile.ZipFile(path).namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+    back = keras.models.load_model(path)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), m.predict(x, verbose=0))
+    assert int(back.optimizer.iterations) == int(m.optimizer.iterations)
+    keras.utils.set_random_seed(1)                          # same dropout masks in both runs
+    h1 = m.fit(x, y, epochs=1, verbose=0, shuffle=False).history["loss"]
+    keras.utils.set_random_seed(1)
+    h2 = back.fit(x, y, epochs=1, verbose=0, shuffle=False).history["loss"]
+    assert h1 == pytest.approx(h2, rel=1e-5)                # the optimizer state came back too
+    wpath = str(tmp_path / "m.weights.h5")
+    m.save_weights(wpath)
+    back.load_weights(wpath)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+def test_subclassed_model_weights_round_trip(tmp_path):
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d1 = layers.Dense(5, activation="relu")
+            self.d2 = layers.Dense(2)
+
+        def call(self, x):
+            return self.d2(self.d1(x))
+    x, _ = data()
+    a, b = Net(), Net()
+    a(x), b(x)
+    path = str(tmp_path / "net.weights.h5")
+    a.save_weights(path)
+    b.load_weights(path)
+    np.testing.assert_array_equal(a.predict(x, verbose=0), b.predict(x, verbose=0))
+
+
+def test_corrupt_and_foreign_files_give_clear_errors(tmp_path):
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(ValueError, match="not a Keras 3 '.keras' file"):
+        keras.models.load_model(str(bad))
+    foreign = tmp_path / "foreign.keras"
+    with zipfile.ZipFile(foreign, "w") as z:
+        z.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match="lacks"):
+        keras.models.load_model(str(foreign))
+    with pytest.raises(FileNotFoundError):
+        keras.models.load_model(str(tmp_path / "missing.keras"))
+    m = model()
+    other = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.Dense(2)])
+    path = str(tmp_path / "other.weights.h5")
+    other.save_weights(path)
+    with pytest.raises(ValueError, match="do not fit this model"):
+        m.load_weights(path)
