@@ -2,11 +2,13 @@
 from course.keras import Input, Model, Sequential
 from course.tf.keras import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
                              optimizers, regularizers, utils)
-from course.tf.keras._unsupported import module_getattr
+from course.tf._unsupported import module_getattr
 
 __all__ = ["Sequential", "Model", "Input", "layers", "models", "optimizers", "losses", "metrics", "callbacks",
            "datasets", "utils", "initializers", "regularizers", "activations", "backend"]
 
-__getattr__ = module_getattr(__name__, {"applications": "a model built from keras.layers",
-                                        "preprocessing": "numpy preprocessing, or tf.data.Dataset",
-                                        "mixed_precision": "float32 (the only policy supported)"})
+__getattr__, __dir__ = module_getattr(__name__, globals(), hints={
+    "applications": "Use a model built from keras.layers instead.",
+    "preprocessing": "Preprocess with numpy, or use tf.data.Dataset.",
+    "mixed_precision": "Only float32 is supported.",
+})

@@ -1,8 +1,10 @@
 """`tf.keras.backend`."""
 from course.keras.backend import backend, clear_session, epsilon, floatx, image_data_format
-from course.tf.keras._unsupported import module_getattr
+from course.tf._unsupported import module_getattr
 
 __all__ = ["clear_session", "epsilon", "floatx", "image_data_format", "backend"]
 
-__getattr__ = module_getattr(__name__, {"set_floatx": "float32 (the only float type supported)",
-                                        "get_session": "eager code, or course.tf.compat.v1.Session for graphs"})
+__getattr__, __dir__ = module_getattr(__name__, globals(), hints={
+    "set_floatx": "Only float32 is supported.",
+    "get_session": "Write eager code, or use tf.compat.v1.Session for graphs.",
+})

@@ -2,10 +2,12 @@
 from course.keras.callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping, History, LambdaCallback,
                                     LearningRateScheduler, ModelCheckpoint, ProgbarLogger, ReduceLROnPlateau,
                                     TerminateOnNaN)
-from course.tf.keras._unsupported import module_getattr
+from course.tf._unsupported import module_getattr
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
            "TerminateOnNaN", "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "LearningRateScheduler"]
 
-__getattr__ = module_getattr(__name__, {"TensorBoard": "CSVLogger and course.plot.history",
-                                        "BackupAndRestore": "ModelCheckpoint"})
+__getattr__, __dir__ = module_getattr(__name__, globals(), hints={
+    "TensorBoard": "Use CSVLogger and course.plot.history instead.",
+    "BackupAndRestore": "Use ModelCheckpoint instead.",
+})
