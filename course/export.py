@@ -91,6 +91,42 @@ def plain_parameters(module: torch.nn.Module):
             mod._parameters[name] = p
 
 
+@contextlib.contextmanager
+def _traceable_plain():
+    """Let the Keras layers' `plain(weight)` hand a plain Parameter through unchanged while tracing.
+
+    `plain(v)` is `v.as_subclass(torch.Tensor)`: for a Variable it drops the TensorFlow manners,
+    but torch.export cannot follow `as_subclass` (the new tensor object looks like an untracked
+    constant). A plain `nn.Parameter` needs no conversion, so during export it is passed as is.
+    """
+    import sys
+    try:
+        from course.keras.layers import base
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    original = base.plain
+    probe = torch.nn.Parameter(torch.zeros(1))
+    if original(probe) is probe:                     # nothing to do: the engine already passes it through
+        yield
+        return
+
+    from course.tape import EagerTensor
+
+    def passthrough(v):
+        return original(v) if isinstance(v, EagerTensor) else v      # while tracing, weights are fake tensors
+
+    patched = [m for name, m in list(sys.modules.items())
+               if m is not None and name.startswith("course.keras") and getattr(m, "plain", None) is original]
+    for m in patched:
+        m.plain = passthrough
+    try:
+        yield
+    finally:
+        for m in patched:
+            m.plain = original
+
+
 def _example(example, module):
     if isinstance(example, tuple):
         return example
@@ -112,7 +148,7 @@ def export(model: torch.nn.Module, example, *, dynamic_batch: bool = True) -> to
         raise ValueError(f"export(dynamic_batch=True) needs an example batch of at least 2 samples (torch.export "
                          f"specialises a size-1 dimension); got batch size {len(args[0])}.")
     dynamic = ({0: torch.export.Dim("batch")},) + (None,) * (len(args) - 1) if dynamic_batch else None
-    with plain_parameters(module), torch.no_grad():
+    with plain_parameters(module), _traceable_plain(), torch.no_grad():
         return torch.export.export(module, args, dynamic_shapes=dynamic)
 
 
@@ -154,7 +190,7 @@ def to_onnx(model: torch.nn.Module, path, example, *, dynamic_batch: bool = True
     args = _example(example, module)
     dynamic = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
     path = Path(path)
-    with plain_parameters(module), torch.no_grad():
+    with plain_parameters(module), _traceable_plain(), torch.no_grad():
         torch.onnx.export(module, args, str(path), input_names=["x"], output_names=["y"], dynamo=True,
                           dynamic_shapes=dynamic, external_data=False, verbose=False)
     return path
