@@ -46,6 +46,11 @@ def test_numpy_works_on_tensors_that_require_grad():
     assert np.asarray(y).dtype == np.float32
 
 
+def test_formatting_and_printing_like_tensorflow():
+    assert f"{tf.constant(0.5):.2f}" == "0.50" and f"{tf.Variable(2.0) * 3:.1f}" == "6.0"
+    assert str(tf.constant([1, 2])) == "tf.Tensor([1 2], shape=(2,), dtype=int32)"
+
+
 def test_shape_is_a_tensorshape():
     x = tf.zeros([2, 3])
     assert x.shape.as_list() == [2, 3] and x.shape.rank == 2 and x.shape == (2, 3) and x.shape == [2, 3]

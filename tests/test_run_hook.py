@@ -116,3 +116,60 @@ def test_hook_sets_real_tensorflow_aside_and_restores_it(tmp_path):
     ''')
     result = _run(["-c", code], cwd=tmp_path)
     assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-2000:]
+
+
+EXPERT = textwrap.dedent('''
+    import tensorflow as tf
+    from tensorflow.keras.layers import Dense, Flatten, Conv2D
+    from tensorflow.keras import Model
+
+    (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+    x_train, x_test = x_train / 255.0, x_test / 255.0
+    x_train = x_train[..., tf.newaxis].astype("float32")[:3000]
+    x_test = x_test[..., tf.newaxis].astype("float32")[:1000]
+    train_ds = tf.data.Dataset.from_tensor_slices((x_train, y_train[:3000])).shuffle(10000).batch(32)
+    test_ds = tf.data.Dataset.from_tensor_slices((x_test, y_test[:1000])).batch(32)
+
+    class MyModel(Model):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = Conv2D(32, 3, activation="relu")
+            self.flatten = Flatten()
+            self.d1 = Dense(128, activation="relu")
+            self.d2 = Dense(10)
+
+        def call(self, x):
+            return self.d2(self.d1(self.flatten(self.conv1(x))))
+
+    model = MyModel()
+    loss_object = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    optimizer = tf.keras.optimizers.Adam()
+    test_accuracy = tf.keras.metrics.SparseCategoricalAccuracy(name="test_accuracy")
+
+    @tf.function
+    def train_step(images, labels):
+        with tf.GradientTape() as tape:
+            loss = loss_object(labels, model(images, training=True))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+
+    for epoch in range(2):
+        test_accuracy.reset_state()
+        for images, labels in train_ds:
+            train_step(images, labels)
+        for images, labels in test_ds:
+            test_accuracy(labels, model(images, training=False))
+        print(f"Epoch {epoch + 1}, Test Accuracy: {test_accuracy.result() * 100:0.2f}")
+''')
+
+
+@pytest.mark.slow
+def test_tf2_expert_quickstart_runs_unmodified(tmp_path):
+    """The TF2 'for experts' quickstart (subclassed Model, tf.function, GradientTape, tf.data), on 3000 images."""
+    pytest.importorskip("course.tf.keras")
+    prog = tmp_path / "expert.py"
+    prog.write_text(EXPERT, encoding="utf-8")
+    result = _run(["-m", "course.cli", "run", str(prog)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = float(result.stdout.strip().splitlines()[-1].rsplit(" ", 1)[1])
+    assert accuracy > 85.0

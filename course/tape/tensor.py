@@ -217,6 +217,10 @@ class EagerTensor(torch.Tensor):
     del _name, _list_operand
     __hash__ = torch.Tensor.__hash__          # defining __eq__ would otherwise make tensors unhashable
 
+    def __format__(self, format_spec):
+        """f"{loss:.3f}" formats the value, as TF does (numpy's formatting)."""
+        return format(self.numpy(), format_spec)
+
     # float(loss) on a value that requires grad: TF has no such notion, so no warning either.
     def __float__(self):
         with _Disabled():
