@@ -135,7 +135,7 @@ def test_numpy_iteration_and_the_engine_iterator():
 def test_in_memory_pipeline_never_runs_per_element(monkeypatch):
     def forbidden(block):
         raise AssertionError("per-element iteration on the fast path")
-    monkeypatch.setattr(tdata, "_rows", forbidden)
+    monkeypatch.setattr(tdata.structure, "rows", forbidden)
     x = np.random.default_rng(0).random((5000, 16))
     y = np.arange(5000)
     ds = (tf.data.Dataset.from_tensor_slices((x, y)).map(lambda a, b: (tf.cast(a, tf.float32) * 2.0, b))
