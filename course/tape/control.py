@@ -79,6 +79,7 @@ def vectorized_map(fn, elems, fallback_to_while_loop=True, warn=True):
 
 
 def _format(value, summarize):
+    """A value as tf.print shows it: tensors as their numbers (`[1 2 3 ... 8 9 10]`), structures recursively."""
     if isinstance(value, torch.Tensor):
         arr = to_numpy(value)
         if arr.ndim == 0:
@@ -86,8 +87,11 @@ def _format(value, summarize):
         edge = 3 if summarize is None else (int(summarize) if summarize >= 0 else arr.size)
         return np.array2string(arr, separator=" ", threshold=2 * edge, edgeitems=edge, max_line_width=10**6) \
             .replace("  ", " ").replace("[ ", "[")
-    if isinstance(value, (list, tuple, dict)):
-        return str(nest.map_structure(lambda v: _format(v, summarize) if isinstance(v, torch.Tensor) else v, value))
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_format(v, summarize)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_format(v, summarize) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
     return str(value)
 
 

@@ -48,12 +48,8 @@ class TensorSpec:
         return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r}, name={self.name!r})"
 
 
-_RUN_EAGERLY = [True]
-
-
 def run_functions_eagerly(run_eagerly):
     """Accepted for compatibility: functions always run eagerly here."""
-    _RUN_EAGERLY[0] = True
 
 
 def functions_run_eagerly():
