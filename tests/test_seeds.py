@@ -1,0 +1,115 @@
+"""The eager seed programs and the TF2 quickstarts, run with only their imports rewritten.
+
+Default run: a shortened schedule (a test-only rewrite: 3,000 training and 1,000 test images, one
+epoch). Slow run (`-m slow`): the programs exactly as written, full MNIST, asserting the accuracies
+they are known for.
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seed_programs"
+if not SEEDS.is_dir():
+    SEEDS = ROOT / "seed_programs"
+PROGRAMS = pathlib.Path(__file__).resolve().parent / "programs"
+
+# program -> test-only rewrites for the short schedule
+SHORT = {
+    "seed000_cnn_gradienttape.py": [("EPOCHS = 10", "EPOCHS = 1")],
+    "seed001_two_layer_sgd.py": [],
+    "seed002_mlp_fit.py": [("epochs=5", "epochs=1")],
+    "seed002_cnn_fit.py": [("epochs=5", "epochs=1")],
+    "seed004_mlp_categorical.py": [("epochs=10", "epochs=1")],
+    "tf2_beginner_quickstart.py": [("epochs=5", "epochs=1")],
+    "tf2_expert_quickstart.py": [("EPOCHS = 5", "EPOCHS = 1")],
+}
+
+_SUBSET = '''
+import course.tf.keras.datasets.mnist as _m
+_full = _m.load_data
+def _subset(path="mnist.npz"):
+    (a, b), (c, d) = _full()
+    return (a[:3000], b[:3000]), (c[:1000], d[:1000])
+_m.load_data = _subset
+'''
+
+
+def rewrite_imports(source: str) -> str:
+    """`import tensorflow as tf` -> `from course import tf`; `from tensorflow.x import y` -> `from course.tf.x import y`."""
+    source = re.sub(r"^import tensorflow as tf\b", "from course import tf", source, flags=re.M)
+    return re.sub(r"^from tensorflow(\.| import)", lambda m: "from course.tf" + m.group(1), source, flags=re.M)
+
+
+def run_program(path: pathlib.Path, tmp_path, short: bool, timeout=3000) -> str:
+    source = rewrite_imports(path.read_text(encoding="utf-8"))
+    assert "tensorflow" not in re.sub(r"#.*", "", source).replace("from course", ""), "an import was not rewritten"
+    if short:
+        for old, new in SHORT[path.name]:
+            assert old in source, f"{path.name}: expected {old!r} to shorten the run"
+            source = source.replace(old, new)
+        source = _SUBSET + source
+    script = tmp_path / path.name
+    script.write_text(source, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    assert proc.returncode == 0, f"{path.name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout
+
+
+def _float(pattern, text):
+    found = re.findall(pattern, text)
+    assert found, f"no match for {pattern!r} in:\n{text[-1500:]}"
+    return float(found[-1])
+
+
+def _source(name):
+    return (SEEDS / name) if name.startswith("seed") else (PROGRAMS / name)
+
+
+# -- default run: short schedule --------------------------------------------------------------------------
+SHORT_CHECKS = {
+    "seed000_cnn_gradienttape.py": (r"Epoch 1 test accuracy: ([\d.]+)", 0.80),
+    "seed002_mlp_fit.py": (r"Test accuracy: ([\d.]+)", 0.75),
+    "seed002_cnn_fit.py": (r"Test accuracy: ([\d.]+)", 0.75),
+    "seed004_mlp_categorical.py": (r"Test accuracy: ([\d.]+)%", 75.0),
+    "tf2_beginner_quickstart.py": (r"Test accuracy: ([\d.]+)", 0.75),
+    "tf2_expert_quickstart.py": (r"Test Accuracy: ([\d.]+)", 75.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHORT_CHECKS))
+def test_program_runs_short(name, tmp_path):
+    pattern, floor = SHORT_CHECKS[name]
+    out = run_program(_source(name), tmp_path, short=True)
+    assert _float(pattern, out) >= floor
+
+
+def test_seed001_two_layer_sgd_learns(tmp_path):
+    out = run_program(_source("seed001_two_layer_sgd.py"), tmp_path, short=True)
+    losses = [float(v) for v in re.findall(r"Loss: ([\d.eE+-]+)", out)]
+    assert len(losses) == 100 and losses[-1] < losses[0]
+
+
+# -- slow: as written, full accuracy ----------------------------------------------------------------------
+FULL = {
+    "seed002_mlp_fit.py": (r"Test accuracy: ([\d.]+)", 0.973),
+    "seed002_cnn_fit.py": (r"Test accuracy: ([\d.]+)", 0.985),
+    "seed004_mlp_categorical.py": (r"Test accuracy: ([\d.]+)%", 97.5),
+    "seed000_cnn_gradienttape.py": (r"Epoch 10 test accuracy: ([\d.]+)", 0.990),
+    "tf2_beginner_quickstart.py": (r"Test accuracy: ([\d.]+)", 0.97),
+    "tf2_expert_quickstart.py": (r"Epoch 5, .*Test Accuracy: ([\d.]+)", 97.5),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(FULL))
+def test_program_full_accuracy(name, tmp_path):
+    pattern, floor = FULL[name]
+    out = run_program(_source(name), tmp_path, short=False, timeout=6 * 3600)
+    assert _float(pattern, out) >= floor

@@ -1,0 +1,54 @@
+"""`course train` end to end in a subprocess (COURSE_FAST=1: a data subset and one epoch)."""
+import csv
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def course(*args, fast=True, cwd=None, timeout=600):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               COURSE_FAST="1" if fast else "0")
+    return subprocess.run([sys.executable, "-m", "course.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=timeout)
+
+
+def test_train_mlp_writes_model_history_and_plot(tmp_path):
+    out_dir = tmp_path / "run"
+    proc = course("train", "--model", "mlp", "--output", str(out_dir), "--seed", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert re.fullmatch(r"Test accuracy: 0\.\d{4}", lines[-1]), lines[-3:]
+    assert float(lines[-1].split()[-1]) > 0.7
+    assert "Epoch 1/1" in proc.stdout
+    for name in ("model.keras", "history.csv", "history.png"):
+        assert (out_dir / name).stat().st_size > 0, name
+    rows = list(csv.DictReader(open(out_dir / "history.csv")))
+    assert len(rows) == 1 and {"epoch", "loss", "accuracy"} <= set(rows[0])
+    assert (out_dir / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from course.tf import keras
+    from course.data import load_mnist_numpy
+    model = keras.models.load_model(str(out_dir / "model.keras"))
+    _, (x, y) = load_mnist_numpy()
+    acc = (model.predict(x[:1000] / 255.0, verbose=0).argmax(1) == y[:1000]).mean()
+    assert abs(acc - float(lines[-1].split()[-1])) < 1e-3           # the saved model is the one evaluated
+
+
+def test_train_default_output_folder(tmp_path):
+    proc = course("train", "--model", "mlp", "--limit", "500", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1 and re.fullmatch(r"mlp-\d{8}-\d{6}", runs[0].name)
+
+
+def test_train_rejects_bad_arguments():
+    proc = course("train", "--model", "resnet")
+    assert proc.returncode != 0 and "invalid choice" in proc.stderr
+    proc = course("train", "--epochs", "0")
+    assert proc.returncode != 0 and "--epochs must be a positive integer" in (proc.stderr + proc.stdout)
