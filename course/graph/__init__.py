@@ -9,12 +9,12 @@
 
 Modules: `graph` (Graph, Operation, Tensor), `registry` (op types: shape function, kernel,
 gradient), the op families (`array_ops`, `shape_ops`, `math_ops`, `reduce_ops`, `nn_ops`,
-`random_ops`, `variables`), `gradients` (symbolic backprop), `train` (optimizers on
+`conv_ops`, `random_ops`, `variables`), `gradients` (symbolic backprop), `train` (optimizers on
 course.optim), `session` + `plan` (pruning, feed checks, the compiled plan and the interpreter),
 `saver`, `input_data` (TF1's MNIST tutorial reader). The TensorFlow-shaped names are in
 `course.tf.compat.v1`.
 """
-from course.graph import array_ops, math_ops, nn_ops, reduce_ops, shape_ops  # noqa: F401 (register op types)
+from course.graph import array_ops, conv_ops, math_ops, nn_ops, reduce_ops, shape_ops  # noqa: F401 (op types)
 from course.graph.graph import Graph, GraphKeys, Operation, Tensor, get_default_graph, reset_default_graph
 from course.graph.gradients import gradients
 from course.graph.session import ConfigProto, InteractiveSession, Session, get_default_session

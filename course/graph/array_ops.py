@@ -12,7 +12,7 @@ import torch
 from course.graph import dtypes as _dt
 from course.graph.graph import Tensor, get_default_graph, graph_of
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.graph.shapes import TensorShape, as_shape, brackets, shape_error
+from course.graph.shapes import TensorShape, as_shape, brackets
 
 __all__ = ["convert_to_tensor", "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
            "fill", "zeros", "ones", "zeros_like", "ones_like", "cast", "to_float", "group", "no_op", "Print",

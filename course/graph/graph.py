@@ -12,7 +12,7 @@ import sys
 
 from course.graph import dtypes as _dt
 from course.graph.registry import REGISTRY
-from course.graph.shapes import TensorShape, as_shape, tf1_str
+from course.graph.shapes import as_shape, tf1_str
 
 __all__ = ["Graph", "Operation", "Tensor", "GraphKeys", "get_default_graph", "reset_default_graph",
            "graph_of", "control_dependencies", "device", "name_scope"]

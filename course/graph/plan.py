@@ -29,7 +29,7 @@ import torch
 
 from course.graph.array_ops import ConstKernel, feed_missing_message
 from course.graph.errors import (InvalidArgumentError, OpError, ResourceExhaustedError, node_note)
-from course.graph.graph import Operation, Tensor
+from course.graph.graph import Tensor
 from course.graph.registry import REGISTRY
 from course.graph import dtypes as _dt
 from course.graph.shapes import tf1_str

@@ -109,12 +109,6 @@ register_op("RandomUniformInt", infer=_random_infer, make=_random_uniform_int_ma
 NotDifferentiable("RandomUniformInt")
 
 
-def _random_op(op_type, shape, dtype, seed, extra=()):
-    seed1, seed2 = get_seed(seed)
-    attrs = {"seed": seed1 or 0, "seed2": seed2 or 0, "dtype": dtype}
-    return make_op(op_type, [_shape_tensor(shape), *extra], attrs, op_type, graph=get_default_graph()).outputs[0]
-
-
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=torch.float32, seed=None, name=None):
     """Normal values `mean + stddev * z`, z from TF's Philox/Box-Muller stream."""
     dtype = _dt.as_dtype(dtype)
