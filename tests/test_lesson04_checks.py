@@ -82,3 +82,13 @@ def test_wrong_answers_fail_with_a_reason(exercise_id, answer, words):
     result = run_checks(exercise_id, answer)
     assert result.status in ("failed", "error"), result
     assert words in result.message, result.message
+
+
+@pytest.mark.slow
+def test_lesson04_full_mode_accuracy_claim():
+    """Lesson 04 states 'about 97.8% test accuracy' after 5 epochs of hand-written backprop (full mode)."""
+    import course.data
+    (x_train, y_train), (x_test, y_test) = course.data.load_mnist()
+    net = scratch.train_mlp(x_train, y_train, hidden=256, epochs=5, lr=0.1, momentum=0.9, batch_size=128,
+                            validation_data=(x_test, y_test), seed=0)
+    assert net.history["val_accuracy"][-1] >= 0.975, net.history
