@@ -78,7 +78,6 @@ _HINTS = {
     "sparse": "Sparse tensors are not supported; use dense tensors.",
     "SparseTensor": "Sparse tensors are not supported; use dense tensors.",
     "RaggedTensor": "Ragged tensors are not supported; pad to a common length.",
-    "distribute": "tf.distribute is not supported; course runs on one device (course.device.get()).",
     "lite": "TensorFlow Lite is not supported.",
 }
 

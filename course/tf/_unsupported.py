@@ -4,7 +4,8 @@ Every facade module ends with
 
     __getattr__, __dir__ = _unsupported.module_getattr(__name__, globals(), lazy={...}, hints={...})
 
-`lazy` maps names to modules imported on first use (`tf.keras` -> 'course.tf.keras'); `hints`
+`lazy` maps names to modules imported on first use (`tf.optimizers` -> 'course.tf.keras.optimizers';
+a package's own submodules, `tf.keras` or `tf.distribute`, are found without listing them); `hints`
 maps names to advice (`'Session': 'use tf.compat.v1.Session (course run --v1)'`). Any other
 missing name raises `UnsupportedError`, which is both a NotImplementedError (what the design asks)
 and an AttributeError (so `hasattr`, `getattr(tf, name, default)` and IPython's display probes keep
@@ -12,6 +13,7 @@ working). Dunder names get a plain AttributeError.
 """
 import difflib
 import importlib
+import importlib.util
 
 __all__ = ["UnsupportedError", "module_getattr", "unsupported", "facade_name"]
 
@@ -71,6 +73,10 @@ def module_getattr(module_name, namespace, lazy=None, hints=None):
             value = _import(target)
             if value is None:
                 raise unsupported(module_name, name, hint=f"({target} is missing from this copy of course.)")
+            namespace[name] = value
+            return value
+        if "__path__" in namespace and importlib.util.find_spec(f"{module_name}.{name}") is not None:
+            value = importlib.import_module(f"{module_name}.{name}")       # a submodule not imported yet
             namespace[name] = value
             return value
         public = [n for n in namespace if not n.startswith("_")] + list(lazy)
