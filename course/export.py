@@ -65,7 +65,10 @@ def inference_module(model: torch.nn.Module) -> torch.nn.Module:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"export expects a torch.nn.Module (a course.keras model is one); got "
                         f"{type(model).__name__}.")
-    return model.eval()
+    try:
+        return model.eval()
+    except NotImplementedError:          # a module reloaded from torch.export is fixed in inference mode already
+        return model
 
 
 @contextlib.contextmanager
@@ -136,7 +139,8 @@ def _example(example, module):
         t = t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
     if t.dtype == torch.float64:
         t = t.to(torch.float32)
-    return (t.to(device) if device is not None else t,)
+    t = t.to(device) if device is not None else t
+    return (t.clone(),)             # a slice would drag its whole base tensor into the saved sample inputs
 
 
 def export(model: torch.nn.Module, example, *, dynamic_batch: bool = True) -> torch.export.ExportedProgram:

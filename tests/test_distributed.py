@@ -181,3 +181,36 @@ def test_mirrored_strategy_points_to_ddp_where_it_cannot_mirror(monkeypatch):
         distribute.MultiWorkerMirroredStrategy()
     with pytest.raises(NotImplementedError):
         distribute.TPUStrategy
+
+
+# -- course train --nproc N ---------------------------------------------------------------------------
+def test_nproc_option_defers_to_the_job(monkeypatch):
+    import argparse
+
+    from course.distributed import cli as dist_cli
+
+    parser = argparse.ArgumentParser()
+    dist_cli.add_arguments(parser)
+    assert parser.parse_args([]).nproc == 1
+    args = parser.parse_args(["--nproc", "2"])
+    args.command = "train"
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("MASTER_PORT", "1234")
+    assert dist_cli.maybe_launch(args, ["train", "--nproc", "2"]) is None      # already one rank of the job
+    assert not dist_cli.is_main()
+    monkeypatch.delenv("WORLD_SIZE")
+    monkeypatch.delenv("RANK")
+    assert dist_cli.maybe_launch(parser.parse_args([])) is None                # one process: nothing to launch
+    with pytest.raises(RuntimeError, match="pass argv"):
+        dist_cli.maybe_launch(args)                    # sys.argv is pytest's here, not a `train` command
+
+
+@pytest.mark.slow
+def test_course_train_nproc_2_end_to_end(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", COURSE_DEVICE="cpu", COURSE_FAST="1")
+    done = subprocess.run([sys.executable, "-m", "course.cli", "train", "--nproc", "2", "--output", str(tmp_path)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 process(es), backend gloo" in done.stdout and "Test accuracy:" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "history.png", "model.keras"]

@@ -47,16 +47,25 @@ def maybe_launch(args, argv=None, *, module: str = "course.cli", timeout: float 
                   f"wins.", file=sys.stderr)
         return None
     from course.distributed.launch import launch
-    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        argv = sys.argv[1:]
+        command = getattr(args, "command", None)
+        if command and command not in argv:
+            raise RuntimeError(f"--nproc {nproc}: this process's command line {argv} is not the `{command}` command "
+                               f"to repeat; pass argv=[...] to maybe_launch (e.g. when calling course.cli.main).")
     return launch(nproc, argv, module=module, timeout=timeout)
 
 
 def fit(model, x, y, *, batch_size=32, epochs=1, callbacks=None, validation_data=None, verbose="auto"):
     """`course.distributed.fit` inside a job, `model.fit` otherwise; returns a Keras History."""
     if in_job():
+        from course.distributed.env import teardown
         from course.distributed.fit import fit as ddp_fit
-        return ddp_fit(model, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
-                       validation_data=validation_data, verbose=0 if verbose == 0 else 1)
+        try:
+            return ddp_fit(model, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
+                           validation_data=validation_data, verbose=0 if verbose == 0 else 1)
+        finally:
+            teardown()                                   # the job is over; rank 0 goes on alone
     return model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
                      validation_data=validation_data, verbose=verbose)
 

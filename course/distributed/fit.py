@@ -143,6 +143,8 @@ def fit(model, x, y, *, batch_size: int = 32, epochs: int = 1, validation_data=N
     variables = list(model.trainable_variables)
     ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) \
         if world > 1 else model                                            # broadcasts rank 0's weights
+    if rank > 0:            # own Dropout masks per process (the weights came from rank 0 already)
+        torch.manual_seed(torch.initial_seed() + rank)
     steps = len(data) if steps_per_epoch is None else min(len(data), steps_per_epoch)
     cbs = CallbackList(callbacks if env.is_main else None, add_history=True, model=model, verbose=0, epochs=epochs,
                        steps=steps, world_size=world, global_batch_size=batch_size, local_batch_size=data.batch_size,

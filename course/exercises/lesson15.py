@@ -1,0 +1,99 @@
+"""Checks for lesson 15, export and optimisation: global magnitude masks, int8 rounding, distillation."""
+import warnings
+
+import torch
+import torch.nn.functional as F
+
+from course.exercises.expect import CheckFailure, expect, expect_close
+from course.exercises.registry import exercise
+
+__all__ = []
+
+
+def _reference_masks(weights, amount):
+    """torch.nn.utils.prune.global_unstructured(L1Unstructured) on copies of `weights`."""
+    from torch.nn.utils import prune
+    holders = []
+    for w in weights:
+        m = torch.nn.Module()
+        m.weight = torch.nn.Parameter(w.clone())
+        holders.append(m)
+    prune.global_unstructured([(m, "weight") for m in holders], pruning_method=prune.L1Unstructured, amount=amount)
+    return [m.weight_mask.clone() for m in holders]
+
+
+@exercise("15.1", name="magnitude_masks", points=3)
+def _check_magnitude_masks(magnitude_masks):
+    """Global magnitude pruning: masks that zero the fraction `amount` of smallest |w| over all tensors."""
+    g = torch.Generator().manual_seed(15)
+    cases = [([torch.randn(4, 5, generator=g), torch.randn(3, generator=g) * 3], 0.5),
+             ([torch.randn(6, 6, generator=g) * 0.1, torch.randn(2, 10, generator=g)], 0.8),
+             ([torch.randn(10, generator=g)], 0.0),
+             ([torch.randn(3, 3, generator=g), torch.randn(3, 3, generator=g)], 0.3)]
+    for weights, amount in cases:
+        keep = [w.clone() for w in weights]
+        got = magnitude_masks([w.clone() for w in weights], amount)
+        expected = _reference_masks(keep, amount)
+        what = f"magnitude_masks(weights of shapes {[tuple(w.shape) for w in keep]}, amount={amount})"
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            raise CheckFailure(f"{what}: expected a list of {len(expected)} masks, one per tensor; got {got!r:.80}.")
+        got = [torch.as_tensor(m).to(torch.float32) for m in got]
+        kept = sum(int(m.sum()) for m in got)
+        want = sum(int(m.sum()) for m in expected)
+        if kept != want:
+            per_layer = all(abs(float(m.mean()) - (1 - amount)) < 0.15 for m in got) and len(got) > 1
+            hint = (" It looks like each tensor was pruned on its own; rank all magnitudes TOGETHER (global)."
+                    if per_layer else f" Remove round({amount} * total) = {round(amount * sum(w.numel() for w in keep))} "
+                                      f"weights in all.")
+            raise CheckFailure(f"{what}: your masks keep {kept} weights, expected {want}.{hint}")
+        for i, (m, e) in enumerate(zip(got, expected)):
+            expect_close(m, e, what=f"{what}: mask {i}", rtol=0, atol=0, check_dtype=False)
+
+
+@exercise("15.2", name="quantize_per_row", points=2)
+def _check_quantize_per_row(quantize_per_row):
+    """Symmetric int8 per output row: s = max|w| / 127, q = clamp(round(w / s), -127, 127)."""
+    g = torch.Generator().manual_seed(2)
+    for w in (torch.randn(4, 6, generator=g), torch.randn(3, 5, generator=g) * 1e-3,
+              torch.tensor([[1.0, -0.5, 0.25], [-2.0, 0.0, 2.0]])):
+        keep = w.clone()
+        got = quantize_per_row(w.clone())
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise CheckFailure(f"quantize_per_row(w) should return a pair (q, s); got {type(got).__name__}.")
+        q, s = got
+        s_ref = keep.abs().amax(dim=1) / 127                                               # (out,)
+        with warnings.catch_warnings():                 # quantized tensors are deprecated, still exact
+            warnings.simplefilter("ignore")
+            ref = torch.quantize_per_channel(keep, s_ref.double(), torch.zeros(len(s_ref), dtype=torch.long), 0,
+                                             torch.qint8).int_repr()                      # (out, in)
+        what = f"quantize_per_row(w) with w of shape {tuple(keep.shape)}"
+        expect(isinstance(q, torch.Tensor) and q.dtype == torch.int8,
+               f"{what}: q should be an int8 tensor (1 byte per weight); got {getattr(q, 'dtype', type(q).__name__)}.")
+        expect_close(torch.as_tensor(s).float(), s_ref, what=f"{what}: the scales s", rtol=1e-6, atol=0,
+                     check_dtype=False)
+        if torch.equal(q, torch.trunc(keep / s_ref[:, None]).to(torch.int8)) and not torch.equal(q, ref):
+            raise CheckFailure(f"{what}: q was truncated toward zero; ROUND to the nearest integer (torch.round).")
+        expect_close(q, ref, what=f"{what}: q", rtol=0, atol=0)
+
+
+@exercise("15.3", name="distillation_loss", points=3)
+def _check_distillation_loss(distillation_loss):
+    """α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)) + (1-α)·CE(y, z_s), batch mean."""
+    g = torch.Generator().manual_seed(7)
+    for n, T, alpha in ((6, 4.0, 0.9), (3, 1.0, 0.5), (5, 2.0, 1.0), (4, 3.0, 0.0)):
+        zs = torch.randn(n, 10, generator=g, dtype=torch.float64, requires_grad=True)
+        zt = torch.randn(n, 10, generator=g, dtype=torch.float64) * 3
+        y = torch.randint(0, 10, (n,), generator=g)
+        soft = F.kl_div(F.log_softmax(zs / T, -1), F.softmax(zt / T, -1), reduction="batchmean")
+        expected = alpha * T * T * soft + (1 - alpha) * F.cross_entropy(zs, y)
+        got = distillation_loss(zs, zt.clone(), y.clone(), temperature=T, alpha=alpha)
+        what = f"distillation_loss(z_s, z_t, y, temperature={T}, alpha={alpha}) on a batch of {n}"
+        got_t = torch.as_tensor(got)
+        no_t2 = alpha * soft + (1 - alpha) * F.cross_entropy(zs, y)
+        if T != 1.0 and alpha > 0 and torch.allclose(got_t.double(), no_t2.detach(), rtol=1e-6):
+            raise CheckFailure(f"{what}: the soft term is missing its factor T² = {T * T:g}.")
+        expect_close(got_t.detach().double().reshape(()), expected.detach(), what=what, rtol=1e-6, atol=1e-9,
+                     check_dtype=False)
+        if alpha > 0:
+            expect(isinstance(got, torch.Tensor) and got.requires_grad,
+                   f"{what}: the loss must stay differentiable in z_s (no .item() or numpy inside).")
