@@ -60,6 +60,8 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--output", default=None, help="output folder (default: runs/<model>-<YYYYmmdd-HHMMSS>)")
     p.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
+    p.add_argument("--nproc", type=int, default=1, help="train data-parallel in N processes on this machine "
+                   "(PyTorch DDP; --batch-size is then the global batch; see course.distributed)")
     p.set_defaults(func=run)
     return p
 
@@ -81,6 +83,10 @@ def run(args) -> int:
 
     for name in ("epochs", "batch_size", "limit"):
         _positive(getattr(args, name), name.replace("_", "-"))
+    from course.distributed import cli as dist_cli      # --nproc N > 1: run N copies of this command (DDP)
+    status = dist_cli.maybe_launch(args)
+    if status is not None:
+        return status
     try:
         device = course.device.set_default(args.device) if args.device else course.device.get()
     except course.device.DeviceError as exc:
@@ -105,14 +111,17 @@ def run(args) -> int:
         x_train, x_test = x_train.reshape(-1, 28 * 28), x_test.reshape(-1, 28 * 28)
 
     output = args.output or os.path.join("runs", f"{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(output, exist_ok=True)
+    if dist_cli.is_main():
+        os.makedirs(output, exist_ok=True)
     print(f"course train: model {args.model}, {len(x_train):,} training images, {epochs} epoch(s), batch {batch_size}, "
           f"device {course.device.describe(device)}" + (" (COURSE_FAST=1)" if fast else ""), flush=True)
 
     model = build_model(args.model)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs,
-                        callbacks=[keras.callbacks.CSVLogger(os.path.join(output, "history.csv"))])
+    history = dist_cli.fit(model, x_train, y_train, batch_size=batch_size, epochs=epochs,
+                           callbacks=[keras.callbacks.CSVLogger(os.path.join(output, "history.csv"))])
+    if not dist_cli.is_main():
+        return 0
     model.save(os.path.join(output, "model.keras"))
     fig = course.plot.history(history, title=f"course train --model {args.model}")
     fig.savefig(os.path.join(output, "history.png"), dpi=100)
