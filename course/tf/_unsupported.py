@@ -14,6 +14,7 @@ working). Dunder names get a plain AttributeError.
 import difflib
 import importlib
 import importlib.util
+import pkgutil
 
 __all__ = ["UnsupportedError", "module_getattr", "unsupported", "facade_name"]
 
@@ -83,6 +84,9 @@ def module_getattr(module_name, namespace, lazy=None, hints=None):
         raise unsupported(module_name, name, public, hints.get(name))
 
     def __dir__():
-        return sorted(set(n for n in namespace if not n.startswith("_")) | set(lazy))
+        names = set(n for n in namespace if not n.startswith("_")) | set(lazy)
+        if "__path__" in namespace:
+            names |= {m.name for m in pkgutil.iter_modules(namespace["__path__"]) if not m.name.startswith("_")}
+        return sorted(names)
 
     return __getattr__, __dir__
