@@ -11,9 +11,14 @@ slows every contender alike. The figure for each is the median time per step ove
               vs TF with TF_ENABLE_ONEDNN_OPTS=0 and =1
 
     python benchmarks/bench_graph.py [--steps 5000] [--block 500] [--cnn-steps 10] [--cnn-repeats 7]
-           [--only seed003|cnn] [--no-tf] [--executor compiled|interpreter]
+           [--only seed003|cnn] [--no-tf] [--executor compiled|interpreter] [--omp-wait PASSIVE|ACTIVE|inherit]
 
 Targets: seed003 ours <= 0.6x TF, cnn ours <= 1.0x TF.
+
+Workers get OMP_WAIT_POLICY=PASSIVE unless told otherwise: torch's OpenMP threads then block between
+parallel regions instead of spinning, which is what TensorFlow's Eigen thread pool does. On a busy
+machine (more runnable processes than cores) spinning threads steal the cores the work needs, and a
+CNN step becomes several times slower; `--omp-wait inherit` keeps the caller's environment.
 """
 import argparse
 import json
@@ -121,9 +126,11 @@ def worker(kind, model, executor):
 
 
 class Worker:
-    def __init__(self, label, kind, model, executor, env=None):
+    def __init__(self, label, kind, model, executor, env=None, omp_wait="PASSIVE"):
         self.label = label
         e = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+        if omp_wait != "inherit":
+            e["OMP_WAIT_POLICY"] = omp_wait
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", kind, "--model", model,
                                       "--executor", executor], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, env=e, cwd=ROOT)
@@ -150,9 +157,9 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
-def race(model, contenders, block, blocks, warmup):
+def race(model, contenders, block, blocks, warmup, omp_wait="PASSIVE"):
     """Round-robin `blocks` blocks of `block` steps per contender; median microseconds per step."""
-    workers = [Worker(label, kind, model, ex, env) for label, kind, ex, env in contenders]
+    workers = [Worker(label, kind, model, ex, env, omp_wait) for label, kind, ex, env in contenders]
     times = {w.label: [] for w in workers}
     try:
         for w in workers:
@@ -187,6 +194,7 @@ def main():
     p.add_argument("--cnn-repeats", type=int, default=7, help="CNN blocks per contender")
     p.add_argument("--only", choices=sorted(MODELS))
     p.add_argument("--no-tf", action="store_true")
+    p.add_argument("--omp-wait", default="PASSIVE", choices=["PASSIVE", "ACTIVE", "inherit"])
     args = p.parse_args()
     if args.worker:
         return worker(args.worker, args.model, args.executor)
@@ -197,21 +205,24 @@ def main():
         have_tf = False
     import torch
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
-          f"TensorFlow {'present' if have_tf else 'absent'}; executor {args.executor}")
+          f"TensorFlow {'present' if have_tf else 'absent'}; executor {args.executor}; OMP_WAIT_POLICY "
+          f"{args.omp_wait if args.omp_wait != 'inherit' else os.environ.get('OMP_WAIT_POLICY', '(unset)')}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     if args.only in (None, "seed003"):
         contenders = [("ours", "ours", args.executor, None)]
         if have_tf:
             contenders.append(("tf", "tf", args.executor, None))
-        med, _ = race("seed003", contenders, args.block, max(1, args.steps // args.block), warmup=200)
+        med, _ = race("seed003", contenders, args.block, max(1, args.steps // args.block), warmup=200,
+                      omp_wait=args.omp_wait)
         report(f"seed003: {args.steps} Adam steps each, blocks of {args.block} (target ours <= 0.6x TF)", med, ["tf"])
     if args.only in (None, "cnn"):
         contenders = [("ours", "ours", args.executor, None)]
         if have_tf:
             contenders += [("tf (oneDNN off)", "tf", args.executor, {"TF_ENABLE_ONEDNN_OPTS": "0"}),
                            ("tf (oneDNN on)", "tf", args.executor, {"TF_ENABLE_ONEDNN_OPTS": "1"})]
-        med, _ = race("cnn", contenders, args.cnn_steps, args.cnn_repeats, warmup=3)
+        med, _ = race("cnn", contenders, args.cnn_steps, args.cnn_repeats, warmup=3, omp_wait=args.omp_wait)
         report(f"Deep-MNIST CNN: batch 50, Adam, {args.cnn_repeats} blocks of {args.cnn_steps} steps (target ours "
-               "<= 1.0x TF)", {k: v / 1000 * 1000 for k, v in med.items()}, ["tf (oneDNN off)", "tf (oneDNN on)"])
+               "<= 1.0x TF)", med, ["tf (oneDNN off)", "tf (oneDNN on)"])
 
 
 if __name__ == "__main__":

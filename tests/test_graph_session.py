@@ -245,3 +245,38 @@ def test_make_callable_feeding_intermediates_and_assign_ops():
         np.testing.assert_array_equal(sess.run(w.assign([[0.0], [1.0]])), [[0.0], [1.0]])
         with pytest.raises(ValueError, match="incompatible"):
             w.assign([1.0, 2.0, 3.0])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_placement_agrees_with_the_cpu():
+    x, labels, loss, grads = build_mixed()
+    rng = np.random.RandomState(0)
+    feed = dict(zip((x, labels), (rng.randn(4, 6, 6, 2).astype(np.float32), np.eye(3)[[0, 1, 2, 1]])))
+    out = {}
+    for device in ("cpu", "cuda"):
+        with tf.Session(device=device) as sess:
+            sess.run(tf.global_variables_initializer())
+            out[device] = sess.run([loss, grads], feed_dict=feed)
+            assert sess._rt.slot(tf.global_variables()[0].op).value.device.type == device
+    np.testing.assert_allclose(out["cuda"][0], out["cpu"][0], rtol=1e-4)
+    for a, b in zip(out["cuda"][1], out["cpu"][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+    with tf.Graph().as_default() as g:
+        with g.device("/gpu:0"):
+            r = tf.constant([1.0, 2.0]) + tf.constant([3.0, 4.0])
+        with tf.Session(graph=g, device="cpu") as sess:
+            np.testing.assert_array_equal(sess.run(r), [4.0, 6.0])      # pinned to the GPU, fetched to numpy
+
+
+def test_placeholder_with_default_and_feeding_a_variable():
+    d = tf.placeholder_with_default(tf.constant([1.0, 2.0]), shape=[None], name="d")
+    v = tf.Variable([5.0, 5.0])
+    total = tf.reduce_sum(d * v)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(total) == 15.0
+        assert sess.run(total, feed_dict={d: [1.0, 1.0]}) == 10.0
+        assert sess.run(total, feed_dict={v: [0.0, 1.0]}) == 2.0                 # a fed variable reads the feed
+        with pytest.raises(ValueError, match="which has shape '\\(\\?,\\)'"):
+            sess.run(total, feed_dict={d: [[1.0]]})

@@ -43,7 +43,6 @@ float32, float64, double = torch.float32, torch.float64, torch.float64
 int8, int16, int32, int64, uint8 = torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8
 bool = torch.bool   # noqa: A001 (TF's name)
 newaxis = None
-Dimension = int
 
 
 def disable_eager_execution():
