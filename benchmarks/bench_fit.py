@@ -103,9 +103,12 @@ def ours_epoch(model, x, y, batch_size, sync):
 _KERAS_SCRIPT = r"""
 import json, os, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import numpy as np, keras
+import numpy as np, tensorflow as tf, keras
 from keras import layers as L
-kind, n, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+kind, n, reps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[5])
+if threads:
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
 sys.path.insert(0, sys.argv[4])
 from course.data import load_mnist_numpy
 (x, y), _ = load_mnist_numpy()
@@ -126,13 +129,14 @@ print(json.dumps(times))
 """
 
 
-def keras_times(kind, n, repeats, onednn):
+def keras_times(kind, n, repeats, onednn, threads=None):
     env = dict(os.environ)
     if onednn is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = onednn
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
-        out = subprocess.run([sys.executable, "-c", _KERAS_SCRIPT, kind, str(n), str(repeats), root], env=env,
+        out = subprocess.run([sys.executable, "-c", _KERAS_SCRIPT, kind, str(n), str(repeats), root,
+                              str(threads or 0)], env=env,
                              capture_output=True, text=True, timeout=1800)
     except subprocess.TimeoutExpired:
         return None
@@ -149,7 +153,8 @@ def main(argv=None):
     p.add_argument("--batches", type=int, default=200, help="batches of 32 per timed epoch")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--device", default=None)
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch.set_num_threads, and TensorFlow's intra/inter-op threads (default: each library's)")
     p.add_argument("--no-keras", action="store_true")
     args = p.parse_args(argv)
     if args.threads:
@@ -193,7 +198,7 @@ def main(argv=None):
                 have_tf = False
             if have_tf:
                 for label, flag in (("keras", None), ("keras_onednn", "1")):
-                    t = keras_times(kind, n, args.repeats, flag)
+                    t = keras_times(kind, n, args.repeats, flag, args.threads)
                     if t:
                         times[label] = t
         med = {k: statistics.median(v) for k, v in times.items()}

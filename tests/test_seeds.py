@@ -34,9 +34,10 @@ import course.tf.keras.datasets.mnist as _m
 _full = _m.load_data
 def _subset(path="mnist.npz"):
     (a, b), (c, d) = _full()
-    return (a[:3000], b[:3000]), (c[:1000], d[:1000])
+    return (a[:{n_train}], b[:{n_train}]), (c[:{n_test}], d[:{n_test}])
 _m.load_data = _subset
 '''
+CNNS = ("seed000_cnn_gradienttape.py", "seed002_cnn_fit.py", "tf2_expert_quickstart.py")
 
 
 def rewrite_imports(source: str) -> str:
@@ -52,10 +53,12 @@ def run_program(path: pathlib.Path, tmp_path, short: bool, timeout=3000) -> str:
         for old, new in SHORT[path.name]:
             assert old in source, f"{path.name}: expected {old!r} to shorten the run"
             source = source.replace(old, new)
-        source = _SUBSET + source
+        n_train, n_test = (1000, 500) if path.name in CNNS else (3000, 1000)
+        source = _SUBSET.format(n_train=n_train, n_test=n_test) + source
     script = tmp_path / path.name
     script.write_text(source, encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.setdefault("OMP_NUM_THREADS", "1")      # shared CI cores: oversubscribed OpenMP threads spin for ages
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
                           timeout=timeout, env=env)
     assert proc.returncode == 0, f"{path.name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
@@ -74,12 +77,12 @@ def _source(name):
 
 # -- default run: short schedule --------------------------------------------------------------------------
 SHORT_CHECKS = {
-    "seed000_cnn_gradienttape.py": (r"Epoch 1 test accuracy: ([\d.]+)", 0.80),
+    "seed000_cnn_gradienttape.py": (r"Epoch 1 test accuracy: ([\d.]+)", 0.60),
     "seed002_mlp_fit.py": (r"Test accuracy: ([\d.]+)", 0.75),
-    "seed002_cnn_fit.py": (r"Test accuracy: ([\d.]+)", 0.75),
+    "seed002_cnn_fit.py": (r"Test accuracy: ([\d.]+)", 0.50),
     "seed004_mlp_categorical.py": (r"Test accuracy: ([\d.]+)%", 75.0),
     "tf2_beginner_quickstart.py": (r"Test accuracy: ([\d.]+)", 0.75),
-    "tf2_expert_quickstart.py": (r"Test Accuracy: ([\d.]+)", 75.0),
+    "tf2_expert_quickstart.py": (r"Test Accuracy: ([\d.]+)", 60.0),
 }
 
 

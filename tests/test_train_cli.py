@@ -15,6 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def course(*args, fast=True, cwd=None, timeout=600):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                COURSE_FAST="1" if fast else "0")
+    env.setdefault("OMP_NUM_THREADS", "1")      # shared CI cores: oversubscribed OpenMP threads spin for ages
     return subprocess.run([sys.executable, "-m", "course.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=env, timeout=timeout)
 

@@ -4,8 +4,9 @@
     m.update_state(y_true, y_pred)      # or m(y_true, y_pred), which also returns result()
     m.result()                          # EagerTensor scalar;  m.reset_state() starts over
 
-State is a pair of device tensors (total, count) updated in place without reading them back,
-so a training loop can update every batch and synchronise only when it prints.
+State is a device tensor (the weighted total) updated in place without reading it back, and a
+count kept on the host (a device tensor only when sample weights are given), so a training loop
+can update every batch and synchronise only when it prints.
 Mean-style metrics: result = Σ w·value / Σ w over everything seen since the last reset.
 """
 import torch
