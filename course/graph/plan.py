@@ -186,29 +186,43 @@ def build_plan(rt, fetches, feeds, rebuild):
 
 
 class Interpreter:
-    """Runs a plan node by node: the teaching executor (compare torch.fx.Interpreter)."""
+    """Runs a plan node by node: the teaching executor (compare `torch.fx.Interpreter`).
+
+        env = {fed tensor: value}
+        for node in plan.nodes:
+            env[outputs] = run_node(node)       # node.kernel(*input values): one dispatch line
+        return [env[f] for f in fetches]
+    """
 
     def __init__(self, plan):
         self.plan = plan
+        self.env = {}
 
     def __call__(self, *raw):
-        plan, env = self.plan, {}
-        for (t, convert), value in zip(plan.feeds, raw):
-            env[t] = convert(value)
+        return self.run(*raw)
+
+    def run(self, *raw):
+        plan = self.plan
+        self.env = env = {t: convert(value) for (t, convert), value in zip(plan.feeds, raw)}
         for node in plan.nodes:
-            args = [env[t] if dev is None else env[t].to(dev) for t, dev in node.args]
             try:
-                out = node.kernel(*args)                       # the one dispatch line
+                out = self.run_node(node)
             except Exception as exc:
-                raise wrap_error(node.op, exc) from exc
+                raise wrap_error(node.op, exc) from exc       # name the node that failed
             outs = node.op.outputs
-            if len(outs) == 1:
-                if outs[0] not in env:                         # a fed output keeps its fed value
-                    env[outs[0]] = out
-            elif outs:
-                for t, v in zip(outs, out):
-                    env.setdefault(t, v)
-        return tuple(to_numpy(env[f]) if isinstance(f, Tensor) else None for f in plan.fetches)
+            values = (out,) if len(outs) == 1 else (out or ())
+            for t, v in zip(outs, values):
+                env.setdefault(t, v)                          # a fed output keeps its fed value
+        result = tuple(to_numpy(env[f]) if isinstance(f, Tensor) else None for f in plan.fetches)
+        self.env = {}
+        return result
+
+    def fetch_args(self, node):
+        """The node's input values, moved to its device where they were made elsewhere."""
+        return [self.env[t] if dev is None else self.env[t].to(dev) for t, dev in node.args]
+
+    def run_node(self, node):
+        return node.kernel(*self.fetch_args(node))
 
 
 _FOLD_LIMIT = 4096          # constant-folded results up to this many elements are kept in the plan
