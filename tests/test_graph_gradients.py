@@ -16,6 +16,13 @@ import course.tf.compat.v1 as tf
 D = torch.float64
 
 
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
 def tf_same_pad(size, k, s):
     out = -(-size // s)
     total = max((out - 1) * s + k - size, 0)

@@ -12,9 +12,17 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 import course.tf.compat.v1 as tf
 from course.tf.examples.tutorials.mnist import input_data
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +140,17 @@ def test_beginners_shortened(mnist, form):
     assert beginners(mnist, 150, form) >= 0.87
 
 
-def test_deep_mnist_shortened(mnist):
+@pytest.fixture
+def one_thread():
+    """One torch thread: on a shared CI machine, OpenMP threads that spin while waiting for each
+    other can make every step of a small CNN many times slower than a single thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_deep_mnist_shortened(mnist, one_thread):
     assert deep(mnist, 60, 500) >= 0.6
 
 

@@ -8,6 +8,13 @@ from course.graph import philox
 from course.graph.random_ops import DEFAULT_GRAPH_SEED, get_seed
 
 
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
 def test_philox_known_answers():
     """The Random123 known-answer vectors of Philox4x32-10 (Salmon et al., 2011)."""
     out = philox.philox(0, np.zeros((1, 4), dtype=np.uint64))

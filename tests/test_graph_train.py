@@ -12,6 +12,13 @@ Y = (X @ np.array([[1.0], [-2.0], [0.5]], np.float32) + 0.3).astype(np.float32)
 W0 = np.array([[0.1], [0.2], [-0.1]], np.float32)
 
 
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
 def regression(module, make_opt, steps=25, global_step=False):
     """Train a linear model with `make_opt()` and return the final (w, b) and the step counter."""
     g = module.Graph()
