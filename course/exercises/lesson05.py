@@ -1,0 +1,215 @@
+"""Checks for lesson 05, GradientTape and autograd: a gradient with a tape, a second derivative with
+nested tapes, one SGD step of seed001's network with GradientTape + apply_gradients, and the same
+step in plain PyTorch.
+
+References are torch autograd on plain tensors (5.1, 5.2), the closed-form derivatives, and seed001's
+gradients derived by hand and evaluated in float64 numpy with the SGD rule w <- w - lr * g (5.3,
+5.4) -- never the tape engine's own answer.
+"""
+import numpy as np
+import torch
+
+from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
+from course.exercises.registry import exercise
+
+__all__ = ["seed001_reference_step"]
+
+
+def _tf():
+    from course.tape import creation, math_ops
+    return creation, math_ops
+
+
+def _as_np(x):
+    t = as_tensor(x)
+    return None if t is None else t.double().numpy()
+
+
+# -- 5.1 ------------------------------------------------------------------------------------------------
+def _gradient_cases():
+    """(label, f with tf ops, the same f in torch, x values)."""
+    creation, m = _tf()
+    A = np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]], dtype=np.float32)     # (2, 3)
+    return [
+        ("f(x) = sum(x^2), x = [1, -2, 3]", lambda x: m.reduce_sum(m.square(x)),
+         lambda x: (x ** 2).sum(), [1.0, -2.0, 3.0]),
+        ("f(x) = x^3 at the scalar x = 2", lambda x: x * x * x, lambda x: x ** 3, 2.0),
+        ("f(x) = sum(sin(x) * x), x = [0, 0.5, -1.5, 3]", lambda x: m.reduce_sum(m.sin(x) * x),
+         lambda x: (torch.sin(x) * x).sum(), [0.0, 0.5, -1.5, 3.0]),
+        ("f(x) = log(sum(exp(x))) (log-sum-exp), x = [1, 2, 3]", lambda x: m.log(m.reduce_sum(m.exp(x))),
+         lambda x: torch.logsumexp(x, 0), [1.0, 2.0, 3.0]),
+        ("f(x) = sum((A x)^2) for a 2x3 matrix A, x = [0.5, -1, 2]",
+         lambda x: m.reduce_sum(m.square(m.matmul(creation.constant(A), x[:, None]))),
+         lambda x: ((torch.from_numpy(A).double() @ x) ** 2).sum(), [0.5, -1.0, 2.0]),
+        ("f(x) = mean(x) for a 2x2 matrix x", lambda x: m.reduce_mean(x),
+         lambda x: x.mean(), [[1.0, 2.0], [3.0, 4.0]]),
+    ]
+
+
+@exercise("5.1", name="gradient", points=2)
+def _check_gradient(gradient):
+    """df/dx with a GradientTape that watches the constant x; reference: torch autograd in float64."""
+    creation, _ = _tf()
+    for label, f_tf, f_torch, values in _gradient_cases():
+        x = creation.constant(np.array(values, dtype=np.float32))
+        keep = np.array(values, dtype=np.float64)
+        got = gradient(f_tf, x)
+        ref = torch.tensor(keep, requires_grad=True)
+        f_torch(ref).backward()
+        expected = ref.grad.numpy()
+        if got is None:
+            raise CheckFailure(f"gradient(f, x) for {label}: got None. x is a constant, which a tape does not "
+                               f"watch by itself: call tape.watch(x) inside the `with tf.GradientTape() as tape:` "
+                               f"block before computing f(x).")
+        g = _as_np(got)
+        expect(g is not None, f"gradient(f, x) for {label}: expected a tensor, got {describe(got)}.")
+        if g.shape != expected.shape and g.size == expected.size:
+            raise CheckFailure(f"gradient(f, x) for {label}: shape {g.shape}, expected {expected.shape} (the "
+                               f"gradient has the shape of x; return tape.gradient(y, x) as it is).")
+        expect_close(g, expected, what=f"gradient(f, x) for {label}", rtol=1e-4, atol=1e-5,
+                     check_dtype=False)
+
+
+# -- 5.2 ------------------------------------------------------------------------------------------------
+def _second_cases():
+    _, m = _tf()
+    return [
+        ("f(x) = x^3, x = [-2, 0, 1.5]", lambda x: x * x * x, lambda x: x ** 3, lambda x: 6 * x, [-2.0, 0.0, 1.5]),
+        ("f(x) = tanh(x), x = [-1, 0, 0.5, 2]", m.tanh, torch.tanh,
+         lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2), [-1.0, 0.0, 0.5, 2.0]),
+        ("f(x) = sigmoid(x), x = [-3, 0, 1]", m.sigmoid, torch.sigmoid,
+         lambda x: (lambda s: s * (1 - s) * (1 - 2 * s))(1 / (1 + np.exp(-x))), [-3.0, 0.0, 1.0]),
+        ("f(x) = exp(x) * sin(x), x = [0, 1, -0.5]", lambda x: m.exp(x) * m.sin(x),
+         lambda x: torch.exp(x) * torch.sin(x), lambda x: 2 * np.exp(x) * np.cos(x), [0.0, 1.0, -0.5]),
+        ("f(x) = x^2 at the scalar x = 3", lambda x: x * x, lambda x: x ** 2, lambda x: 2.0 + 0 * x, 3.0),
+    ]
+
+
+@exercise("5.2", name="second_derivative", points=2)
+def _check_second_derivative(second_derivative):
+    """f''(x) elementwise with nested tapes; references: torch double backward and the closed form."""
+    creation, _ = _tf()
+    for label, f_tf, f_torch, closed_form, values in _second_cases():
+        x = creation.constant(np.array(values, dtype=np.float32))
+        keep = np.array(values, dtype=np.float64)
+        got = second_derivative(f_tf, x)
+        ref = torch.tensor(keep, requires_grad=True)
+        (d1,) = torch.autograd.grad(f_torch(ref).sum(), ref, create_graph=True)
+        (d2,) = torch.autograd.grad(d1.sum(), ref)
+        expected = d2.numpy()
+        assert np.allclose(expected, closed_form(keep)), label          # the two references agree
+        if got is None:
+            raise CheckFailure(f"second_derivative(f, x) for {label}: got None. Both tapes must watch x, and the "
+                               f"inner tape.gradient must be computed inside the outer tape's `with` block (so "
+                               f"that the outer tape records it).")
+        g = _as_np(got)
+        expect(g is not None, f"second_derivative(f, x) for {label}: expected a tensor, got {describe(got)}.")
+        first = d1.detach().numpy()
+        if g.shape == expected.shape and np.allclose(g, first, rtol=1e-4, atol=1e-5) \
+                and not np.allclose(first, expected, rtol=1e-4, atol=1e-5):
+            raise CheckFailure(f"second_derivative(f, x) for {label}: you returned the first derivative "
+                               f"{first.round(4).tolist()}; differentiate it once more with the outer tape.")
+        expect_close(g, expected, what=f"second_derivative(f, x) for {label}", rtol=1e-4,
+                     atol=1e-4, check_dtype=False)
+
+
+# -- seed001 reference ----------------------------------------------------------------------------------
+def seed001_reference_step(params, X, y, lr):
+    """One SGD step of seed001's network, by hand in float64 numpy: (loss before, new params).
+
+        h = X W1 + b1,  z = h W2 + b2,  p = σ(z),  L = mean((y - p)²)
+        δ = ∂L/∂z = 2/N · (p - y) · p(1 - p)         (N, 1)
+        ∂L/∂W2 = hᵀδ,  ∂L/∂b2 = Σδ,  ∂L/∂h = δ W2ᵀ,  ∂L/∂W1 = Xᵀ ∂L/∂h,  ∂L/∂b1 = Σ ∂L/∂h
+    """
+    W1, b1, W2, b2 = (np.asarray(p, dtype=np.float64) for p in params)
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    h = X @ W1 + b1                                  # (N, H)
+    z = h @ W2 + b2                                  # (N, 1)
+    p = 1 / (1 + np.exp(-z))                         # (N, 1)
+    loss = np.mean((y - p) ** 2)
+    delta = 2.0 / y.size * (p - y) * p * (1 - p)     # (N, 1)
+    dh = delta @ W2.T                                # (N, H)
+    grads = (X.T @ dh, dh.sum(0), h.T @ delta, delta.sum(0))
+    return loss, [w - lr * g for w, g in zip((W1, b1, W2, b2), grads)]
+
+
+def _seed001_cases():
+    rng = np.random.RandomState(5)
+    cases = []
+    for n, d, hidden, lr in ((12, 10, 5, 0.1), (7, 3, 4, 0.5)):
+        X = rng.rand(n, d).astype(np.float32)                 # (N, D)
+        y = rng.rand(n, 1).astype(np.float32)                 # (N, 1)
+        params = [rng.randn(d, hidden), rng.randn(hidden) * 0.5, rng.randn(hidden, 1), rng.randn(1) * 0.5]
+        cases.append((f"a {d}-{hidden}-1 network on {n} samples, lr={lr}", X, y,
+                      [p.astype(np.float32) for p in params], lr))
+    return cases
+
+
+_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def _compare_step(label, step, got_loss, got_params, before, ref_loss, ref_params, fn, apply_hint):
+    if got_loss is None:
+        raise CheckFailure(f"{fn} on {label}, step {step}: return the loss (computed before the update); got None.")
+    loss = _as_np(got_loss)
+    expect(loss is not None and loss.size == 1,
+           f"{fn} on {label}, step {step}: return the loss as a scalar tensor or number; got {describe(got_loss)}.")
+    for name, g, b, r in zip(_NAMES, got_params, before, ref_params):
+        if step == 1 and np.allclose(g, b, atol=1e-8) and not np.allclose(r, b, atol=1e-8):
+            raise CheckFailure(f"{fn} on {label}: {name} did not change after one step; {apply_hint}.")
+        if step == 1 and np.allclose(g - b, -(r - b), rtol=1e-3, atol=1e-7) and not np.allclose(r, b, atol=1e-8):
+            raise CheckFailure(f"{fn} on {label}: {name} moved uphill; gradient descent subtracts lr * gradient.")
+    expect_close(float(loss.reshape(())), ref_loss, what=f"the loss {fn} returned on {label}, step {step} "
+                 f"(the loss before the update)", rtol=1e-4, atol=1e-6, check_dtype=False)
+    return got_params
+
+
+# -- 5.3 ------------------------------------------------------------------------------------------------
+@exercise("5.3", name="train_step", points=3)
+def _check_train_step(train_step):
+    """seed001's SGD step with GradientTape + optimizer.apply_gradients (tf.Variables, Keras SGD)."""
+    from course.keras.optimizers import SGD
+    from course.tape.tensor import Variable
+    for label, X, y, init, lr in _seed001_cases():
+        params = [Variable(p, name=n) for p, n in zip(init, _NAMES)]
+        optimizer = SGD(learning_rate=lr)
+        current = [p.astype(np.float64) for p in init]
+        for step in (1, 2, 3):
+            ref_loss, ref_params = seed001_reference_step(current, X, y, lr)
+            got_loss = train_step(params, X, y, optimizer)
+            got = [_as_np(p) for p in params]
+            _compare_step(label, step, got_loss, got, current, ref_loss, ref_params, "train_step(params, X, y, optimizer)",
+                          "apply the gradients: optimizer.apply_gradients(zip(grads, params))")
+            for name, g, r in zip(_NAMES, got, ref_params):
+                expect_close(g, r, what=f"{name} after {step} call(s) of train_step on {label}",
+                             rtol=1e-4, atol=1e-5, check_dtype=False)
+            current = ref_params
+
+
+# -- 5.4 ------------------------------------------------------------------------------------------------
+@exercise("5.4", name="torch_train_step", points=3)
+def _check_torch_train_step(torch_train_step):
+    """The same SGD step in plain PyTorch: backward(), an in-place update under no_grad, zeroed grads."""
+    for label, X, y, init, lr in _seed001_cases():
+        params = [torch.tensor(p, requires_grad=True) for p in init]
+        ids = [id(p) for p in params]
+        current = [p.astype(np.float64) for p in init]
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        for step in (1, 2, 3):
+            ref_loss, ref_params = seed001_reference_step(current, X, y, lr)
+            got_loss = torch_train_step(params, Xt, yt, lr)
+            expect([id(p) for p in params] == ids and all(p.requires_grad and p.is_leaf for p in params),
+                   f"torch_train_step on {label}: update the tensors in params in place (under torch.no_grad(): "
+                   f"p -= lr * p.grad); do not replace them with new tensors, and keep them requiring grad.")
+            got = [p.detach().double().numpy() for p in params]
+            _compare_step(label, step, got_loss, got, current, ref_loss, ref_params, "torch_train_step(params, X, y, lr)",
+                          "after loss.backward(), update each tensor in place under torch.no_grad(): "
+                          "p -= lr * p.grad")
+            for name, g, r in zip(_NAMES, got, ref_params):
+                if step == 2 and not np.allclose(g, r, rtol=1e-4, atol=1e-5):
+                    raise CheckFailure(f"torch_train_step on {label}: the first step was right but {name} is wrong "
+                                       f"after the second. backward() adds to .grad: reset the gradients after "
+                                       f"each update (p.grad.zero_() or p.grad = None).")
+                expect_close(g, r, what=f"{name} after {step} call(s) of torch_train_step on {label}",
+                             rtol=1e-4, atol=1e-5, check_dtype=False)
+            current = ref_params

@@ -1,0 +1,162 @@
+"""Lesson 05's checks pass the reference answers and reject typical wrong ones with a useful message."""
+import numpy as np
+import pytest
+import torch
+
+from course import tf
+from course.exercises import run_checks
+from course.exercises.lesson05 import seed001_reference_step
+
+
+def gradient(f, x):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+def second_derivative(f, x):
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+        dy_dx = inner.gradient(y, x)
+    return outer.gradient(dy_dx, x)
+
+
+def forward(params, X):
+    W1, b1, W2, b2 = params
+    return tf.nn.sigmoid(tf.matmul(tf.matmul(X, W1) + b1, W2) + b2)
+
+
+def train_step(params, X, y, optimizer):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(y - forward(params, X)))
+    grads = tape.gradient(loss, params)
+    optimizer.apply_gradients(zip(grads, params))
+    return loss
+
+
+def torch_forward(params, X):
+    W1, b1, W2, b2 = params
+    return torch.sigmoid((X @ W1 + b1) @ W2 + b2)
+
+
+def torch_train_step(params, X, y, lr):
+    loss = ((y - torch_forward(params, X)) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad.zero_()
+    return loss
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+ANSWERS = {"5.1": gradient, "5.2": second_derivative, "5.3": train_step, "5.4": torch_train_step}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ANSWERS))
+def test_reference_answers_pass(exercise_id):
+    result = run_checks(exercise_id, ANSWERS[exercise_id])
+    assert result.status == "passed", result.message
+
+
+@pytest.mark.parametrize("exercise_id", sorted(ANSWERS))
+def test_stub_is_not_implemented(exercise_id):
+    assert run_checks(exercise_id, stub).status == "not implemented"
+
+
+def _gradient_unwatched(f, x):
+    with tf.GradientTape() as tape:
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+def _second_only_first(f, x):
+    return gradient(f, x)
+
+
+def _second_outside(f, x):
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+    dy_dx = inner.gradient(y, x)
+    return outer.gradient(dy_dx, x)
+
+
+def _train_no_apply(params, X, y, optimizer):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(y - forward(params, X)))
+    tape.gradient(loss, params)
+    return loss
+
+
+def _train_ascent(params, X, y, optimizer):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(y - forward(params, X)))
+    grads = tape.gradient(loss, params)
+    optimizer.apply_gradients(zip([-g for g in grads], params))
+    return loss
+
+
+def _train_sum_loss(params, X, y, optimizer):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(y - forward(params, X)))
+    grads = tape.gradient(loss, params)
+    optimizer.apply_gradients(zip(grads, params))
+    return loss
+
+
+def _torch_no_zero(params, X, y, lr):
+    loss = ((y - torch_forward(params, X)) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    return loss
+
+
+def _torch_rebind(params, X, y, lr):
+    loss = ((y - torch_forward(params, X)) ** 2).mean()
+    grads = torch.autograd.grad(loss, params)
+    for i, (p, g) in enumerate(zip(params, grads)):
+        params[i] = (p - lr * g).detach().requires_grad_()
+    return loss
+
+
+@pytest.mark.parametrize("exercise_id, answer, words", [
+    ("5.1", _gradient_unwatched, "tape.watch(x)"),
+    ("5.1", lambda f, x: gradient(f, x) * 2, "differ"),
+    ("5.2", _second_only_first, "first derivative"),
+    ("5.2", _second_outside, "inside the outer tape"),
+    ("5.3", _train_no_apply, "did not change"),
+    ("5.3", _train_ascent, "uphill"),
+    ("5.3", _train_sum_loss, "loss"),
+    ("5.4", _torch_no_zero, "zero_()"),
+    ("5.4", _torch_rebind, "in place"),
+])
+def test_wrong_answers_fail_with_a_reason(exercise_id, answer, words):
+    result = run_checks(exercise_id, answer)
+    assert result.status in ("failed", "error"), result
+    assert words in result.message, result.message
+
+
+def test_reference_step_matches_torch_autograd():
+    """The hand-derived seed001 gradients used by checks 5.3/5.4 agree with torch autograd (float64)."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(9, 4), rng.rand(9, 1)
+    params = [rng.randn(4, 3), rng.randn(3), rng.randn(3, 1), rng.randn(1)]
+    loss, new = seed001_reference_step(params, X, y, 0.3)
+    tp = [torch.tensor(p, requires_grad=True) for p in params]
+    ref = ((torch.tensor(y) - torch_forward(tp, torch.tensor(X))) ** 2).mean()
+    ref.backward()
+    assert np.isclose(loss, ref.item())
+    for p, t, n in zip(params, tp, new):
+        np.testing.assert_allclose(n, p - 0.3 * t.grad.numpy(), rtol=1e-12, atol=1e-12)
