@@ -237,8 +237,11 @@ def _fold(node, spec, consts):
         return None
     if any(t not in consts or dev is not None for t, dev in node.args):
         return None
-    with torch.no_grad():
-        out = node.kernel(*[consts[t] for t, _ in node.args])
+    try:
+        with torch.no_grad():
+            out = node.kernel(*[consts[t] for t, _ in node.args])
+    except Exception:            # leave it to run time, where the error names the node
+        return None
     out = list(out) if isinstance(out, (tuple, list)) else [out]
     if any(not isinstance(v, torch.Tensor) or v.numel() > _FOLD_LIMIT for v in out):
         return None
