@@ -5,14 +5,12 @@ in `progbar.py`), checkpoints, early stopping and learning-rate changes are call
 Per-batch `logs` are computed lazily: reading `logs["loss"]` synchronises with the device, not
 reading it costs nothing, so a loop with no per-batch reader never waits for the GPU.
 """
-import copy
 import csv
 import math
 import os
 import tempfile
 import warnings
 
-import numpy as np
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
            "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "LearningRateScheduler", "ProgbarLogger",

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from course.keras.layers.base import no_dispatch, to_tensor
+from course.keras.layers.base import to_tensor
 
 __all__ = ["ArrayData", "IterableData", "adapt", "unpack"]
 

@@ -7,7 +7,7 @@
 The graph is a list of nodes (layer, input tensors, output tensor) in the order the calls were
 made, which is a topological order; `call` replays it on real tensors.
 """
-from course.keras.layers.base import KerasTensor, Layer
+from course.keras.layers.base import KerasTensor
 from course.keras.layers.functional import InputLayer
 from course.keras.model import Model
 
@@ -20,9 +20,7 @@ def _as_list(x):
 
 class Functional(Model):
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
-        super().__init__(name=name or None, trainable=trainable)
-        if name is None:
-            pass
+        super().__init__(name=name, trainable=trainable)
         self._inputs, self._outputs = _as_list(inputs), _as_list(outputs)
         self._single_input = not isinstance(inputs, (list, tuple))
         self._single_output = not isinstance(outputs, (list, tuple))

@@ -13,7 +13,7 @@ import torch
 
 import course.device
 import course.losses as L
-from course.keras.layers.base import no_dispatch, to_tensor, unique_name, to_snake_case
+from course.keras.layers.base import no_dispatch, to_snake_case, to_tensor
 from course.tape import EagerTensor
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",

@@ -10,13 +10,10 @@ The loops themselves live in `trainer.py`; this class holds the compiled state a
 """
 import json
 
-import numpy as np
-import torch
-
 from course.keras import losses as losses_module
 from course.keras import metrics as metrics_module
 from course.keras import optimizers as optimizers_module
-from course.keras.layers.base import Layer, call_context, no_dispatch, unique_name, to_snake_case
+from course.keras.layers.base import Layer
 
 __all__ = ["Model"]
 

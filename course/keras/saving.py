@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from course.keras import losses as losses_module
-from course.keras import metrics as metrics_module
 from course.keras import optimizers as optimizers_module
 from course.keras.callbacks import atomic_write
 from course.keras.layers import CLASSES as LAYER_CLASSES

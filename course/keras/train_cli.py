@@ -74,7 +74,6 @@ def _positive(value, name):
 def run(args) -> int:
     import matplotlib
     matplotlib.use("Agg")
-    import numpy as np
 
     import course.config
     import course.device

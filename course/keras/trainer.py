@@ -14,7 +14,6 @@ progress bar, at most a few times a second) waits for the device.
 """
 from collections.abc import Mapping
 
-import numpy as np
 import torch
 
 import course.device
@@ -153,6 +152,7 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
         steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
     model._assert_compiled("fit")
     device = course.device.get()
+    course.device.announce()                     # once per session: which device trains
     data = adapt(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle), device=device,
                  steps=steps_per_epoch, who="fit")
     val = None

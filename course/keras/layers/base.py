@@ -236,7 +236,6 @@ class Layer(torch.nn.Module):
         value = init(shape, dtype=torch.float32 if dtype is None else dtype)
         value = torch.as_tensor(value).to(course.device.get())
         var = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}")
-        var._path_name = name or f"variable_{len(self._own_weights)}"
         attr = name if name and name.isidentifier() and name not in self._parameters else f"_w{len(self._own_weights)}"
         self.register_parameter(attr, var)
         self._own_weights.append(var)
