@@ -115,8 +115,8 @@ def measure(name: str, model, x_test, y_test, *, repeats: int = 30, threads: int
     model, whose packed int8 weights are not counted.
     """
     size, zipped = file_size(_module(model))
-    one = latency(model, x_test[:1], repeats=repeats, threads=threads)
-    batch = latency(model, x_test[:256], repeats=max(5, repeats // 3), threads=threads)
+    one = latency(model, x_test[:1], repeats=repeats, warmup=min(3, repeats), threads=threads)
+    batch = latency(model, x_test[:256], repeats=max(1, repeats // 3), warmup=1, threads=threads)
     return Measurement(name, size, zipped, 1000 * one, 1000 * batch, accuracy(model, x_test, y_test),
                        _sparsity(model) if sparsity is None else sparsity)
 

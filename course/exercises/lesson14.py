@@ -1,4 +1,4 @@
-"""Checks for lesson 14, distributed training: ring all-reduce, data sharding, the loss convention."""
+"""Checks for lesson 14, distributed training: the per-replica loss, ring all-reduce, data sharding."""
 import torch
 
 from course.exercises.expect import CheckFailure, expect, expect_close
@@ -7,50 +7,7 @@ from course.exercises.registry import exercise
 __all__ = []
 
 
-@exercise("14.1", name="ring_allreduce", points=3)
-def _check_ring_allreduce(ring_allreduce):
-    """W vectors in, W copies of their sum out, computed by the ring's 2(W-1) steps."""
-    g = torch.Generator().manual_seed(14)
-    for world, n in ((1, 5), (2, 6), (3, 7), (4, 16), (5, 3)):
-        grads = [torch.randn(n, generator=g, dtype=torch.float64) for _ in range(world)]
-        keep = [t.clone() for t in grads]
-        got = ring_allreduce([t.clone() for t in grads])
-        expected = torch.stack(keep).sum(dim=0)                                      # (n,)
-        what = f"ring_allreduce(grads) with {world} workers and vectors of length {n}"
-        if not isinstance(got, (list, tuple)) or len(got) != world:
-            raise CheckFailure(f"{what}: expected a list of {world} tensors (one per worker), got "
-                               f"{type(got).__name__}{'' if not hasattr(got, '__len__') else f' of length {len(got)}'}.")
-        for r, t in enumerate(got):
-            if isinstance(t, torch.Tensor) and t.shape == expected.shape and world > 1 and \
-                    torch.allclose(t, expected / world, atol=1e-9):
-                raise CheckFailure(f"{what}: worker {r} holds the MEAN of the vectors; all-reduce with SUM gives "
-                                   f"the sum (DDP divides by the world size afterwards).")
-            expect_close(t, expected, what=f"{what}: worker {r}'s result", kind="torch", rtol=1e-9, atol=1e-9)
-
-
-@exercise("14.2", name="shard", points=2)
-def _check_shard(shard):
-    """DistributedSampler's indices for one rank and epoch (shuffle, seed, padding)."""
-    from torch.utils.data import DistributedSampler
-    for n, world, epoch, seed in ((10, 2, 0, 0), (10, 3, 1, 0), (7, 4, 2, 5), (12, 4, 0, 3), (3, 5, 0, 0)):
-        for rank in range(world):
-            ref = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)
-            ref.set_epoch(epoch)
-            expected = list(ref)
-            got = shard(n, rank, world, epoch=epoch, seed=seed)
-            got = got.tolist() if isinstance(got, torch.Tensor) else list(got)
-            what = f"shard({n}, rank={rank}, world_size={world}, epoch={epoch}, seed={seed})"
-            if sorted(got) == sorted(expected) and got != expected:
-                raise CheckFailure(f"{what}: right indices, wrong order: expected {expected}, got {got}. Keep the "
-                                   f"permutation's order (order[rank::world_size]).")
-            if len(got) != len(expected):
-                raise CheckFailure(f"{what}: expected {len(expected)} indices (every rank gets ceil(n / world_size), "
-                                   f"padding with the first indices of the permutation), got {len(got)}: {got}.")
-            expect(got == expected, f"{what}: expected {expected}, got {got}. Draw the permutation with "
-                                    f"torch.Generator().manual_seed(seed + epoch) and torch.randperm(n, generator=g).")
-
-
-@exercise("14.3", name="compute_average_loss", points=2)
+@exercise("14.1", name="compute_average_loss", points=2)
 def _check_compute_average_loss(compute_average_loss):
     """sum(per_example_loss) / global_batch_size, TensorFlow's per-replica convention."""
     g = torch.Generator().manual_seed(3)
@@ -71,3 +28,46 @@ def _check_compute_average_loss(compute_average_loss):
     expect(abs(total - float(torch.cat(batches).mean())) < 1e-9,
            f"Summed over 3 replicas of 4 samples, compute_average_loss should give the mean over all 12; got "
            f"{total:.6f}, expected {float(torch.cat(batches).mean()):.6f}.")
+
+
+@exercise("14.2", name="ring_allreduce", points=3)
+def _check_ring_allreduce(ring_allreduce):
+    """W vectors in, W copies of their sum out, computed by the ring's 2(W-1) steps."""
+    g = torch.Generator().manual_seed(14)
+    for world, n in ((1, 5), (2, 6), (3, 7), (4, 16), (5, 3)):
+        grads = [torch.randn(n, generator=g, dtype=torch.float64) for _ in range(world)]
+        keep = [t.clone() for t in grads]
+        got = ring_allreduce([t.clone() for t in grads])
+        expected = torch.stack(keep).sum(dim=0)                                      # (n,)
+        what = f"ring_allreduce(grads) with {world} workers and vectors of length {n}"
+        if not isinstance(got, (list, tuple)) or len(got) != world:
+            raise CheckFailure(f"{what}: expected a list of {world} tensors (one per worker), got "
+                               f"{type(got).__name__}{'' if not hasattr(got, '__len__') else f' of length {len(got)}'}.")
+        for r, t in enumerate(got):
+            if isinstance(t, torch.Tensor) and t.shape == expected.shape and world > 1 and \
+                    torch.allclose(t, expected / world, atol=1e-9):
+                raise CheckFailure(f"{what}: worker {r} holds the MEAN of the vectors; all-reduce with SUM gives "
+                                   f"the sum (DDP divides by the world size afterwards).")
+            expect_close(t, expected, what=f"{what}: worker {r}'s result", kind="torch", rtol=1e-9, atol=1e-9)
+
+
+@exercise("14.3", name="shard", points=2)
+def _check_shard(shard):
+    """DistributedSampler's indices for one rank and epoch (shuffle, seed, padding)."""
+    from torch.utils.data import DistributedSampler
+    for n, world, epoch, seed in ((10, 2, 0, 0), (10, 3, 1, 0), (7, 4, 2, 5), (12, 4, 0, 3), (3, 5, 0, 0)):
+        for rank in range(world):
+            ref = DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed)
+            ref.set_epoch(epoch)
+            expected = list(ref)
+            got = shard(n, rank, world, epoch=epoch, seed=seed)
+            got = got.tolist() if isinstance(got, torch.Tensor) else list(got)
+            what = f"shard({n}, rank={rank}, world_size={world}, epoch={epoch}, seed={seed})"
+            if sorted(got) == sorted(expected) and got != expected:
+                raise CheckFailure(f"{what}: right indices, wrong order: expected {expected}, got {got}. Keep the "
+                                   f"permutation's order (order[rank::world_size]).")
+            if len(got) != len(expected):
+                raise CheckFailure(f"{what}: expected {len(expected)} indices (every rank gets ceil(n / world_size), "
+                                   f"padding with the first indices of the permutation), got {len(got)}: {got}.")
+            expect(got == expected, f"{what}: expected {expected}, got {got}. Draw the permutation with "
+                                    f"torch.Generator().manual_seed(seed + epoch) and torch.randperm(n, generator=g).")
