@@ -2,6 +2,9 @@
 import os
 
 import pytest
+# torchvision (through torch._dynamo) loads triton's native library; loaded after TensorFlow's, it
+# segfaults the process. Parity tests import TensorFlow, so load torchvision first, once.
+import torchvision  # noqa: F401,E402
 
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
