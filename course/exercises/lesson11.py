@@ -1,0 +1,263 @@
+"""Checks for lesson 11, CNNs on MNIST: output sizes, convolution and max pooling by hand (NHWC),
+seed002's CNN, and a GradientTape training step.
+
+References are computed independently: output sizes by enumerating the window positions,
+convolution and pooling with torch's NCHW kernels (`F.conv2d`, `F.max_pool2d`) on permuted inputs
+with TensorFlow's SAME padding applied explicitly, parameter counts from k_h·k_w·c_in·f + f and
+n_in·n_out + n_out, and the training step with torch autograd on a copy of the weights.
+"""
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
+from course.exercises.registry import exercise
+
+__all__ = []
+
+
+def _windows(size, kernel, stride, padding):
+    """Start positions of the windows along one axis (TF rules), by enumeration."""
+    if padding.upper() == "VALID":
+        return list(range(0, size - kernel + 1, stride))
+    return list(range(0, size, stride))          # SAME: one window per stride step, the input padded around
+
+
+def _tf_same_pads(size, kernel, stride):
+    """(before, after): enough zeros that the last SAME window fits; the odd one goes after."""
+    last_start = (len(_windows(size, kernel, stride, "SAME")) - 1) * stride
+    total = max(last_start + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+# -- 11.1 ---------------------------------------------------------------------------------------
+
+@exercise("11.1", name="conv_output_size", points=2)
+def _check_conv_output_size(conv_output_size):
+    """Output length of a convolution or pooling along one axis: SAME ⌈n/s⌉, VALID ⌈(n-k+1)/s⌉."""
+    cases = [(28, 3, 1, "VALID"), (28, 5, 1, "SAME"), (26, 2, 2, "VALID"), (13, 3, 1, "VALID"), (11, 2, 2, "VALID"),
+             (5, 3, 2, "SAME"), (4, 3, 2, "SAME"), (7, 3, 2, "VALID"), (6, 3, 2, "VALID"), (3, 3, 1, "VALID"),
+             (1, 1, 1, "SAME"), (10, 4, 3, "same"), (10, 4, 3, "valid"), (28, 2, 2, "SAME"), (224, 7, 2, "SAME")]
+    for size, kernel, stride, padding in cases:
+        what = f"conv_output_size({size}, {kernel}, stride={stride}, padding={padding!r})"
+        got = conv_output_size(size, kernel, stride=stride, padding=padding)
+        expected = len(_windows(size, kernel, stride, padding))
+        if isinstance(got, float) and float(got).is_integer() and int(got) == expected:
+            raise CheckFailure(f"{what}: got {got!r}, a float; return an int (use // or math.ceil, which "
+                               f"return ints).")
+        if isinstance(got, bool) or not isinstance(got, numbers.Integral):
+            raise CheckFailure(f"{what}: expected an int, got {describe(got)}.")
+        if got != expected:
+            hint = ""
+            if padding != padding.upper() and got == len(_windows(size, kernel, stride, "VALID")):
+                hint = " Accept padding in any case ('same', 'SAME'), as Keras and tf.nn do: padding.upper()."
+            elif padding.upper() == "SAME" and got == size // stride:
+                hint = " SAME rounds UP: ⌈n / s⌉ (a last, partly padded window still produces an output)."
+            elif padding.upper() == "SAME" and got == size - kernel + 1:
+                hint = " That is VALID's size; SAME pads the input so that the output is ⌈n / s⌉."
+            elif padding.upper() == "VALID" and got == (size - kernel) // stride:
+                hint = " Count the first window too: ⌊(n - k) / s⌋ + 1 = ⌈(n - k + 1) / s⌉."
+            elif padding.upper() == "VALID" and got == -(-size // stride):
+                hint = " That is SAME's size; VALID uses only windows that fit entirely: ⌈(n - k + 1) / s⌉."
+            raise CheckFailure(f"{what}: expected {expected}, got {got}.{hint}")
+
+
+# -- 11.2 ---------------------------------------------------------------------------------------
+
+def _conv_reference(x, kernel, bias, stride, padding):
+    """TF's conv2d on NHWC with an (KH, KW, C, F) kernel, by torch's NCHW F.conv2d."""
+    kh, kw = kernel.shape[:2]
+    if padding == "SAME":
+        top, bottom = _tf_same_pads(x.shape[1], kh, stride)
+        left, right = _tf_same_pads(x.shape[2], kw, stride)
+        x = F.pad(x, (0, 0, left, right, top, bottom))                     # (N, H+t+b, W+l+r, C)
+    out = F.conv2d(x.permute(0, 3, 1, 2), kernel.permute(3, 2, 0, 1), bias, stride=stride)   # (N, F, OH, OW)
+    return out.permute(0, 2, 3, 1)                                          # (N, OH, OW, F)
+
+
+def _conv_cases():
+    g = torch.Generator().manual_seed(112)
+    r = lambda *s: torch.randn(*s, generator=g)                            # noqa: E731
+    x0 = torch.arange(25.0).reshape(1, 5, 5, 1)                            # a tiny ramp image
+    k0 = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]).reshape(3, 3, 1, 1)   # Sobel x
+    return [
+        ("a 5x5 ramp image and a 3x3 Sobel kernel", x0, k0, torch.tensor([0.5]), 1, "VALID"),
+        ("x (2, 6, 7, 3), kernel (3, 2, 3, 4)", r(2, 6, 7, 3), r(3, 2, 3, 4), r(4), 1, "VALID"),
+        ("x (2, 7, 7, 2), kernel (3, 3, 2, 3)", r(2, 7, 7, 2), r(3, 3, 2, 3), r(3), 1, "SAME"),
+        ("x (1, 6, 6, 1), kernel (3, 3, 1, 2), stride 2", r(1, 6, 6, 1), r(3, 3, 1, 2), r(2), 2, "SAME"),
+        ("x (3, 8, 8, 2), kernel (2, 2, 2, 2), stride 2", r(3, 8, 8, 2), r(2, 2, 2, 2), r(2), 2, "VALID"),
+        ("x (1, 7, 5, 2), kernel (4, 2, 2, 3), stride 2", r(1, 7, 5, 2), r(4, 2, 2, 3), r(3), 2, "SAME"),
+    ]
+
+
+@exercise("11.2", name="conv2d_nhwc", points=3)
+def _check_conv2d_nhwc(conv2d_nhwc):
+    """y[n,i,j,f] = Σ_{u,v,c} x_pad[n, i·s+u, j·s+v, c] · k[u,v,c,f] + b[f], NHWC, TF padding."""
+    for label, x, kernel, bias, stride, padding in _conv_cases():
+        what = f"conv2d_nhwc(x, kernel, bias, stride={stride}, padding={padding!r}) with {label}"
+        keep = (x.clone(), kernel.clone(), bias.clone())
+        got = conv2d_nhwc(x.clone(), kernel.clone(), bias.clone(), stride=stride, padding=padding)
+        expected = _conv_reference(*keep, stride, padding)
+        g = as_tensor(got)
+        expect(g is not None, f"{what}: expected a tensor, got {describe(got)}.")
+        n, oh, ow, f = expected.shape
+        if tuple(g.shape) == (n, f, oh, ow) and (f, oh) != (oh, ow):
+            raise CheckFailure(f"{what}: got shape {tuple(g.shape)} = (N, F, OH, OW), PyTorch's layout; return "
+                               f"channels-last (N, OH, OW, F) = {tuple(expected.shape)}.")
+        if tuple(g.shape) == tuple(expected.shape) and g.dtype == expected.dtype:
+            flipped = _conv_reference(keep[0], keep[1].flip(0, 1), keep[2], stride, padding)
+            if torch.allclose(g, flipped, atol=1e-4) and not torch.allclose(flipped, expected, atol=1e-4):
+                raise CheckFailure(f"{what}: you flipped the kernel (true convolution). Deep learning's "
+                                   f"'convolution' is cross-correlation: y[i, j] = Σ x[i·s+u, j·s+v] · k[u, v].")
+            no_bias = expected - keep[2]
+            if torch.allclose(g, no_bias, atol=1e-4):
+                raise CheckFailure(f"{what}: the bias is missing; add b[f] to every output of filter f.")
+            if padding == "SAME" and stride > 1:
+                sym = F.conv2d(keep[0].permute(0, 3, 1, 2), keep[1].permute(3, 2, 0, 1), keep[2], stride=stride,
+                               padding=(kernel.shape[0] // 2, kernel.shape[1] // 2)).permute(0, 2, 3, 1)
+                if sym.shape == g.shape and torch.allclose(g, sym, atol=1e-4) and not torch.allclose(sym, expected,
+                                                                                                     atol=1e-4):
+                    raise CheckFailure(f"{what}: you padded k // 2 on every side (PyTorch's symmetric padding). "
+                                       f"TensorFlow's SAME pads P = max((OH - 1)·s + k - H, 0) in total, ⌊P/2⌋ "
+                                       f"on top/left and the rest (the odd one) at the bottom/right.")
+        expect_close(got, expected, what=what, rtol=1e-4, atol=1e-4)
+
+
+# -- 11.3 ---------------------------------------------------------------------------------------
+
+@exercise("11.3", name="max_pool_nhwc", points=2)
+def _check_max_pool_nhwc(max_pool_nhwc):
+    """y[n,i,j,c] = max_{u,v < p} x[n, i·s+u, j·s+v, c], VALID windows, stride defaulting to the pool size."""
+    g = torch.Generator().manual_seed(113)
+    cases = [((1, 4, 4, 1), 2, None), ((2, 5, 5, 2), 2, None), ((1, 6, 6, 3), 3, 1), ((2, 7, 7, 1), 3, 2),
+             ((1, 5, 6, 2), 2, 1), ((1, 13, 13, 2), 2, None)]
+    for shape, pool, stride in cases:
+        x = torch.randn(*shape, generator=g) - 1.0           # mostly negative: a max started at 0 is wrong
+        arg = "" if stride is None else f", stride={stride}"
+        what = f"max_pool_nhwc(x, pool_size={pool}{arg}) with x of shape {shape}"
+        keep = x.clone()
+        got = max_pool_nhwc(x.clone(), pool) if stride is None else max_pool_nhwc(x.clone(), pool, stride=stride)
+        s = pool if stride is None else stride
+        expected = F.max_pool2d(keep.permute(0, 3, 1, 2), pool, s).permute(0, 2, 3, 1)   # (N, OH, OW, C)
+        gt = as_tensor(got)
+        expect(gt is not None, f"{what}: expected a tensor, got {describe(got)}.")
+        n, oh, ow, c = expected.shape
+        if tuple(gt.shape) == (n, c, oh, ow) and c != oh:
+            raise CheckFailure(f"{what}: got shape {tuple(gt.shape)} = (N, C, OH, OW); return channels-last "
+                               f"(N, OH, OW, C) = {tuple(expected.shape)}.")
+        if stride is None:
+            one = F.max_pool2d(keep.permute(0, 3, 1, 2), pool, 1).permute(0, 2, 3, 1)
+            if tuple(gt.shape) == tuple(one.shape) != tuple(expected.shape):
+                raise CheckFailure(f"{what}: got shape {tuple(gt.shape)}, as with stride 1; the stride defaults to "
+                                   f"the pool size (Keras' MaxPooling2D(strides=None)), giving {tuple(expected.shape)}.")
+        if tuple(gt.shape) == tuple(expected.shape) and torch.allclose(gt.float(), expected.clamp(min=0)) \
+                and not torch.allclose(expected, expected.clamp(min=0)):
+            raise CheckFailure(f"{what}: every negative maximum came out as 0. Start the maximum from the first "
+                               f"element of the window (or -inf), not from 0: inputs can be negative.")
+        expect_close(got, expected, what=what)
+
+
+# -- 11.4 ---------------------------------------------------------------------------------------
+
+def _act(layer):
+    return getattr(getattr(layer, "activation", None), "__name__", None)
+
+
+@exercise("11.4", name="build_cnn", points=2)
+def _check_build_cnn(build_cnn):
+    """seed002's CNN: Reshape -> Conv2D(f1, 3) -> MaxPool -> Conv2D(f2, 3) -> MaxPool -> Flatten -> Dense(h) -> Dense(C)."""
+    from course.keras import Sequential
+    for f1, f2, hidden, classes in ((32, 64, 64, 10), (8, 16, 32, 5)):
+        what = f"build_cnn(filters1={f1}, filters2={f2}, hidden={hidden}, num_classes={classes})"
+        model = build_cnn(filters1=f1, filters2=f2, hidden=hidden, num_classes=classes)
+        if isinstance(model, torch.nn.Module) and not isinstance(model, Sequential):
+            raise CheckFailure(f"{what} returned a torch module; this exercise wants Keras': models.Sequential([...]) "
+                               f"with layers from course.tf.keras.layers.")
+        expect(isinstance(model, Sequential), f"{what}: expected a models.Sequential, got {describe(model)}.")
+        kinds = [type(layer).__name__ for layer in model.layers]
+        expected_kinds = ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
+        expect_equal(kinds, expected_kinds, what=f"{what}: the layer types, in order")
+        expect(model.built, f"{what}: the model is not built; give the first layer its input shape: "
+                            f"layers.Reshape(target_shape=(28, 28, 1), input_shape=(28, 28)).")
+        reshape, conv1, pool1, conv2, pool2, _, dense1, dense2 = model.layers
+        for name, conv, filters in (("first", conv1, f1), ("second", conv2, f2)):
+            expect_equal(conv.filters, filters, what=f"{what}: filters of the {name} Conv2D")
+            expect_equal(tuple(conv.kernel_size), (3, 3), what=f"{what}: kernel_size of the {name} Conv2D")
+            expect_equal(_act(conv), "relu", what=f"{what}: activation of the {name} Conv2D")
+            if conv.padding != "valid":
+                raise CheckFailure(f"{what}: the {name} Conv2D uses padding={conv.padding!r}; seed002 keeps Keras' "
+                                   f"default 'valid' (28 -> 26 -> 13 -> 11 -> 5).")
+        for name, pool in (("first", pool1), ("second", pool2)):
+            expect_equal(tuple(pool.pool_size), (2, 2), what=f"{what}: pool_size of the {name} MaxPooling2D")
+        expect_equal(dense1.units, hidden, what=f"{what}: units of the hidden Dense layer")
+        expect_equal(_act(dense1), "relu", what=f"{what}: activation of the hidden Dense layer")
+        expect_equal(dense2.units, classes, what=f"{what}: units of the output Dense layer")
+        expect_equal(_act(dense2), "softmax", what=f"{what}: activation of the output layer")
+        # parameters: k_h·k_w·c_in·f + f per conv, n_in·n_out + n_out per dense; 28 -> 26 -> 13 -> 11 -> 5
+        counts = [3 * 3 * 1 * f1 + f1, 3 * 3 * f1 * f2 + f2, 5 * 5 * f2 * hidden + hidden, hidden * classes + classes]
+        got_counts = [conv1.count_params(), conv2.count_params(), dense1.count_params(), dense2.count_params()]
+        expect_equal(got_counts, counts, what=f"{what}: parameters of Conv2D, Conv2D, Dense, Dense")
+        expect_equal(model.count_params(), sum(counts), what=f"{what}: model.count_params()")
+        x = np.random.default_rng(0).random((3, 28, 28)).astype(np.float32)
+        p = as_tensor(model(x))
+        expect(p is not None and tuple(p.shape) == (3, classes),
+               f"{what}: model(x) for x of shape (3, 28, 28) should have shape (3, {classes}); got {describe(p)}.")
+        expect_close(p.sum(dim=1), torch.ones(3), what=f"{what}: row sums of model(x) (softmax probabilities)",
+                     rtol=1e-5, atol=1e-5)
+
+
+# -- 11.5 ---------------------------------------------------------------------------------------
+
+def _torch_step(weights, x, y, lr):
+    """Loss and SGD-updated weights of Dense(relu) -> Dense(softmax), Keras' clipped cross-entropy, by autograd."""
+    w = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in weights]
+    h = torch.relu(torch.from_numpy(x).double() @ w[0] + w[1])                 # (N, H)
+    p = torch.softmax(h @ w[2] + w[3], dim=1)                                  # (N, C)
+    p_y = p[torch.arange(len(y)), torch.from_numpy(y).long()].clamp(1e-7, 1 - 1e-7)
+    loss = -torch.log(p_y).mean()
+    loss.backward()
+    return float(loss.detach()), [(v - lr * v.grad).detach().numpy() for v in w]
+
+
+@exercise("11.5", name="train_step", points=2)
+def _check_train_step(train_step):
+    """One step: loss under GradientTape with training=True, gradients, optimizer.apply_gradients."""
+    from course.keras import Sequential, layers, losses, optimizers
+    from course.tape.random import set_seed
+    rng = np.random.default_rng(115)
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    y = np.array([0, 2, 1, 1, 0, 2], dtype=np.int64)
+    set_seed(0)
+    model = Sequential([layers.Dense(5, activation="relu", input_shape=(4,)), layers.Dense(3, activation="softmax")])
+    weights = [w + 0.1 for w in model.get_weights()]            # biases non-zero too
+    model.set_weights(weights)
+    optimizer, loss_fn = optimizers.SGD(learning_rate=0.5), losses.SparseCategoricalCrossentropy()
+    what = "train_step(model, optimizer, loss_fn, x, y) on Dense(5, relu) -> Dense(3, softmax), SGD(0.5)"
+    current = [w.astype(np.float64) for w in weights]
+    for step in (1, 2):
+        ref_loss, ref_weights = _torch_step(current, x, y, 0.5)
+        got_loss = train_step(model, optimizer, loss_fn, x, y)
+        got = model.get_weights()
+        if step == 1 and all(np.allclose(g, c) for g, c in zip(got, current)):
+            raise CheckFailure(f"{what}: the weights did not change; apply the gradients: "
+                               f"optimizer.apply_gradients(zip(grads, model.trainable_variables)).")
+        lv = as_tensor(got_loss)
+        expect(lv is not None and lv.numel() == 1,
+               f"{what}, step {step}: return the loss (a scalar tensor or a number); got {describe(got_loss)}.")
+        expect_close(float(lv.reshape(())), ref_loss, what=f"{what}, step {step}: the returned loss (before the "
+                     f"update)", rtol=1e-4, atol=1e-6, check_dtype=False)
+        for name, g, r in zip(("kernel 1", "bias 1", "kernel 2", "bias 2"), got, ref_weights):
+            expect_close(g, r, what=f"{what}: {name} after {step} step(s)", rtol=1e-4, atol=1e-5, check_dtype=False)
+        current = ref_weights
+
+    # Dropout must be active while training: fit passes training=True, a bare model(x) does not.
+    set_seed(1)
+    model = Sequential([layers.Dense(6, input_shape=(4,)), layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+    inference_loss = float(as_tensor(loss_fn(y, model(x))).reshape(()))
+    got_loss = train_step(model, optimizers.SGD(learning_rate=0.0), loss_fn, x, y)
+    if abs(float(as_tensor(got_loss).reshape(())) - inference_loss) < 1e-6:
+        raise CheckFailure("train_step on a model with Dropout(0.5) returned the loss of the model in inference "
+                           "mode: call model(x, training=True) inside the tape, so that Dropout drops units while "
+                           "training (seed000's model(x) never does).")
