@@ -6,7 +6,8 @@ Trains seed000's CNN (through course.tf.keras, Adam, batch 100) on the 60,000 tr
 then measures on the 10,000 test images: the model itself, its PyTorch twin, the torch.export
 program reloaded from disk, magnitude pruning at 50/80/90% (and 90% fine-tuned one epoch with the
 masks held), int8 weights from scratch, PyTorch's dynamic int8 quantisation, pruning + int8, and a
-32-unit MLP student trained alone and distilled from the CNN (T = 4, alpha = 0.9).
+32-unit MLP student trained alone and distilled from the CNN (T = 4, alpha = 0.9), on all the
+labels (5 epochs) and on the first 1,000 only (30 epochs).
 Latency: the best of repeated forward passes in inference mode on the CPU with --threads threads;
 absolute times on a shared machine are noisy, the ratios within one run are the figures to read.
 `--fast` (or COURSE_FAST=1) shrinks everything to check that the script runs.
@@ -54,6 +55,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=2, help="teacher (seed000 CNN) epochs")
     p.add_argument("--student-epochs", type=int, default=5)
     p.add_argument("--student-hidden", type=int, default=32)
+    p.add_argument("--few-labels", type=int, default=1000, help="the scarce-label student run uses this many images")
+    p.add_argument("--few-label-epochs", type=int, default=30)
     p.add_argument("--threads", type=int, default=1, help="CPU threads for training and timing")
     p.add_argument("--repeats", type=int, default=30, help="timed forward passes per latency")
     p.add_argument("--seed", type=int, default=0)
@@ -69,7 +72,7 @@ def main(argv=None):
     x, xt = x.reshape(-1, 784).float() / 255, xt.reshape(-1, 784).float() / 255    # (N, 784)
     if fast:
         x, y, xt, yt = x[:2000], y[:2000], xt[:1000], yt[:1000]
-        args.epochs, args.student_epochs, args.repeats = 1, 1, 5
+        args.epochs, args.student_epochs, args.few_label_epochs, args.repeats = 1, 1, 2, 5
     log = lambda *a: print(*a, file=sys.stderr, flush=True)
     started = time.perf_counter()
 
@@ -111,15 +114,18 @@ def main(argv=None):
 
     t = time.perf_counter()
     zt = C.logits_of(teacher, x)                                                   # (N, 10)
-    course.device.seed(args.seed + 1)
-    alone = student_mlp(args.student_hidden)
-    C.distill(alone, x, y, alpha=0.0, epochs=args.student_epochs, seed=args.seed)
-    add(f"MLP {args.student_hidden} units, trained alone", alone)
-    course.device.seed(args.seed + 1)
-    student = student_mlp(args.student_hidden)
-    C.distill(student, x, y, teacher_logits=zt, epochs=args.student_epochs, temperature=4.0, alpha=0.9,
-              seed=args.seed)
-    add(f"MLP {args.student_hidden} units, distilled from the CNN", student)
+    few = min(args.few_labels, len(x))
+    for n, epochs, what in ((len(x), args.student_epochs, f"{len(x):,} labels"),
+                            (few, args.few_label_epochs, f"{few:,} labels")):
+        course.device.seed(args.seed + 1)
+        alone = student_mlp(args.student_hidden)
+        C.distill(alone, x[:n], y[:n], alpha=0.0, epochs=epochs, seed=args.seed)
+        add(f"MLP {args.student_hidden} units, {what}, alone", alone)
+        course.device.seed(args.seed + 1)
+        student = student_mlp(args.student_hidden)
+        C.distill(student, x[:n], y[:n], teacher_logits=zt[:n], epochs=epochs, temperature=4.0, alpha=0.9,
+                  seed=args.seed)
+        add(f"MLP {args.student_hidden} units, {what}, distilled", student)
     log(f"students trained in {time.perf_counter() - t:.0f} s")
 
     head = (f"Command: python benchmarks/bench_compress.py {' '.join(argv if argv is not None else sys.argv[1:])}\n"

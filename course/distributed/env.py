@@ -81,6 +81,7 @@ def backend_for(device: torch.device) -> str:
 
 def setup(env: DistEnv | None = None, *, device=None, timeout_s: float = 300.0):
     """Join the job: pick this process's device, start the process group. Returns (env, device).
+    A world of one (no WORLD_SIZE) changes nothing and returns the device in use.
 
     On CUDA each process takes GPU `LOCAL_RANK` (and tells `course.device`, so the engines create
     their weights there); on the CPU the cores are shared out so the processes do not fight over
@@ -88,7 +89,10 @@ def setup(env: DistEnv | None = None, *, device=None, timeout_s: float = 300.0):
     """
     import datetime
 
+    from_env = env is None
     env = env or from_environ()
+    if env.world_size == 1:                   # alone: the usual device, no process group, nothing changed
+        return env, course.device.get(device)
     device = course.device.get(device)
     if device.type == "cuda":
         if env.local_rank >= torch.cuda.device_count():
@@ -101,8 +105,10 @@ def setup(env: DistEnv | None = None, *, device=None, timeout_s: float = 300.0):
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, env.local_world_size)))
     course.device.set_default(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend_for(device), init_method=f"tcp://{env.master_addr}:{env.master_port}",
-                                rank=env.rank, world_size=env.world_size,
+        # env:// reads the same variables, and under torchrun reuses the agent's rendezvous store
+        # (which already listens on MASTER_PORT); an explicit DistEnv meets over tcp:// instead.
+        init = "env://" if from_env else f"tcp://{env.master_addr}:{env.master_port}"
+        dist.init_process_group(backend_for(device), init_method=init, rank=env.rank, world_size=env.world_size,
                                 timeout=datetime.timedelta(seconds=timeout_s))
     return env, device
 
