@@ -38,14 +38,17 @@ def _check_magnitude_masks(magnitude_masks):
         if not isinstance(got, (list, tuple)) or len(got) != len(expected):
             raise CheckFailure(f"{what}: expected a list of {len(expected)} masks, one per tensor; got {got!r:.80}.")
         got = [torch.as_tensor(m).to(torch.float32) for m in got]
+        same = all(m.shape == e.shape and torch.equal(m, e) for m, e in zip(got, expected))
+        per_layer = [_reference_masks([w], amount)[0] for w in keep]
+        if not same and len(keep) > 1 and all(m.shape == e.shape and torch.equal(m, e) for m, e in zip(got, per_layer)):
+            raise CheckFailure(f"{what}: each tensor was pruned on its own; rank all magnitudes TOGETHER (global "
+                               f"pruning), so that a layer of small weights loses more of them.")
         kept = sum(int(m.sum()) for m in got)
         want = sum(int(m.sum()) for m in expected)
         if kept != want:
-            per_layer = all(abs(float(m.mean()) - (1 - amount)) < 0.15 for m in got) and len(got) > 1
-            hint = (" It looks like each tensor was pruned on its own; rank all magnitudes TOGETHER (global)."
-                    if per_layer else f" Remove round({amount} * total) = {round(amount * sum(w.numel() for w in keep))} "
-                                      f"weights in all.")
-            raise CheckFailure(f"{what}: your masks keep {kept} weights, expected {want}.{hint}")
+            raise CheckFailure(f"{what}: your masks keep {kept} weights, expected {want}: remove round({amount} * n) = "
+                               f"{round(amount * sum(w.numel() for w in keep))} of the n = "
+                               f"{sum(w.numel() for w in keep)} weights in all.")
         for i, (m, e) in enumerate(zip(got, expected)):
             expect_close(m, e, what=f"{what}: mask {i}", rtol=0, atol=0, check_dtype=False)
 

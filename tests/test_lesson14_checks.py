@@ -1,0 +1,78 @@
+"""Lesson 14's checks pass the reference solutions and fail planted mistakes with a useful message."""
+import math
+
+import pytest
+import torch
+
+from course.exercises import run_checks
+
+
+def compute_average_loss(per_example_loss, global_batch_size):
+    return per_example_loss.sum() / global_batch_size
+
+
+def ring_allreduce(grads):
+    W = len(grads)
+    chunks = [list(torch.tensor_split(g.clone(), W)) for g in grads]
+    for s in range(W - 1):
+        sent = [chunks[r][(r - s) % W].clone() for r in range(W)]
+        for r in range(W):
+            chunks[r][(r - 1 - s) % W] = chunks[r][(r - 1 - s) % W] + sent[(r - 1) % W]
+    for s in range(W - 1):
+        sent = [chunks[r][(r + 1 - s) % W].clone() for r in range(W)]
+        for r in range(W):
+            chunks[r][(r - s) % W] = sent[(r - 1) % W]
+    return [torch.cat(c) for c in chunks]
+
+
+def shard(n, rank, world_size, *, epoch=0, seed=0):
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+    total = math.ceil(n / world_size) * world_size
+    return (order * math.ceil(total / n))[:total][rank:total:world_size]
+
+
+def _status(exercise_id, obj):
+    r = run_checks(exercise_id, obj)
+    return r.status, r.message
+
+
+@pytest.mark.parametrize("eid, fn", [("14.1", compute_average_loss), ("14.2", ring_allreduce), ("14.3", shard)])
+def test_reference_solutions_pass(eid, fn):
+    assert _status(eid, fn) == ("passed", "")
+
+
+def test_stub_reports_not_implemented():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    assert _status("14.2", stub)[0] == "not implemented"
+
+
+def test_local_mean_is_named():
+    status, message = _status("14.1", lambda per_example_loss, global_batch_size: per_example_loss.mean())
+    assert status == "failed" and "LOCAL mean" in message
+
+
+def test_allreduce_mean_and_mutation_fail():
+    status, message = _status("14.2", lambda grads: [sum(grads) / len(grads)] * len(grads))
+    assert status == "failed" and "MEAN" in message
+
+    def in_place(grads):
+        total = sum(g.clone() for g in grads)
+        for g in grads:
+            g.copy_(total)
+        return grads
+    assert _status("14.2", in_place)[0] == "passed"        # the check hands over copies; the sum is right
+
+
+def test_shard_mistakes_are_named():
+    def no_padding(n, rank, world_size, *, epoch=0, seed=0):
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+        return order[rank::world_size]
+    status, message = _status("14.3", no_padding)
+    assert status == "failed" and "padding" in message
+
+    def contiguous(n, rank, world_size, *, epoch=0, seed=0):
+        full = shard(n, 0, 1, epoch=epoch, seed=seed)
+        k = math.ceil(n / world_size)
+        return (full * 2)[rank * k:(rank + 1) * k]
+    assert _status("14.3", contiguous)[0] == "failed"
