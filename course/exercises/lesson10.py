@@ -1,0 +1,245 @@
+"""Checks for lesson 10, overfitting and regularisation: the L2 penalty, inverted dropout, the
+early-stopping rule, per-image augmentation.
+
+References are independent of the learner's code: the penalty and its gradient 2λw in float64,
+dropout's statistics on 200 000 elements (fraction dropped, scale of the kept values, mean kept),
+Keras' EarlyStopping rule written out as a loop, and for augmentation the exact property of an
+integer shift (the image reappears shifted by at most round(0.1·28) = 3 pixels).
+"""
+import math
+
+import torch
+
+from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
+from course.exercises.registry import exercise
+
+__all__ = []
+
+
+# -- 10.1 ---------------------------------------------------------------------------------------
+
+@exercise("10.1", name="l2_penalty", points=2)
+def _check_l2_penalty(l2_penalty):
+    """λ Σ_W Σ w², a differentiable scalar tensor."""
+    g = torch.Generator().manual_seed(101)
+    cases = [([torch.randn(3, 4, generator=g), torch.randn(5, generator=g)], 0.01),
+             ([torch.randn(2, 2, generator=g) * 10], 0.5),
+             ([torch.randn(4, 3, generator=g), torch.randn(3, generator=g), torch.randn(3, 2, generator=g)], 1e-3)]
+    for weights, lam in cases:
+        shapes = [tuple(w.shape) for w in weights]
+        what = f"l2_penalty(weights, l2={lam}) with weights of shapes {shapes}"
+        params = [w.clone().requires_grad_(True) for w in weights]
+        got = l2_penalty(params, lam)
+        squares = [(w.double() ** 2).sum() for w in weights]
+        expected = lam * sum(squares)                                            # λ Σ_W Σ w²
+        if not isinstance(got, torch.Tensor):
+            raise CheckFailure(f"{what}: expected a scalar torch tensor (so that autograd can differentiate it), "
+                               f"got {describe(got)}. Build it from torch operations and do not call .item().")
+        value = float(got.detach())
+        near = lambda a: math.isclose(value, float(a), rel_tol=1e-4, abs_tol=1e-9)
+        if near(expected / 2):
+            raise CheckFailure(f"{what}: got {value:.6g}, half of the expected {float(expected):.6g}; Keras' L2 is "
+                               f"λ·Σw² without the 1/2 that tf.nn.l2_loss has.")
+        if near(lam * sum(float((w.double() ** 2).mean()) for w in weights)):
+            raise CheckFailure(f"{what}: got {value:.6g}, which uses the MEAN of the squares; the penalty is the "
+                               f"SUM of w² over all elements (expected {float(expected):.6g}).")
+        if near(lam * sum(float(s.sqrt()) for s in squares)):
+            raise CheckFailure(f"{what}: got {value:.6g}, a sum of norms ‖W‖; the penalty uses squared weights, "
+                               f"Σw², with no square root (expected {float(expected):.6g}).")
+        if len(weights) > 1 and near(lam * squares[0]):
+            raise CheckFailure(f"{what}: got {value:.6g}, the penalty of the first tensor only; sum over all "
+                               f"tensors in the list (expected {float(expected):.6g}).")
+        expect_close(got.detach(), expected, what=what, rtol=1e-5, atol=1e-8, check_dtype=False)
+        expect(got.dim() == 0, f"{what}: expected a scalar (shape ()), got shape {tuple(got.shape)}.")
+        expect(got.requires_grad, f"{what}: the result is not connected to the weights (no gradient); compute it "
+                                  f"with torch operations on the tensors, without .item(), .detach() or numpy.")
+        grads = torch.autograd.grad(got, params, allow_unused=True)
+        for i, (w, grad) in enumerate(zip(weights, grads)):
+            expect(grad is not None, f"{what}: the result does not depend on weights[{i}].")
+            expect_close(grad, 2 * lam * w, what=f"{what}: gradient with respect to weights[{i}] (2λw)",
+                         rtol=1e-4, atol=1e-7)
+        for w, p in zip(weights, params):
+            expect(torch.equal(w, p.detach()), f"{what} modified the weights in place; only read them.")
+
+
+# -- 10.2 ---------------------------------------------------------------------------------------
+
+@exercise("10.2", name="dropout_forward", points=2)
+def _check_dropout_forward(dropout_forward):
+    """Inverted dropout: zero with probability rate, scale the rest by 1/(1-rate); identity when not training."""
+    g = torch.Generator().manual_seed(102)
+    small = torch.rand(4, 5, generator=g) + 0.5                         # (4, 5), no zeros
+    for rate in (0.0, 0.5):
+        got = dropout_forward(small.clone(), rate, training=False)
+        expect_close(got, small, what=f"dropout_forward(x, {rate}, training=False) (inference: x unchanged)",
+                     inputs={"x": small}, kind="torch")
+
+    x = torch.rand(200_000, generator=g) + 0.5                           # (200000,), values in [0.5, 1.5)
+    for rate in (0.3, 0.8):
+        what = f"dropout_forward(x, {rate}, training=True) on x = 200 000 values in [0.5, 1.5)"
+        keep = x.clone()
+        torch.manual_seed(0)
+        out = dropout_forward(x, rate, training=True)
+        expect(isinstance(out, torch.Tensor), f"{what}: expected a torch.Tensor, got {describe(out)}.")
+        expect(tuple(out.shape) == tuple(x.shape), f"{what}: shape: expected {tuple(x.shape)}, got {tuple(out.shape)}.")
+        expect(torch.equal(x, keep), f"{what} modified x in place; return a new tensor.")
+        out = out.detach().to(torch.float64)
+        dropped = (out == 0).double().mean().item()
+        if abs(dropped - (1 - rate)) < 0.01 and abs(rate - 0.5) > 0.05:
+            raise CheckFailure(f"{what}: {dropped:.3f} of the values are 0, i.e. 1 - rate; `rate` is the probability "
+                               f"of DROPPING a value (TF1's keep_prob = 1 - rate).")
+        expect(abs(dropped - rate) < 0.01, f"{what}: the fraction of zeros should be about {rate}; got {dropped:.4f}.")
+        kept = out != 0
+        ratio = out[kept] / x.double()[kept]
+        if torch.allclose(ratio, torch.ones_like(ratio), atol=1e-5):
+            raise CheckFailure(f"{what}: the kept values are unchanged; inverted dropout divides them by (1 - rate) = "
+                               f"{1 - rate:g}, so that the expected value of each unit stays the same.")
+        if torch.allclose(ratio, torch.full_like(ratio, 1 - rate), rtol=1e-5):
+            raise CheckFailure(f"{what}: the kept values are multiplied by (1 - rate); inverted dropout DIVIDES them "
+                               f"by (1 - rate) in training (and leaves inference alone).")
+        expect_close(ratio, torch.full_like(ratio, 1 / (1 - rate)), what=f"{what}: kept value / input",
+                     rtol=1e-5, atol=1e-6)
+        mean_ratio = out.mean().item() / x.double().mean().item()
+        expect(abs(mean_ratio - 1) < 0.02, f"{what}: the mean should be kept (E[out] = x); got mean(out)/mean(x) = "
+                                           f"{mean_ratio:.4f}.")
+    got = dropout_forward(small.clone(), 0.0, training=True)
+    expect_close(got, small, what="dropout_forward(x, 0.0, training=True) (rate 0 drops nothing)", kind="torch")
+    torch.manual_seed(1)
+    a = dropout_forward(small.clone(), 0.5, training=True)
+    b = dropout_forward(small.clone(), 0.5, training=True)
+    expect(not torch.equal(a, b), "dropout_forward(x, 0.5, training=True) returned the same result twice; draw a new "
+                                  "random mask on every call (torch.rand_like(x)).")
+    expect(tuple(a.shape) == (4, 5), f"dropout_forward on x of shape (4, 5): got shape {tuple(a.shape)}.")
+
+
+# -- 10.3 ---------------------------------------------------------------------------------------
+
+def _early_stopping_reference(val_losses, patience, min_delta=0.0):
+    """Keras' EarlyStopping (mode 'min', no baseline): (last trained epoch, best epoch), from 0."""
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, value in enumerate(val_losses):
+        wait += 1
+        if epoch == 0 or value < best - min_delta:
+            best, best_epoch, wait = value, epoch, 0
+            continue
+        if wait >= max(patience, 1):
+            return epoch, best_epoch
+    return len(val_losses) - 1, best_epoch
+
+
+_EARLY_CASES = [
+    ([1.0, 0.8, 0.9, 0.85, 0.95], 2, 0.0),
+    ([5.0, 4.0, 3.0, 2.0, 1.0], 1, 0.0),            # never stops
+    ([1.0, 2.0, 0.5], 1, 0.0),                      # stops before the later, better epoch
+    ([1.0, 1.0, 1.0, 1.0], 2, 0.0),                 # equal is not better
+    ([1.0, 0.95, 0.93, 0.92, 0.5], 2, 0.1),         # improvements smaller than min_delta do not count
+    ([1.0, 0.85, 0.8, 0.7], 1, 0.1),
+    ([1.0, 1.1, 0.9, 1.0, 1.2, 1.3], 2, 0.0),       # an improvement resets the wait
+    ([0.5], 3, 0.0),
+    ([0.9, 0.7, 0.71, 0.69, 0.72, 0.73, 0.74, 0.6], 3, 0.0),
+]
+
+
+@exercise("10.3", name="early_stopping", points=2)
+def _check_early_stopping(early_stopping):
+    """(last_epoch, best_epoch) from 0 under Keras' rule: improvement = loss < best - min_delta."""
+    g = torch.Generator().manual_seed(103)
+    noisy = (1.0 / torch.arange(1, 31) + 0.05 * torch.rand(30, generator=g)).tolist()   # a noisy falling curve
+    for losses, patience, min_delta in _EARLY_CASES + [(noisy, 4, 0.0), (noisy, 2, 0.01)]:
+        shown = [round(v, 3) for v in losses]
+        what = f"early_stopping({shown if len(shown) <= 10 else str(shown[:8])[:-1] + ', ...]'}, patience={patience}" \
+               f"{f', min_delta={min_delta}' if min_delta else ''})"
+        got = early_stopping(list(losses), patience, min_delta)
+        expected = _early_stopping_reference(losses, patience, min_delta)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailure(f"{what}: expected a pair (last_epoch, best_epoch), got {describe(got)}.")
+        try:
+            got = (int(got[0]), int(got[1]))
+        except (TypeError, ValueError):
+            raise CheckFailure(f"{what}: expected two integers, got {describe(got)}.") from None
+        if got == (expected[0] + 1, expected[1] + 1):
+            raise CheckFailure(f"{what}: expected {expected}, got {got}: count epochs from 0, as the callback's "
+                               f"stopped_epoch and best_epoch do.")
+        if got != expected:
+            hint = ""
+            if min_delta and got == _early_stopping_reference(losses, patience, 0.0):
+                hint = f" An epoch improves only if its loss is below best - min_delta = best - {min_delta}."
+            elif got == _early_stopping_reference(losses, patience + 1, min_delta):
+                hint = f" Training stops as soon as `patience` = {patience} epochs in a row did not improve."
+            elif any(a == b for a, b in zip(losses, losses[1:])):
+                hint = " An equal loss is not an improvement (strictly smaller is)."
+            raise CheckFailure(f"{what}: expected (last_epoch, best_epoch) = {expected}, got {got}.{hint}")
+
+
+# -- 10.4 ---------------------------------------------------------------------------------------
+
+def _shift_of(image, out, max_shift):
+    """(dx, dy) with out == image shifted by (dx, dy) pixels (zero fill), or None."""
+    for dy in range(-max_shift, max_shift + 1):
+        for dx in range(-max_shift, max_shift + 1):
+            if torch.allclose(torch.roll(image, (dy, dx), dims=(0, 1)), out, atol=1e-5):
+                return dx, dy
+    return None
+
+
+def _centre_of_mass(image):
+    r = torch.arange(image.shape[0], dtype=torch.float64)
+    m = image.double().sum()
+    return ((image.double().sum(1) * r).sum() / m).item(), ((image.double().sum(0) * r).sum() / m).item()
+
+
+@exercise("10.4", name="augment_batch", points=2)
+def _check_augment_batch(augment_batch):
+    """A random affine per image: shapes, identity at 0, integer shifts for translate, one draw per image."""
+    g = torch.Generator().manual_seed(104)
+    images = torch.zeros(6, 28, 28)
+    images[:, 9:19, 9:19] = torch.rand(6, 10, 10, generator=g)            # patterns away from the border
+    keep = images.clone()
+
+    torch.manual_seed(0)
+    out = augment_batch(images, degrees=0.0, translate=0.0)
+    got = as_tensor(out)
+    if got is not None and tuple(got.shape) == (6, 1, 28, 28):
+        raise CheckFailure("augment_batch(images) with images of shape (6, 28, 28) returned shape (6, 1, 28, 28); "
+                           "drop the channel axis again so that the result has the input's shape.")
+    expect_close(out, keep, what="augment_batch(images, degrees=0, translate=0) (no rotation, no shift: unchanged)",
+                 kind="torch", atol=1e-5)
+    expect(torch.equal(images, keep), "augment_batch modified `images` in place; return a new tensor.")
+
+    torch.manual_seed(1)
+    out = augment_batch(images, degrees=0.0, translate=0.1)
+    expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (6, 28, 28) and out.dtype == torch.float32,
+           f"augment_batch(images, degrees=0, translate=0.1): expected a float32 tensor of shape (6, 28, 28), "
+           f"got {describe(out)}.")
+    for i in range(6):
+        shift = _shift_of(keep[i], out[i], 3)
+        expect(shift is not None, f"augment_batch(images, degrees=0, translate=0.1): image {i} is not its input "
+                                  f"shifted by at most 3 pixels (10% of 28, rounded); use "
+                                  f"RandomAffine(degrees=degrees, translate=(translate, translate)).")
+
+    same = keep[:1].expand(16, 28, 28).clone()
+    torch.manual_seed(2)
+    out = augment_batch(same, degrees=0.0, translate=0.1)
+    distinct = len({_shift_of(same[0], o, 3) for o in out})
+    expect(distinct >= 3, f"augment_batch on 16 copies of one image (translate=0.1) gave only {distinct} different "
+                          f"shift(s); a v2 transform draws ONE set of random parameters per call, so call it once "
+                          f"per image, not once on the whole batch.")
+
+    bar = torch.zeros(8, 28, 28)
+    bar[:, 6:22, 13:15] = 1.0                                         # a vertical bar through the centre
+    torch.manual_seed(3)
+    out = augment_batch(bar.clone(), degrees=30.0, translate=0.0)
+    expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (8, 28, 28),
+           f"augment_batch(bars, degrees=30, translate=0): expected shape (8, 28, 28), got {describe(out)}.")
+    expect(bool((out >= -1e-6).all() and (out <= 1 + 1e-6).all()),
+           "augment_batch(bars, degrees=30, translate=0): values left [0, 1].")
+    changed = sum(not torch.allclose(o, bar[0], atol=1e-5) for o in out)
+    expect(changed >= 5, f"augment_batch(bars, degrees=30, translate=0): only {changed} of 8 images were rotated; "
+                         f"pass degrees to RandomAffine.")
+    for i, o in enumerate(out):
+        ink = o.sum().item() / bar[0].sum().item()
+        cy, cx = _centre_of_mass(o) if o.sum() > 0 else (0.0, 0.0)
+        expect(0.6 < ink < 1.4 and abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5,
+               f"augment_batch(bars, degrees=30, translate=0): image {i} is not a rotation of the centred bar "
+               f"(ink ratio {ink:.2f}, centre of mass ({cy:.1f}, {cx:.1f}) instead of (13.5, 13.5)); with "
+               f"translate=0 nothing should move off-centre.")
