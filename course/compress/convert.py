@@ -136,6 +136,6 @@ def to_torch(model, example) -> nn.Sequential:
     with torch.no_grad():
         diff = max_abs_diff(twin(x.cpu()), reference)
     if diff > 1e-4:
-        raise RuntimeError(f"to_torch: the twin differs from the model by {diff:.3g} on the example (expected <= 1e-4); "
-                           f"please report this model's layers.")
+        raise RuntimeError(f"to_torch: the twin differs from the model by {diff:.3g} on the example "
+                           f"(expected <= 1e-4); please report this model's layers.")
     return twin

@@ -4,7 +4,8 @@
     torchrun --nproc_per_node 2 -m course.distributed --epochs 1        # the same through torchrun
 
 The model is seed004's (Flatten, Dense(128, relu), Dense(10, softmax)), compiled with
-sparse categorical cross-entropy. `--save FILE.npz` writes rank 0's final weights in `model.weights` order (arr_0, arr_1, ...).
+sparse categorical cross-entropy. `--save FILE.npz` writes rank 0's final weights in
+`model.weights` order (arr_0, arr_1, ...).
 """
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def _average_non_trainable(model, world_size):
                 t.div_(world_size)
 
 
-def evaluate(model, x, y, *, batch_size: int = 256, env: DistEnv | None = None, device=None):
+def evaluate(model, x, y, *, batch_size: int = 256, device=None):
     """[loss, accuracy] over (x, y), each process evaluating its shard, the sums all-reduced.
 
     Evaluation pads the last shard (DistributedSampler's rule), so a few samples may count twice
@@ -189,7 +189,7 @@ def fit(model, x, y, *, batch_size: int = 32, epochs: int = 1, validation_data=N
         line = (f"epoch {epoch + 1}/{epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}, "
                 f"{total_seen:.0f} samples in {elapsed:.2f} s ({total_seen / elapsed:,.0f} samples/s)")
         if validation_data is not None:
-            logs["val_loss"], logs["val_accuracy"] = evaluate(model, *validation_data, env=env, device=device)
+            logs["val_loss"], logs["val_accuracy"] = evaluate(model, *validation_data, device=device)
             line += f"; val_loss {logs['val_loss']:.4f}, val_accuracy {logs['val_accuracy']:.4f}"
         say(line)
         cbs.on_epoch_end(epoch, logs)

@@ -43,7 +43,8 @@ class ReduceOp(enum.Enum):
 
 
 def _device_name(dev: torch.device) -> str:
-    return f"/job:localhost/replica:0/task:0/device:{'GPU' if dev.type == 'cuda' else dev.type.upper()}:{dev.index or 0}"
+    kind = "GPU" if dev.type == "cuda" else dev.type.upper()
+    return f"/job:localhost/replica:0/task:0/device:{kind}:{dev.index or 0}"
 
 
 def _parse(name) -> torch.device:
@@ -80,8 +81,8 @@ class Strategy:
         if in_job():
             raise DistributeError(f"{type(self).__name__} inside a job of several processes (WORLD_SIZE is set) would "
                                   f"train each process on its own, without synchronising gradients. Train with "
-                                  f"course.distributed.fit(model, x, y, batch_size=GLOBAL_BATCH), which wraps the model "
-                                  f"in DistributedDataParallel.")
+                                  f"course.distributed.fit(model, x, y, batch_size=GLOBAL_BATCH), which wraps the "
+                                  f"model in DistributedDataParallel.")
         if self.num_replicas_in_sync > 1:
             raise DistributeError(f"{type(self).__name__} over {self.num_replicas_in_sync} devices "
                                   f"{list(self.worker_devices)} in one process is not supported. "

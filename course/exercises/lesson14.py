@@ -41,8 +41,9 @@ def _check_ring_allreduce(ring_allreduce):
         expected = torch.stack(keep).sum(dim=0)                                      # (n,)
         what = f"ring_allreduce(grads) with {world} workers and vectors of length {n}"
         if not isinstance(got, (list, tuple)) or len(got) != world:
+            size = f" of length {len(got)}" if hasattr(got, "__len__") else ""
             raise CheckFailure(f"{what}: expected a list of {world} tensors (one per worker), got "
-                               f"{type(got).__name__}{'' if not hasattr(got, '__len__') else f' of length {len(got)}'}.")
+                               f"{type(got).__name__}{size}.")
         for r, t in enumerate(got):
             if isinstance(t, torch.Tensor) and t.shape == expected.shape and world > 1 and \
                     torch.allclose(t, expected / world, atol=1e-9):
