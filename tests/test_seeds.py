@@ -111,8 +111,11 @@ FULL = {
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(6 * 3600)
 @pytest.mark.parametrize("name", list(FULL))
 def test_program_full_accuracy(name, tmp_path):
     pattern, floor = FULL[name]
     out = run_program(_source(name), tmp_path, short=False, timeout=6 * 3600)
-    assert _float(pattern, out) >= floor
+    value = _float(pattern, out)
+    print(f"{name}: {value}")
+    assert value >= floor
