@@ -24,8 +24,10 @@ def execute_in_place(path: str | Path, *, timeout: float = 600, fast: bool = Tru
 
     path = Path(path)
     nb = nbformat.read(str(path), as_version=4)
-    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "TQDM_DISABLE")}
-    os.environ.update(COURSE_FAST="1" if fast else "0", TQDM_DISABLE="1")
+    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "TQDM_DISABLE", "OMP_WAIT_POLICY")}
+    # OMP_WAIT_POLICY: idle OpenMP threads in the kernel sleep rather than spin.
+    os.environ.update(COURSE_FAST="1" if fast else "0", TQDM_DISABLE="1",
+                      OMP_WAIT_POLICY=saved["OMP_WAIT_POLICY"] or "PASSIVE")
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(path.resolve().parent)}})
