@@ -25,24 +25,25 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["inference_module", "plain_parameters", "export", "save", "load", "to_onnx", "onnx_available",
+__all__ = ["inference_module", "training_module", "plain_parameters", "export", "save", "load", "to_onnx", "onnx_available",
            "max_abs_diff"]
 
 
-class _KerasInference(torch.nn.Module):
-    """`model(x, training=False)` on plain tensors: what an exported Keras model computes."""
+class _KerasForward(torch.nn.Module):
+    """`model(x, training=...)` on plain tensors (inference: what an exported Keras model computes)."""
 
-    def __init__(self, model):
+    def __init__(self, model, training=False):
         super().__init__()
         self.model = model
+        self.training_mode = bool(training)
 
     def forward(self, x):
         from course.keras.layers.base import call_context, no_dispatch
         saved = (call_context.depth, call_context.training, call_context.losses)
-        call_context.depth, call_context.training, call_context.losses = 1, False, []
+        call_context.depth, call_context.training, call_context.losses = 1, self.training_mode, []
         try:
             with no_dispatch():
-                return self.model._forward(x, False)                       # (N, classes)
+                return self.model._forward(x, self.training_mode)          # (N, classes)
         finally:
             call_context.depth, call_context.training, call_context.losses = saved
 
@@ -61,7 +62,7 @@ def inference_module(model: torch.nn.Module) -> torch.nn.Module:
     A course.keras model is wrapped; any other `nn.Module` is put in eval mode and returned.
     """
     if _is_keras(model):
-        return _KerasInference(model).eval()
+        return _KerasForward(model, training=False).eval()
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"export expects a torch.nn.Module (a course.keras model is one); got "
                         f"{type(model).__name__}.")
@@ -69,6 +70,14 @@ def inference_module(model: torch.nn.Module) -> torch.nn.Module:
         return model.eval()
     except NotImplementedError:          # a module reloaded from torch.export is fixed in inference mode already
         return model
+
+
+def training_module(model: torch.nn.Module) -> torch.nn.Module:
+    """`model`'s training-mode forward pass (Dropout on) on plain tensors, for a hand-written loop;
+    gradients reach the model's own weights. Any other `nn.Module` is put in train mode."""
+    if _is_keras(model):
+        return _KerasForward(model, training=True)
+    return model.train()
 
 
 @contextlib.contextmanager

@@ -74,31 +74,30 @@ def distill(student, x, y, *, teacher_logits=None, epochs: int = 3, batch_size: 
     if teacher_logits is None and alpha > 0:
         raise ValueError("distill(alpha > 0) needs teacher_logits=logits_of(teacher, x); pass alpha=0 to train on "
                          "the labels alone.")
+    from course.export import training_module
     device = next(student.parameters()).device
     x, y = x.to(device), y.to(device)
     zt = None if teacher_logits is None else teacher_logits.to(device)
     params = [p for p in student.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=learning_rate, foreach=False)
+    # Adam updates plain aliases of the weights (same storage): no subclass dispatch per update.
+    plain = [_plain(p.detach()) for p in params]
+    opt = torch.optim.Adam(plain, lr=learning_rate)
+    forward = training_module(student)
     g = torch.Generator().manual_seed(seed)
     history = []
-    student.train()
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=g).to(device)
         total = 0.0
         for lo in range(0, len(x), batch_size):
             idx = order[lo:lo + batch_size]
-            z_s = _plain(student(x[idx], training=True) if _is_keras(student) else student(x[idx]))   # (b, K)
+            z_s = _plain(forward(x[idx]))                                         # (b, K)
             loss = distillation_loss(z_s, zt[idx] if zt is not None else z_s, y[idx], temperature=temperature,
                                      alpha=alpha if zt is not None else 0.0)
-            opt.zero_grad(set_to_none=True)
             loss.backward()
+            for p, q in zip(params, plain):
+                q.grad, p.grad = p.grad, None
             opt.step()
             total += float(loss.detach()) * len(idx)
         history.append(total / len(x))
     student.eval()
     return history
-
-
-def _is_keras(model) -> bool:
-    from course.keras.layers.base import Layer
-    return isinstance(model, Layer)
