@@ -1,10 +1,10 @@
-"""Per-step time of course.optim.Adam against torch.optim.Adam(foreach=True).
+"""Per-step time of course.optim.Adam against torch.optim.Adam(foreach=True), or (fused=True).
 
 The parameters are the seed CNN's (3,274,634 in 8 tensors). Both optimizers run in this one
 process, alternating: each repeat times `--steps` steps of one, then of the other; the figure is
 the median over repeats, and the ratio is ours / torch's.
 
-    python benchmarks/bench_adam.py [--device cpu|cuda] [--repeats 21] [--steps 20] [--form keras]
+    python benchmarks/bench_adam.py [--device cpu|cuda] [--repeats 21] [--steps 20] [--form keras] [--torch-fused]
 """
 import argparse
 import statistics
@@ -39,13 +39,16 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=21)
     ap.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
     ap.add_argument("--form", default="torch", choices=course.optim.FORMS)
+    ap.add_argument("--torch-fused", action="store_true",
+                    help="compare with torch.optim.Adam(fused=True) instead of foreach=True")
     args = ap.parse_args(argv)
     device = course.device.get(args.device)
 
     ours_p, theirs_p = make_params(device, 0), make_params(device, 0)
     grads = make_grads(ours_p, 1)
     ours = getattr(course.optim.Adam, args.form)() if args.form != "tf1" else course.optim.Adam.tf1(1e-3)
-    theirs = torch.optim.Adam(theirs_p, lr=1e-3, foreach=True)
+    mode = "fused" if args.torch_fused else "foreach"
+    theirs = torch.optim.Adam(theirs_p, lr=1e-3, **{mode: True})
     for p, g in zip(theirs_p, grads):
         p.grad = g
 
@@ -78,7 +81,7 @@ def main(argv=None):
     print(f"parameters: {n:,} in {len(SHAPES)} tensors; {args.repeats} repeats x {args.steps} steps, "
           f"alternating; median per step")
     print(f"course.optim.Adam (form={args.form}):   {m_ours * 1e3:8.3f} ms/step")
-    print(f"torch.optim.Adam(foreach=True): {m_theirs * 1e3:8.3f} ms/step")
+    print(f"torch.optim.Adam({mode}=True): {m_theirs * 1e3:8.3f} ms/step")
     print(f"ratio ours/torch: {m_ours / m_theirs:.3f}")
     return m_ours / m_theirs
 

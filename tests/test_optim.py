@@ -97,6 +97,41 @@ def test_torch_form_skips_none_gradients_per_parameter(case):
     assert rel_err(run_ours(ours(), w0, A, noise, skip), run_torch(theirs, w0, A, noise, skip)) <= 1e-6
 
 
+@pytest.mark.parametrize("case", ["adam", "adam_amsgrad_wd", "adamw_amsgrad"])
+@pytest.mark.parametrize("path", ["fused", "foreach"])
+def test_adam_fused_and_foreach_paths_both_match_torch_optim(monkeypatch, case, path):
+    import course.optim.adam as adam_module
+    calls = []
+    if path == "foreach":
+        monkeypatch.setattr(adam_module, "_fused_adam_", None)
+    elif adam_module._fused_adam_ is None:
+        pytest.skip("this torch has no torch._fused_adam_")
+    else:
+        fused = adam_module._fused_adam_
+        monkeypatch.setattr(adam_module, "_fused_adam_", lambda *a, **k: calls.append(1) or fused(*a, **k))
+    ours, theirs = TORCH_CASES[case]
+    w0, A, noise = problem(np.float64)
+    skip = lambda k, i: i == 1 and k % 3 == 0  # noqa: E731  (per-parameter steps that differ)
+    assert rel_err(run_ours(ours(), w0, A, noise, skip), run_torch(theirs, w0, A, noise, skip)) <= 1e-6
+    assert len(calls) == (STEPS if path == "fused" else 0)
+
+
+def test_adam_non_contiguous_gradients_take_the_foreach_path():
+    w0, A, noise = problem(np.float64)
+    ps = [torch.tensor(w) for w in w0]
+    qs = [torch.tensor(w, requires_grad=True) for w in w0]
+    rule, opt = O.Adam.torch(lr=0.01), T.Adam(qs, lr=0.01, foreach=False)
+    for n in noise[:20]:
+        gs = [torch.from_numpy(a) * p + torch.from_numpy(e) for a, p, e in zip(A, ps, n)]
+        gs = [g.t().contiguous().t() if g.dim() == 2 else g for g in gs]   # (3, 4) column-major
+        assert not gs[0].is_contiguous()
+        rule.apply(ps, gs)
+        for q, a, e in zip(qs, A, n):
+            q.grad = torch.from_numpy(a) * q.detach() + torch.from_numpy(e)
+        opt.step()
+    assert rel_err([p.numpy() for p in ps], [q.detach().numpy() for q in qs]) <= 1e-6
+
+
 def test_schedule_in_torch_form_matches_torch_with_lr_set_each_step():
     sched = O.ExponentialDecay(0.05, decay_steps=10, decay_rate=0.5)
     w0, A, noise = problem(np.float64)
@@ -283,6 +318,17 @@ KERAS_CASES = {
 @pytest.mark.parity
 @pytest.mark.parametrize("case", sorted(KERAS_CASES))
 def test_keras_form_matches_tf_keras_optimizers(tf, case):
+    ours, theirs = KERAS_CASES[case]
+    w0, A, noise = problem(np.float32)
+    ref = run_keras(lambda: theirs(tf.keras.optimizers), w0, A, noise)
+    assert rel_err(run_ours(ours(), w0, A, noise), ref) <= 1e-5
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("case", ["adam_eps", "adam_amsgrad_wd"])
+def test_keras_adam_foreach_path_matches_tf_keras(tf, monkeypatch, case):
+    import course.optim.adam as adam_module
+    monkeypatch.setattr(adam_module, "_fused_adam_", None)
     ours, theirs = KERAS_CASES[case]
     w0, A, noise = problem(np.float32)
     ref = run_keras(lambda: theirs(tf.keras.optimizers), w0, A, noise)

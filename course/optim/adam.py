@@ -1,11 +1,19 @@
-"""Adam and AdamW: one update, written once, in its three forms."""
+"""Adam and AdamW: one update, written once, in its three forms.
+
+The step runs in one fused kernel, `torch._fused_adam_` (torch's own `Adam(fused=True)`), when it
+computes the same maths (see `Adam`); otherwise in `torch._foreach_*` ops.
+"""
 import math
+from itertools import chain
 
 import torch
 
 from course.optim.rule import UpdateRule, bias_corrections, scalars
 
 __all__ = ["Adam", "AdamW"]
+
+_fused_adam_ = getattr(torch, "_fused_adam_", None)   # torch >= 2.4 on CPU and CUDA
+_FUSED_REFUSED = set()                                # (device type, dtype) the kernel raised on
 
 
 class Adam(UpdateRule):
@@ -39,6 +47,16 @@ class Adam(UpdateRule):
     Presets with each framework's own names and defaults: `Adam.tf1(learning_rate, beta1,
     beta2, epsilon)`, `Adam.keras(learning_rate, beta_1, beta_2, epsilon, amsgrad, ...)`,
     `Adam.torch(lr, betas, eps, weight_decay, amsgrad)`.
+
+    Fast path: torch's fused kernel computes the torch form, denominator sqrt(v_t)/sqrt(1-β2^t) + ε.
+    Dividing the TF1/Keras step through by sqrt(1-β2^t) gives the same form with
+
+        ε' = ε / sqrt(1-β2^t)        (a Python float per step: no device synchronisation)
+
+    so every form (AMSGrad included) runs in one kernel per (device, dtype) group; weight decay
+    and clipping have already been applied by `UpdateRule.apply`. The kernel is skipped (the
+    `_foreach` path runs) when torch lacks it, a tensor is not contiguous, or it raised once for
+    that device type and dtype. The slots stay `m`, `v` (and `vhat`) either way.
     """
 
     name = "Adam"
@@ -51,6 +69,7 @@ class Adam(UpdateRule):
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = float(self._default("epsilon", epsilon))
         self.amsgrad = bool(amsgrad)
+        self._step_bufs = {}         # {device: 0-d float32 step tensor} for the fused kernel
         if not (0.0 <= self.beta_1 < 1.0 and 0.0 <= self.beta_2 < 1.0):
             raise ValueError(f"{type(self).__name__}: beta_1 and beta_2 must be in [0, 1); got "
                              f"{beta_1}, {beta_2}.")
@@ -79,6 +98,8 @@ class Adam(UpdateRule):
         return {"m": 0.0, "v": 0.0, "vhat": 0.0} if self.amsgrad else {"m": 0.0, "v": 0.0}
 
     def update(self, params, grads, slots, lr, t):
+        if self._update_fused(params, grads, slots, lr, t):
+            return
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         m, v = slots["m"], slots["v"]
         torch._foreach_lerp_(m, grads, 1.0 - b1)                 # m_t = β1·m + (1-β1)·g
@@ -93,6 +114,43 @@ class Adam(UpdateRule):
         denom = torch._foreach_sqrt(v)
         torch._foreach_add_(denom, eps_hat)                      # sqrt(v_t) + ε̂
         torch._foreach_addcdiv_(params, m, denom, neg_alpha)     # w -= α_t·m_t / (sqrt(v_t) + ε̂)
+
+    def _update_fused(self, params, grads, slots, lr, t):
+        """The whole step in `torch._fused_adam_`; False (nothing touched) where it does not apply."""
+        p0 = params[0]
+        key = (p0.device.type, p0.dtype)
+        if _fused_adam_ is None or key in _FUSED_REFUSED:
+            return False
+        m, v = slots["m"], slots["v"]
+        vhat = slots["vhat"] if self.amsgrad else []
+        if not all(x.is_contiguous() for x in chain(params, grads, m, v, vhat)):
+            return False      # the kernel walks raw storage: strides must agree
+        if self.form == "torch":
+            eps = self.epsilon
+        else:                 # t is the shared int step iterations + 1
+            eps = self.epsilon / math.sqrt(1.0 - self.beta_2 ** t)                 # ε'
+        steps = self._step_tensors(p0.device, t, len(params))
+        try:
+            _fused_adam_(params, grads, m, v, vhat, steps, lr=lr, beta1=self.beta_1,
+                         beta2=self.beta_2, weight_decay=0.0, eps=eps, amsgrad=self.amsgrad,
+                         maximize=False)
+        except (RuntimeError, NotImplementedError, TypeError):
+            _FUSED_REFUSED.add(key)   # e.g. a dtype the kernel has no version for
+            return False
+        return True
+
+    def _step_tensors(self, device, t, n):
+        """The kernel reads the 1-based step t from a float32 tensor on the parameters' device,
+        one per parameter; equal steps share one buffer, refilled each call (no synchronisation)."""
+        bufs = self._step_bufs
+        if isinstance(t, list):   # torch form, per-parameter steps that differ
+            made = {s: torch.full((), float(s), dtype=torch.float32, device=device) for s in set(t)}
+            return [made[s] for s in t]
+        buf = bufs.get(device)
+        if buf is None:
+            buf = bufs[device] = torch.zeros((), dtype=torch.float32, device=device)
+        buf.fill_(float(t))
+        return [buf] * n
 
 
 class AdamW(Adam):
