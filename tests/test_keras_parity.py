@@ -11,7 +11,8 @@ import keras as real  # noqa: E402  (Keras 3, installed with tensorflow)
 from course.data import load_mnist_numpy  # noqa: E402
 from course.tf import keras as ours  # noqa: E402
 
-pytestmark = pytest.mark.parity
+pytestmark = [pytest.mark.parity,
+              pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")]   # TF's own
 rng = np.random.RandomState(0)
 
 
