@@ -28,21 +28,8 @@ import course.device
 import course.export
 import course.tf as tf
 from course import compress as C
+from course.keras.train_cli import build_model
 from course.tf.keras import layers
-
-
-def seed000_cnn():
-    model = tf.keras.Sequential()
-    model.add(layers.Reshape((28, 28, 1), input_shape=(28 * 28,)))
-    model.add(layers.Conv2D(filters=32, kernel_size=5, activation='relu', padding='same'))
-    model.add(layers.MaxPooling2D(pool_size=(2, 2)))
-    model.add(layers.Conv2D(filters=64, kernel_size=5, activation='relu', padding='same'))
-    model.add(layers.MaxPooling2D(pool_size=(2, 2)))
-    model.add(layers.Flatten())
-    model.add(layers.Dense(units=1024, activation='relu'))
-    model.add(layers.Dropout(0.5))
-    model.add(layers.Dense(units=10, activation='softmax'))
-    return model
 
 
 def student_mlp(hidden):
@@ -77,7 +64,7 @@ def main(argv=None):
     log = lambda *a: print(*a, file=sys.stderr, flush=True)
     started = time.perf_counter()
 
-    teacher = seed000_cnn()
+    teacher = build_model("cnn-large")   # seed000's CNN
     teacher.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     t = time.perf_counter()
     teacher.fit(x.numpy(), y.numpy(), batch_size=100, epochs=args.epochs, verbose=0)

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 import course.device
 from course import compress as C
+from course.keras.train_cli import build_model
 
 
 def mlp(hidden=128, softmax=True, seed=0):
@@ -23,26 +24,13 @@ def mlp(hidden=128, softmax=True, seed=0):
 
 
 def seed002_cnn(seed=0):
-    import course.tf as tf
-    from course.tf.keras import layers
     course.device.seed(seed)
-    return tf.keras.Sequential([
-        layers.Reshape(target_shape=(28, 28, 1), input_shape=(28, 28)),
-        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
+    return build_model("cnn")
 
 
 def seed000_cnn(seed=0):
-    import course.tf as tf
-    from course.tf.keras import layers
     course.device.seed(seed)
-    return tf.keras.Sequential([
-        layers.Reshape((28, 28, 1), input_shape=(784,)),
-        layers.Conv2D(32, 5, activation="relu", padding="same"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, 5, activation="relu", padding="same"), layers.MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dense(1024, activation="relu"), layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax")])
+    return build_model("cnn-large")
 
 
 @pytest.fixture(scope="module")

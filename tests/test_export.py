@@ -12,25 +12,9 @@ import torch
 
 import course.device
 import course.export as export
+from course.keras.train_cli import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def seed000_cnn():
-    """seed000's CNN, written with the facade's names exactly as the seed writes it."""
-    import course.tf as tf
-    from course.tf.keras import layers
-    model = tf.keras.Sequential()
-    model.add(layers.Reshape((28, 28, 1), input_shape=(28 * 28,)))
-    model.add(layers.Conv2D(filters=32, kernel_size=5, activation='relu', padding='same'))
-    model.add(layers.MaxPooling2D(pool_size=(2, 2)))
-    model.add(layers.Conv2D(filters=64, kernel_size=5, activation='relu', padding='same'))
-    model.add(layers.MaxPooling2D(pool_size=(2, 2)))
-    model.add(layers.Flatten())
-    model.add(layers.Dense(units=1024, activation='relu'))
-    model.add(layers.Dropout(0.5))
-    model.add(layers.Dense(units=10, activation='softmax'))
-    return model
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +24,7 @@ def trained():
     course.device.seed(0)
     (x, y), (xt, _) = course.data.load_mnist()
     x = (x[:256].reshape(-1, 784).float() / 255).numpy()
-    model = seed000_cnn()
+    model = build_model("cnn-large")   # seed000's CNN
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(x, y[:256].numpy(), batch_size=64, epochs=1, verbose=0)
     return model, (xt[:20].reshape(-1, 784).float() / 255)
