@@ -16,6 +16,7 @@ import course.optim
 from course.keras.layers.base import no_dispatch
 from course.optim.schedules import ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
 from course.tape import EagerTensor, Variable
+from course.tape.gradient_tape import GradientTape
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get", "serialize", "schedules"]
 
@@ -137,10 +138,9 @@ class Optimizer:
             if not callable(loss):
                 raise ValueError(f"{type(self).__name__}.minimize: `loss` must be a zero-argument callable "
                                  "when no `tape` is given (the loss must be computed where gradients are recorded).")
-            with torch.enable_grad():
+            with GradientTape() as tape:             # record the loss, as Keras' minimize does
                 value = loss()
-            with no_dispatch():
-                grads = torch.autograd.grad(_plain(value), var_list, allow_unused=True)
+            grads = tape.gradient(value, var_list)
         return self.apply(grads, var_list)
 
     # -- state and config ------------------------------------------------------------------------

@@ -4,8 +4,7 @@
   `build(input_shape)` on the first call, or at once when the input shape is known.
 - Names follow Keras: the class name in snake case, made unique per session ("dense", "dense_1").
 - `layer(x)` takes numpy arrays, tensors or EagerTensors, casts float64 to float32 (Keras' floatx),
-  moves them to `course.device.get()` and returns an EagerTensor. As in TensorFlow, a call records
-  for gradients only inside a recording `GradientTape`. Inside, everything runs on
+  moves them to `course.device.get()` and returns an EagerTensor. Inside, everything runs on
   plain torch tensors: subclass dispatch is switched off for the whole call, so a nested call
   (a layer inside a model) costs what the torch op costs.
 - `training=None` means "ask the enclosing call"; the outermost call defaults to inference
@@ -14,7 +13,6 @@
   an `activity_regularizer` adds `penalty(output) / batch` on every call.
 """
 import collections
-import contextlib
 import inspect
 import re
 import threading
@@ -24,7 +22,6 @@ import torch
 
 import course.device
 from course.tape import EagerTensor, Variable
-from course.tape.gradient_tape import recording_tapes
 from course.keras import regularizers as regularizers_module
 
 __all__ = ["Layer", "unique_name", "clear_session", "to_snake_case", "to_tensor", "call_context",
@@ -399,16 +396,13 @@ class Layer(torch.nn.Module):
             finally:
                 ctx.training = outer
             t = _first(y)
-            # Keras reports the batch axis as None whatever batch went through.
-            self._output_shape = (None, *t.shape[1:]) if isinstance(t, torch.Tensor) and t.dim() else None
+            self._output_shape = tuple(t.shape) if isinstance(t, torch.Tensor) else None
             return y
         device = course.device.get()
         x = _map(lambda v: v if v is None else to_tensor(v, device=device, cast_ints=self._casts_inputs), inputs)
         ctx.depth, ctx.training, ctx.losses = 1, bool(training) if training is not None else False, []
         try:
-            # As in TensorFlow, nothing is recorded for gradients unless a GradientTape is recording:
-            # `model(test_images)` then keeps no activations alive (gigabytes for a CNN on 10,000 images).
-            with (contextlib.nullcontext() if recording_tapes() else torch.no_grad()), no_dispatch():
+            with no_dispatch():
                 y = self._run(x, *args[1:], training=ctx.training, **kwargs)
             self._last_losses = ctx.losses
         finally:
