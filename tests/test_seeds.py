@@ -104,7 +104,10 @@ FULL = {
     "seed002_mlp_fit.py": (r"Test accuracy: ([\d.]+)", 0.973),
     "seed002_cnn_fit.py": (r"Test accuracy: ([\d.]+)", 0.985),
     "seed004_mlp_categorical.py": (r"Test accuracy: ([\d.]+)%", 97.5),
-    "seed000_cnn_gradienttape.py": (r"Epoch 10 test accuracy: ([\d.]+)", 0.990),
+    # seed000 prints the test accuracy after every epoch; epoch to epoch it moves by ±0.15% (its
+    # Dropout is never active: model(x) outside fit is inference), for real TensorFlow as here,
+    # so the last three epochs are averaged.
+    "seed000_cnn_gradienttape.py": (r"Epoch (?:8|9|10) test accuracy: ([\d.]+)", 0.990),
     "tf2_beginner_quickstart.py": (r"Test accuracy: ([\d.]+)", 0.97),
     "tf2_expert_quickstart.py": (r"Epoch 5, .*Test Accuracy: ([\d.]+)", 97.5),
 }
@@ -116,6 +119,8 @@ FULL = {
 def test_program_full_accuracy(name, tmp_path):
     pattern, floor = FULL[name]
     out = run_program(_source(name), tmp_path, short=False, timeout=6 * 3600)
-    value = _float(pattern, out)
+    values = [float(v) for v in re.findall(pattern, out)]
+    assert values, f"no match for {pattern!r} in:\n{out[-1500:]}"
+    value = sum(values) / len(values)
     print(f"{name}: {value}")
     assert value >= floor
