@@ -64,12 +64,22 @@ def test_environment_is_read_and_checked():
         {"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "3", "MASTER_PORT": "4567"}
 
 
-def test_launch_stops_the_job_when_a_process_fails(capsys):
-    script = ("import os, sys, time\n"
+def test_launch_stops_the_job_when_a_process_fails(capsys, tmp_path):
+    # Rank 1 fails only after rank 0 has printed (a file says so), so on a slow machine the launcher
+    # cannot stop rank 0 before its line appears; rank 0 then sleeps until it is stopped.
+    said = tmp_path / "rank0-said-hello"
+    script = ("import os, sys, time, pathlib\n"
+              f"said = pathlib.Path({str(said)!r})\n"
               "r = int(os.environ['RANK'])\n"
-              "print('hello from', r, 'of', os.environ['WORLD_SIZE'])\n"
-              "sys.exit(3) if r == 1 else time.sleep(60)\n")
-    status = launch(2, ["-c", script], module=None, timeout=30)
+              "print('hello from', r, 'of', os.environ['WORLD_SIZE'], flush=True)\n"
+              "if r == 0:\n"
+              "    said.touch()\n"
+              "    time.sleep(120)\n"
+              "deadline = time.monotonic() + 60\n"
+              "while not said.exists() and time.monotonic() < deadline:\n"
+              "    time.sleep(0.05)\n"
+              "sys.exit(3)\n")
+    status = launch(2, ["-c", script], module=None, timeout=90)
     out = capsys.readouterr().out
     assert status == 3
     assert "hello from 0 of 2" in out and "[rank 1] hello from 1 of 2" in out
