@@ -28,7 +28,7 @@ import course.device
 import course.export
 import course.tf as tf
 from course import compress as C
-from course.keras.train_cli import build_model
+from course.apps.train import build_model
 from course.tf.keras import layers
 
 

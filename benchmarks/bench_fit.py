@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 import course.device
 from course.data import load_mnist_numpy
-from course.keras.train_cli import build_model
+from course.apps.train import build_model
 
 
 BATCH = {"mlp": 32, "cnn": 32, "cnn-large": 100}          # Keras' default; seed000's BATCH_SIZE

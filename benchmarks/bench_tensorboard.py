@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from course.data import load_mnist_numpy
-from course.keras.train_cli import build_model
+from course.apps.train import build_model
 from course.tf import keras
 
 CALLBACKS = {

@@ -12,7 +12,7 @@ __all__ = ["main", "info"]
 
 # module -> the subcommands it adds (imported only when the command line needs them)
 _SUBCOMMANDS = {
-    "course.keras.train_cli": ("train",),
+    "course.apps.train": ("train",),
     "course.tf.importhook": ("run",),
     "course.notebooks.cli": ("lessons",),
     "course.exercises.cli": ("grade",),

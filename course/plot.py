@@ -24,13 +24,17 @@ def _figure(ax=None, size=(6, 4)):
     return fig, ax
 
 
-def history(hist, metrics=None, *, title=None):
+def history(hist, metrics=None, *, title=None, test=None):
     """Loss and metric curves from a Keras `History`, its `.history` dict, or a dict of lists.
 
-    One panel per metric; `val_<name>` is drawn beside `<name>` as a dashed line.
+    One panel per metric; `val_<name>` is drawn beside `<name>` as a dashed line, and `test`
+    (e.g. `{"accuracy": 0.981}`, from `evaluate`) as a star after the last epoch. Epoch ticks are
+    whole numbers.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     logs = getattr(hist, "history", hist)
+    test = test or {}
     names = metrics or [k for k in logs if not k.startswith("val_")]
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
     for ax, name in zip(axes[0], names):
@@ -38,9 +42,12 @@ def history(hist, metrics=None, *, title=None):
         ax.plot(epochs, logs[name], "o-", label=f"train {name}")
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], "s--", label=f"validation {name}")
+        if name in test:
+            ax.plot([len(epochs)], [float(test[name])], "*", markersize=12, label=f"test {name}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_title(name)
-        ax.legend()
+        ax.legend(loc="best")
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 import course.device
 from course import compress as C
-from course.keras.train_cli import build_model
+from course.apps.train import build_model
 
 
 def mlp(hidden=128, softmax=True, seed=0):

@@ -12,7 +12,7 @@ import torch
 
 import course.device
 import course.export as export
-from course.keras.train_cli import build_model
+from course.apps.train import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -21,6 +21,17 @@ def test_history_draws_train_and_validation():
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
 
 
+def test_history_ticks_whole_epochs_and_marks_the_test_score():
+    fig = plot.history({"loss": [1.0, 0.6, 0.5], "accuracy": [0.5, 0.8, 0.85]}, test={"accuracy": 0.83})
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    test_line = fig.axes[1].lines[-1]
+    assert test_line.get_label() == "test accuracy" and list(test_line.get_ydata()) == [0.83]
+    assert len(fig.axes[0].lines) == 1                                  # no test loss given, none drawn
+
+
 def test_digits_marks_wrong_predictions_red():
     fig = plot.digits(torch.zeros(2, 784), [1, 2], [1, 3], n=2, cols=2)
     colors = [ax.title.get_color() for ax in fig.axes[:2]]

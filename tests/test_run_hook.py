@@ -161,3 +161,25 @@ def test_keras3_training_guide_runs_unmodified(tmp_path):
     result = _run(["-m", "course.cli", "run", prog], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("DONE") and "categorical_true_positives" in result.stdout
+
+
+def test_a_tf1_program_without_v1_gets_the_hint_alone(tmp_path):
+    prog = tmp_path / "tf1.py"
+    prog.write_text("import tensorflow as tf\n\nx = tf.placeholder(tf.float32, shape=(None, 2))\n", encoding="utf-8")
+    result = _run(["-m", "course", "run", str(prog)], cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert f"{prog}, line 3 uses tf.placeholder, a TensorFlow 1 name" in result.stderr
+    assert f"course run --v1 {prog}" in result.stderr
+    assert _run(["-m", "course", "run", "--v1", str(prog)], cwd=tmp_path).returncode == 0
+
+
+def test_a_failing_program_shows_its_own_frames_only(tmp_path):
+    prog = tmp_path / "bad.py"
+    prog.write_text("import tensorflow as tf\n\n\ndef f():\n    return tf.reshape(tf.constant([1.0, 2.0]), [3])\n\n\n"
+                    "f()\n", encoding="utf-8")
+    result = _run(["-m", "course", "run", str(prog)], cwd=tmp_path)
+    assert result.returncode == 1
+    frames = [line for line in result.stderr.splitlines() if line.strip().startswith("File ")]
+    assert frames == [f'  File "{prog}", line 8, in <module>', f'  File "{prog}", line 5, in f'], result.stderr
+    assert "runpy" not in result.stderr and "importhook" not in result.stderr and "cli.py" not in result.stderr

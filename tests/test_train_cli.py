@@ -28,6 +28,7 @@ def test_train_mlp_writes_model_history_and_plot(tmp_path):
     assert re.fullmatch(r"Test accuracy: 0\.\d{4}", lines[-1]), lines[-3:]
     assert float(lines[-1].split()[-1]) > 0.7
     assert "Epoch 1/1" in proc.stdout
+    assert (proc.stdout + proc.stderr).count("cpu (") == 1, proc.stdout       # the device named once
     for name in ("model.keras", "history.csv", "history.png"):
         assert (out_dir / name).stat().st_size > 0, name
     rows = list(csv.DictReader(open(out_dir / "history.csv")))
@@ -56,3 +57,32 @@ def test_train_rejects_bad_arguments():
     assert proc.returncode != 0 and "invalid choice" in proc.stderr
     proc = course("train", "--epochs", "0")
     assert proc.returncode != 0 and "--epochs must be a positive integer" in (proc.stderr + proc.stdout)
+
+
+def test_train_help_is_quick_complete_and_shows_defaults():
+    code = ("import sys, contextlib, io\n"
+            "from course.cli import main\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    try:\n"
+            "        main(['train', '--help'])\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print(out.getvalue())\n"
+            "print('TORCH IMPORTED', 'torch' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert "TORCH IMPORTED False" in text                         # --help does not load torch (seconds)
+    assert text.count("usage:") == 1 and text.count("course train") == 1
+    for option in ("--model", "--epochs", "--batch-size", "--device", "--seed", "--output", "--limit",
+                   "--tensorboard", "--nproc"):
+        assert option in text, option
+    assert "mlp 5, cnn 5, cnn-large 10" in text and "mlp 32, cnn 32, cnn-large 100" in text
+
+
+def test_python_dash_m_course_is_the_course_command():
+    proc = subprocess.run([sys.executable, "-m", "course", "train", "--help"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: course train")

@@ -160,7 +160,36 @@ def _cmd_run(args) -> int:
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except Exception as exc:                                    # the program's own error, told briefly
+        print(_program_error(exc, args.program, v1), file=sys.stderr)
+        return 1
     return 0
+
+
+def _is_tf1_name(exc) -> bool:
+    from course.tf._unsupported import UnsupportedError
+    if not isinstance(exc, UnsupportedError) or not getattr(exc, "name", None):
+        return False
+    import course.tf.compat.v1 as v1
+    try:
+        return getattr(v1, exc.name, None) is not None
+    except NotImplementedError:
+        return False
+
+
+def _program_error(exc, program, v1) -> str:
+    """A TF1 name under TF2: the hint alone. Anything else: the traceback through the program's own
+    frames only (the CLI, this hook, runpy and course's internals are left out)."""
+    import traceback
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))          # .../course
+    tb = traceback.TracebackException.from_exception(exc)
+    frames = [f for f in tb.stack if not f.filename.startswith(here) and not f.filename.startswith("<frozen")]
+    if not v1 and _is_tf1_name(exc):
+        where = f"{frames[-1].filename}, line {frames[-1].lineno}" if frames else program
+        return (f"course run: {where} uses tf.{exc.name}, a TensorFlow 1 name: this looks like a TF1 program.\n"
+                f"Run it in graph mode with:  course run --v1 {program}")
+    tb.stack = traceback.StackSummary.from_list(frames)
+    return "".join(tb.format()).rstrip()
 
 
 def add_parser(subparsers):

@@ -1,14 +1,6 @@
 """`course train`: train a seed model on MNIST from the terminal.
 
-    course train --model {mlp,cnn,cnn-large} [--epochs N] [--batch-size B] [--device D] [--seed S]
-                 [--output DIR] [--limit N]
-
-mlp        seed002's MLP: Flatten, Dense(128, relu), Dropout(0.2), Dense(10, softmax); 5 epochs, batch 32
-cnn        seed002's CNN: two Conv2D/MaxPooling2D blocks, Dense(64), Dense(10); 5 epochs, batch 32
-cnn-large  seed000's CNN: Conv2D(32, 5)/Conv2D(64, 5) 'same', Dense(1024), Dropout(0.5); 10 epochs, batch 100
-All use Adam and sparse categorical cross-entropy, as the seeds do. The run writes model.keras,
-history.csv and history.png to DIR (default runs/<model>-<YYYYmmdd-HHMMSS>); the last line printed
-is `Test accuracy: 0.9812`. With COURSE_FAST=1: 2,000 training and 1,000 test images, 1 epoch.
+Building the parser imports nothing heavy (no torch), so `course train --help` answers at once.
 """
 import argparse
 import os
@@ -49,21 +41,35 @@ def build_model(name):
     raise ValueError(f"Unknown model {name!r}; choose one of {sorted(MODELS)}.")
 
 
+_DESCRIPTION = """\
+Models (all use Adam and sparse categorical cross-entropy, as the seeds do):
+  mlp        seed002's MLP: Flatten, Dense(128, relu), Dropout(0.2), Dense(10, softmax); 5 epochs, batch 32
+  cnn        seed002's CNN: two Conv2D/MaxPooling2D blocks, Dense(64), Dense(10); 5 epochs, batch 32
+  cnn-large  seed000's CNN: Conv2D(32, 5)/Conv2D(64, 5) 'same', Dense(1024), Dropout(0.5); 10 epochs, batch 100
+
+Writes model.keras, history.csv and history.png to the output folder; the last line printed is
+`Test accuracy: 0.9812`. With COURSE_FAST=1: 2,000 training and 1,000 test images, 1 epoch."""
+
+
 def add_parser(subparsers):
     p = subparsers.add_parser("train", help="train a seed model on MNIST (progress bar, model.keras, history)",
-                              description=__doc__.split("\n\n")[1] if "\n\n" in __doc__ else None,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", choices=sorted(MODELS), default="mlp", help="which seed model (default: mlp)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default: the seed's)")
-    p.add_argument("--batch-size", type=int, default=None, help="batch size (default: the seed's)")
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: the best available)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--output", default=None, help="output folder (default: runs/<model>-<YYYYmmdd-HHMMSS>)")
-    p.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
+                              description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = ", ".join(f"{name} {epochs}" for name, (epochs, _) in MODELS.items())
+    batches = ", ".join(f"{name} {batch}" for name, (_, batch) in MODELS.items())
+    p.add_argument("--model", choices=list(MODELS), default="mlp", help="which seed model (default: mlp)")
+    p.add_argument("--epochs", type=int, default=None, metavar="N", help=f"epochs (default: {defaults})")
+    p.add_argument("--batch-size", type=int, default=None, metavar="B", help=f"batch size (default: {batches})")
+    p.add_argument("--device", default=None, metavar="D",
+                   help="cuda, cpu, mps (default: CUDA when present, else the CPU; COURSE_DEVICE overrides)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
+    p.add_argument("--output", default=None, metavar="DIR", help="output folder (default: runs/MODEL-YYYYmmdd-HHMMSS)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="train on the first N training images only (default: all 60,000)")
     p.add_argument("--tensorboard", action="store_true",
-                   help="also write TensorBoard logs to OUTPUT/logs (needs the tensorboard package)")
-    p.add_argument("--nproc", type=int, default=1, help="train data-parallel in N processes on this machine "
-                   "(PyTorch DDP; --batch-size is then the global batch; see course.distributed)")
+                   help="also write TensorBoard logs to DIR/logs (needs the tensorboard package)")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train data-parallel in N processes on this machine (PyTorch DDP; --batch-size is then "
+                        "the global batch; default: 1)")
     p.set_defaults(func=run)
     return p
 
@@ -96,7 +102,7 @@ def run(args) -> int:
     if status is not None:
         return status
     try:
-        device = course.device.set_default(args.device) if args.device else course.device.get()
+        course.device.set_default(args.device) if args.device else course.device.get()
     except course.device.DeviceError as exc:
         print(f"course train: {exc}", file=sys.stderr)
         return 2
@@ -121,8 +127,9 @@ def run(args) -> int:
     output = args.output or os.path.join("runs", f"{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
     if dist_cli.is_main():
         os.makedirs(output, exist_ok=True)
-    print(f"course train: model {args.model}, {len(x_train):,} training images, {epochs} epoch(s), batch {batch_size}, "
-          f"device {course.device.describe(device)}" + (" (COURSE_FAST=1)" if fast else ""), flush=True)
+    print(f"course train: model {args.model}, {len(x_train):,} training images, {epochs} epoch(s), batch {batch_size}"
+          + (" (COURSE_FAST=1)" if fast else ""), flush=True)
+    course.device.announce(stream=sys.stdout)        # the one line naming the device
 
     model = build_model(args.model)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -133,9 +140,10 @@ def run(args) -> int:
     if not dist_cli.is_main():
         return 0
     model.save(os.path.join(output, "model.keras"))
-    fig = course.plot.history(history, title=f"course train --model {args.model}")
-    fig.savefig(os.path.join(output, "history.png"), dpi=100)
     test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+    fig = course.plot.history(history, title=f"course train --model {args.model}",
+                              test={"loss": test_loss, "accuracy": test_acc})
+    fig.savefig(os.path.join(output, "history.png"), dpi=100)
     print(f"Saved model.keras, history.csv and history.png{' and logs/' if args.tensorboard else ''} to {output}",
           flush=True)
     print(f"Test loss: {test_loss:.4f}", flush=True)

@@ -1,0 +1,1 @@
+"""The `course` command's applications (train, ...), on top of the engines and the facade."""
