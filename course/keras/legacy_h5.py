@@ -12,6 +12,7 @@ import json
 import numpy as np
 
 from course.keras.callbacks import atomic_write
+from course.keras.hdf5_guard import open_checked
 from course.keras.saving import (KERAS_VERSION, SavingError, _compile_from_config, _deserialize_model, _h5py,
                                  serialize_model, weight_path)
 
@@ -66,11 +67,8 @@ def _names(attr):
 
 def load_model_h5(filepath, custom_objects=None, compile=True):
     """A model from a legacy `.h5` file written here or by Keras (2 or 3)."""
-    h5py, error = _h5py(), SavingError
-    try:
-        f = h5py.File(filepath, "r")
-    except OSError as exc:
-        raise error(f"{filepath} is not a readable HDF5 file ({exc}).") from None
+    error = SavingError
+    f, _ = open_checked(filepath, filepath, error)
     with f:
         if "model_config" not in f.attrs:
             raise error(f"{filepath} holds no model_config: it is a weights-only file. Build the model and call "

@@ -26,6 +26,7 @@ from course.keras import losses as losses_module
 from course.keras import metrics as metrics_module
 from course.keras import optimizers as optimizers_module
 from course.keras.callbacks import atomic_write
+from course.keras.hdf5_guard import _h5py, open_checked
 from course.keras.layers import CLASSES as LAYER_CLASSES
 from course.keras.layers.base import Layer, no_dispatch, to_snake_case
 
@@ -38,14 +39,6 @@ _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5
 
 class SavingError(ValueError):
     """A file that is not a readable Keras 3 model or weights file."""
-
-
-def _h5py():
-    try:
-        import h5py
-    except ImportError:
-        raise ImportError("Saving and loading Keras files needs h5py: pip install h5py") from None
-    return h5py
 
 
 # -- configs ----------------------------------------------------------------------------------------
@@ -235,12 +228,7 @@ def _write_h5(model, path, include_optimizer):
 
 
 def _read_h5(model, path, *, skip_mismatch=False, load_optimizer=False, source="file"):
-    h5py = _h5py()
-    try:
-        f = h5py.File(path, "r")
-    except (OSError, ValueError) as exc:
-        raise SavingError(f"{source} is not a readable HDF5 weights file ({exc}). Was it written by "
-                          "save_weights()/model.save() (Keras 3 format)?") from None
+    f, _ = open_checked(path, source, SavingError)
     with f:
         problems = []
         for prefix, layer in _layer_entries(model):

@@ -1,0 +1,208 @@
+"""Hostile files and careless input: every refusal is clear, and a refused load changes nothing.
+
+Each test builds its hostile file itself, then checks three things: the error (type and
+words), that the model's weights are what they were, and that no file changed or was left
+behind.
+"""
+import os
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+from course.tf import keras
+from course.keras.saving import SavingError
+
+h5py = pytest.importorskip("h5py")
+
+SECRET = b"TOP-SECRET-BYTES" * 8            # 128 bytes a hostile file tries to read into the weights
+
+
+def small_model():
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(2)])
+    m.compile(optimizer="adam", loss="mse")
+    return m
+
+
+def weights_of(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def assert_same_weights(model, before):
+    after = model.get_weights()
+    assert len(after) == len(before)
+    for a, b in zip(after, before):
+        np.testing.assert_array_equal(a, b)
+
+
+def snapshot(folder):
+    """{relative path: bytes} of every file under `folder`."""
+    out = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, folder)] = f.read()
+    return out
+
+
+def secret_file(tmp_path):
+    path = tmp_path / "secret.bin"
+    path.write_bytes(SECRET)
+    return str(path)
+
+
+# -- building hostile HDF5 files --------------------------------------------------------------------
+KERNEL = "layers/dense/vars/0"              # Dense(3)'s kernel in a .weights.h5 file: (4, 3) float32
+
+
+def replace_with_external_storage(h5_path, dataset, secret):
+    """`dataset` now reads its bytes from `secret` (HDF5 external storage)."""
+    with h5py.File(h5_path, "a") as f:
+        shape, dtype = f[dataset].shape, f[dataset].dtype
+        del f[dataset]
+        f.create_dataset(dataset, shape=shape, dtype=dtype, external=[(secret, 0, h5py.h5f.UNLIMITED)])
+
+
+def replace_with_external_link(h5_path, group, secret_h5):
+    """`group` is now a link into another HDF5 file."""
+    with h5py.File(secret_h5, "w") as s:
+        s.create_dataset("stolen/0", data=np.frombuffer(SECRET[:48], dtype=np.float32).reshape(4, 3))
+        s.create_dataset("stolen/1", data=np.zeros(3, np.float32))
+    with h5py.File(h5_path, "a") as f:
+        del f[group]
+        f[group] = h5py.ExternalLink(secret_h5, "/stolen")
+
+
+def replace_with_virtual(h5_path, dataset, other_h5):
+    with h5py.File(other_h5, "w") as s:
+        s.create_dataset("data", data=np.arange(12, dtype=np.float32).reshape(4, 3))
+    with h5py.File(h5_path, "a") as f:
+        del f[dataset]
+        layout = h5py.VirtualLayout(shape=(4, 3), dtype=np.float32)
+        layout[:] = h5py.VirtualSource(other_h5, "data", shape=(4, 3))
+        f.create_virtual_dataset(dataset, layout)
+
+
+def replace_with_soft_link(h5_path, dataset):
+    with h5py.File(h5_path, "a") as f:
+        del f[dataset]
+        f[dataset] = h5py.SoftLink("/layers/dense_1/vars/0")
+
+
+def rezip(keras_path, weights_h5):
+    """Put `weights_h5` into the `.keras` zip at `keras_path` in place of its weights."""
+    with zipfile.ZipFile(keras_path) as z:
+        members = {n: z.read(n) for n in z.namelist() if n != "model.weights.h5"}
+    with zipfile.ZipFile(keras_path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+        z.write(weights_h5, "model.weights.h5")
+
+
+HOSTILE = {
+    "external storage": lambda p, tmp: replace_with_external_storage(p, KERNEL, secret_file(tmp)),
+    "external link": lambda p, tmp: replace_with_external_link(p, "layers/dense/vars", str(tmp / "other.h5")),
+    "virtual dataset": lambda p, tmp: replace_with_virtual(p, KERNEL, str(tmp / "other.h5")),
+    "soft link": lambda p, tmp: replace_with_soft_link(p, KERNEL),
+}
+WORDS = {"external storage": "external file", "external link": "ExternalLink",
+         "virtual dataset": "virtual dataset", "soft link": "SoftLink"}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_weights_file_reading_other_files_is_refused(tmp_path, kind):
+    m = small_model()
+    path = str(tmp_path / "w.weights.h5")
+    m.save_weights(path)
+    HOSTILE[kind](path, tmp_path)
+    target = small_model()
+    before, files = weights_of(target), snapshot(tmp_path)
+    with pytest.raises(SavingError, match=WORDS[kind]) as err:
+        target.load_weights(path)
+    assert "Not allowed" in str(err.value) and path in str(err.value)
+    assert_same_weights(target, before)
+    assert snapshot(tmp_path) == files
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_keras_file_reading_other_files_is_refused(tmp_path, kind):
+    m = small_model()
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    inner = str(tmp_path / "inner.h5")
+    with zipfile.ZipFile(path) as z, open(inner, "wb") as out:
+        out.write(z.read("model.weights.h5"))
+    HOSTILE[kind](inner, tmp_path)
+    rezip(path, inner)
+    files = snapshot(tmp_path)
+    with pytest.raises(SavingError, match=WORDS[kind]):
+        keras.models.load_model(path)
+    target = small_model()
+    before = weights_of(target)
+    with pytest.raises(SavingError, match=WORDS[kind]):
+        target.load_weights(path)
+    assert_same_weights(target, before)
+    assert snapshot(tmp_path) == files
+
+
+@pytest.mark.parametrize("kind", ["external storage", "external link", "virtual dataset"])
+def test_legacy_h5_reading_other_files_is_refused(tmp_path, kind):
+    m = small_model()
+    path = str(tmp_path / "m.h5")
+    m.save(path)
+    with h5py.File(path, "r") as f:
+        layer = f"model_weights/{m.layers[0].name}"
+        kernel = f"{layer}/{np.char.decode(f[layer].attrs['weight_names'].astype(bytes))[0]}"
+    if kind == "external storage":
+        replace_with_external_storage(path, kernel, secret_file(tmp_path))
+    elif kind == "external link":
+        replace_with_external_link(path, kernel.rsplit("/", 1)[0], str(tmp_path / "other.h5"))
+    else:
+        replace_with_virtual(path, kernel, str(tmp_path / "other.h5"))
+    files = snapshot(tmp_path)
+    with pytest.raises(SavingError, match=WORDS[kind]):
+        keras.models.load_model(path)
+    assert snapshot(tmp_path) == files
+
+
+@pytest.mark.parity
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+@pytest.mark.parametrize("fmt", [".weights.h5", ".keras", ".h5"])
+def test_real_keras_refuses_external_storage_too(tmp_path, fmt):
+    """Differential: where Keras 3 refuses a file with external storage, so do we (and in legacy .h5 also)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    pytest.importorskip("tensorflow")
+    import keras as real
+    theirs = real.Sequential([real.Input((4,)), real.layers.Dense(3), real.layers.Dense(2)])
+    path = str(tmp_path / f"m{fmt}")
+    if fmt == ".weights.h5":
+        theirs.save_weights(path)
+        replace_with_external_storage(path, KERNEL, secret_file(tmp_path))
+        load_theirs, load_ours = theirs.load_weights, small_model().load_weights
+    elif fmt == ".keras":
+        theirs.save(path)
+        inner = str(tmp_path / "inner.h5")
+        with zipfile.ZipFile(path) as z, open(inner, "wb") as out:
+            out.write(z.read("model.weights.h5"))
+        replace_with_external_storage(inner, KERNEL, secret_file(tmp_path))
+        rezip(path, inner)
+        load_theirs, load_ours = real.models.load_model, keras.models.load_model
+    else:
+        theirs.save(path)
+        with h5py.File(path, "r") as f:
+            layer = f"model_weights/{theirs.layers[0].name}"
+            kernel = f"{layer}/{np.char.decode(f[layer].attrs['weight_names'].astype(bytes))[0]}"
+        replace_with_external_storage(path, kernel, secret_file(tmp_path))
+        load_theirs, load_ours = real.models.load_model, keras.models.load_model
+    with pytest.raises(SavingError, match="external file"):
+        load_ours(path)
+    try:
+        loaded = load_theirs(path)
+    except ValueError as exc:
+        assert "Not allowed" in str(exc) and "external" in str(exc)
+    else:
+        assert fmt == ".h5", "Keras 3 refuses external storage in its own formats"
+        kernel_value = (loaded if loaded is not None else theirs).layers[0].get_weights()[0]
+        assert kernel_value.tobytes() == SECRET[:48]      # Keras' legacy reader is the one that leaks
