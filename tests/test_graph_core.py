@@ -1,4 +1,6 @@
 """Graph building: names, scopes, static shapes and TF's build-time errors, collections, table."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -176,3 +178,58 @@ def test_unsupported_names_say_so_and_suggest():
     tf.disable_eager_execution()
     tf.disable_v2_behavior()
     assert tf.executing_eagerly() is False
+
+
+HOSTILE_NAMES = ["z\n    __import__('os').system('touch PWNED') #", "a\nb", "a\rb", "a'b", 'a"b', "a#b", "a\u2028b",
+                 "a b", "_x", "x\n", "é"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_op_names_are_refused_when_the_graph_is_built(name, tmp_path, monkeypatch):
+    """TF's name rule, checked at build time: no name can reach the compiled plan's source."""
+    monkeypatch.chdir(tmp_path)
+    a = tf.placeholder(tf.float32, name="a")
+    with pytest.raises(ValueError, match="is not a valid root scope name") as err:
+        tf.add(a, 1.0, name=name)
+    assert "Use letters, digits" in str(err.value)
+    with pytest.raises(ValueError, match="is not a valid"):
+        tf.Variable(1.0, name=name)
+    if name not in ("_x",):                       # '_x' is a valid name inside a scope, as in TF
+        with tf.name_scope("outer"):
+            with pytest.raises(ValueError, match="is not a valid scope name"):
+                tf.add(a, 1.0, name=name)
+            with pytest.raises(ValueError, match="is not a valid scope name"):
+                with tf.name_scope(name):
+                    pass
+    with pytest.raises(ValueError, match="is not a valid root scope name"):
+        with tf.name_scope(name):
+            pass
+    assert {op.type for op in get_default_graph().get_operations()} <= {"Placeholder", "Const"}   # inputs only
+    with tf.Session() as sess:
+        assert sess.run(tf.add(a, 1.0, name="ok"), {a: 1.0}) == 2.0
+    assert os.listdir(tmp_path) == []                 # no command ran
+
+
+def test_every_valid_name_character_runs_in_the_compiled_plan():
+    a = tf.placeholder(tf.float32, name="in.put")
+    with tf.name_scope("s"):
+        b = tf.add(a, 1.0, name="_a.b-c/d>e\\f")
+    assert b.op.name == "s/_a.b-c/d>e\\f"
+    with tf.Session() as sess:
+        assert sess.run(b, {a: 2.0}) == 3.0
+
+
+def test_the_rule_matches_tensorflows():
+    real = pytest.importorskip("tensorflow")
+    from tensorflow.python.framework import ops as real_ops
+    from course.graph import graph as ours
+    assert "^" + ours._VALID_ROOT_NAME.pattern + "$" == real_ops._VALID_OP_NAME_REGEX.pattern
+    assert "^" + ours._VALID_SCOPE_NAME.pattern + "$" == real_ops._VALID_SCOPE_NAME_REGEX.pattern
+    g = real.Graph()
+    with g.as_default():
+        x = real.compat.v1.placeholder(real.float32, name="x")
+        for name in HOSTILE_NAMES:
+            if name == "x\n":
+                continue                          # TF's `$` lets one trailing newline through; we do not
+            with pytest.raises(ValueError, match="is not a valid root scope name"):
+                real.add(x, 1.0, name=name)

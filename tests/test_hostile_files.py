@@ -206,3 +206,51 @@ def test_real_keras_refuses_external_storage_too(tmp_path, fmt):
         assert fmt == ".h5", "Keras 3 refuses external storage in its own formats"
         kernel_value = (loaded if loaded is not None else theirs).layers[0].get_weights()[0]
         assert kernel_value.tobytes() == SECRET[:48]      # Keras' legacy reader is the one that leaks
+
+
+# -- code from strings: only where a test proves no user string reaches it ----------------------------
+# (module, call) -> the test that feeds it hostile names
+ALLOWED_CODE_SITES = {
+    ("course/graph/plan.py", "exec"): "tests/test_graph_core.py::test_hostile_op_names_are_refused_when_the_graph_is_built",
+    ("course/graph/plan.py", "compile"): "tests/test_graph_core.py::test_hostile_op_names_are_refused_when_the_graph_is_built",
+}
+
+
+def _code_sites(root):
+    import ast
+    found = []
+    for folder, _, files in os.walk(root):
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, os.path.dirname(root)).replace(os.sep, "/")
+            with open(path, encoding="utf-8") as f:
+                tree = ast.parse(f.read(), rel)
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                if isinstance(func, ast.Name) and func.id in ("exec", "eval", "compile"):
+                    found.append((rel, func.id, node.lineno))
+                elif (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                      and (func.value.id, func.attr) in {("marshal", "loads"), ("builtins", "exec"),
+                                                         ("builtins", "eval"), ("builtins", "compile")}):
+                    found.append((rel, f"{func.value.id}.{func.attr}", node.lineno))
+    return found
+
+
+def test_code_is_made_from_strings_only_in_allowed_places():
+    import course
+    sites = _code_sites(os.path.dirname(course.__file__))
+    unexpected = [s for s in sites if (s[0], s[1]) not in ALLOWED_CODE_SITES]
+    assert not unexpected, ("exec/eval/compile/marshal.loads outside the allowlist (add a test feeding it hostile "
+                            f"input, then list it in ALLOWED_CODE_SITES): {unexpected}")
+    assert {(s[0], s[1]) for s in sites} == set(ALLOWED_CODE_SITES)    # the list stays current
+
+
+def test_generated_plan_source_escapes_whatever_reaches_a_comment():
+    from course.graph.plan import _comment
+    for text in ["a\nb", "a\rb", "a\u2028b", "a\x0cb", "é", "a\u0085b"]:
+        line = f"x = 1  # {_comment(text)}\n"
+        assert len(line.splitlines()) == 1 and line.isascii()

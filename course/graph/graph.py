@@ -8,6 +8,7 @@ prefix them ("layer1/MatMul"). A `Session` later runs the part of the graph a fe
 """
 import contextlib
 import os
+import re
 import sys
 
 from course.graph import dtypes as _dt
@@ -18,6 +19,23 @@ __all__ = ["Graph", "Operation", "Tensor", "GraphKeys", "get_default_graph", "re
            "graph_of", "control_dependencies", "device", "name_scope"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# TensorFlow's rules for names given by the user (ops.py): a name at the top level must start with
+# a letter, digit or '.'; inside a scope it may also start with '_', '-', '/', '\\' or '>'.
+_VALID_ROOT_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*")
+_VALID_SCOPE_NAME = re.compile(r"[A-Za-z0-9_.\\/>-]*")
+
+
+def check_name(name, scoped):
+    """Raise TF's ValueError unless `name` (a user's op or scope name) follows TF's rule. Matched
+    in full (TF's `$` would let a trailing newline through), so a name is always safe to print."""
+    if not isinstance(name, str):
+        raise TypeError(f"An op or scope name must be a string; got {type(name).__name__} {name!r}.")
+    rule = _VALID_SCOPE_NAME if scoped else _VALID_ROOT_NAME
+    if not rule.fullmatch(name):
+        kind = "scope name" if scoped else "root scope name"
+        raise ValueError(f"{name!r} is not a valid {kind}. A {kind} has to match the following pattern: "
+                         f"^{rule.pattern}$. Use letters, digits and . _ - / > only (no spaces, quotes, "
+                         "newlines or '#').")
 
 
 class GraphKeys:
@@ -219,6 +237,8 @@ class Graph:
             if t.op.graph is not self:
                 raise ValueError(f"Tensor {t.name} must be from the same graph as the op being built "
                                  f"({op_type}). Build every op of one model inside the same `with g.as_default():`.")
+        if name:
+            check_name(name, bool(self._name_stack))
         name = name or op_type
         if name.endswith("/"):             # an exact name from a name scope ("random_normal/")
             name = name[:-1]
@@ -252,6 +272,8 @@ class Graph:
         """Prefix the names of ops built inside with `name/` (made unique: 'layer', 'layer_1');
         a name ending in '/' re-enters that exact scope; None or '' goes back to the top level."""
         old = self._name_stack
+        if name:
+            check_name(name, bool(old))
         if not name:
             new, scope = "", ""
         elif name.endswith("/"):

@@ -255,6 +255,12 @@ def _target(names, t, fed):
     return "_" if t in fed else names[t]          # a fed output keeps its fed value
 
 
+def _comment(text):
+    """`text` safe inside a generated comment: names are validated when the graph is built, and
+    this escapes anything else (newlines, U+2028, non-ASCII), so no string becomes code."""
+    return ascii(str(text))[1:-1]
+
+
 def compile_plan(plan):
     """Generate, compile and attach the step function of `plan`; returns it."""
     g = {"_np": to_numpy}
@@ -265,7 +271,7 @@ def compile_plan(plan):
     for j, (t, convert) in enumerate(plan.feeds):
         g[f"C{j}"] = convert
         names[t] = f"f{j}"
-        lines.append(f"    f{j} = C{j}(r{j})  # feed {t.name}")
+        lines.append(f"    f{j} = C{j}(r{j})  # feed {_comment(t.name)}")
     fetched = {f for f in plan.fetches if isinstance(f, Tensor)}
     fed = {t for t, _ in plan.feeds}
     consts = {}                                  # Tensor -> value known when the plan is built
@@ -285,7 +291,7 @@ def compile_plan(plan):
             else:
                 g[f"D{i}_{k}"] = dev
                 args.append(f"{names[t]}.to(D{i}_{k})")
-        comment = f"  # {op.name} ({op.type})"
+        comment = f"  # {_comment(op.name)} ({_comment(op.type)})"
         spec = REGISTRY[op.type]
         folded = _fold(node, spec, consts)
         if folded is not None:
