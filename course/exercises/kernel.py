@@ -9,8 +9,10 @@
 - 'crashed'  the kernel process died (os._exit, a segfault, out of memory): call `restart()`.
 
 The kernel is the `python3` kernelspec, run by this interpreter (jupyter_client substitutes
-sys.executable for 'python'), in the notebook's folder, with this package first on PYTHONPATH so
-that the learner's kernel imports the same `course` as the grader.
+sys.executable for 'python'). Given a `sandbox` (course.exercises.sandbox), it runs isolated in the
+sandbox's private folder, with the sandbox's environment only; its connection file lives in that
+folder, where no other kernel can see it. Without one, it runs in `cwd` with this package first on
+PYTHONPATH so that the learner's kernel imports the same `course` as the grader.
 """
 from __future__ import annotations
 
@@ -38,32 +40,61 @@ class Outcome:
     seconds: float = 0.0
 
 
+def _sandboxed_manager(sandbox, kernel_name: str, env: dict, cwd: str):
+    """A KernelManager whose kernel command runs inside `sandbox`, connection file included."""
+    from jupyter_client import KernelManager
+
+    class SandboxedKernelManager(KernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            # Called once the connection file is written: the sandbox takes it over with the folder.
+            return sandbox.command(super().format_kernel_cmd(extra_arguments), env=env, cwd=cwd)
+
+    km = SandboxedKernelManager(kernel_name=kernel_name)
+    km.connection_file = str(sandbox.runtime_dir / f"kernel-{os.urandom(4).hex()}.json")
+    return km
+
+
 class Kernel:
     """One kernel process at a time; `restart()` replaces it with a fresh one."""
 
-    def __init__(self, *, cwd: str | Path, env: dict | None = None, kernel_name: str = "python3",
-                 startup_timeout: float = 60.0, interrupt_grace: float = 5.0):
-        self.cwd, self.kernel_name = str(cwd), kernel_name
+    def __init__(self, *, cwd: str | Path | None = None, env: dict | None = None, kernel_name: str = "python3",
+                 startup_timeout: float = 60.0, interrupt_grace: float = 5.0, sandbox=None):
+        self.sandbox, self.kernel_name = sandbox, kernel_name
+        self.cwd = str(cwd or sandbox.workdir)
         self.startup_timeout, self.interrupt_grace = startup_timeout, interrupt_grace
-        base = dict(os.environ)
-        base.update(env or {})
-        path = base.get("PYTHONPATH", "")
-        base["PYTHONPATH"] = _PACKAGE_PARENT + (os.pathsep + path if path else "")
-        self.env = base
+        if sandbox is not None:
+            self.env = sandbox.env(env)
+        else:
+            base = dict(os.environ)
+            base.update(env or {})
+            path = base.get("PYTHONPATH", "")
+            base["PYTHONPATH"] = _PACKAGE_PARENT + (os.pathsep + path if path else "")
+            self.env = base
         self.km = self.kc = None
+        self._pid = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> "Kernel":
         from jupyter_client import KernelManager
         try:
-            self.km = KernelManager(kernel_name=self.kernel_name)
-            # The kernel's own stderr (transport warnings, crash dumps) is not the learner's output.
-            self.km.start_kernel(cwd=self.cwd, env=self.env, stderr=subprocess.DEVNULL)
+            self.km = KernelManager(kernel_name=self.kernel_name) if self.sandbox is None else \
+                _sandboxed_manager(self.sandbox, self.kernel_name, self.env, self.cwd)
+            # The kernel's own stdout/stderr (banners, transport warnings, crash dumps) is not the
+            # learner's output, which comes over the iopub channel.
+            self.km.start_kernel(cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            if self.sandbox is not None:
+                self._pid = self.km.provisioner.pid
+                self.sandbox.started(self._pid)
             self.kc = self.km.client()
             self.kc.start_channels()
             self.kc.wait_for_ready(timeout=self.startup_timeout)
         except Exception as exc:
+            log = self.sandbox.init_log() if self.sandbox is not None else ""
             self.shutdown()
+            if log:
+                raise KernelStartError(f"The sandbox around the kernel failed: {log}. Grade with "
+                                       f"--sandbox weak to run without it.") from exc
             raise KernelStartError(
                 f"Could not start a '{self.kernel_name}' Jupyter kernel: {type(exc).__name__}: {exc}. "
                 f"Install ipykernel in this environment (pip install ipykernel), or register one with "
@@ -81,7 +112,11 @@ class Kernel:
                 self.km.shutdown_kernel(now=True)
             except Exception:
                 pass
+        if self.sandbox is not None:
+            # Not only the kernel: every process it started, however detached, ends here.
+            self.sandbox.end(self._pid)
         self.km = self.kc = None
+        self._pid = None
 
     def restart(self) -> None:
         """Throw the kernel away and start a fresh one (new process, new ports, empty namespace)."""

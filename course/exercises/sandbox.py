@@ -1,0 +1,400 @@
+"""Start a learner's command isolated: a private folder, a narrow view of the files, limits, cleanup.
+
+`Sandbox()` makes a private temporary folder (`workdir`, the only writable place the command
+sees); `command(argv)` returns the argv that runs `argv` isolated; `end(pid)` kills every process
+the command left behind; `close()` ends it all and removes the folder. The mode is picked by
+`choose_mode()`:
+
+- "namespace" (the grader is root and `unshare` works: CI, containers). A new mount and pid
+  namespace whose init (this file, run as a script) builds a fresh root on a tmpfs holding only the
+  system folders, the Python interpreter, the virtualenv and the `course` package (all read-only)
+  and `workdir` (writable), then runs the command as `nobody` (uid 65534, no groups, no new
+  privileges) with resource limits. Other submissions, `solutions/`, the repository, root's home
+  and the grader's processes are not in that view. When the init ends, the kernel ends every
+  process of the namespace (detached children, double forks), and `unshare --kill-child` ends the
+  init when the grader kills `unshare`.
+- "weak" (an ordinary user without that power; or forced for testing). The command runs as the
+  grader's own user with resource limits, a private working folder and a private copy of the
+  package first on PYTHONPATH; its processes are found by a marker in their environment and killed.
+  It does not hide files the user can read or write, and it does not stop signals to the grader.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["Limits", "Sandbox", "SandboxError", "MODES", "choose_mode", "NOBODY"]
+
+MODES = ("namespace", "weak")
+NOBODY = 65534
+_MARKER = "COURSE_SANDBOX"                 # env var naming the sandbox a process belongs to
+_PACKAGE = Path(__file__).resolve().parent.parent          # the `course` package folder
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys")
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be set up (the mode asked for is not available here)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of the learner's processes (None: unlimited)."""
+    cpu_seconds: int | None = 3600          # CPU time of one process (all its threads)
+    memory_bytes: int | None = 16 << 30     # address space; torch alone maps ~3.5 GiB
+    processes: int | None = 1024            # processes and threads of the sandbox user
+    file_bytes: int | None = 1 << 30        # largest file it may write
+    tmp_bytes: int = 1 << 30                # size of its private /tmp and /dev/shm
+
+
+def _runs(cmd) -> bool:
+    try:
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@lru_cache(maxsize=None)
+def _namespace_works() -> bool:
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    with Sandbox(mode="namespace", _probe=True) as box:
+        return _runs(box.command([sys.executable, "-I", "-S", "-c", "pass"]))
+
+
+def choose_mode(requested: str | None = None) -> str:
+    """'namespace' where it works here, else 'weak'; `requested` forces one (SandboxError if unusable)."""
+    if requested in (None, "auto"):
+        return "namespace" if _namespace_works() else "weak"
+    if requested not in MODES:
+        raise SandboxError(f"sandbox mode must be one of auto, {', '.join(MODES)}; got {requested!r}.")
+    if requested == "namespace" and not _namespace_works():
+        raise SandboxError("sandbox mode 'namespace' needs root and a working `unshare --mount --pid` "
+                           "(util-linux); it failed here. Run as root (or in a container with "
+                           "CAP_SYS_ADMIN), or use --sandbox weak.")
+    return requested
+
+
+def _mount_points() -> list:
+    """(kind, source, target) entries of the namespace view, paths as the grader sees them."""
+    entries, seen = [], []
+
+    def bind(path, *, writable=False):
+        real = os.path.realpath(path)
+        if os.path.exists(real) and not any(real == s or real.startswith(s + os.sep) for s in seen):
+            seen.append(real)
+            entries.append(("rw" if writable else "ro", real, real))
+
+    for path in _SYSTEM:
+        if os.path.islink(path):
+            entries.append(("link", os.readlink(path), path))
+        elif os.path.isdir(path):
+            bind(path)
+    for path in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
+                 os.path.dirname(os.path.realpath(sys.executable)), _PACKAGE):
+        bind(path)
+    data = os.environ.get("COURSE_DATA")
+    if data and os.path.isdir(data):
+        bind(data)
+    return entries
+
+
+class Sandbox:
+    """A private folder and the way to run commands isolated in it (see the module docstring)."""
+
+    def __init__(self, *, mode: str | None = None, limits: Limits | None = None, readonly=(),
+                 _probe: bool = False):
+        self.mode = mode if _probe else choose_mode(mode)
+        self.limits = limits or Limits()
+        self.readonly = [str(Path(p).resolve()) for p in readonly]
+        self.tag = f"{os.getpid()}-{os.urandom(6).hex()}"
+        self.root_dir = Path(tempfile.mkdtemp(prefix="course-sandbox-"))   # mode 700: only the grader
+        self.workdir = self.root_dir / "work"
+        self.home = self.workdir / ".home"
+        for d in (self.workdir, self.home, self.home / ".ipython", self.home / ".config",
+                  self.home / ".cache", self.home / ".local/share/jupyter/runtime"):
+            d.mkdir(parents=True, exist_ok=True)
+        self.package_parent = str(_PACKAGE.parent)
+        if self.mode == "weak" and not _probe:
+            # A private copy (with its compiled files) first on PYTHONPATH: a learner who writes
+            # through `course.__file__` changes this copy only.
+            copy = self.root_dir / "package"
+            shutil.copytree(_PACKAGE, copy / _PACKAGE.name, symlinks=True,
+                            ignore=shutil.ignore_patterns("files"))
+            self.package_parent = str(copy)
+        self._inits: dict = {}           # launched pid -> its namespace init (host pid)
+
+    # -- what the command sees ----------------------------------------------------------------------
+    @property
+    def runtime_dir(self) -> Path:
+        return self.home / ".local/share/jupyter/runtime"
+
+    def add_file(self, source: str | Path, name: str | None = None) -> Path:
+        """Copy `source` into the private folder (the learner's code may change the copy only)."""
+        target = self.workdir / (name or Path(source).name)
+        shutil.copyfile(source, target)
+        return target
+
+    def env(self, extra: dict | None = None) -> dict:
+        """The command's whole environment: nothing of the grader's leaks but the locale."""
+        home = str(self.home)
+        env = {"PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+               "HOME": home, "USER": "nobody" if self.mode == "namespace" else os.environ.get("USER", ""),
+               "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+               "JUPYTER_RUNTIME_DIR": str(self.runtime_dir), "XDG_CACHE_HOME": f"{home}/.cache",
+               "XDG_CONFIG_HOME": f"{home}/.config", "TMPDIR": "/tmp" if self.mode == "namespace" else str(self.workdir),
+               "PYTHONPATH": self.package_parent, "PYTHONDONTWRITEBYTECODE": "1", _MARKER: self.tag,
+               # ipykernel ends itself when this parent dies; in a namespace its parent is the init (1).
+               "JPY_PARENT_PID": "1" if self.mode == "namespace" else str(os.getpid())}
+        for key in ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COURSE_DATA"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        env.update(extra or {})
+        return env
+
+    def command(self, argv, *, env: dict | None = None, cwd: str | Path | None = None) -> list:
+        """The argv that runs `argv` isolated, with `env` as its whole environment, in `cwd`."""
+        spec = {"mode": self.mode, "argv": [str(a) for a in argv], "env": env or self.env(),
+                "cwd": str(cwd or self.workdir), "limits": asdict(self.limits), "uid": NOBODY, "gid": NOBODY,
+                "root": str(self.root_dir / "root"), "workdir": str(self.workdir), "log": str(self.root_dir / "init.log")}
+        if self.mode == "namespace":
+            (self.root_dir / "root").mkdir(exist_ok=True)
+            spec["mounts"] = _mount_points() + [("ro", p, p) for p in self.readonly] + \
+                [("rw", str(self.workdir), str(self.workdir))]
+            self._give_workdir(NOBODY)
+        spec_path = self.root_dir / f"spec-{os.urandom(4).hex()}.json"
+        spec_path.write_text(json.dumps(spec))
+        init = [sys.executable, "-I", "-S", __file__, str(spec_path)]
+        if self.mode == "namespace":
+            return ["unshare", "--mount", "--pid", "--fork", "--kill-child", *init]
+        return init
+
+    def _give_workdir(self, uid: int) -> None:
+        for folder, dirs, files in os.walk(self.workdir):
+            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                os.lchown(name, uid, uid)
+
+    def init_log(self) -> str:
+        try:
+            return (self.root_dir / "init.log").read_text().strip()
+        except OSError:
+            return ""
+
+    # -- ending it ------------------------------------------------------------------------------------
+    def started(self, pid: int) -> None:
+        """Note the pid of a launched command (the `unshare` process) so `end` can find its init."""
+        if self.mode == "namespace":
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                children = _children(pid)
+                if children:
+                    self._inits[pid] = children[0]
+                    return
+                time.sleep(0.01)
+
+    def end(self, pid: int | None = None) -> None:
+        """Kill the command launched as `pid` (all launched ones if None) and everything it started."""
+        if self.mode == "namespace":
+            for launched in ([pid] if pid is not None else list(self._inits)):
+                init = self._inits.pop(launched, None)
+                for p in (init, launched):
+                    _kill(p)
+                if init is not None:
+                    _wait_gone(init)
+        else:
+            _kill_marked(self.tag)
+
+    def close(self) -> None:
+        self.end()
+        if self.mode == "namespace":
+            _kill_marked(self.tag, uid=NOBODY)    # belt and braces: nothing of this sandbox may live on
+        shutil.rmtree(self.root_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _children(pid: int) -> list:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _kill(pid) -> None:
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "gone"
+
+
+def _wait_gone(pid: int, timeout: float = 10.0) -> None:
+    # A namespace's init turns zombie only after every other process of the namespace has exited.
+    deadline = time.monotonic() + timeout
+    while _state(pid) not in ("gone", "Z", "X") and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _marked(tag: str, uid: int | None) -> list:
+    needle = f"{_MARKER}={tag}".encode()
+    uid = os.getuid() if uid is None else uid
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid != uid:
+                continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def _kill_marked(tag: str, uid: int | None = None) -> None:
+    """SIGKILL every process whose environment carries this sandbox's marker, until none is left."""
+    for _ in range(50):                 # a process may fork while we look: look again
+        found = _marked(tag, uid)
+        if not found:
+            return
+        for pid in found:
+            _kill(pid)
+        time.sleep(0.02)
+
+
+# -- the init: runs as `python -I -S sandbox.py SPEC`, as root in the new namespaces ---------------------
+# Standard library only, no `course` imports: it runs before (and outside) the learner's view.
+
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_PR_SET_NO_NEW_PRIVS = 38
+
+
+def _libc():
+    import ctypes
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(libc, source, target, fstype, flags, data=None) -> None:
+    import ctypes
+    enc = (lambda s: None if s is None else s.encode())
+    if libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _build_root(spec) -> None:
+    libc, root, size = _libc(), spec["root"], spec["limits"]["tmp_bytes"]
+    _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
+    _mount(libc, "tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=16m")
+    # Special folders first: the binds below may lie inside /tmp (the private folder does).
+    for folder, mode in (("/proc", 0o555), ("/dev", 0o755), ("/tmp", 0o1777)):
+        os.makedirs(root + folder, mode=mode, exist_ok=True)
+    _mount(libc, "proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    _mount(libc, "tmpfs", root + "/dev", "tmpfs", _MS_NOSUID | _MS_NOEXEC, "mode=0755,size=1m")
+    for name in _DEVICES:
+        open(f"{root}/dev/{name}", "a").close()
+        _mount(libc, f"/dev/{name}", f"{root}/dev/{name}", None, _MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    os.makedirs(f"{root}/dev/shm")
+    for folder in ("/tmp", "/dev/shm"):
+        _mount(libc, "tmpfs", root + folder, "tmpfs", _MS_NOSUID | _MS_NODEV, f"mode=1777,size={size}")
+    for kind, source, target in spec["mounts"]:
+        where = root + target
+        if kind == "link":
+            os.makedirs(os.path.dirname(where), exist_ok=True)
+            os.symlink(source, where)
+            continue
+        if os.path.isdir(source):
+            os.makedirs(where, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(where), exist_ok=True)
+            open(where, "a").close()
+        _mount(libc, source, where, None, _MS_BIND)
+        flags = _MS_REMOUNT | _MS_BIND | _MS_NOSUID | _MS_NODEV | (0 if kind == "rw" else _MS_RDONLY)
+        _mount(libc, None, where, None, flags)
+
+
+def _limit(spec) -> None:
+    import resource
+    lim = spec["limits"]
+    for name, value, extra in (("RLIMIT_CPU", lim["cpu_seconds"], 5), ("RLIMIT_AS", lim["memory_bytes"], 0),
+                               ("RLIMIT_NPROC", lim["processes"], 0), ("RLIMIT_FSIZE", lim["file_bytes"], 0)):
+        if value is not None:
+            resource.setrlimit(getattr(resource, name), (value, value + extra))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _drop_privileges(spec) -> None:
+    os.setgroups([])
+    os.setresgid(spec["gid"], spec["gid"], spec["gid"])
+    os.setresuid(spec["uid"], spec["uid"], spec["uid"])
+    if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError("prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+def _init(spec_path: str) -> None:
+    with open(spec_path) as f:
+        spec = json.load(f)
+    try:
+        if spec["mode"] == "weak":
+            _limit(spec)
+            os.chdir(spec["cwd"])
+            os.execve(spec["argv"][0], spec["argv"], spec["env"])
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(sig, signal.SIG_IGN)          # the kernel gets SIGINT; its init stays
+        _build_root(spec)
+    except Exception as exc:
+        with open(spec["log"], "a") as log:
+            log.write(f"sandbox init failed: {type(exc).__name__}: {exc}\n")
+        os._exit(70)
+    log = open(spec["log"], "a")           # the child's errors: its stderr may go nowhere
+    child = os.fork()
+    if child == 0:
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+                signal.signal(sig, signal.SIG_DFL)
+            os.chroot(spec["root"])
+            os.chdir(spec["cwd"])
+            _limit(spec)
+            _drop_privileges(spec)
+            os.execve(spec["argv"][0], spec["argv"], spec["env"])
+        except Exception as exc:
+            log.write(f"sandbox: cannot start {spec['argv'][0]}: {type(exc).__name__}: {exc}\n")
+            log.flush()
+        os._exit(71)
+    log.close()
+    # pid 1 of the namespace: reap orphans; when the command ends, end (and so end the namespace).
+    while True:
+        pid, status = os.wait()
+        if pid == child:
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+if __name__ == "__main__":
+    _init(sys.argv[1])
