@@ -1,0 +1,191 @@
+"""Every lesson run in JupyterLab in headless Chromium, as a learner runs it; and two exercises
+answered through the editor.
+
+For each lesson: open it, Run > Run All Cells, wait for the kernel, then check what the page shows:
+no error outputs (an unsolved exercise's check prints "not implemented yet" instead of raising),
+an image under every figure cell, MathJax typeset (no raw `$$` or TeX commands left in rendered
+Markdown) and the check feedback visible under every check cell. Screenshots of each lesson go to
+the folder given by `--screenshots`.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from labpage import LESSONS, REPO, has_math
+
+pytestmark = pytest.mark.browser
+
+LESSON_FILES = sorted(p.name for p in LESSONS.glob("[0-9][0-9]_*.ipynb"))
+RUN_TIMEOUT = 420          # seconds for one lesson's Run All in fast mode
+
+# A cell draws a figure when it plots (the regex), or when the instructors' executed solution shows
+# an image for the same source (solutions/ keeps its outputs).
+_PLOTS = re.compile(r"course\.plot\.\w+\(|plt\.(show|subplots|figure|imshow|plot)\(|\.plot\(")
+# check("1.2") or check("1.2", name) checks the learner's object; check("1.2", <expression>) a demo
+_CHECK = re.compile(r"""^\s*check\(\s*["'](\d+\.\d+)["']\s*(\)|,\s*(\w+)\s*\)|,)""", re.M)
+_STUB = re.compile(r"^\s*(?:def|class)\s+(\w+)", re.M)
+_TEX_LEFT = re.compile(r"\$\$|\\(frac|partial|sum|sqrt|mathbb|leftarrow|rightarrow|cdot|top|qquad|mathrm)\b")
+
+
+def _solution_cells(lesson: str) -> list[nbformat.NotebookNode]:
+    path = REPO / "solutions" / lesson
+    return nbformat.read(path, as_version=4).cells if path.exists() else []
+
+
+def _figure_sources(lesson: str) -> set[str]:
+    return {c.source for c in _solution_cells(lesson) if c.cell_type == "code"
+            and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))}
+
+
+def _is_figure(cell: dict, solution_figures: set[str]) -> bool:
+    return cell["type"] == "code" and (cell["source"] in solution_figures or bool(_PLOTS.search(cell["source"])))
+
+
+def _problems(lesson: str, cells: list[dict]) -> list[str]:
+    """Everything wrong on the page, one line each (all of them, not just the first)."""
+    problems = []
+    figures = _figure_sources(lesson)
+    code = [c for c in cells if c["type"] == "code"]
+    # the learner's stubs: what a check of an unsolved exercise reports as "not implemented yet"
+    stubs = {m.group(1) for c in code if "raise NotImplementedError()" in c["source"]
+             for m in _STUB.finditer(c["source"])}
+    for c in code:
+        where = f"cell {c['index']} ({c['source'].strip().splitlines()[0][:60]!r})" if c["source"].strip() \
+            else f"cell {c['index']}"
+        if c["executionCount"] is None:
+            problems.append(f"{where} did not run")
+        for o in c["outputs"]:
+            if o["output_type"] == "error":
+                problems.append(f"{where} raised {o['ename']}: {o['evalue']}")
+            elif o["output_type"] == "stream" and o["name"] == "stderr" and "Traceback" in (o["text"] or ""):
+                problems.append(f"{where} printed a traceback: {o['text'][-400:]}")
+        if _is_figure(c, figures):
+            shown = [i for i in c["images"] if i["complete"] and i["width"] > 0 and i["shownWidth"] > 0]
+            if not shown:
+                problems.append(f"{where} draws a figure, but no image is shown "
+                                f"(outputs: {[o['mimes'] or o['output_type'] for o in c['outputs']]})")
+        for m in _CHECK.finditer(c["source"]):
+            exercise, learners = m.group(1), m.group(2) == ")" or m.group(3) in stubs
+            text = c["visibleText"]
+            if f"Exercise {exercise}" not in text:
+                problems.append(f"{where}: no check feedback for exercise {exercise} is visible (shows {text[:200]!r})")
+            elif learners and "not implemented yet" not in text:
+                problems.append(f"{where}: the unsolved exercise {exercise} should say 'not implemented yet'; "
+                                f"shows {text[:300]!r}")
+    for c in cells:
+        if c["type"] != "markdown":
+            continue
+        first = c["source"].strip().splitlines()[0][:60] if c["source"].strip() else ""
+        if not c["rendered"]:
+            problems.append(f"markdown cell {c['index']} ({first!r}) is not rendered")
+            continue
+        if has_math(c["source"]) and c["mathjax"] == 0:
+            problems.append(f"markdown cell {c['index']} ({first!r}) has maths but MathJax rendered none")
+        left = _TEX_LEFT.search(c["text"])
+        if left:
+            start = max(left.start() - 60, 0)
+            problems.append(f"markdown cell {c['index']} ({first!r}) shows raw TeX {left.group(0)!r}: "
+                            f"…{c['text'][start:left.end() + 60]!r}…")
+    return problems
+
+
+def _first(cells, predicate):
+    return next((c["index"] for c in cells if predicate(c)), None)
+
+
+@pytest.mark.parametrize("lesson", LESSON_FILES, ids=[n[:-6] for n in LESSON_FILES])
+def test_lesson_runs_in_jupyterlab(lab_page, lesson):
+    stem = lesson[:-6]
+    lab_page.open(lesson)
+    assert lab_page.progress()["counts"], f"{lesson} shows no cells"
+    lab_page.menu("Run", "Run All Cells")
+    lab_page.wait_run(lambda p: next((n for n in p["counts"] if n is not None), None) is not None,
+                      RUN_TIMEOUT, f"Run All Cells in {lesson}")
+    lab_page.wait_rendered()
+    cells = lab_page.cells()
+
+    figures = _figure_sources(lesson)
+    lab_page.screenshot(f"{stem}-1-top", 0)
+    views = [("2-maths", _first(cells, lambda c: c["type"] == "markdown" and c["mathjax"] > 0)),
+             ("3-figure", _first(cells, lambda c: _is_figure(c, figures))),
+             ("4-check", _first(cells, lambda c: c["type"] == "code" and _CHECK.search(c["source"]))),
+             ("5-end", cells[-1]["index"])]
+    for name, index in views:
+        if index is not None:
+            lab_page.screenshot(f"{stem}-{name}", index)
+
+    problems = _problems(lesson, cells)
+    assert not problems, f"{lesson} in JupyterLab:\n  " + "\n  ".join(problems)
+
+
+# --- answering an exercise through the editor -----------------------------------------------------
+
+def _solution_text(lesson: str, name: str) -> str:
+    """The instructors' answer for the function `name`, as a learner would write it: the solution
+    cell without nbgrader's markers."""
+    for c in _solution_cells(lesson):
+        if c.cell_type == "code" and f"def {name}(" in c.source and "### BEGIN SOLUTION" in c.source:
+            return "\n".join(line for line in c.source.splitlines()
+                             if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    raise AssertionError(f"no solution cell defines {name} in solutions/{lesson}")
+
+
+WRONG = {
+    # the gradient passed through at x == 0 (the exercise asks for derivative 0 there)
+    "relu_backward": 'def relu_backward(dout, cache):\n'
+                     '    """dL/dx for y = relu(x), given dout = dL/dy and cache = x."""\n'
+                     '    return dout * (cache >= 0).to(dout.dtype)\n',
+    # one-hot rows of the wrong dtype and with the classes off by one
+    "one_hot": 'def one_hot(labels, depth):\n'
+               '    """int64 labels (N,) -> float32 one-hot rows (N, depth), as tf.one_hot(labels, depth)."""\n'
+               '    rows = [[1 if j == (int(k) + 1) % depth else 0 for j in range(depth)] for k in labels]\n'
+               '    return torch.tensor(rows)\n',
+}
+
+EXERCISES = [("01_tensors.ipynb", "1.2", "one_hot"), ("04_back_propagation.ipynb", "4.2", "relu_backward")]
+
+
+@pytest.mark.parametrize("lesson,exercise,name", EXERCISES, ids=[e[1] for e in EXERCISES])
+def test_exercise_answered_in_the_editor(lab_page, lesson, exercise, name):
+    stem = lesson[:-6]
+    lab_page.open(lesson)
+    cells = lab_page.cells()
+    stub = _first(cells, lambda c: c["type"] == "code" and f"def {name}(" in c["source"]
+                  and "NotImplementedError" in c["source"])
+    assert stub is not None, f"{lesson} has no stub cell for {name}"
+    check_cell = _first(cells, lambda c: c["type"] == "code" and c["index"] > stub
+                        and re.search(rf"""check\(\s*["']{re.escape(exercise)}["']""", c["source"]))
+    assert check_cell is not None, f"{lesson} has no check cell for exercise {exercise}"
+
+    # The lesson up to the exercise, as a learner would have run it: select it, Run > Run All Above.
+    lab_page.select_cell(stub)
+    lab_page.menu("Run", "Run All Above Selected Cell")
+    lab_page.wait_run(lambda p: p["counts"][stub - 1] is not None or all(
+        n is not None for n in p["counts"][:stub] if n is not None), RUN_TIMEOUT, f"the cells above {name}")
+
+    def answer(text: str, shot: str) -> str:
+        before = lab_page.progress()["counts"][check_cell]
+        source = lab_page.replace_cell_text(stub, text)
+        assert source == text.rstrip("\n") or source == text, (
+            f"the editor changed the inserted text (auto-closed brackets or re-indented?):\n{source}")
+        lab_page.shift_enter()                      # runs the exercise cell, selects the check cell
+        lab_page.shift_enter()                      # runs the check cell
+        lab_page.wait_run(lambda p: p["counts"][check_cell] not in (None, before), 120,
+                          f"the check cell of exercise {exercise}")
+        lab_page.screenshot(f"{stem}-exercise-{exercise}-{shot}", check_cell)
+        cell = lab_page.cells()[check_cell]
+        errors = [f"{o['ename']}: {o['evalue']}" for o in cell["outputs"] if o["output_type"] == "error"]
+        assert not errors, f"the check cell of {exercise} raised {errors}"
+        return cell["visibleText"]
+
+    wrong = answer(WRONG[name], "wrong")
+    assert f"✗ Exercise {exercise}" in wrong and f"Exercise {exercise} passed" not in wrong, (
+        f"a wrong {name} should be reported as failed; the page shows {wrong!r}")
+
+    right = answer(_solution_text(lesson, name), "right")
+    assert f"✓ Exercise {exercise} passed" in right, (
+        f"the instructors' {name} should pass; the page shows {right!r}")
