@@ -254,3 +254,111 @@ def test_generated_plan_source_escapes_whatever_reaches_a_comment():
     for text in ["a\nb", "a\rb", "a\u2028b", "a\x0cb", "é", "a\u0085b"]:
         line = f"x = 1  # {_comment(text)}\n"
         assert len(line.splitlines()) == 1 and line.isascii()
+
+
+# -- resource bombs -------------------------------------------------------------------------------------
+def rewrite_member(keras_path, name, data, compress=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(keras_path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members[name] = data
+    with zipfile.ZipFile(keras_path, "w") as z:
+        for member, content in members.items():
+            z.writestr(member, content, compress_type=compress if member == name else zipfile.ZIP_STORED)
+
+
+def config_of(keras_path):
+    import json
+    with zipfile.ZipFile(keras_path) as z:
+        return json.loads(z.read("config.json"))
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """tempfile's folder, so a test can see that no temporary is left behind."""
+    import tempfile
+    folder = tmp_path / "tmpdir"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_zip_bomb_weights_member_is_refused_before_extraction(tmp_path, private_tmp):
+    path = str(tmp_path / "m.keras")
+    small_model().save(path)
+    rewrite_member(path, "model.weights.h5", bytes(200 << 20), compress=zipfile.ZIP_DEFLATED)   # 200 MiB of zeros
+    assert os.path.getsize(path) < 1 << 20
+    files = snapshot(tmp_path)
+    with pytest.raises(SavingError, match=r"declares 209,715,200 bytes but stores only .*decompression bomb"):
+        keras.models.load_model(path)
+    target = small_model()
+    before = weights_of(target)
+    with pytest.raises(SavingError, match="decompression bomb"):
+        target.load_weights(path)
+    assert_same_weights(target, before)
+    assert snapshot(tmp_path) == files and os.listdir(private_tmp) == []
+
+
+def test_oversized_config_is_refused_before_it_is_read(tmp_path, private_tmp):
+    from course.keras.saving import MAX_CONFIG_BYTES
+    path = str(tmp_path / "m.keras")
+    small_model().save(path)
+    rewrite_member(path, "config.json", b" " * (MAX_CONFIG_BYTES + 1), compress=zipfile.ZIP_DEFLATED)
+    with pytest.raises(SavingError, match=r"config.json is 33,554,433 bytes; a model config is at most"):
+        keras.models.load_model(path)
+    assert os.listdir(private_tmp) == []
+
+
+def test_deeply_nested_config_is_refused(tmp_path):
+    path = str(tmp_path / "m.keras")
+    small_model().save(path)
+    rewrite_member(path, "config.json", b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(SavingError, match="nested more than 100 levels"):
+        keras.models.load_model(path)
+    moderately = '{"class_name": "Sequential", "config": ' + '{"a": ' * 150 + "1" + "}" * 151
+    rewrite_member(path, "config.json", moderately.encode())
+    with pytest.raises(SavingError, match="nested more than 100 levels"):
+        keras.models.load_model(path)
+
+
+def test_config_asking_for_a_huge_kernel_is_refused_before_allocating(tmp_path):
+    import json
+    path = str(tmp_path / "m.keras")
+    small_model().save(path)
+    config = config_of(path)
+    first, dense = config["config"]["layers"][0], config["config"]["layers"][1]
+    first["config"]["batch_shape"] = [None, 60000]
+    dense["config"]["units"] = 60000
+    dense["build_config"] = {"input_shape": [None, 60000]}
+    rewrite_member(path, "config.json", json.dumps(config).encode())
+    with pytest.raises(SavingError, match=r"asks layer 'dense\w*' for weight 'kernel' of shape \(60000, 60000\) "
+                                          r"\(3,600,000,000 values\), but the file's weights hold only"):
+        keras.models.load_model(path)
+
+
+def test_legacy_h5_config_asking_for_a_huge_kernel_is_refused(tmp_path):
+    import json
+    path = str(tmp_path / "m.h5")
+    small_model().save(path)
+    with h5py.File(path, "a") as f:
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"][0]["config"]["batch_shape"] = [None, 60000]
+        config["config"]["layers"][1]["config"]["units"] = 60000
+        config["config"]["layers"][1]["build_config"] = {"input_shape": [None, 60000]}
+        f.attrs["model_config"] = json.dumps(config)
+    with pytest.raises(SavingError, match=r"shape \(60000, 60000\)"):
+        keras.models.load_model(path)
+
+
+def test_hdf5_shape_bomb_is_refused(tmp_path):
+    path = str(tmp_path / "w.weights.h5")
+    small_model().save_weights(path)
+    with h5py.File(path, "a") as f:
+        del f[KERNEL]
+        f.create_dataset(KERNEL, shape=(60000, 60000), dtype=np.float32, chunks=(1000, 1000), compression="gzip")
+    assert os.path.getsize(path) < 1 << 20
+    target = small_model()
+    before = weights_of(target)
+    with pytest.raises(SavingError, match=r"declares shape \(60000, 60000\) \(14,400,000,000 bytes\) but the file "
+                                          r"stores only 0 bytes"):
+        target.load_weights(path)
+    assert_same_weights(target, before)

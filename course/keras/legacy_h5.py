@@ -13,8 +13,9 @@ import numpy as np
 
 from course.keras.callbacks import atomic_write
 from course.keras.hdf5_guard import open_checked
-from course.keras.saving import (KERAS_VERSION, SavingError, _compile_from_config, _deserialize_model, _h5py,
-                                 serialize_model, weight_path)
+from course.keras.layers.base import weight_budget
+from course.keras.saving import (KERAS_VERSION, MAX_CONFIG_BYTES, SavingError, _compile_from_config,
+                                 _deserialize_model, _h5py, parse_config, serialize_model, weight_path)
 
 __all__ = ["save_model_h5", "load_model_h5"]
 
@@ -65,15 +66,31 @@ def _names(attr):
     return [n.decode() if isinstance(n, bytes) else str(n) for n in attr]
 
 
+def _config_attr(f, name, filepath):
+    """The JSON attribute `name` parsed with the .keras config's limits (its size checked before reading)."""
+    size = f.attrs.get_id(name).get_storage_size()
+    if size > MAX_CONFIG_BYTES:
+        raise SavingError(f"{filepath}: attribute {name!r} is {size:,} bytes; a model config is at most "
+                          f"{MAX_CONFIG_BYTES:,}. The file is corrupt or not a Keras model.")
+    raw = f.attrs[name]
+    if isinstance(raw, np.ndarray) and raw.shape == ():
+        raw = raw[()]
+    if not isinstance(raw, (str, bytes)):
+        raise SavingError(f"{filepath}: attribute {name!r} should be JSON text; got {type(raw).__name__}. The file "
+                          "is corrupt or not a Keras model.")
+    return parse_config(raw, f"{filepath}: attribute {name!r}")
+
+
 def load_model_h5(filepath, custom_objects=None, compile=True):
     """A model from a legacy `.h5` file written here or by Keras (2 or 3)."""
     error = SavingError
-    f, _ = open_checked(filepath, filepath, error)
+    f, values = open_checked(filepath, filepath, error)
     with f:
         if "model_config" not in f.attrs:
             raise error(f"{filepath} holds no model_config: it is a weights-only file. Build the model and call "
                         f"model.load_weights(...) instead.")
-        model = _deserialize_model(json.loads(f.attrs["model_config"]), custom_objects)
+        with weight_budget(values, filepath, error):
+            model = _deserialize_model(_config_attr(f, "model_config", filepath), custom_objects)
         group = f["model_weights"]
         saved = [name for name in _names(group.attrs["layer_names"]) if len(group[name].attrs["weight_names"])]
         layers = [layer for layer in model.layers if _layer_weights(layer)]

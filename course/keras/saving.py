@@ -11,13 +11,18 @@
 supported here loads here with the same predictions, and the other way round.
 
 Writes are atomic (a temporary file, then os.replace); loading checks the zip members, parses
-JSON only, and reports a corrupt or foreign file in one clear error.
+JSON only, and reports a corrupt or foreign file in one clear error. A file is read within
+limits: no member may expand more than 100-fold past 64 MiB (a zip bomb), config.json is at most
+32 MiB and 100 levels deep, and a model rebuilt from a config may not ask for more weight values
+than its weights file holds (checked before memory is allocated).
 """
 import datetime
 import inspect
 import json
 import os
+import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 import torch
@@ -28,11 +33,14 @@ from course.keras import optimizers as optimizers_module
 from course.keras.callbacks import atomic_write
 from course.keras.hdf5_guard import _h5py, open_checked
 from course.keras.layers import CLASSES as LAYER_CLASSES
-from course.keras.layers.base import Layer, no_dispatch, to_snake_case
+from course.keras.layers.base import Layer, no_dispatch, to_snake_case, weight_budget
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "serialize_layer", "deserialize_layer",
            "serialize_model", "KERAS_VERSION", "SavingError"]
 
+MAX_CONFIG_BYTES = 32 << 20     # a model config is kilobytes; this leaves room for thousands of layers
+MAX_CONFIG_DEPTH = 100          # JSON nesting; a Keras config nests a few levels per sub-model
+ZIP_EXPANSION, ZIP_FLOOR = 100, 64 << 20    # Keras stores members uncompressed: ratio 1
 KERAS_VERSION = "3.15.1"        # the Keras release whose format this writes (read back by Keras >= 3.0)
 _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 
@@ -227,35 +235,34 @@ def _write_h5(model, path, include_optimizer):
                     group.create_dataset(str(index), data=value.detach().cpu().numpy())
 
 
-def _read_h5(model, path, *, skip_mismatch=False, load_optimizer=False, source="file"):
-    f, _ = open_checked(path, source, SavingError)
-    with f:
-        problems = []
-        for prefix, layer in _layer_entries(model):
-            own = _own_vars(layer)
-            if not own:
+def _read_h5(model, f, *, skip_mismatch=False, load_optimizer=False, source="file"):
+    """Copy the weights of the open, checked HDF5 file `f` into `model`."""
+    problems = []
+    for prefix, layer in _layer_entries(model):
+        own = _own_vars(layer)
+        if not own:
+            continue
+        key = f"{prefix}/vars" if prefix else "vars"
+        if key not in f:
+            problems.append(f"no weights for layer {layer.name!r} (expected group {key!r})")
+            continue
+        group = f[key]
+        stored = [k for k in group.keys()]
+        if len(stored) != len(own):
+            problems.append(f"layer {layer.name!r} has {len(own)} weights, the file has {len(stored)} at {key!r}")
+            continue
+        for i, var in enumerate(own):
+            value = np.asarray(group[str(i)])
+            if value.shape != tuple(var.shape):
+                problems.append(f"{key}/{i}: file shape {value.shape}, layer {layer.name!r} weight "
+                                f"{var._name} shape {tuple(var.shape)}")
                 continue
-            key = f"{prefix}/vars" if prefix else "vars"
-            if key not in f:
-                problems.append(f"no weights for layer {layer.name!r} (expected group {key!r})")
-                continue
-            group = f[key]
-            stored = [k for k in group.keys()]
-            if len(stored) != len(own):
-                problems.append(f"layer {layer.name!r} has {len(own)} weights, the file has {len(stored)} at {key!r}")
-                continue
-            for i, var in enumerate(own):
-                value = np.asarray(group[str(i)])
-                if value.shape != tuple(var.shape):
-                    problems.append(f"{key}/{i}: file shape {value.shape}, layer {layer.name!r} weight "
-                                    f"{var._name} shape {tuple(var.shape)}")
-                    continue
-                var.assign(value.astype(np.float32) if value.dtype != np.float32 else value)
-        if problems and not skip_mismatch:
-            raise SavingError(f"The weights in {source} do not fit this model:\n  - " + "\n  - ".join(problems) +
-                              "\nBuild the same architecture (same layers, units and input shape) before loading.")
-        if load_optimizer and "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
-            _load_optimizer(model, f["optimizer/vars"])
+            var.assign(value.astype(np.float32) if value.dtype != np.float32 else value)
+    if problems and not skip_mismatch:
+        raise SavingError(f"The weights in {source} do not fit this model:\n  - " + "\n  - ".join(problems) +
+                          "\nBuild the same architecture (same layers, units and input shape) before loading.")
+    if load_optimizer and "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
+        _load_optimizer(model, f["optimizer/vars"])
 
 
 def _load_optimizer(model, group):
@@ -312,6 +319,9 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 
 def _open_keras_zip(filepath):
+    if os.path.isdir(filepath):
+        raise SavingError(f"{filepath} is a folder, not a '.keras' file. Pass the path of the file model.save() "
+                          "wrote (a zip archive).")
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No such file: {filepath}")
     try:
@@ -328,6 +338,79 @@ def _open_keras_zip(filepath):
     return z
 
 
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+
+
+def _member(z, name, filepath):
+    """The zip entry `name`, refused if it is a decompression bomb."""
+    info = z.getinfo(name)
+    if info.file_size > ZIP_FLOOR and info.file_size > ZIP_EXPANSION * max(info.compress_size, 1):
+        raise SavingError(f"Not allowed: {filepath}: member {name!r} declares {info.file_size:,} bytes but stores "
+                          f"only {info.compress_size:,}; refusing a decompression bomb (Keras stores members "
+                          "uncompressed). Save the model again with model.save().")
+    return info
+
+
+def parse_config(raw, where):
+    """A model config from JSON text/bytes: size, nesting and shape checked, as one SavingError."""
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise SavingError(f"{where} is {len(raw):,} bytes; a model config is at most {MAX_CONFIG_BYTES:,}. "
+                          "The file is corrupt or not a Keras model.")
+    try:
+        entry = json.loads(raw)
+    except RecursionError:
+        raise SavingError(f"{where} is nested more than {MAX_CONFIG_DEPTH} levels deep; a Keras config never is. "
+                          "The file is corrupt or hostile.") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SavingError(f"{where} is not valid JSON ({exc}); the file is corrupt. Save the model again.") from None
+    stack = [(entry, 1)]
+    while stack:                                   # no recursion: the depth limit is the point
+        value, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise SavingError(f"{where} is nested more than {MAX_CONFIG_DEPTH} levels deep; a Keras config never "
+                              "is. The file is corrupt or hostile.")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) or not isinstance(
+            entry.get("config", {}), (dict, type(None))):
+        shown = type(entry).__name__ if not isinstance(entry, dict) else f"an object with keys {sorted(entry)[:6]}"
+        raise SavingError(f"{where} should hold a Keras model config, a JSON object with 'class_name' and "
+                          f"'config'; got {shown}. The file is corrupt or not a Keras model.")
+    return entry
+
+
+def _read_config(z, filepath):
+    info = _member(z, _CONFIG, filepath)
+    where = f"{filepath}: config.json"
+    if info.file_size > MAX_CONFIG_BYTES:
+        raise SavingError(f"{where} is {info.file_size:,} bytes; a model config is at most {MAX_CONFIG_BYTES:,}. "
+                          "The file is corrupt or not a Keras model.")
+    try:
+        with z.open(info) as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)           # never more, whatever the header says
+    except _ZIP_ERRORS as exc:
+        raise SavingError(f"{where} is unreadable ({exc}); the file is corrupt.") from None
+    return parse_config(raw, where)
+
+
+def _extract_weights(z, filepath, folder):
+    """The weights member copied to `folder`, at most the size its header declares."""
+    info = _member(z, _WEIGHTS, filepath)
+    out = os.path.join(folder, _WEIGHTS)
+    try:
+        with z.open(info) as src, open(out, "wb") as dst:
+            written = 0
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > info.file_size:
+                    raise SavingError(f"{filepath}: member {_WEIGHTS!r} holds more than the {info.file_size:,} "
+                                      "bytes it declares; the file is corrupt or hostile.")
+                dst.write(chunk)
+    except _ZIP_ERRORS as exc:
+        raise SavingError(f"{filepath}: the weights member is unreadable ({exc}); the file is corrupt.") from None
+    return out
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a `.keras` file (saved here or by Keras 3), weights and optimizer state included."""
     filepath = os.fspath(filepath)
@@ -336,22 +419,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise FileNotFoundError(f"No such file: {filepath}")
         from course.keras.legacy_h5 import load_model_h5
         return load_model_h5(filepath, custom_objects, compile=compile)
-    with _open_keras_zip(filepath) as z:
-        try:
-            entry = json.loads(z.read(_CONFIG).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
-            raise SavingError(f"{filepath}: config.json is unreadable ({exc}); the file is corrupt.") from None
-        model = _deserialize_model(entry, custom_objects)
-        compile_config = entry.get("compile_config") or {}
-        if compile and compile_config:
-            _compile_from_config(model, compile_config)
-        import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                weights = z.extract(_WEIGHTS, tmp)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise SavingError(f"{filepath}: the weights member is unreadable ({exc}); the file is corrupt.") from None
-            _read_h5(model, weights, load_optimizer=compile and bool(compile_config), source=filepath)
+    with _open_keras_zip(filepath) as z, tempfile.TemporaryDirectory() as tmp:
+        entry = _read_config(z, filepath)
+        f, values = open_checked(_extract_weights(z, filepath, tmp), filepath, SavingError)
+        with f:
+            with weight_budget(values, filepath, SavingError):
+                model = _deserialize_model(entry, custom_objects)
+            compile_config = entry.get("compile_config") or {}
+            if compile and compile_config:
+                _compile_from_config(model, compile_config)
+            _read_h5(model, f, load_optimizer=compile and bool(compile_config), source=filepath)
     return model
 
 
@@ -382,13 +459,16 @@ def load_weights(model, filepath, skip_mismatch=False):
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No such file: {filepath}")
     if filepath.endswith(".keras"):
-        import tempfile
         with _open_keras_zip(filepath) as z, tempfile.TemporaryDirectory() as tmp:
-            _read_h5(model, z.extract(_WEIGHTS, tmp), skip_mismatch=skip_mismatch, source=filepath)
+            f, _ = open_checked(_extract_weights(z, filepath, tmp), filepath, SavingError)
+            with f:
+                _read_h5(model, f, skip_mismatch=skip_mismatch, source=filepath)
         return
     if not filepath.endswith(".h5"):
         raise ValueError(f"load_weights: expected a '.weights.h5' or '.keras' file; got {filepath!r}.")
     if not model.built:
         raise ValueError(f"Model {model.name!r} is not built: its weights do not exist yet. Build it first (an Input, "
                          "input_shape=..., or one call on data), then load_weights.")
-    _read_h5(model, filepath, skip_mismatch=skip_mismatch, source=filepath)
+    f, _ = open_checked(filepath, filepath, SavingError)
+    with f:
+        _read_h5(model, f, skip_mismatch=skip_mismatch, source=filepath)

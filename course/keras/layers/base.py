@@ -29,7 +29,7 @@ from course.tape.gradient_tape import recording_tapes
 from course.keras import regularizers as regularizers_module
 
 __all__ = ["Layer", "unique_name", "clear_session", "to_snake_case", "to_tensor", "call_context", "recording_gradients",
-           "no_dispatch", "KerasTensor", "plain"]
+           "no_dispatch", "KerasTensor", "plain", "weight_budget"]
 
 _uids = collections.defaultdict(int)
 
@@ -85,6 +85,41 @@ class _CallContext(threading.local):
 
 
 call_context = _CallContext()
+
+
+class _Budget(threading.local):
+    """While a model is rebuilt from a file: how many more weight values the file can fill."""
+
+    def __init__(self):
+        self.left, self.source, self.error = None, None, None
+
+
+_budget = _Budget()
+
+
+@contextlib.contextmanager
+def weight_budget(values, source, error):
+    """Inside the block, `add_weight` refuses (raising `error`) to create more weight values than
+    `values`: a model rebuilt from `source` cannot need more numbers than the file holds, so a
+    config asking for a huge kernel is refused before memory is allocated."""
+    saved = (_budget.left, _budget.source, _budget.error)
+    _budget.left, _budget.source, _budget.error = values, source, error
+    try:
+        yield
+    finally:
+        _budget.left, _budget.source, _budget.error = saved
+
+
+def _charge(layer, name, shape):
+    if _budget.left is None:
+        return
+    need = int(np.prod(shape, dtype=np.float64))
+    if need > _budget.left:
+        raise _budget.error(f"{_budget.source}: the config asks layer {layer.name!r} for weight {name!r} of shape "
+                            f"{shape} ({need:,} values), but the file's weights hold only {_budget.left:,} more "
+                            "values. The config does not match its weights (a corrupt or hostile file); it is "
+                            "refused before allocating memory.")
+    _budget.left -= need
 
 
 @contextlib.contextmanager
@@ -252,6 +287,7 @@ class Layer(torch.nn.Module):
         float weights, as Keras), registered on this layer; `regularizer` adds to `losses`."""
         from course.keras import initializers as initializers_module
         shape = tuple(int(s) for s in (shape or ()))
+        _charge(self, name or "variable", shape)
         init = initializers_module.get(initializer if initializer is not None else "glorot_uniform")
         value = init(shape, dtype=torch.float32 if dtype is None else dtype)
         value = torch.as_tensor(value).to(course.device.get())
