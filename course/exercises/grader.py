@@ -23,6 +23,7 @@ from pathlib import Path
 from course.exercises import registry
 from course.exercises.checking import Result, _number
 from course.exercises.kernel import Kernel, KernelStartError
+from course.exercises.sandbox import Sandbox, choose_mode
 
 __all__ = ["NotebookReadError", "KernelStartError", "NotebookGrade", "read_notebook", "exercises_in",
            "grade_notebook", "grade_notebooks", "DEFAULT_TIMEOUT"]
@@ -143,8 +144,12 @@ class _Run:
 
 
 def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, checks_file: str | Path | None = None,
-                   fast: bool = True, interrupt_grace: float = 5.0, startup_timeout: float = 60.0) -> NotebookGrade:
-    """Grade one notebook (read-only). Raises NotebookReadError or KernelStartError."""
+                   fast: bool = True, interrupt_grace: float = 5.0, startup_timeout: float = 60.0,
+                   sandbox: str | None = None) -> NotebookGrade:
+    """Grade one notebook (read-only). Raises NotebookReadError or KernelStartError.
+
+    The notebook runs from a private copy, in a kernel isolated by a `Sandbox` of mode `sandbox`
+    (None: the best this machine allows); when this returns, every process it started is gone."""
     path = Path(path)
     nb = read_notebook(path)
     checks = str(Path(checks_file).resolve()) if checks_file else None
@@ -158,9 +163,11 @@ def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, checks
     # while the grader and the kernel share a small machine).
     env = {"COURSE_FAST": "1" if fast else "0", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
            "PYTHONUNBUFFERED": "1", "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-    kernel = Kernel(cwd=path.resolve().parent, env=env, startup_timeout=startup_timeout,
-                    interrupt_grace=interrupt_grace)
-    with kernel:
+    # The checks file is shown read-only only while checks still run inside the kernel.
+    box = Sandbox(mode=sandbox, readonly=[checks] if checks else [])
+    box.add_file(path)
+    kernel = Kernel(env=env, sandbox=box, startup_timeout=startup_timeout, interrupt_grace=interrupt_grace)
+    with box, kernel:
         run = _Run(kernel, timeout)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -196,12 +203,54 @@ def _result(exercise_id: str, out, nonce: str, maximum, timeout: float) -> Resul
     return Result(exercise_id, 0, maximum, "error", f"grading raised {out.error}")
 
 
-def grade_notebooks(paths, **kwargs) -> tuple[list[NotebookGrade], list[str]]:
-    """Grade several notebooks; returns (grades, read errors)."""
+def grade_notebooks(paths, *, jobs: int = 1, sandbox: str | None = None,
+                    **kwargs) -> tuple[list[NotebookGrade], list[str]]:
+    """Grade several notebooks, `jobs` at a time; returns (grades in the order given, read errors).
+
+    Each notebook gets its own sandbox. The weak sandbox grades one at a time (its kernels would see
+    each other's folders). KernelStartError stops the batch."""
+    mode = choose_mode(sandbox)
+    paths = [str(p) for p in paths]
+    jobs = max(1, min(int(jobs), len(paths))) if mode != "weak" else 1
+    if jobs == 1:
+        outcomes = [_grade_or_error(p, mode, kwargs) for p in paths]
+    else:
+        outcomes = _in_parallel(paths, jobs, mode, kwargs)
     grades, errors = [], []
-    for path in paths:
-        try:
-            grades.append(grade_notebook(path, **kwargs))
-        except NotebookReadError as exc:
-            errors.append(str(exc))
+    for outcome in outcomes:
+        if isinstance(outcome, KernelStartError):
+            raise outcome
+        (errors if isinstance(outcome, str) else grades).append(outcome)
     return grades, errors
+
+
+def _grade_or_error(path: str, mode: str, kwargs: dict):
+    """A NotebookGrade, a read error's text, or the KernelStartError (picklable: it crosses processes)."""
+    try:
+        return grade_notebook(path, sandbox=mode, **kwargs)
+    except NotebookReadError as exc:
+        return str(exc)
+    except KernelStartError as exc:
+        return KernelStartError(str(exc))
+
+
+def _in_parallel(paths: list, jobs: int, mode: str, kwargs: dict) -> list:
+    # Worker processes, not threads: the check registry and the grading loop hold global state.
+    # "spawn" because this process may have torch's thread pools running, which fork would copy broken.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    outcomes = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_grade_or_error, p, mode, kwargs) for p in paths]
+        for path, future in zip(paths, futures):
+            try:
+                outcomes.append(future.result())
+            except BrokenProcessPool:
+                outcomes.append(f"{path}: not graded (a grading process died: out of memory?)")
+            if isinstance(outcomes[-1], KernelStartError):
+                for f in futures:
+                    f.cancel()
+                break
+    return outcomes
