@@ -8,35 +8,41 @@ In a notebook, under an exercise::
 An unsolved exercise (the stub's `raise NotImplementedError()`) prints
 "Exercise 1.1: not implemented yet" and does not raise, so the lesson runs top to bottom; any
 other exception from the learner's code is reported with a short traceback, never raised. Each
-result is also stored in `RESULTS` (kernel-global), and `grade_one` is what the grader runs in
-the learner's kernel: the same code path as `check`.
+result is also stored in `RESULTS`.
+
+The checks never run inside the learner's code: they receive the learner's object through a
+transport (`course.exercises.remote`) that carries only plain data. `check()` uses the driver in
+the same process (advice for the learner); `course grade` uses the driver in the learner's kernel
+and runs the checks, the comparisons and the points in its own process (the verdict). Both go
+through `run_checks`, so advice and verdict agree.
 """
 from __future__ import annotations
 
-import json
 import sys
-import traceback
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-from course.exercises import registry
+from course.exercises import registry, remote
+from course.exercises.codec import CodecError
 from course.exercises.expect import CheckFailure
+from course.exercises.forbidden import relevant_sources, violations
+from course.exercises.seeding import seeded
 
-__all__ = ["Result", "RESULTS", "check", "run_checks", "grade_one", "format_result"]
+__all__ = ["Result", "RESULTS", "check", "run_checks", "format_result"]
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)        # .../course
 _MISSING = object()
 
 
 @dataclass
 class Result:
     """The outcome of one exercise: status is one of passed, partial, failed, not implemented,
-    error, missing, no checks (and, from the grader, timeout, crashed)."""
+    error, missing, forbidden, no checks (and, from the grader, timeout, crashed); `seed` is the
+    seed the checks drew their inputs from."""
     id: str
     points: float
     max: float
     status: str
     message: str
+    seed: int | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -49,68 +55,32 @@ def _number(x):
     return int(x) if float(x).is_integer() else round(float(x), 4)
 
 
-def _is_stub(exc: BaseException) -> bool:
-    """The lesson stub raises a bare NotImplementedError(); anything with a message is a real error
-    (e.g. an operation the facade or torch does not support)."""
-    return type(exc) is NotImplementedError and not str(exc)
+class _Stop(Exception):
+    """The learner's process timed out or died: the exercise stops here."""
 
-
-def _learner_frames(tb, check_files: set[str]):
-    """Traceback entries outside the course package and the checks: the learner's own code."""
-    import sysconfig
-    library = {sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}
-    frames = []
-    for entry in traceback.extract_tb(tb):
-        name = entry.filename
-        if name in check_files or name.startswith(_PACKAGE_DIR) or any(name.startswith(p) for p in library):
-            continue
-        frames.append(entry)
-    return frames
-
-
-def _frame_label(filename: str) -> str:
-    try:
-        from IPython import get_ipython
-        shell = get_ipython()
-        if shell is not None:
-            label = shell.compile.format_code_name(filename)
-            if label:
-                return " ".join(label)
-    except Exception:
-        pass
-    return f"File {filename}"
-
-
-def _short_traceback(frames, limit: int = 4) -> str:
-    lines = []
-    for entry in frames[-limit:]:
-        lines.append(f"  {_frame_label(entry.filename)}, line {entry.lineno}, in {entry.name}")
-        if entry.line:
-            lines.append(f"    {entry.line.strip()}")
-    return "\n".join(lines)
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 def _run_one(c: registry.Check, obj) -> tuple[float, str, str]:
-    """(points, status, message) for one check."""
-    check_files = {getattr(c.func, "__code__", None) and c.func.__code__.co_filename} - {None}
+    """(points, status, message) for one check; points are capped here, on the checks' side."""
     try:
         verdict = c.func(obj)
-    except NotImplementedError as exc:
-        if _is_stub(exc):
+    except remote.LearnerError as exc:
+        if exc.remote_type == "NotImplementedError" and not exc.message:
             return 0, "not implemented", "not implemented yet"
-        frames = _learner_frames(exc.__traceback__, check_files)
-        return 0, "error", f"your code raised NotImplementedError: {exc}\n{_short_traceback(frames)}".rstrip()
-    except AssertionError as exc:
-        frames = _learner_frames(exc.__traceback__, check_files)
-        if isinstance(exc, CheckFailure) or not frames:
-            return 0, "failed", str(exc) or "a check failed (no details given)"
-        return 0, "error", f"your code raised AssertionError: {exc}\n{_short_traceback(frames)}".rstrip()
-    except Exception as exc:
-        frames = _learner_frames(exc.__traceback__, check_files)
-        head = f"{type(exc).__name__}: {exc}"
-        if frames:
-            return 0, "error", f"your code raised {head}\n{_short_traceback(frames)}"
-        return 0, "failed", f"the check could not use your result: {head}"
+        return 0, "error", f"your code raised {exc.remote_type}: {exc.message}\n{exc.trace}".rstrip()
+    except CheckFailure as exc:
+        return 0, "failed", str(exc) or "a check failed (no details given)"
+    except remote.CheckTimeout as exc:
+        raise _Stop("timeout", f"{exc} (an endless loop?) and was stopped") from None
+    except remote.KernelCrashed:
+        raise _Stop("crashed", "the kernel died while this exercise was checked") from None
+    except remote.NoReply as exc:
+        return 0, "error", f"{exc}: did a cell replace or delete part of the course package?"
+    except (CodecError, Exception) as exc:
+        return 0, "failed", f"the check could not use your result: {type(exc).__name__}: {exc}"
     if verdict is None or verdict is True:
         return c.points, "passed", ""
     if verdict is False:
@@ -122,8 +92,24 @@ def _run_one(c: registry.Check, obj) -> tuple[float, str, str]:
                     f"a check returns None/True (pass), False (fail) or points earned.")
 
 
-def run_checks(exercise_id: str, obj=_MISSING) -> Result:
-    """Run every registered check of `exercise_id` on `obj`; store and return the Result."""
+def _forbidden_message(exercise_id, sources, context) -> str:
+    rule = registry.forbidden(exercise_id)
+    if rule is None or not sources:
+        return ""
+    found = violations(sources, rule, context)
+    if not found:
+        return ""
+    return f"your code uses {'; '.join(found[:3])}. {rule.why}".strip()
+
+
+def run_checks(exercise_id: str, obj=_MISSING, *, transport: remote.Transport | None = None,
+               sources=None, context=(), seed: int | None = None) -> Result:
+    """Run every registered check of `exercise_id`; store and return the Result.
+
+    Either `obj` (the learner's object, reached through the in-process driver) or `transport` (the
+    learner's kernel: the object is looked up there by the exercise's name). `sources` are the cells
+    of the learner's answer, checked for forbidden calls; `context` every code cell (for imports).
+    """
     checks = registry.checks_for(exercise_id)
     if not checks:
         result = Result(exercise_id, 0, 0, "no checks",
@@ -131,22 +117,56 @@ def run_checks(exercise_id: str, obj=_MISSING) -> Result:
         RESULTS[exercise_id] = result
         return result
     total = sum(c.points for c in checks)
-    if obj is _MISSING:
-        name = checks[0].name
-        result = Result(exercise_id, 0, _number(total), "missing",
-                        f"`{name}` is not defined in the notebook; exercise {exercise_id} expects it under "
-                        f"that name (was it renamed or deleted, or its cell not run?)")
-        RESULTS[exercise_id] = result
-        return result
+    name = checks[0].name
+    missing = Result(exercise_id, 0, _number(total), "missing",
+                     f"`{name}` is not defined in the notebook; exercise {exercise_id} expects it under "
+                     f"that name (was it renamed or deleted, or its cell not run?)")
+    own = transport is None
+    if own:
+        if obj is _MISSING:
+            RESULTS[exercise_id] = missing
+            return missing
+        transport = remote.LocalTransport({name: obj})
+        if sources is None:
+            sources, context = _object_sources(obj, name)
+    with seeded(seed) as used_seed:
+        try:
+            result = _run_all(exercise_id, checks, total, name, transport, sources, context, missing)
+        finally:
+            if own:
+                transport.close()
+        result.seed = used_seed
+    RESULTS[exercise_id] = result
+    return result
+
+
+def _run_all(exercise_id, checks, total, name, transport, sources, context, missing) -> Result:
+    try:
+        target = transport.lookup(name)
+    except remote.CheckTimeout:
+        return Result(exercise_id, 0, _number(total), "timeout", "looking up your answer did not finish in time")
+    except remote.KernelCrashed:
+        return Result(exercise_id, 0, _number(total), "crashed", "the kernel died while this exercise was checked")
+    except Exception as exc:
+        return Result(exercise_id, 0, _number(total), "error", f"your answer could not be read: {exc}")
+    if target is remote.MISSING:
+        return missing
+    forbidden = _forbidden_message(exercise_id, sources, context)
+    if forbidden:
+        return Result(exercise_id, 0, _number(total), "forbidden", forbidden)
     earned, statuses, messages = 0.0, [], []
-    for c in checks:
-        points, status, message = _run_one(c, obj)
-        earned += points
-        statuses.append(status)
-        if message and message not in messages:
-            messages.append(message)
-        if status == "not implemented":
-            break
+    with remote.using(transport):
+        for c in checks:
+            try:
+                points, status, message = _run_one(c, target)
+            except _Stop as stop:
+                return Result(exercise_id, 0, _number(total), stop.status, stop.message)
+            earned += points
+            statuses.append(status)
+            if message and message not in messages:
+                messages.append(message)
+            if status == "not implemented":
+                break
     if "not implemented" in statuses:
         status = "not implemented"
     elif all(s == "passed" for s in statuses):
@@ -155,9 +175,32 @@ def run_checks(exercise_id: str, obj=_MISSING) -> Result:
         status = "partial"
     else:
         status = "error" if "error" in statuses else "failed"
-    result = Result(exercise_id, _number(earned), _number(total), status, "\n".join(messages))
-    RESULTS[exercise_id] = result
-    return result
+    earned = min(earned, total)
+    return Result(exercise_id, _number(earned), _number(total), status, "\n".join(messages))
+
+
+def _object_sources(obj, name):
+    """The learner's answer as source: from the notebook's history when in IPython, else inspect."""
+    import inspect
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except Exception:
+        shell = None
+    if shell is not None and name:
+        cells = [c for c in shell.user_ns.get("In", []) if isinstance(c, str)]
+        found = relevant_sources(cells, name)
+        if found:
+            return found, cells
+    try:
+        source = inspect.getsource(obj)
+    except (TypeError, OSError):
+        return [], ()
+    try:
+        context = [inspect.getsource(inspect.getmodule(obj))]
+    except (TypeError, OSError):
+        context = ()
+    return [source], context
 
 
 def format_result(r: Result) -> str:
@@ -173,7 +216,8 @@ def format_result(r: Result) -> str:
 
 
 def check(exercise_id: str, obj=_MISSING) -> None:
-    """Check the learner's answer to exercise `exercise_id` and print the verdict.
+    """Check the learner's answer to exercise `exercise_id` and print the verdict (advice; the grade
+    comes from `course grade`, which runs the same checks outside the learner's process).
 
     `obj` is the function, class or value the exercise asks for; left out, it is looked up by the
     name the exercise expects in the caller's namespace.
@@ -185,19 +229,3 @@ def check(exercise_id: str, obj=_MISSING) -> None:
         if name is not None and name in namespace:
             obj = namespace[name]
     print(format_result(run_checks(exercise_id, obj)))
-
-
-_loaded_files: set[str] = set()
-
-
-def grade_one(exercise_id: str, namespace: dict, nonce: str, checks_file: str | None = None) -> None:
-    """Grader entry point inside the learner's kernel: check the object named by the registry and
-    print one line `nonce + JSON(result)`."""
-    if checks_file and checks_file not in _loaded_files:
-        registry.load_checks_file(checks_file)
-        _loaded_files.add(checks_file)
-    name = registry.object_name(exercise_id)
-    obj = namespace.get(name, _MISSING) if name else _MISSING
-    result = run_checks(exercise_id, obj)
-    sys.stdout.flush()
-    print(nonce + json.dumps(result.to_json()), flush=True)

@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.exercises import registry
-from course.exercises.checking import Result, _number
+from course.exercises.checking import Result, _number, run_checks
+from course.exercises.forbidden import refused_imports, relevant_sources
 from course.exercises.kernel import Kernel, KernelStartError
+from course.exercises.remote import KernelTransport
+from course.exercises.seeding import new_seed
 from course.exercises.sandbox import Sandbox, choose_mode
 
 __all__ = ["NotebookReadError", "KernelStartError", "NotebookGrade", "read_notebook", "exercises_in",
@@ -56,7 +58,7 @@ class NotebookGrade:
     def to_json(self) -> dict:
         return {"notebook": self.notebook,
                 "exercises": [{"id": r.id, "points": r.points, "max": r.max, "status": r.status,
-                               "message": r.message} for r in self.exercises],
+                               "message": r.message, "seed": r.seed} for r in self.exercises],
                 "total": self.total, "max": self.max}
 
     def to_text(self) -> str:
@@ -169,38 +171,50 @@ def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, checks
     kernel = Kernel(env=env, sandbox=box, startup_timeout=startup_timeout, interrupt_grace=interrupt_grace)
     with box, kernel:
         run = _Run(kernel, timeout)
+        # The reply channel's functions are saved before the learner's code runs.
+        run.run("__import__('course.exercises.driver')", store_history=False)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             code = _source(cell)
             if not code.strip() or _check_only(code):
                 continue
+            refused = refused_imports(code)
+            if refused:         # the checks' package is not the learner's to import or patch
+                grade.cells.append((index, "refused", f"not run: it uses course.exercises ({refused[0]}); "
+                                                      f"only `from course.exercises import check` is allowed"))
+                continue
             out = run.run(code)
             if out.status == "ok":
                 run.ok.append(code)
             grade.cells.append((index, out.status, out.error))
-        nonce = f"@@course-grade-{secrets.token_hex(8)}@@"
-        for exercise_id in ids:
-            call = (f"__import__('course.exercises.checking', fromlist=['grade_one'])"
-                    f".grade_one({exercise_id!r}, globals(), {nonce!r}, {checks!r})")
-            out = run.run(call, store_history=False)
-            grade.exercises.append(_result(exercise_id, out, nonce, maxima[exercise_id], timeout))
+        code_cells = [_source(c) for c in nb.cells if c.cell_type == "code"]
+        _check_exercises(grade, run, kernel.cwd, ids, maxima, checks, code_cells, timeout)
     return grade
 
 
-def _result(exercise_id: str, out, nonce: str, maximum, timeout: float) -> Result:
-    if out.status == "ok":
-        for line in out.stdout.splitlines():
-            if line.startswith(nonce):
-                data = json.loads(line[len(nonce):])
-                return Result(**data)
-        return Result(exercise_id, 0, maximum, "error", "the check printed no verdict (was stdout replaced?)")
-    if out.status in ("timeout", "hung"):
-        return Result(exercise_id, 0, maximum, "timeout",
-                      f"checking took longer than {timeout:g} s (an endless loop?) and was stopped")
-    if out.status == "crashed":
-        return Result(exercise_id, 0, maximum, "crashed", "the kernel died while this exercise was checked")
-    return Result(exercise_id, 0, maximum, "error", f"grading raised {out.error}")
+def _check_exercises(grade, run, folder, ids, maxima, checks, code_cells, timeout) -> None:
+    """The checks run here, in the grader's process: they choose the inputs, compute the expected
+    values and compare; the learner's kernel only answers their requests with plain data."""
+    transport = KernelTransport(lambda code: run.run(code, store_history=False), folder)
+    seed = new_seed()
+    with registry.isolated():
+        if checks:
+            registry.load_checks_file(checks)
+        for exercise_id in ids:
+            sources = relevant_sources(code_cells, registry.object_name(exercise_id))
+            result = run_checks(exercise_id, transport=transport, sources=sources, context=code_cells, seed=seed)
+            grade.exercises.append(_result(result, maxima[exercise_id], timeout))
+    transport.close()
+
+
+def _result(result: Result, maximum, timeout: float) -> Result:
+    """The verdict, its points capped at the maximum computed before any of the learner's code ran."""
+    points = min(max(float(result.points), 0.0), float(maximum))
+    message = result.message
+    if result.status == "timeout":
+        message = f"checking took longer than {timeout:g} s (an endless loop?) and was stopped"
+    return Result(result.id, _number(points), maximum, result.status, message, result.seed)
 
 
 def grade_notebooks(paths, *, jobs: int = 1, sandbox: str | None = None,

@@ -10,14 +10,12 @@ import numpy as np
 import torch
 
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
+from course.exercises.fixtures import Fixture
 from course.exercises.registry import exercise
+from course.exercises.remote import current
+from course.exercises.seeding import numpy_rng
 
-__all__ = ["seed001_reference_step"]
-
-
-def _tf():
-    from course.tape import creation, math_ops
-    return creation, math_ops
+__all__ = []
 
 
 def _as_np(x):
@@ -25,36 +23,43 @@ def _as_np(x):
     return None if t is None else t.double().numpy()
 
 
+def _constant(values):
+    from course.tape.creation import constant
+    return constant(np.asarray(values, dtype=np.float32))
+
+
+def _show(values) -> str:
+    return str(np.round(np.asarray(values, dtype=np.float64), 3).tolist())
+
+
 # -- 5.1 ------------------------------------------------------------------------------------------------
+_A = np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]])      # (2, 3), the same A as fixture sum_square_Ax
+
+
 def _gradient_cases():
-    """(label, f with tf ops, the same f in torch, x values)."""
-    creation, m = _tf()
-    A = np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]], dtype=np.float32)     # (2, 3)
+    """(label, fixture name of f (written with tf ops), the same f in torch, x values); x drawn per run."""
+    rng = numpy_rng(51)
+    r = lambda *shape: rng.uniform(-2.0, 2.0, size=shape).round(2)        # noqa: E731
+    x1, x2, x3, x4, x5 = r(3), round(float(r(1)[0]) + 3.0, 2), r(4), r(3), r(2, 2)
     return [
-        ("f(x) = sum(x^2), x = [1, -2, 3]", lambda x: m.reduce_sum(m.square(x)),
-         lambda x: (x ** 2).sum(), [1.0, -2.0, 3.0]),
-        ("f(x) = x^3 at the scalar x = 2", lambda x: x * x * x, lambda x: x ** 3, 2.0),
-        ("f(x) = sum(sin(x) * x), x = [0, 0.5, -1.5, 3]", lambda x: m.reduce_sum(m.sin(x) * x),
-         lambda x: (torch.sin(x) * x).sum(), [0.0, 0.5, -1.5, 3.0]),
-        ("f(x) = log(sum(exp(x))) (log-sum-exp), x = [1, 2, 3]", lambda x: m.log(m.reduce_sum(m.exp(x))),
-         lambda x: torch.logsumexp(x, 0), [1.0, 2.0, 3.0]),
-        ("f(x) = sum((A x)^2) for a 2x3 matrix A, x = [0.5, -1, 2]",
-         lambda x: m.reduce_sum(m.square(m.matmul(creation.constant(A), x[:, None]))),
-         lambda x: ((torch.from_numpy(A).double() @ x) ** 2).sum(), [0.5, -1.0, 2.0]),
-        ("f(x) = mean(x) for a 2x2 matrix x", lambda x: m.reduce_mean(x),
-         lambda x: x.mean(), [[1.0, 2.0], [3.0, 4.0]]),
+        ("f(x) = sum(x^2)", "sum_square", lambda x: (x ** 2).sum(), x1),
+        ("f(x) = x^3 at a scalar x", "cube", lambda x: x ** 3, x2),
+        ("f(x) = sum(sin(x) * x)", "sum_sin_times_x", lambda x: (torch.sin(x) * x).sum(), x3),
+        ("f(x) = log(sum(exp(x))) (log-sum-exp)", "logsumexp", lambda x: torch.logsumexp(x, 0), r(3)),
+        ("f(x) = sum((A x)^2) for a 2x3 matrix A", "sum_square_Ax",
+         lambda x: ((torch.from_numpy(_A) @ x) ** 2).sum(), x4),
+        ("f(x) = mean(x) for a 2x2 matrix x", "mean", lambda x: x.mean(), x5),
     ]
 
 
 @exercise("5.1", name="gradient", points=2)
 def _check_gradient(gradient):
     """df/dx with a GradientTape that watches the constant x; reference: torch autograd in float64."""
-    creation, _ = _tf()
-    for label, f_tf, f_torch, values in _gradient_cases():
-        x = creation.constant(np.array(values, dtype=np.float32))
-        keep = np.array(values, dtype=np.float64)
-        got = gradient(f_tf, x)
-        ref = torch.tensor(keep, requires_grad=True)
+    for label, f_name, f_torch, values in _gradient_cases():
+        label = f"{label}, x = {_show(values)}"
+        x = _constant(values)
+        got = gradient(Fixture("function", f_name), x)
+        ref = torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
         f_torch(ref).backward()
         expected = ref.grad.numpy()
         if got is None:
@@ -72,27 +77,28 @@ def _check_gradient(gradient):
 
 # -- 5.2 ------------------------------------------------------------------------------------------------
 def _second_cases():
-    _, m = _tf()
+    rng = numpy_rng(52)
+    r = lambda n: rng.uniform(-2.0, 2.0, size=n).round(2)                 # noqa: E731
     return [
-        ("f(x) = x^3, x = [-2, 0, 1.5]", lambda x: x * x * x, lambda x: x ** 3, lambda x: 6 * x, [-2.0, 0.0, 1.5]),
-        ("f(x) = tanh(x), x = [-1, 0, 0.5, 2]", m.tanh, torch.tanh,
-         lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2), [-1.0, 0.0, 0.5, 2.0]),
-        ("f(x) = sigmoid(x), x = [-3, 0, 1]", m.sigmoid, torch.sigmoid,
-         lambda x: (lambda s: s * (1 - s) * (1 - 2 * s))(1 / (1 + np.exp(-x))), [-3.0, 0.0, 1.0]),
-        ("f(x) = exp(x) * sin(x), x = [0, 1, -0.5]", lambda x: m.exp(x) * m.sin(x),
-         lambda x: torch.exp(x) * torch.sin(x), lambda x: 2 * np.exp(x) * np.cos(x), [0.0, 1.0, -0.5]),
-        ("f(x) = x^2 at the scalar x = 3", lambda x: x * x, lambda x: x ** 2, lambda x: 2.0 + 0 * x, 3.0),
+        ("f(x) = x^3", "cube", lambda x: x ** 3, lambda x: 6 * x, r(3)),
+        ("f(x) = tanh(x)", "tanh", torch.tanh, lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2), r(4)),
+        ("f(x) = sigmoid(x)", "sigmoid", torch.sigmoid,
+         lambda x: (lambda s: s * (1 - s) * (1 - 2 * s))(1 / (1 + np.exp(-x))), r(3)),
+        ("f(x) = exp(x) * sin(x)", "exp_sin", lambda x: torch.exp(x) * torch.sin(x),
+         lambda x: 2 * np.exp(x) * np.cos(x), r(3)),
+        ("f(x) = x^2 at a scalar x", "square", lambda x: x ** 2, lambda x: 2.0 + 0 * x,
+         round(float(r(1)[0]) + 3.0, 2)),
     ]
 
 
 @exercise("5.2", name="second_derivative", points=2)
 def _check_second_derivative(second_derivative):
     """f''(x) elementwise with nested tapes; references: torch double backward and the closed form."""
-    creation, _ = _tf()
-    for label, f_tf, f_torch, closed_form, values in _second_cases():
-        x = creation.constant(np.array(values, dtype=np.float32))
-        keep = np.array(values, dtype=np.float64)
-        got = second_derivative(f_tf, x)
+    for label, f_name, f_torch, closed_form, values in _second_cases():
+        label = f"{label}, x = {_show(values)}"
+        x = _constant(values)
+        keep = np.asarray(values, dtype=np.float64)
+        got = second_derivative(Fixture("function", f_name), x)
         ref = torch.tensor(keep, requires_grad=True)
         (d1,) = torch.autograd.grad(f_torch(ref).sum(), ref, create_graph=True)
         (d2,) = torch.autograd.grad(d1.sum(), ref)
@@ -108,14 +114,16 @@ def _check_second_derivative(second_derivative):
         if g.shape == expected.shape and np.allclose(g, first, rtol=1e-4, atol=1e-5) \
                 and not np.allclose(first, expected, rtol=1e-4, atol=1e-5):
             raise CheckFailure(f"second_derivative(f, x) for {label}: you returned the first derivative "
-                               f"{first.round(4).tolist()}; differentiate it once more with the outer tape.")
+                               f"{_show(first)}; differentiate it once more with the outer tape.")
         expect_close(g, expected, what=f"second_derivative(f, x) for {label}", rtol=1e-4,
                      atol=1e-4, check_dtype=False)
 
 
-# -- seed001 reference ----------------------------------------------------------------------------------
-def seed001_reference_step(params, X, y, lr):
+# -- seed001, by hand ----------------------------------------------------------------------------------
+def _sgd_step_float64(params, X, y, lr):
     """One SGD step of seed001's network, by hand in float64 numpy: (loss before, new params).
+
+    The checks' own reference (private: a learner's cell may not import course.exercises).
 
         h = X W1 + b1,  z = h W2 + b2,  p = σ(z),  L = mean((y - p)²)
         δ = ∂L/∂z = 2/N · (p - y) · p(1 - p)         (N, 1)
@@ -134,7 +142,7 @@ def seed001_reference_step(params, X, y, lr):
 
 
 def _seed001_cases():
-    rng = np.random.RandomState(5)
+    rng = np.random.RandomState(numpy_rng(53).integers(2**31))
     cases = []
     for n, d, hidden, lr in ((12, 10, 5, 0.1), (7, 3, 4, 0.5)):
         X = rng.rand(n, d).astype(np.float32)                 # (N, D)
@@ -168,22 +176,22 @@ def _compare_step(label, step, got_loss, got_params, before, ref_loss, ref_param
 @exercise("5.3", name="train_step", points=3)
 def _check_train_step(train_step):
     """seed001's SGD step with GradientTape + optimizer.apply_gradients (tf.Variables, Keras SGD)."""
-    from course.keras.optimizers import SGD
-    from course.tape.tensor import Variable
     for label, X, y, init, lr in _seed001_cases():
-        params = [Variable(p, name=n) for p, n in zip(init, _NAMES)]
-        optimizer = SGD(learning_rate=lr)
-        current = [p.astype(np.float64) for p in init]
+        # The Variables and the optimizer live on the learner's side; their values come back as data.
+        params = current().make(Fixture("tape_variables", init, list(_NAMES)))
+        optimizer = current().make(Fixture("keras_sgd", lr))
+        current_params = [p.astype(np.float64) for p in init]
         for step in (1, 2, 3):
-            ref_loss, ref_params = seed001_reference_step(current, X, y, lr)
+            ref_loss, ref_params = _sgd_step_float64(current_params, X, y, lr)
             got_loss = train_step(params, X, y, optimizer)
-            got = [_as_np(p) for p in params]
-            _compare_step(label, step, got_loss, got, current, ref_loss, ref_params, "train_step(params, X, y, optimizer)",
+            got = [_as_np(p) for p in params.fetch()]
+            _compare_step(label, step, got_loss, got, current_params, ref_loss, ref_params,
+                          "train_step(params, X, y, optimizer)",
                           "apply the gradients: optimizer.apply_gradients(zip(grads, params))")
             for name, g, r in zip(_NAMES, got, ref_params):
                 expect_close(g, r, what=f"{name} after {step} call(s) of train_step on {label}",
                              rtol=1e-4, atol=1e-5, check_dtype=False)
-            current = ref_params
+            current_params = ref_params
 
 
 # -- 5.4 ------------------------------------------------------------------------------------------------
@@ -191,18 +199,21 @@ def _check_train_step(train_step):
 def _check_torch_train_step(torch_train_step):
     """The same SGD step in plain PyTorch: backward(), an in-place update under no_grad, zeroed grads."""
     for label, X, y, init, lr in _seed001_cases():
-        params = [torch.tensor(p, requires_grad=True) for p in init]
-        ids = [id(p) for p in params]
-        current = [p.astype(np.float64) for p in init]
+        # Each tensor stays on the learner's side (a handle); the list holds the same four handles.
+        handles = [current().make(Fixture("leaf_tensor", p)) for p in init]
+        params = list(handles)
+        current_params = [p.astype(np.float64) for p in init]
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
         for step in (1, 2, 3):
-            ref_loss, ref_params = seed001_reference_step(current, X, y, lr)
+            ref_loss, ref_params = _sgd_step_float64(current_params, X, y, lr)
             got_loss = torch_train_step(params, Xt, yt, lr)
-            expect([id(p) for p in params] == ids and all(p.requires_grad and p.is_leaf for p in params),
+            expect(all(p is h for p, h in zip(params, handles))
+                   and all(h.requires_grad is True and h.is_leaf is True for h in handles),
                    f"torch_train_step on {label}: update the tensors in params in place (under torch.no_grad(): "
                    f"p -= lr * p.grad); do not replace them with new tensors, and keep them requiring grad.")
-            got = [p.detach().double().numpy() for p in params]
-            _compare_step(label, step, got_loss, got, current, ref_loss, ref_params, "torch_train_step(params, X, y, lr)",
+            got = [_as_np(h.detach()) for h in handles]
+            _compare_step(label, step, got_loss, got, current_params, ref_loss, ref_params,
+                          "torch_train_step(params, X, y, lr)",
                           "after loss.backward(), update each tensor in place under torch.no_grad(): "
                           "p -= lr * p.grad")
             for name, g, r in zip(_NAMES, got, ref_params):
@@ -212,4 +223,4 @@ def _check_torch_train_step(torch_train_step):
                                        f"each update (p.grad.zero_() or p.grad = None).")
                 expect_close(g, r, what=f"{name} after {step} call(s) of torch_train_step on {label}",
                              rtol=1e-4, atol=1e-5, check_dtype=False)
-            current = ref_params
+            current_params = ref_params

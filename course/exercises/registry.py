@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 __all__ = ["ID_RE", "Check", "exercise", "checks_for", "exercise_ids", "lesson_of", "load_lesson",
-           "load_checks_file", "object_name", "max_points", "isolated", "sort_key"]
+           "load_checks_file", "object_name", "max_points", "forbidden", "isolated", "sort_key"]
 
 ID_RE = re.compile(r"^(\d+)\.(\d+)$")
 
@@ -41,6 +41,7 @@ class Check:
     points: float
     func: Callable
     origin: str            # 'package' or the path of a private checks file
+    forbid: object = None  # a course.exercises.forbidden.Forbid, or None
 
     @property
     def key(self):
@@ -62,11 +63,15 @@ def lesson_of(exercise_id: str) -> int:
     return int(m.group(1))
 
 
-def exercise(id: str, *, name: str | None = None, points: float = 1):
+def exercise(id: str, *, name: str | None = None, points: float = 1, forbid=None):
     """Register the decorated function as a check of exercise `id`.
 
     `name` is the name of the learner's object the grader passes to the check (a function, class
-    or value defined in the notebook); `points` is what passing the check is worth.
+    or value defined in the notebook); `points` is what passing the check is worth; `forbid` (a
+    `course.exercises.forbidden.Forbid`) lists what the learner's code must not use.
+
+    The check runs where the learner's code cannot reach it: it receives the learner's object as
+    plain data or as a `course.exercises.remote.RemoteObject` whose calls go to the learner's side.
     """
     lesson_of(id)
     if name is not None and not str(name).isidentifier():
@@ -84,7 +89,7 @@ def exercise(id: str, *, name: str | None = None, points: float = 1):
                 raise ValueError(f"@exercise({id!r}) needs name='...': the name of the object the learner "
                                  f"defines, e.g. @exercise({id!r}, name='scale_tensor', points=2).")
             resolved = others[0]
-        new = Check(id=id, name=resolved, points=points, func=func, origin=_origin)
+        new = Check(id=id, name=resolved, points=points, func=func, origin=_origin, forbid=forbid)
         existing = _checks.setdefault(id, [])
         existing[:] = [c for c in existing if c.key != new.key]     # re-registering replaces
         existing.append(new)
@@ -148,6 +153,17 @@ def object_name(exercise_id: str) -> str | None:
 
 def max_points(exercise_id: str) -> float:
     return sum(c.points for c in checks_for(exercise_id))
+
+
+def forbidden(exercise_id: str):
+    """What exercise `exercise_id`'s code must not use (all its checks' rules together), or None."""
+    rules = [c.forbid for c in checks_for(exercise_id) if c.forbid is not None]
+    if not rules:
+        return None
+    total = rules[0]
+    for rule in rules[1:]:
+        total = total + rule
+    return total
 
 
 @contextlib.contextmanager

@@ -1,0 +1,106 @@
+"""Named fixtures: objects a check hands to the learner's code that are not plain data.
+
+A check cannot send a lambda, a model or an optimizer across the boundary; it sends
+`Fixture("name", *plain_args)`, and the driver on the learner's side rebuilds the object with the
+builder registered under that name. Builders are deterministic in their arguments, so a check builds
+the same object on its own side with `fixture.local()` to compute the expected values.
+
+    f = Fixture("function", "cube")          # the learner's gradient(f, x) receives x -> x*x*x
+    transport.make(Fixture("tape_variables", arrays, names))   # kept there, used by later calls
+"""
+from __future__ import annotations
+
+import random
+
+__all__ = ["Fixture", "builder", "build", "names"]
+
+_BUILDERS: dict = {}
+
+
+class Fixture:
+    """A fixture by name and plain arguments (the same on both sides of the boundary)."""
+
+    def __init__(self, name: str, *args, **kwargs):
+        if name not in _BUILDERS:
+            raise KeyError(f"no fixture named {name!r}; known: {', '.join(sorted(_BUILDERS))}")
+        self.name, self.args, self.kwargs = name, args, kwargs
+
+    def local(self):
+        """The same object, built in this process."""
+        return build(self.name, *self.args, **self.kwargs)
+
+    def __repr__(self):
+        return f"Fixture({self.name!r})"
+
+
+def builder(name: str):
+    """Register the decorated function as the builder of fixture `name`."""
+    def register(func):
+        _BUILDERS[name] = func
+        return func
+    return register
+
+
+def build(name, *args, **kwargs):
+    if not isinstance(name, str) or name not in _BUILDERS:
+        raise KeyError(f"no fixture named {name!r}")
+    return _BUILDERS[name](*args, **kwargs)
+
+
+def names() -> list[str]:
+    return sorted(_BUILDERS)
+
+
+# -- functions the learner's code receives (5.1, 5.2): written with the facade's ops ----------------
+def _tf_functions():
+    import numpy as np
+    from course.tape import creation
+    from course.tape import math_ops as m
+    A = np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]], dtype=np.float32)     # (2, 3)
+    return {
+        "sum_square": lambda x: m.reduce_sum(m.square(x)),
+        "cube": lambda x: x * x * x,
+        "sum_sin_times_x": lambda x: m.reduce_sum(m.sin(x) * x),
+        "logsumexp": lambda x: m.log(m.reduce_sum(m.exp(x))),
+        "sum_square_Ax": lambda x: m.reduce_sum(m.square(m.matmul(creation.constant(A), x[:, None]))),
+        "mean": lambda x: m.reduce_mean(x),
+        "tanh": m.tanh,
+        "sigmoid": m.sigmoid,
+        "exp_sin": lambda x: m.exp(x) * m.sin(x),
+        "square": lambda x: x * x,
+    }
+
+
+@builder("function")
+def _function(name):
+    return _tf_functions()[name]
+
+
+@builder("constant")
+def _constant(value):
+    from course.tape import creation
+    return creation.constant(value)
+
+
+# -- state the learner's code updates (5.3, 5.4) ------------------------------------------------------
+@builder("tape_variables")
+def _tape_variables(arrays, names):
+    from course.tape.tensor import Variable
+    return [Variable(a, name=n) for a, n in zip(arrays, names)]
+
+
+@builder("keras_sgd")
+def _keras_sgd(learning_rate):
+    from course.keras.optimizers import SGD
+    return SGD(learning_rate=learning_rate)
+
+
+@builder("leaf_tensor")
+def _leaf_tensor(array):
+    import torch
+    return torch.tensor(array, requires_grad=True)
+
+
+@builder("randrange")
+def _randrange(seed):
+    return random.Random(seed).randrange
