@@ -184,3 +184,22 @@ def test_saver_errors(tmp_path):
     with tf.Session() as sess:
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"lhs shape= \[2,2\] rhs shape= \[3,1\]"):
             tf.train.Saver().restore(sess, path)
+
+
+def test_saver_restore_with_one_wrong_shape_restores_nothing(tmp_path):
+    tf.reset_default_graph()
+    a = tf.Variable(np.ones((2, 2), np.float32), name="a")
+    b = tf.Variable(np.ones(3, np.float32), name="b")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = tf.train.Saver().save(sess, str(tmp_path / "ckpt"))
+    tf.reset_default_graph()
+    a = tf.Variable(np.zeros((2, 2), np.float32), name="a")      # fits
+    b = tf.Variable(np.zeros(4, np.float32), name="b")           # does not
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"lhs shape= \[4\] rhs shape= \[3\].*Nothing was "
+                                                                   "restored"):
+            tf.train.Saver().restore(sess, path)
+        np.testing.assert_array_equal(sess.run(a), np.zeros((2, 2)))   # 'a' kept its value
+        np.testing.assert_array_equal(sess.run(b), np.zeros(4))

@@ -362,3 +362,35 @@ def test_hdf5_shape_bomb_is_refused(tmp_path):
                                           r"stores only 0 bytes"):
         target.load_weights(path)
     assert_same_weights(target, before)
+
+
+# -- a failed load changes nothing ------------------------------------------------------------------------
+def other_model(units):
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(units)])
+    m.compile(optimizer="adam", loss="mse")
+    return m
+
+
+@pytest.mark.parametrize("fmt", [".weights.h5", ".keras"])
+def test_load_weights_where_only_the_first_layer_fits_changes_nothing(tmp_path, fmt):
+    source = other_model(5)                       # Dense(3) fits, Dense(5) does not fit Dense(2)
+    path = str(tmp_path / f"w{fmt}")
+    source.save_weights(path) if fmt == ".weights.h5" else source.save(path)
+    target = small_model()
+    before = weights_of(target)
+    with pytest.raises(SavingError, match=r"do not fit this model \(nothing was loaded\)") as err:
+        target.load_weights(path)
+    assert "shape (3, 5)" in str(err.value) and "shape (3, 2)" in str(err.value)
+    assert_same_weights(target, before)
+    target.load_weights(path, skip_mismatch=True)            # Keras' opt-in: what fits is loaded
+    np.testing.assert_array_equal(target.layers[0].get_weights()[0], source.layers[0].get_weights()[0])
+
+
+def test_set_weights_with_one_wrong_shape_changes_nothing():
+    m = small_model()
+    before = weights_of(m)
+    bad = [np.ones_like(w) for w in before]
+    bad[-1] = np.ones(5, np.float32)
+    with pytest.raises(ValueError, match="No weight was changed"):
+        m.set_weights(bad)
+    assert_same_weights(m, before)

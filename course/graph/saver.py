@@ -163,16 +163,24 @@ class Saver:
             raise DataLossError(None, None, f"Unable to read checkpoint {save_path}{_DATA}: {exc}") from None
         if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
             raise DataLossError(None, None, f"{save_path}{_DATA} is not a course.graph checkpoint.")
-        tensors = blob["tensors"]
+        tensors = blob.get("tensors")
+        if not isinstance(tensors, dict):
+            raise DataLossError(None, None, f"{save_path}{_DATA} is not a course.graph checkpoint (no tensors).")
         rt = sess._rt
+        ready = []                                   # every variable checked first: a failed restore changes nothing
         for key, v in self._vars.items():
             if key not in tensors:
-                raise NotFoundError(None, v.op, f"Key {key} not found in checkpoint {save_path}")
+                raise NotFoundError(None, v.op, f"Key {key} not found in checkpoint {save_path}. Nothing was "
+                                    f"restored; the checkpoint holds {sorted(tensors)[:8]}.")
             value = tensors[key]
+            if not isinstance(value, torch.Tensor):
+                raise DataLossError(None, v.op, f"Checkpoint {save_path}: entry {key} is not a tensor.")
             if v.shape.rank is not None and not v.shape.is_compatible_with(tuple(value.shape)):
                 raise InvalidArgumentError(None, v.op, f"Restoring from checkpoint failed: Assign requires shapes of "
                                            f"both tensors to match. lhs shape= {brackets(v.shape)} rhs shape= "
-                                           f"{brackets(tuple(value.shape))} (variable {key}).")
+                                           f"{brackets(tuple(value.shape))} (variable {key}). Nothing was restored.")
+            ready.append((v, value))
+        for v, value in ready:
             slot = rt.slot(v.op)
             value = value.to(device=rt.device_for(v.op), dtype=v.dtype)
             if slot.value is not None and slot.value.shape == value.shape:

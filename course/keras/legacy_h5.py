@@ -96,14 +96,16 @@ def load_model_h5(filepath, custom_objects=None, compile=True):
         layers = [layer for layer in model.layers if _layer_weights(layer)]
         if len(saved) != len(layers):
             raise error(f"{filepath}: the file has weights for {len(saved)} layers, the model {len(layers)}.")
+        ready = []                                   # everything checked first, assigned after
         for name, layer in zip(saved, layers):
             values = [np.asarray(group[name][w]) for w in _names(group[name].attrs["weight_names"])]
             targets = _layer_weights(layer)
             if [v.shape for v in values] != [tuple(t.shape) for t in targets]:
                 raise error(f"{filepath}: layer {name!r} holds weights of shapes {[v.shape for v in values]}; the "
                             f"model's {layer.name!r} needs {[tuple(t.shape) for t in targets]}.")
-            for target, value in zip(targets, values):
-                target.assign(value)
+            ready.extend(zip(targets, values))
+        for target, value in ready:
+            target.assign(value)
         training = json.loads(f.attrs["training_config"]) if compile and "training_config" in f.attrs else None
     if training:                                     # the .keras compile config, but "optimizer_config"
         _compile_from_config(model, {**training, "optimizer": training.get("optimizer_config")})

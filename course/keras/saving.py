@@ -236,19 +236,20 @@ def _write_h5(model, path, include_optimizer):
 
 
 def _read_h5(model, f, *, skip_mismatch=False, load_optimizer=False, source="file"):
-    """Copy the weights of the open, checked HDF5 file `f` into `model`."""
-    problems = []
+    """Copy the weights of the open, checked HDF5 file `f` into `model`. Every weight is read and
+    checked first and assigned only after, so a file that does not fit changes nothing."""
+    problems, ready = [], []
     for prefix, layer in _layer_entries(model):
         own = _own_vars(layer)
         if not own:
             continue
         key = f"{prefix}/vars" if prefix else "vars"
-        if key not in f:
+        group = f.get(key)
+        if not isinstance(group, _h5py().Group):
             problems.append(f"no weights for layer {layer.name!r} (expected group {key!r})")
             continue
-        group = f[key]
-        stored = [k for k in group.keys()]
-        if len(stored) != len(own):
+        stored = list(group.keys())
+        if len(stored) != len(own) or not all(isinstance(group.get(str(i)), _h5py().Dataset) for i in range(len(own))):
             problems.append(f"layer {layer.name!r} has {len(own)} weights, the file has {len(stored)} at {key!r}")
             continue
         for i, var in enumerate(own):
@@ -257,27 +258,47 @@ def _read_h5(model, f, *, skip_mismatch=False, load_optimizer=False, source="fil
                 problems.append(f"{key}/{i}: file shape {value.shape}, layer {layer.name!r} weight "
                                 f"{var._name} shape {tuple(var.shape)}")
                 continue
-            var.assign(value.astype(np.float32) if value.dtype != np.float32 else value)
+            ready.append((var, value.astype(np.float32) if value.dtype != np.float32 else value))
     if problems and not skip_mismatch:
-        raise SavingError(f"The weights in {source} do not fit this model:\n  - " + "\n  - ".join(problems) +
+        raise SavingError(f"The weights in {source} do not fit this model (nothing was loaded):\n  - " +
+                          "\n  - ".join(problems) +
                           "\nBuild the same architecture (same layers, units and input shape) before loading.")
+    optimizer = None
     if load_optimizer and "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
-        _load_optimizer(model, f["optimizer/vars"])
+        optimizer = _optimizer_state(model, f["optimizer/vars"])
+    for var, value in ready:
+        var.assign(value)
+    if optimizer is not None:
+        _set_optimizer_state(model, optimizer)
 
 
-def _load_optimizer(model, group):
+def _optimizer_state(model, group):
+    """The optimizer's saved state, read and checked (None: another configuration, start it fresh as Keras warns)."""
     opt = model.optimizer
     variables = model.trainable_variables
     rows = opt._keras_slots(variables)
-    if len(group.keys()) != 2 + len(rows):
-        return                               # another optimizer configuration: start it fresh, as Keras warns
-    opt._rule.iterations = int(np.asarray(group["0"]))
-    opt._lr_var.assign(torch.as_tensor(float(np.asarray(group["1"])), dtype=torch.float32))
-    state = {"form": "keras", "iterations": opt._rule.iterations, "state": {}}
+    if len(group.keys()) != 2 + len(rows) or not all(isinstance(group.get(str(i)), _h5py().Dataset)
+                                                     for i in range(2 + len(rows))):
+        return None
+    iterations, lr = np.asarray(group["0"]), np.asarray(group["1"])
+    if iterations.size != 1 or lr.size != 1:
+        return None
     positions = {id(v): i for i, v in enumerate(variables)}
+    state = {"form": "keras", "iterations": int(iterations.reshape(())), "state": {}}
     for index, slot, var in rows:
-        st = state["state"].setdefault(positions[id(var)], {"step": opt._rule.iterations})
-        st[slot] = torch.from_numpy(np.asarray(group[str(index)]))
+        value = np.asarray(group[str(index)])
+        if value.shape != tuple(var.shape):
+            return None
+        st = state["state"].setdefault(positions[id(var)], {"step": state["iterations"]})
+        st[slot] = torch.from_numpy(value)
+    return state, float(lr.reshape(()))
+
+
+def _set_optimizer_state(model, saved):
+    state, lr = saved
+    opt, variables = model.optimizer, model.trainable_variables
+    opt._rule.iterations = state["iterations"]
+    opt._lr_var.assign(torch.as_tensor(lr, dtype=torch.float32))
     opt._rule._order, opt._rule._known, opt._rule.state = [], set(), {}
     opt._rule.load_state_dict(state)
     for v in variables:                       # attach the slots to the variables now, in this order

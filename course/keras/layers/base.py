@@ -347,11 +347,12 @@ class Layer(torch.nn.Module):
         if len(weights) != len(mine):
             raise ValueError(f"{self.name}.set_weights expects a list of {len(mine)} arrays "
                              f"(shapes {[tuple(w.shape) for w in mine]}); got {len(weights)}.")
-        for i, (var, value) in enumerate(zip(mine, weights)):
-            value = np.asarray(value) if not isinstance(value, torch.Tensor) else value
+        values = [np.asarray(value) if not isinstance(value, torch.Tensor) else value for value in weights]
+        for i, (var, value) in enumerate(zip(mine, values)):          # all checked before any is changed
             if tuple(value.shape) != tuple(var.shape):
                 raise ValueError(f"{self.name}.set_weights: weight {i} ({var._name}) has shape {tuple(var.shape)}; "
-                                 f"got an array of shape {tuple(value.shape)}.")
+                                 f"got an array of shape {tuple(value.shape)}. No weight was changed.")
+        for var, value in zip(mine, values):
             var.assign(value)
 
     def count_params(self) -> int:
