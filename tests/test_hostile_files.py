@@ -394,3 +394,100 @@ def test_set_weights_with_one_wrong_shape_changes_nothing():
     with pytest.raises(ValueError, match="No weight was changed"):
         m.set_weights(bad)
     assert_same_weights(m, before)
+
+
+# -- litter and lost pointers ------------------------------------------------------------------------------
+def dead_pid():
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_temporaries_of_killed_saves_are_removed_on_the_next_save(tmp_path):
+    import time
+    path = tmp_path / "m.keras"
+    pid, now = dead_pid(), time.time()
+    dead = [tmp_path / f".m.keras.tmp-{pid}-0badc0de", tmp_path / f".m.keras.tmp-{pid}-0badc0de.h5"]
+    old_live = tmp_path / f".m.keras.tmp-{os.getpid()}-00000001"           # ours, untouched for an hour
+    busy = tmp_path / f".m.keras.tmp-{os.getpid()}-00000002"               # ours, being written now
+    other_target = tmp_path / f".n.keras.tmp-{pid}-0badc0de"              # another file's temporary
+    lookalike = tmp_path / "m.keras.tmp-1-0badc0de"                       # not our pattern
+    for p in dead + [old_live, busy, other_target, lookalike]:
+        p.write_bytes(b"x" * 1000)
+    os.utime(old_live, (now - 3600, now - 3600))
+    link = tmp_path / f".m.keras.tmp-{pid}-0000beef"
+    link.symlink_to(lookalike)                                            # a link is never followed or removed
+    small_model().save(str(path))
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(["m.keras", busy.name, other_target.name, lookalike.name, link.name])
+    keras.models.load_model(str(path))
+
+
+def test_an_interrupted_save_leaves_no_temporary_and_the_old_file(tmp_path, monkeypatch):
+    path = str(tmp_path / "m.keras")
+    m = small_model()
+    m.save(path)
+    files = snapshot(tmp_path)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        m.save(path)
+    assert snapshot(tmp_path) == files
+
+
+def _saver_graph():
+    import course.tf.compat.v1 as tf1
+    tf1.reset_default_graph()
+    v = tf1.Variable(np.zeros(3, np.float32), name="v")
+    step = tf1.assign_add(v, np.ones(3, np.float32))
+    return tf1, v, step
+
+
+def test_saver_writes_the_state_file_before_deleting_old_checkpoints(tmp_path, monkeypatch):
+    tf1, v, step = _saver_graph()
+    folder = str(tmp_path)
+    saver = tf1.train.Saver(max_to_keep=1)
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        first = saver.save(sess, os.path.join(folder, "model.ckpt"), global_step=1)
+        sess.run(step)
+        real_remove = os.remove
+
+        def failing_remove(p):
+            if p.startswith(first):
+                raise PermissionError(13, "Permission denied", p)
+            real_remove(p)
+        monkeypatch.setattr(os, "remove", failing_remove)
+        with pytest.raises(PermissionError):
+            saver.save(sess, os.path.join(folder, "model.ckpt"), global_step=2)
+        monkeypatch.undo()
+        latest = tf1.train.latest_checkpoint(folder)
+        assert latest == os.path.join(folder, "model.ckpt-2")                # the new one, and it exists
+        sess.run(tf1.assign(v, np.zeros(3, np.float32)))
+        saver.restore(sess, latest)
+        np.testing.assert_array_equal(sess.run(v), np.ones(3))
+
+
+def test_saver_state_file_failure_keeps_the_old_checkpoint_reachable(tmp_path, monkeypatch):
+    tf1, v, step = _saver_graph()
+    folder = str(tmp_path)
+    saver = tf1.train.Saver(max_to_keep=1)
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        first = saver.save(sess, os.path.join(folder, "model.ckpt"), global_step=1)
+        real_replace = os.replace
+
+        def failing_replace(src, dst):
+            if os.path.basename(dst) == "checkpoint":
+                raise OSError(28, "No space left on device", dst)
+            real_replace(src, dst)
+        monkeypatch.setattr(os, "replace", failing_replace)
+        with pytest.raises(OSError, match=r"Could not save .*checkpoint: No space left on device\. The disk is full"):
+            saver.save(sess, os.path.join(folder, "model.ckpt"), global_step=2)
+        monkeypatch.undo()
+        assert tf1.train.latest_checkpoint(folder) == first                 # still reachable, still there
+        assert not [n for n in os.listdir(folder) if ".tmp-" in n]

@@ -10,12 +10,15 @@ hold data but never code), plus the `checkpoint` state file TF writes, listing t
 checkpoints. Each file is written to a temporary name and renamed, so a crash never leaves half a
 checkpoint. Variables are keyed by their op names ("Variable", "layer1/w", "Variable/Adam").
 """
+import io
 import json
 import os
 import re
 import time
 
 import torch
+
+from course.atomic_file import atomic_write
 
 from course.graph import dtypes as _dt
 from course.graph.errors import DataLossError, InvalidArgumentError, NotFoundError
@@ -28,14 +31,19 @@ _DATA = ".data-00000-of-00001"
 _FORMAT = "course.graph checkpoint v1"
 
 
-def _atomic_write(path, write):
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def _write_bytes(data):
+    """A writer for atomic_write; Python's own file I/O reports a full disk or a read-only folder
+    as an OSError (torch.save's C++ writer would raise a bare RuntimeError without the path)."""
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+    return write
+
+
+def _tensor_bytes(obj):
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
 
 
 class CheckpointState:
@@ -126,28 +134,30 @@ class Saver:
             raise NotFoundError(None, None, f"Failed to create a NewWriteableFile: {prefix}{_DATA} : No such file or "
                                 "directory. Create the folder first (os.makedirs).")
         values = self._session_values(sess)
-        _atomic_write(prefix + _DATA, lambda p: torch.save({"format": _FORMAT, "tensors": values}, p))
+        atomic_write(prefix + _DATA, _write_bytes(_tensor_bytes({"format": _FORMAT, "tensors": values})))
         index = {"format": _FORMAT, "saved": time.time(),
                  "variables": {k: {"shape": list(t.shape), "dtype": _dt.name(t.dtype)} for k, t in values.items()}}
-        _atomic_write(prefix + ".index", lambda p: open(p, "w", encoding="utf-8").write(json.dumps(index, indent=1)))
+        atomic_write(prefix + ".index", _write_bytes(json.dumps(index, indent=1).encode("utf-8")))
         if write_state:
             self._remember(prefix, folder, latest_filename)
         return prefix
 
     def _remember(self, prefix, folder, latest_filename):
-        if prefix in self._last:
-            self._last.remove(prefix)
-        self._last.append(prefix)
-        while self._max_to_keep and len(self._last) > self._max_to_keep:
-            old = self._last.pop(0)
+        keep = [p for p in self._last if p != prefix] + [prefix]
+        dropped = []
+        while self._max_to_keep and len(keep) > self._max_to_keep:
+            dropped.append(keep.pop(0))
+        rel = lambda p: os.path.relpath(p, folder)   # noqa: E731
+        lines = [f'model_checkpoint_path: "{rel(prefix)}"'] + [f'all_model_checkpoint_paths: "{rel(p)}"'
+                                                                for p in keep]
+        target = os.path.join(folder, latest_filename or "checkpoint")
+        # the state file first: if anything fails after, it still points at checkpoints that exist
+        atomic_write(target, _write_bytes(("\n".join(lines) + "\n").encode("utf-8")))
+        self._last = keep
+        for old in dropped:
             for suffix in (".index", _DATA):
                 if os.path.exists(old + suffix):
                     os.remove(old + suffix)
-        rel = lambda p: os.path.relpath(p, folder)   # noqa: E731
-        lines = [f'model_checkpoint_path: "{rel(prefix)}"'] + [f'all_model_checkpoint_paths: "{rel(p)}"'
-                                                                for p in self._last]
-        target = os.path.join(folder, latest_filename or "checkpoint")
-        _atomic_write(target, lambda p: open(p, "w", encoding="utf-8").write("\n".join(lines) + "\n"))
 
     def restore(self, sess, save_path):
         """Load the variables saved under `save_path` into `sess` (no initializer needed)."""

@@ -8,8 +8,9 @@ reading it costs nothing, so a loop with no per-batch reader never waits for the
 import csv
 import math
 import os
-import tempfile
 import warnings
+
+from course.atomic_file import atomic_write      # re-exported: Keras' saving code imports it from here
 
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
@@ -216,23 +217,6 @@ class EarlyStopping(Callback):
             if self.verbose > 0:
                 print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
-
-
-def atomic_write(path, write):
-    """Call `write(tmp_path)`, then move the temporary file over `path` in one step (os.replace):
-    a crash or an error never leaves a half-written file, and the previous file stays intact."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 class ModelCheckpoint(Callback):
