@@ -14,8 +14,11 @@ record; torch records every op on tensors that require grad. The tape maps one o
   discriminator tapes), and built differentiably (`create_graph`) when a tape is still recording,
   which is what makes gradients of gradients work with nested tapes;
 - `stop_recording()` is `torch.no_grad()`.
-Difference: ops run before the tape was entered are recorded by torch too, so a loss computed
-from variables outside the tape still has gradients here (in TF it would give None).
+torch records every op on a tensor that requires grad, tape or not; TF records only what runs while
+the tape records. So the tape keeps its recording windows as ranges of torch's autograd sequence
+numbers, and `gradient` walks back from the target only through nodes made inside a window: a loss
+computed outside the tape, or before `reset()`, reaches nothing and gives None, as in TF.
+`watched_variables()` lists the trainable Variables read while recording (and those `watch`ed).
 """
 import enum
 import functools
@@ -23,12 +26,33 @@ import functools
 import torch
 
 from course.tape import nest
+from course.tape import tensor as _tensor
 from course.tape.tensor import as_plain, to_tensor, wrap
 
-__all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient"]
+__all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient", "note_variable_read"]
 
-_recording = []                  # tapes inside their `with` block and not paused, innermost last
+_recording = _tensor.RECORDING   # tapes inside their `with` block and not paused, innermost last
 _watch_counts = {}               # id(tensor) -> number of tapes that switched requires_grad on
+_LEAF = "AccumulateGrad"         # torch's node for a leaf tensor (a Variable, a watched constant)
+
+
+def _sequence_now():
+    """torch's autograd sequence number for a node made now (the counter only grows)."""
+    with torch.enable_grad():
+        probe = torch.zeros((), requires_grad=True)
+        return (probe * 1).grad_fn._sequence_nr()
+
+
+def note_variable_read(variables):
+    """Variables read while tapes record: TF's tapes watch them (see `watched_variables`)."""
+    for tape in _recording:
+        if tape._watch_accessed_variables:
+            for v in variables:
+                if getattr(v, "_trainable", False):
+                    tape._accessed.setdefault(id(v), v)
+
+
+_tensor.variable_read_hooks[:] = [note_variable_read]
 
 
 class UnconnectedGradients(enum.Enum):
@@ -51,17 +75,28 @@ class GradientTape:
         self._switched = []              # tensors whose requires_grad this tape turned on
         self._used = False
         self._grad_ctx = None
+        self._windows = []               # [start, end] autograd sequence numbers while recording
+        self._accessed = {}              # id -> Variable read while recording (in order)
 
     # --- recording -------------------------------------------------------------------------------
     def __enter__(self):
         self._grad_ctx = torch.enable_grad()
         self._grad_ctx.__enter__()
+        self._open()
         _recording.append(self)
         return self
+
+    def _open(self):
+        self._windows.append([_sequence_now(), None])
+
+    def _close(self):
+        if self._windows and self._windows[-1][1] is None:
+            self._windows[-1][1] = _sequence_now()
 
     def __exit__(self, *exc):
         if self in _recording:
             _recording.remove(self)
+        self._close()
         if self._grad_ctx is not None:
             self._grad_ctx.__exit__(*exc)
             self._grad_ctx = None
@@ -83,18 +118,26 @@ class GradientTape:
             if not (t.dtype.is_floating_point or t.dtype.is_complex):
                 continue             # TF warns and ignores non-float tensors; their gradient is None
             self._watched[id(t)] = t
+            if isinstance(t, torch.nn.Parameter):
+                self._accessed.setdefault(id(t), t)
             if not t.requires_grad:
                 t.requires_grad_(True)
                 self._switched.append(t)
                 _watch_counts[id(t)] = _watch_counts.get(id(t), 0) + 1
 
     def watched_variables(self):
-        return tuple(self._watched.values())
+        """The Variables this tape watches, in the order they were first read or watched."""
+        return tuple(self._accessed.values())
 
     def reset(self):
-        """Forget what was watched (the tape keeps recording)."""
+        """Forget everything recorded so far and what was watched (a recording tape goes on recording)."""
         self._release()
         self._watched.clear()
+        self._accessed.clear()
+        recording = self in _recording
+        self._windows = []
+        if recording:
+            self._open()
 
     def _release(self):
         for t in self._switched:
@@ -128,6 +171,48 @@ class GradientTape:
             return False
         return True
 
+    def _inside(self, seq):
+        return any(a < seq and (b is None or seq < b) for a, b in self._windows)
+
+    def _reachable(self, targets):
+        """The leaves (ids) and nodes reached from `targets` through nodes this tape recorded, and the
+        unrecorded nodes where the walk stopped (their gradient is cut, see `_grad`)."""
+        leaves, nodes, seen, cut = set(), set(), set(), []
+        stack = []
+        for t in targets:
+            if t.grad_fn is None:
+                leaves.add(id(t))
+            else:
+                stack.append(t.grad_fn)
+        while stack:
+            node = stack.pop()
+            if node is None or node in seen:
+                continue
+            seen.add(node)
+            if type(node).__name__ == _LEAF:
+                leaves.add(id(node.variable))
+                continue
+            if not self._inside(node._sequence_nr()):
+                cut.append(node)         # made while this tape was not recording: TF has no record of it
+                continue
+            nodes.add(node)
+            stack.extend(n for n, _ in node.next_functions)
+        return leaves, nodes, cut
+
+    def _connected(self, s, reach):
+        leaves, nodes, _ = reach
+        return id(s) in leaves if s.grad_fn is None else s.grad_fn in nodes
+
+    @staticmethod
+    def _grad(reach, outs, inputs, **kwargs):
+        """torch.autograd.grad, with nothing flowing back through the unrecorded nodes."""
+        handles = [node.register_prehook(_zero_grads) for node in reach[2]]
+        try:
+            return torch.autograd.grad(outs, inputs, **kwargs)
+        finally:
+            for h in handles:
+                h.remove()
+
     def _create_graph(self):
         return any(t is not self or self._persistent for t in _recording)
 
@@ -143,12 +228,13 @@ class GradientTape:
             if isinstance(t, torch.Tensor) and t.requires_grad:
                 outs.append(t)
                 grads_out.append(torch.ones_like(as_plain(t)) if g is None else to_tensor(g, t.dtype, device=t.device))
-        wanted = [i for i, s in enumerate(flat_sources) if self._differentiable(s)]
+        reach = self._reachable(outs)
+        wanted = [i for i, s in enumerate(flat_sources) if self._differentiable(s) and self._connected(s, reach)]
         result = [None] * len(flat_sources)
         if outs and wanted:
             create = self._create_graph()
-            grads = torch.autograd.grad(outs, [flat_sources[i] for i in wanted], grad_outputs=grads_out,
-                                        retain_graph=True, create_graph=create, allow_unused=True)
+            grads = self._grad(reach, outs, [flat_sources[i] for i in wanted], grad_outputs=grads_out,
+                               retain_graph=True, create_graph=create, allow_unused=True)
             for i, g in zip(wanted, grads):
                 result[i] = None if g is None else wrap(as_plain(g))
         if zero:
@@ -166,18 +252,19 @@ class GradientTape:
         flat_sources = nest.flatten(sources)
         y = target
         result = [None] * len(flat_sources)
-        wanted = [i for i, s in enumerate(flat_sources) if self._differentiable(s)]
+        reach = self._reachable([y]) if isinstance(y, torch.Tensor) and y.requires_grad else (set(), set(), [])
+        wanted = [i for i, s in enumerate(flat_sources) if self._differentiable(s) and self._connected(s, reach)]
         if isinstance(y, torch.Tensor) and y.requires_grad and wanted:
             n = y.numel()
             inputs = [flat_sources[i] for i in wanted]
             create = self._create_graph()
             eye = torch.eye(n, dtype=y.dtype, device=y.device).reshape((n,) + tuple(y.shape))
             try:
-                rows = torch.autograd.grad(y, inputs, grad_outputs=eye, retain_graph=True, create_graph=create,
-                                           allow_unused=True, is_grads_batched=True)
+                rows = self._grad(reach, y, inputs, grad_outputs=eye, retain_graph=True, create_graph=create,
+                                  allow_unused=True, is_grads_batched=True)
             except RuntimeError:         # an op without a batching rule: one backward pass per element
-                per = [torch.autograd.grad(y, inputs, grad_outputs=eye[k], retain_graph=True, create_graph=create,
-                                           allow_unused=True) for k in range(n)]
+                per = [self._grad(reach, y, inputs, grad_outputs=eye[k], retain_graph=True, create_graph=create,
+                                  allow_unused=True) for k in range(n)]
                 rows = [None if per[0][j] is None else torch.stack([p[j] for p in per]) for j in range(len(inputs))]
             for i, g in zip(wanted, rows):
                 if g is not None:
@@ -202,6 +289,10 @@ class GradientTape:
         return wrap(diag.reshape((b,) + t_rest + s_rest))
 
 
+def _zero_grads(grad_outputs):
+    return tuple(None if g is None else torch.zeros_like(g) for g in grad_outputs)
+
+
 def _zero_mode(unconnected):
     value = unconnected.value if isinstance(unconnected, UnconnectedGradients) else str(unconnected).lower()
     if value not in ("none", "zero"):
@@ -216,11 +307,13 @@ class _Paused:
 
     def __enter__(self):
         _recording.remove(self.tape)
+        self.tape._close()
         self.ctx.__enter__()
         return self
 
     def __exit__(self, *exc):
         self.ctx.__exit__(*exc)
+        self.tape._open()
         _recording.append(self.tape)
         return False
 

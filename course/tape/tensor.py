@@ -108,7 +108,17 @@ def _numpy_kwargs(kwargs):
     return kwargs
 
 
+# Filled by course.tape.gradient_tape: the tapes recording now, and what to tell them when an op
+# reads Variables (TF's tapes watch every trainable variable read while they record).
+RECORDING = []
+variable_read_hooks = []
+
+
 def _eager_torch_function(func, types, args=(), kwargs=None):
+    if RECORDING and variable_read_hooks:
+        read = [a for a in args if isinstance(a, Variable)]
+        if read:
+            variable_read_hooks[0](read)
     if func in _OPERATORS and len(args) == 2 and isinstance(args[0], torch.Tensor):
         args = (args[0], _operand(args[1], args[0]))
         if func in _DIVISIONS:

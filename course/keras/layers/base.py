@@ -25,7 +25,7 @@ import torch
 
 import course.device
 from course.tape import EagerTensor, Variable
-from course.tape.gradient_tape import recording_tapes
+from course.tape.gradient_tape import note_variable_read, recording_tapes
 from course.keras import regularizers as regularizers_module
 
 __all__ = ["Layer", "unique_name", "clear_session", "to_snake_case", "to_tensor", "call_context", "recording_gradients",
@@ -465,6 +465,8 @@ class Layer(torch.nn.Module):
             self._last_losses = ctx.losses
         finally:
             ctx.depth, ctx.training, ctx.losses = 0, False, None
+        if recording_tapes():
+            note_variable_read(self.trainable_weights)            # TF's tape watches what the call read
         self._note_output_shape(y)
         return _wrap(y)
 
