@@ -106,11 +106,13 @@ def test_missing_everywhere_lists_every_path_tried(tmp_path, monkeypatch):
     monkeypatch.setattr(mnist_mod, "_PACKAGED", tmp_path / "packaged")
     monkeypatch.setenv("COURSE_DATA", str(tmp_path / "env"))
     with pytest.raises(data.MNISTDataError) as err:
-        data.load_mnist(tmp_path / "explicit")
+        data.load_mnist()
     msg = str(err.value)
-    for where in ("explicit", "env", "packaged", "cache"):
+    for where in ("env", "packaged", "cache"):
         assert where in msg
+    assert msg.count("does not exist") == 3
     assert all(name in msg for name in data.FILES)
+
 
 
 def test_verdict_is_cached(tmp_path, monkeypatch):
@@ -158,3 +160,85 @@ def test_toy_sets_match_the_tutorial():
     assert Y.tolist() == [[int(a + b < 1)] for a, b in ref]
     Xr, yr, (w, b) = data.regression(50, 3)
     assert Xr.shape == (50, 3) and yr.shape == (50, 1) and Xr.dtype == np.float32
+
+
+# -- hostile and careless data folders ------------------------------------------------------------------
+def test_rewritten_file_with_restored_mtime_is_caught(tmp_path, monkeypatch):
+    import os
+    folder = _copy_files(tmp_path / "mine", gz=False)
+    data.find_mnist(folder)                                  # verdict cached
+    target = folder / "t10k-images-idx3-ubyte"
+    st = target.stat()
+    raw = bytearray(target.read_bytes())
+    raw[16:16 + 784] = b"\xff" * 784                         # one image overwritten, size kept
+    target.write_bytes(bytes(raw))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))     # and the mtime put back
+    with pytest.raises(data.MNISTDataError, match="t10k-images-idx3-ubyte: MD5 of the decompressed bytes"):
+        data.find_mnist(folder)
+    mnist_mod._memo.clear()
+    monkeypatch.setattr(mnist_mod, "_verify", lambda found: None)    # even with a stale verdict: the bytes
+    with pytest.raises(data.MNISTDataError, match="MD5"):           # parsed are the bytes hashed
+        data.load_mnist(folder)
+
+
+@pytest.mark.parametrize("case", ["missing", "incomplete", "corrupt", "a file"])
+def test_explicit_root_is_used_or_refused_never_replaced(tmp_path, case):
+    root = tmp_path / "mine"
+    if case == "missing":
+        expected = "does not exist"
+    elif case == "incomplete":
+        _copy_files(root)
+        (root / "t10k-labels-idx1-ubyte.gz").unlink()
+        expected = "holds 3 of the 4 files; missing: t10k-labels-idx1-ubyte"
+    elif case == "corrupt":
+        _copy_files(root)
+        (root / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"junk"))
+        expected = "train-labels-idx1-ubyte.gz: MD5"
+    else:
+        root.write_bytes(b"not a folder")
+        expected = "is a file, not a folder"
+    with pytest.raises(data.MNISTDataError, match=expected) as err:
+        data.load_mnist(root)                        # the packaged copy exists, and is not used instead
+    assert "packaged copy" not in str(err.value) and str(root) in str(err.value)
+
+
+def test_unusable_course_data_falls_back_with_a_warning_that_says_why(tmp_path, monkeypatch):
+    folder = _copy_files(tmp_path / "env")
+    (folder / "train-images-idx3-ubyte.gz").unlink()
+    monkeypatch.setenv("COURSE_DATA", str(folder))
+    with pytest.warns(UserWarning, match=r"COURSE_DATA=.*is not usable \(.*missing: train-images-idx3-ubyte.*\); "
+                                         r"using MNIST from .*packaged copy"):
+        found = data.find_mnist()
+    assert found.source == "packaged copy"
+
+
+def test_permission_denied_is_not_called_truncated(tmp_path, monkeypatch):
+    folder = _copy_files(tmp_path / "locked")
+    real_open = gzip.open
+
+    def denied(path, *args, **kwargs):
+        if "train-labels" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(gzip, "open", denied)
+    with pytest.raises(data.MNISTDataError, match="train-labels-idx1-ubyte.gz: permission denied; make it "
+                                                  r"readable \(chmod a\+r\)") as err:
+        data.load_mnist(folder)
+    assert "truncated" not in str(err.value)
+
+
+def test_unreadable_folder_does_not_stop_the_search(tmp_path, monkeypatch):
+    from pathlib import Path
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.setenv("COURSE_DATA", str(locked))
+    real_is_file = Path.is_file
+
+    def is_file(self):
+        if str(self).startswith(str(locked)):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+    monkeypatch.setattr(Path, "is_file", is_file)
+    with pytest.warns(UserWarning, match="permission denied"):
+        found = data.find_mnist()
+    assert found.source == "packaged copy"

@@ -6,18 +6,25 @@ Search order (the first folder holding all four files wins):
 3. the copy shipped inside the package (`course/data/files/mnist`),
 4. the user cache (`$XDG_CACHE_HOME/course/mnist`, default `~/.cache/course/mnist`).
 Each folder may hold the files directly or in torchvision's `MNIST/raw/` layout, gzipped or not.
-Files are checked against the MD5 sums of the decompressed canonical files on first use; the
-verdict is cached per (path, size, mtime) so later loads skip the hashing.
+An explicit `root` is used or refused, never silently replaced; an unusable COURSE_DATA falls back
+to the next place with a warning that says why. Files are checked against the MD5 sums of the
+decompressed canonical files: the very bytes that are parsed are hashed when loaded (0.1 s), and
+`find_mnist` caches its verdict per (path, size, mtime, inode, ctime), which no rewrite of the
+file can keep.
 """
 import gzip
 import hashlib
+from zlib import error as zlib_error
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from course.atomic_file import atomic_write
 
 __all__ = ["FILES", "MNISTDataError", "MNISTFiles", "find_mnist", "load_mnist", "load_mnist_numpy",
            "cache_dir"]
@@ -63,16 +70,39 @@ def _candidates(root):
 
 
 def _files_in(folder: Path):
+    """(sub-folder, {name: path}) holding all four files, else (None, why not): the reason names the
+    missing files, or says the folder is missing, a file, or unreadable."""
+    try:
+        if not folder.exists():
+            return None, "does not exist"
+        if not folder.is_dir():
+            return None, "is a file, not a folder; give the folder that holds the four MNIST files"
+    except OSError as exc:
+        return None, f"cannot be checked ({exc.strerror or exc})"
+    best, unreadable = {}, None
     for sub in (folder, folder / "MNIST" / "raw", folder / "raw"):
         paths = {}
-        for name in FILES:
-            for candidate in (sub / name, sub / (name + ".gz")):
-                if candidate.is_file():
-                    paths[name] = candidate
-                    break
+        try:
+            for name in FILES:
+                for candidate in (sub / name, sub / (name + ".gz")):
+                    if candidate.is_file():
+                        paths[name] = candidate
+                        break
+        except PermissionError as exc:
+            unreadable = unreadable or f"{exc.filename or sub}: permission denied (cannot list the folder)"
+            continue
         if len(paths) == len(FILES):
             return sub, paths
-    return None, None
+        if len(paths) > len(best):
+            best = paths
+    if best:
+        missing = [name for name in FILES if name not in best]
+        where = next(iter(best.values())).parent
+        return None, (f"{where} holds {len(best)} of the 4 files; missing: "
+                      + ", ".join(f"{name} (or {name}.gz)" for name in missing))
+    if unreadable:
+        return None, unreadable
+    return None, "holds none of the four files"
 
 
 def _not_found(tried, problems=()):
@@ -92,8 +122,16 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise ValueError(f"{path}: cannot be read ({type(exc).__name__}: {exc}); truncated or not gzip?") from None
+    except PermissionError:
+        raise ValueError(f"{path}: permission denied; make it readable (chmod a+r) or copy the files to a "
+                         "folder you can read") from None
+    except (EOFError, gzip.BadGzipFile, zlib_error) as exc:
+        raise ValueError(f"{path}: cannot be decompressed ({type(exc).__name__}: {exc}); truncated or not "
+                         "gzip?") from None
+    except OSError as exc:
+        if path.suffix == ".gz" and exc.errno is None:          # gzip's own complaints carry no errno
+            raise ValueError(f"{path}: cannot be decompressed ({exc}); truncated or not gzip?") from None
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _verdict_file() -> Path:
@@ -101,8 +139,8 @@ def _verdict_file() -> Path:
 
 
 def _stamp(path: Path) -> str:
-    st = path.stat()
-    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    st = path.stat()               # ctime changes on any write, and no user can set it back
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}|{st.st_ctime_ns}"
 
 
 def _load_verdicts() -> dict:
@@ -114,11 +152,9 @@ def _load_verdicts() -> dict:
 
 def _save_verdicts(verdicts: dict) -> None:
     target = _verdict_file()
+    data = json.dumps(verdicts, indent=1)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(verdicts, indent=1))
-        os.replace(tmp, target)   # atomic: a crash never leaves half a file
+        atomic_write(target, lambda tmp: Path(tmp).write_text(data))
     except OSError:
         pass                      # a read-only home only costs re-hashing next time
 
@@ -137,22 +173,39 @@ def _parse_idx(name: str, raw: bytes, path: Path) -> np.ndarray:
 
 
 def find_mnist(root=None, *, verify=True) -> MNISTFiles:
-    """Locate the four MNIST files and (optionally) check their MD5 sums; raise MNISTDataError if none pass."""
-    tried, problems = [], []
+    """Locate the four MNIST files and (optionally) check their MD5 sums; raise MNISTDataError if none pass.
+
+    An explicit `root` that is not usable raises at once; COURSE_DATA falls back with a warning."""
+    tried, problems, env_problem = [], [], None
     for folder, source in _candidates(root):
         tried.append((folder, source))
         sub, paths = _files_in(folder)
-        if sub is None:
-            continue
-        found = MNISTFiles(sub, paths, source)
-        if not verify:
-            return found
-        try:
-            _verify(found)
-            return found
-        except ValueError as exc:
-            problems.append(str(exc))
+        problem = paths if sub is None else None
+        if sub is not None:
+            found = MNISTFiles(sub, paths, source)
+            try:
+                if verify:
+                    _verify(found)
+            except ValueError as exc:
+                problem = str(exc)
+            else:
+                if env_problem:
+                    warnings.warn(f"COURSE_DATA={os.environ.get('COURSE_DATA')} is not usable ({env_problem}); "
+                                  f"using MNIST from {found} instead. Fix COURSE_DATA or unset it.", stacklevel=2)
+                return found
+        problems.append(f"{folder} ({source}): {problem}")
+        if source == "explicit path":
+            raise _not_found(tried, problems)          # the caller asked for this folder: never another
+        if source == "COURSE_DATA":
+            env_problem = problem
     raise _not_found(tried, problems)
+
+
+def _check_md5(name, raw, path):
+    digest = hashlib.md5(raw).hexdigest()
+    if digest != FILES[name][0]:
+        raise ValueError(f"{path}: MD5 of the decompressed bytes is {digest}, expected {FILES[name][0]} "
+                         "(corrupt or not the canonical MNIST file)")
 
 
 def _verify(found: MNISTFiles) -> None:
@@ -162,10 +215,7 @@ def _verify(found: MNISTFiles) -> None:
         key = _stamp(path)
         if verdicts.get(key) == "ok":
             continue
-        digest = hashlib.md5(_read_bytes(path)).hexdigest()
-        if digest != FILES[name][0]:
-            raise ValueError(f"{path}: MD5 of the decompressed bytes is {digest}, expected {FILES[name][0]} "
-                             "(corrupt or not the canonical MNIST file)")
+        _check_md5(name, _read_bytes(path), path)
         verdicts[key] = "ok"
         changed = True
     if changed:
@@ -194,7 +244,10 @@ def load_mnist_numpy(root=None, *, verify=True, download=False):
         arrays = {}
         for name, path in found.paths.items():
             try:
-                arrays[name] = _parse_idx(name, _read_bytes(path), path)
+                raw = _read_bytes(path)
+                if verify:                                   # the bytes parsed are the bytes checked
+                    _check_md5(name, raw, path)
+                arrays[name] = _parse_idx(name, raw, path)
             except ValueError as exc:
                 raise _not_found([(found.folder, found.source)], [str(exc)]) from None
         _memo[key] = ((arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]),
