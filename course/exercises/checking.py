@@ -35,7 +35,7 @@ _MISSING = object()
 @dataclass
 class Result:
     """The outcome of one exercise: status is one of passed, partial, failed, not implemented,
-    error, missing, forbidden, no checks (and, from the grader, timeout, crashed); `seed` is the
+    error, missing, no checks (and, from the grader, timeout, crashed); `seed` is the
     seed the checks drew their inputs from."""
     id: str
     points: float

@@ -56,18 +56,36 @@ def _dtype_name(x) -> str:
     return str(getattr(x, "dtype", type(x).__name__)).replace("torch.", "")
 
 
-def describe(x, *, limit: int = 12) -> str:
-    """A short description: small tensors with their values, big ones by shape and dtype."""
+def _num(v) -> str:
+    """A number with 4 significant digits (ints and bools as they are)."""
+    if isinstance(v, bool) or isinstance(v, int):
+        return str(v)
+    if isinstance(v, complex):
+        return f"{v.real:.4g}{v.imag:+.4g}j"
+    return f"{v:.4g}"
+
+
+def _values(t, limit: int) -> str:
+    """At most `limit` values of a tensor, 4 significant digits: nested when small, flat with … when big."""
+    flat = t.reshape(-1).tolist()
+    if t.numel() <= limit:
+        def nest(x):
+            return "[" + ", ".join(nest(v) for v in x) + "]" if isinstance(x, list) else _num(x)
+        return nest(t.tolist()) if t.dim() else _num(t.item())
+    return "[" + ", ".join(_num(v) for v in flat[:limit]) + ", …]"
+
+
+def describe(x, *, limit: int = 6) -> str:
+    """A short description: a few values (4 significant digits), the shape and the dtype."""
     if _is_tensor_like(x):
         torch = _torch()
         t = as_tensor(x)
         kind = "tensor" if isinstance(x, torch.Tensor) else type(x).__name__
         if t is None:
             return f"{kind}"
-        if t.numel() <= limit:
-            values = str(t.tolist())
-            return f"{kind} {values} (shape {tuple(t.shape)}, {_dtype_name(t)})"
-        return f"{kind} of shape {tuple(t.shape)}, {_dtype_name(t)}"
+        return f"{kind} {_values(t, limit)} (shape {tuple(t.shape)}, {_dtype_name(t)})"
+    if isinstance(x, float):
+        return _num(x)
     text = repr(x)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -77,6 +95,12 @@ def _context(what: str, inputs: dict | None) -> str:
         return what
     shown = ", ".join(f"{k} = {describe(v)}" for k, v in inputs.items())
     return f"{what} on input {shown}"
+
+
+def _inputs(inputs: dict | None) -> str:
+    if not inputs:
+        return ""
+    return " Input: " + ", ".join(f"{k} = {describe(v)}" for k, v in inputs.items()) + "."
 
 
 def expect(condition, message: str) -> None:
@@ -146,12 +170,16 @@ def expect_close(got, expected, *, what: str = "the result", inputs: dict | None
     if not bool(bad.any()):
         return
     diff = torch.where(torch.isnan(gd) | torch.isnan(ed), torch.full_like(gd, math.inf), (gd - ed).abs())
-    diff = torch.where(bad, diff, torch.zeros_like(diff))
-    flat = int(torch.argmax(diff.reshape(-1)))
-    index = tuple(int(i) for i in np.unravel_index(flat, tuple(g.shape))) if g.dim() else ()
-    gv, ev = g.reshape(-1)[flat].item(), e.reshape(-1)[flat].item()
+    diff = torch.where(bad, diff, torch.zeros_like(diff)).reshape(-1)
     count = int(bad.sum())
-    tol = "exact match expected" if exact else f"tolerance atol={atol:g}, rtol={rtol:g}"
-    raise CheckFailure(f"{where}: values differ at {count} of {g.numel()} positions: "
-                       f"max |got - expected| = {diff.reshape(-1)[flat].item():.4g} at index {index} "
-                       f"(got {gv:.6g}, expected {ev:.6g}); {tol}.")
+    # The worst position first, then up to two more of the positions that differ, in order.
+    worst = int(torch.argmax(diff))
+    others = [i for i in torch.nonzero(bad.reshape(-1)).reshape(-1)[:3].tolist() if i != worst][:2]
+    shown = []
+    for flat in [worst] + others:
+        index = tuple(int(i) for i in np.unravel_index(flat, tuple(g.shape))) if g.dim() else ()
+        at = f"at {index if len(index) != 1 else '(' + str(index[0]) + ',)'} " if g.dim() else ""
+        shown.append(f"{at}got {_num(g.reshape(-1)[flat].item())}, expected {_num(e.reshape(-1)[flat].item())}")
+    tol = "an exact match is expected" if exact else f"tolerance atol={atol:g}, rtol={rtol:g}"
+    head = f"values differ at {count} of {g.numel()} positions: " if g.dim() else "value differs: "
+    raise CheckFailure(f"{head}{'; '.join(shown)} ({tol}), in {what}.{_inputs(inputs)}")

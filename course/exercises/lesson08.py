@@ -9,7 +9,10 @@ import math
 import torch
 
 from course.exercises.expect import CheckFailure, expect_equal
+from course.exercises.fixtures import Fixture
 from course.exercises.registry import exercise
+from course.exercises.remote import RemoteObject, current
+from course.exercises.seeding import numpy_rng
 
 __all__ = []
 
@@ -61,7 +64,7 @@ def _check_compute_fans(compute_fans):
 def _draw(fn, shape, seed, name):
     call = f"{name}({shape})"
     try:
-        x = fn(shape, generator=torch.Generator().manual_seed(seed))
+        x = fn(shape, generator=Fixture("torch_generator", seed))
     except TypeError as exc:
         if "generator" in str(exc):
             raise CheckFailure(f"{call}: your function does not accept the keyword argument generator=; "
@@ -79,9 +82,12 @@ def _draw(fn, shape, seed, name):
 
 
 def _reproducible(fn, shape, name):
-    a = fn(shape, generator=torch.Generator().manual_seed(5))
-    b = fn(shape, generator=torch.Generator().manual_seed(5))
-    c = fn(shape, generator=torch.Generator().manual_seed(6))
+    seed = int(numpy_rng(80).integers(2**31))
+    a = fn(shape, generator=Fixture("torch_generator", seed))
+    b = fn(shape, generator=Fixture("torch_generator", seed))
+    c = fn(shape, generator=Fixture("torch_generator", seed + 1))
+    if not all(isinstance(t, torch.Tensor) for t in (a, b, c)):
+        raise CheckFailure(f"{name}({shape}, generator=g): expected torch tensors.")
     if not torch.equal(a, b):
         raise CheckFailure(f"{name}({shape}, generator=g): two generators with the same seed gave different "
                            f"values; pass generator=generator to the torch sampling call "
@@ -105,7 +111,7 @@ def _check_glorot_uniform(glorot_uniform):
         fan_in, fan_out = _torch_fans(shape)
         limit = math.sqrt(6.0 / (fan_in + fan_out))
         call = f"glorot_uniform({shape})"
-        x = _draw(glorot_uniform, shape, 100 + k, "glorot_uniform")
+        x = _draw(glorot_uniform, shape, int(numpy_rng(82).integers(2**31)) + k, "glorot_uniform")
         top = x.abs().max().item()
         std = x.std().item()
         candidates = {
@@ -152,7 +158,7 @@ def _check_he_normal(he_normal):
         target = math.sqrt(2.0 / fan_in)                     # the std of the result
         sigma = target / TRUNCATED_NORMAL_STD                # the std before truncation
         call = f"he_normal({shape})"
-        x = _draw(he_normal, shape, 200 + k, "he_normal")
+        x = _draw(he_normal, shape, int(numpy_rng(83).integers(2**31)) + k, "he_normal")
         top = x.abs().max().item()
         std = x.std().item()
         if top > 2 * sigma * (1 + 1e-5):
@@ -184,33 +190,29 @@ def _check_he_normal(he_normal):
 
 # -- 8.4 -------------------------------------------------------------------------------------
 
-def _counting_initializer(shape, dtype=torch.float32, **kwargs):
-    """A fake initializer whose values tell where each element went: 1, 2, 3, ... in the given shape."""
-    n = math.prod(shape)
-    return torch.arange(n, dtype=dtype).reshape(shape) + 1.0
-
-
-def _models():
-    torch.manual_seed(0)
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 6, (5, 3)), torch.nn.ReLU(),
-        torch.nn.Flatten(), torch.nn.Linear(6 * 4 * 6, 7), torch.nn.Linear(7, 3, bias=False))
+def _counting_initializer(shape, dtype=torch.float32):
+    return Fixture("counting_initializer").local()(shape, dtype)
 
 
 @exercise("8.4", name="keras_init_", points=2)
 def _check_keras_init(keras_init_):
     """Initialise every nn.Linear / nn.Conv2d of a model the Keras way, in place: the kernel is drawn
     in Keras' layout by `kernel_initializer` and moved into torch's; biases become zeros."""
-    model = _models()
-    before = {id(p): p.detach().clone() for p in model.parameters()}
-    result = keras_init_(model, _counting_initializer)
-    if result is not None and result is not model:
+    # The model stays on the learner's side; its layers' weights come back as arrays.
+    model = current().make(Fixture("torch_conv_net"))
+    convs = [m for m in model.modules() if isinstance(m, RemoteObject) and m.remote_isinstance(
+        "torch.nn.modules.conv.Conv2d", "torch.nn.modules.linear.Linear")]
+    before = [layer.weight.detach() for layer in convs]
+    result = keras_init_(model, Fixture("counting_initializer"))
+    if result is not None and not (isinstance(result, RemoteObject) and result._id == model._id):
         raise CheckFailure("keras_init_(model, kernel_initializer): initialise the model in place and return "
                            f"nothing (or the model itself); got {type(result).__name__}.")
-    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     for i, layer in enumerate(convs):
-        w = layer.weight.detach()
-        if isinstance(layer, torch.nn.Linear):
+        weight = layer.weight
+        w = weight.detach() if isinstance(weight, torch.Tensor) else weight
+        if not isinstance(w, torch.Tensor):
+            raise CheckFailure(f"layer {i}: the weight should stay a tensor; got {type(w).__name__}.")
+        if layer.remote_isinstance("torch.nn.modules.linear.Linear"):
             keras_shape = (w.shape[1], w.shape[0])                          # (in, out)
             expected = _counting_initializer(keras_shape).T                  # (out, in)
             layout = "a Linear weight is (out, in), the Keras kernel (in, out): transpose it"
@@ -219,8 +221,8 @@ def _check_keras_init(keras_init_):
             expected = _counting_initializer(keras_shape).permute(3, 2, 0, 1)  # (out, in, h, w)
             layout = ("a Conv2d weight is (out, in, h, w), the Keras kernel (h, w, in, out): "
                       "call the initializer with (h, w, in, out) and permute(3, 2, 0, 1)")
-        what = f"layer {i} ({type(layer).__name__}, weight {tuple(w.shape)})"
-        if id(layer.weight) in before and torch.equal(w, before[id(layer.weight)]):
+        what = f"layer {i} ({layer.remote_type.rsplit('.', 1)[-1]}, weight {tuple(w.shape)})"
+        if w.shape == before[i].shape and torch.equal(w, before[i]):
             raise CheckFailure(f"{what}: the weight did not change; copy the new kernel into it in place "
                                f"(with torch.no_grad(): layer.weight.copy_(...)).")
         if not torch.equal(w, expected.to(w.dtype)):
@@ -230,18 +232,21 @@ def _check_keras_init(keras_init_):
             raise CheckFailure(f"{what}: expected the kernel kernel_initializer{keras_shape} moved into torch's "
                                f"layout; {layout}. (The check passes an initializer that returns 1, 2, 3, ... "
                                f"so that every element's place can be followed.)")
-        if layer.bias is not None and not torch.equal(layer.bias.detach(), torch.zeros_like(layer.bias)):
+        bias = layer.bias
+        if bias is not None and not (isinstance(bias, torch.Tensor) and torch.equal(bias.detach(), torch.zeros_like(bias))):
             raise CheckFailure(f"{what}: the bias should be zeros (Keras' bias_initializer='zeros').")
-        if not isinstance(layer.weight, torch.nn.Parameter) or not layer.weight.requires_grad:
+        if not isinstance(weight, torch.nn.Parameter) or not weight.requires_grad:
             raise CheckFailure(f"{what}: the weight must stay a trainable nn.Parameter; change its values "
                                f"in place instead of replacing it.")
     # With a real initializer the weights get He statistics computed from the *Keras* fans.
-    from course.initializers import HeNormal
-    model = torch.nn.Sequential(torch.nn.Linear(400, 300), torch.nn.Conv2d(16, 64, 5))
-    keras_init_(model, HeNormal())
-    for layer, fan_in in ((model[0], 400), (model[1], 16 * 25)):
-        std = layer.weight.detach().double().std().item()
+    model = current().make(Fixture("torch_linear_conv"))
+    keras_init_(model, Fixture("he_normal_initializer"))
+    for index, kind, fan_in in ((0, "Linear", 400), (1, "Conv2d", 16 * 25)):
+        weight = model[index].weight
+        expect_equal(isinstance(weight, torch.Tensor), True, what=f"keras_init_(model, HeNormal()): the {kind} "
+                     f"weight is a tensor")
+        std = weight.detach().double().std().item()
         if abs(std / math.sqrt(2.0 / fan_in) - 1) > 0.05:
-            raise CheckFailure(f"keras_init_(model, HeNormal()): {type(layer).__name__} weight "
-                               f"{tuple(layer.weight.shape)} has std {std:.4g}, expected sqrt(2 / fan_in) = "
+            raise CheckFailure(f"keras_init_(model, HeNormal()): {kind} weight "
+                               f"{tuple(weight.shape)} has std {std:.4g}, expected sqrt(2 / fan_in) = "
                                f"{math.sqrt(2.0 / fan_in):.4g} with Keras' fan_in = {fan_in}.")

@@ -10,6 +10,7 @@ import torch
 
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
 from course.exercises.registry import exercise
+from course.exercises.remote import is_a, remote_type
 
 __all__ = []
 
@@ -73,15 +74,15 @@ def _activation_name(layer):
 @exercise("9.2", name="build_mlp", points=2)
 def _check_build_mlp(build_mlp):
     """seed002's Sequential: Flatten(28, 28) -> Dense(h, relu) -> Dropout(r) -> Dense(C, softmax)."""
-    from course.keras import Sequential
     for hidden, dropout, num_classes in ((128, 0.2, 10), (64, 0.5, 5)):
         what = f"build_mlp(hidden={hidden}, dropout={dropout}, num_classes={num_classes})"
         model = build_mlp(hidden=hidden, dropout=dropout, num_classes=num_classes)
-        if isinstance(model, torch.nn.Sequential):
+        if is_a(model, "torch.nn.modules.container.Sequential"):
             raise CheckFailure(f"{what} returned a torch nn.Sequential; this exercise wants Keras': "
                                f"models.Sequential([...]) with layers from course.tf.keras.layers.")
-        expect(isinstance(model, Sequential), f"{what}: expected a models.Sequential, got {describe(model)}.")
-        kinds = [type(layer).__name__ for layer in model.layers]
+        expect(is_a(model, "course.keras.models.Sequential", "course.keras.sequential.Sequential"),
+               f"{what}: expected a models.Sequential, got {describe(model)}.")
+        kinds = [remote_type(layer) for layer in model.layers]
         expect_equal(kinds, ["Flatten", "Dense", "Dropout", "Dense"], what=f"{what}: the layer types, in order")
         flatten, dense1, drop, dense2 = model.layers
         expect(model.built, f"{what}: the model is not built, so its weights do not exist yet; give the first "
@@ -152,24 +153,26 @@ def _check_confusion(confusion):
 @exercise("9.4", name="torch_mlp", points=2)
 def _check_torch_mlp(torch_mlp):
     """nn.Sequential: flatten -> Linear(784, h) -> ReLU -> Dropout(p) -> Linear(h, C), logits out."""
-    nn = torch.nn
     for hidden, dropout, num_classes in ((128, 0.2, 10), (32, 0.5, 4)):
         what = f"torch_mlp(hidden={hidden}, dropout={dropout}, num_classes={num_classes})"
         torch.manual_seed(0)
         model = torch_mlp(hidden=hidden, dropout=dropout, num_classes=num_classes)
-        expect(isinstance(model, nn.Module), f"{what}: expected an nn.Module (nn.Sequential), got {describe(model)}.")
-        linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+        expect(is_a(model, "torch.nn.modules.module.Module"),
+               f"{what}: expected an nn.Module (nn.Sequential), got {describe(model)}.")
+        modules = list(model.modules())
+        linears = [m for m in modules if is_a(m, "torch.nn.modules.linear.Linear")]
         expect(len(linears) == 2, f"{what}: expected 2 nn.Linear layers, found {len(linears)}.")
         first, last = linears
-        if tuple(first.weight.shape) == (784, hidden) and hidden != 784:
+        first_weight, first_bias, last_weight, last_bias = first.weight, first.bias, last.weight, last.bias
+        if tuple(first_weight.shape) == (784, hidden) and hidden != 784:
             raise CheckFailure(f"{what}: the first nn.Linear has weight shape (784, {hidden}), i.e. it maps {hidden} "
                                f"inputs to 784 outputs: nn.Linear takes (in_features, out_features) = (784, {hidden}).")
-        expect_equal(tuple(first.weight.shape), (hidden, 784),
+        expect_equal(tuple(first_weight.shape), (hidden, 784),
                      what=f"{what}: weight shape of the first nn.Linear ((out, in) in PyTorch)")
-        expect_equal(tuple(last.weight.shape), (num_classes, hidden), what=f"{what}: weight shape of the last nn.Linear")
+        expect_equal(tuple(last_weight.shape), (num_classes, hidden), what=f"{what}: weight shape of the last nn.Linear")
         expected_params = 784 * hidden + hidden + hidden * num_classes + num_classes
         expect_equal(sum(p.numel() for p in model.parameters()), expected_params, what=f"{what}: number of parameters")
-        drops = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+        drops = [m for m in modules if is_a(m, "torch.nn.modules.dropout.Dropout")]
         expect(len(drops) == 1, f"{what}: expected one nn.Dropout layer, found {len(drops)}.")
         if abs(drops[0].p - (1 - dropout)) < 1e-9 and abs(dropout - 0.5) > 1e-9:
             raise CheckFailure(f"{what}: nn.Dropout(p={drops[0].p:g}); p is the probability of dropping a unit "
@@ -185,8 +188,8 @@ def _check_torch_mlp(torch_mlp):
             raise CheckFailure(f"{what}: model(x) with x of shape (5, 28, 28) failed ({str(exc).splitlines()[0]}); "
                                f"start with nn.Flatten() so that each image becomes a vector of 784.") from None
         with torch.no_grad():
-            hidden_ref = torch.relu(x.reshape(5, -1) @ first.weight.T + first.bias)    # (5, h)
-            logits_ref = hidden_ref @ last.weight.T + last.bias                        # (5, C)
+            hidden_ref = torch.relu(x.reshape(5, -1) @ first_weight.T + first_bias)    # (5, h)
+            logits_ref = hidden_ref @ last_weight.T + last_bias                        # (5, C)
         got = as_tensor(out)
         if got is not None and got.shape == logits_ref.shape and torch.allclose(
                 got, torch.softmax(logits_ref, dim=1), atol=1e-5):

@@ -11,6 +11,7 @@ import math
 import torch
 
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
+from course.exercises.fixtures import probe
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -28,11 +29,12 @@ def _check_l2_penalty(l2_penalty):
     for weights, lam in cases:
         shapes = [tuple(w.shape) for w in weights]
         what = f"l2_penalty(weights, l2={lam}) with weights of shapes {shapes}"
-        params = [w.clone().requires_grad_(True) for w in weights]
-        got = l2_penalty(params, lam)
+        # The gradient is taken on the learner's side (a probe); its values are compared here.
+        r = probe("probe_call_and_grad", l2_penalty, [w.clone() for w in weights], lam)
+        got = r["out"]
         squares = [(w.double() ** 2).sum() for w in weights]
         expected = lam * sum(squares)                                            # λ Σ_W Σ w²
-        if not isinstance(got, torch.Tensor):
+        if not r["is_tensor"] or not isinstance(got, torch.Tensor):
             raise CheckFailure(f"{what}: expected a scalar torch tensor (so that autograd can differentiate it), "
                                f"got {describe(got)}. Build it from torch operations and do not call .item().")
         value = float(got.detach())
@@ -51,15 +53,15 @@ def _check_l2_penalty(l2_penalty):
                                f"tensors in the list (expected {float(expected):.6g}).")
         expect_close(got.detach(), expected, what=what, rtol=1e-5, atol=1e-8, check_dtype=False)
         expect(got.dim() == 0, f"{what}: expected a scalar (shape ()), got shape {tuple(got.shape)}.")
-        expect(got.requires_grad, f"{what}: the result is not connected to the weights (no gradient); compute it "
+        expect(r["requires_grad"], f"{what}: the result is not connected to the weights (no gradient); compute it "
                                   f"with torch operations on the tensors, without .item(), .detach() or numpy.")
-        grads = torch.autograd.grad(got, params, allow_unused=True)
+        grads = r["grads"]
         for i, (w, grad) in enumerate(zip(weights, grads)):
             expect(grad is not None, f"{what}: the result does not depend on weights[{i}].")
             expect_close(grad, 2 * lam * w, what=f"{what}: gradient with respect to weights[{i}] (2λw)",
                          rtol=1e-4, atol=1e-7)
-        for w, p in zip(weights, params):
-            expect(torch.equal(w, p.detach()), f"{what} modified the weights in place; only read them.")
+        for w, p in zip(weights, r["params_after"]):
+            expect(torch.equal(w, p), f"{what} modified the weights in place; only read them.")
 
 
 # -- 10.2 ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 from course.exercises import codec
 
 __all__ = ["LearnerError", "CheckTimeout", "KernelCrashed", "NoReply", "RemoteObject", "MISSING", "Transport",
-           "LocalTransport", "KernelTransport", "current", "using", "remote_type"]
+           "LocalTransport", "KernelTransport", "current", "using", "remote_type", "is_a"]
 
 
 class LearnerError(Exception):
@@ -135,7 +135,7 @@ class RemoteObject:
         return self._ask("call", args=t.encode(list(args)), kwargs=t.encode(dict(kwargs)), keep=True)
 
     def __getattr__(self, name):
-        if name.startswith("__"):
+        if name.startswith("__") and name not in ("__name__", "__qualname__"):
             raise AttributeError(name)
         try:
             return self._ask("getattr", name=name)
@@ -258,6 +258,15 @@ def remote_type(x) -> str:
     if isinstance(x, RemoteObject):
         return x.remote_type.rsplit(".", 1)[-1]
     return type(x).__name__
+
+
+def is_a(x, *names: str) -> bool:
+    """isinstance by class names ('Linear' or 'torch.nn.modules.linear.Linear'), for local objects and
+    for RemoteObjects alike (theirs is the class on the learner's side)."""
+    if isinstance(x, RemoteObject):
+        return x.remote_isinstance(*names)
+    mro = [f"{c.__module__}.{c.__qualname__}" for c in type(x).__mro__]
+    return any(m == n or m.endswith("." + n) for m in mro for n in names)
 
 
 class Transport:
