@@ -26,7 +26,7 @@ pytest.importorskip("ipykernel")
 from nbformat import v4  # noqa: E402
 
 from course.cli import main  # noqa: E402
-from course.exercises.sandbox import choose_mode  # noqa: E402
+from course.exercises.sandbox import choose_mode, read_back  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "course"
@@ -238,3 +238,14 @@ def test_json_file_is_written_atomically_and_text_printed(tmp_path):
     assert code == 0 and "Total: 2/2" in out
     assert json.loads(target.read_text())["total"] == 2
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".grades")] == []
+
+
+def test_read_back_refuses_links_and_fifos(tmp_path):
+    """The grader reads what the sandbox wrote with more rights than the writer had."""
+    (tmp_path / "reply.json").write_text('{"ok": 1}')
+    assert read_back(tmp_path / "reply.json", 4) == b'{"ok'
+    (tmp_path / "link.json").symlink_to(Path(__file__))
+    os.mkfifo(tmp_path / "fifo.json")
+    for name in ("link.json", "fifo.json", "missing.json"):
+        with pytest.raises(OSError):
+            read_back(tmp_path / name, 100)
