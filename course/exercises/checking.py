@@ -153,7 +153,7 @@ def _run_all(exercise_id, checks, total, name, transport, sources, context, miss
         return missing
     forbidden = _forbidden_message(exercise_id, sources, context)
     if forbidden:
-        return Result(exercise_id, 0, _number(total), "forbidden", forbidden)
+        return Result(exercise_id, 0, _number(total), "failed", forbidden)
     earned, statuses, messages = 0.0, [], []
     with remote.using(transport):
         for c in checks:

@@ -120,7 +120,7 @@ def encode(value, other=None, _depth: int = 0, same=None):
             raise CodecError(f"a {type(value).__name__} of {len(value)} items is too long to send")
         items = [encode(v, other, _depth + 1, same) for v in value]
         return items if type(value) is list else {"$": "tuple", "v": items}
-    if type(value) is dict:
+    if type(value) is dict or type(value).__name__ == "OrderedDict" and isinstance(value, dict):
         return {"$": "dict", "k": [encode(k, other, _depth + 1, same) for k in value],
                 "v": [encode(v, other, _depth + 1, same) for v in value.values()]}
     if type(value) is range:

@@ -153,3 +153,128 @@ def _torch_conv_net():
 def _torch_linear_conv():
     import torch
     return torch.nn.Sequential(torch.nn.Linear(400, 300), torch.nn.Conv2d(16, 64, 5))
+
+
+# -- lesson 11: a small Keras model, its optimizer and loss -------------------------------------------
+@builder("keras_dense_model")
+def _keras_dense_model(seed, offset):
+    """Dense(5, relu) -> Dense(3, softmax) on 4 inputs, Keras' initial weights (seeded) plus `offset`."""
+    from course.keras import Sequential, layers
+    from course.tape.random import set_seed
+    set_seed(seed)
+    model = Sequential([layers.Dense(5, activation="relu", input_shape=(4,)), layers.Dense(3, activation="softmax")])
+    model.set_weights([w + offset for w in model.get_weights()])
+    return model
+
+
+@builder("keras_dropout_model")
+def _keras_dropout_model(seed):
+    from course.keras import Sequential, layers
+    from course.tape.random import set_seed
+    set_seed(seed)
+    return Sequential([layers.Dense(6, input_shape=(4,)), layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+
+
+@builder("keras_sgd_optimizer")
+def _keras_sgd_optimizer(learning_rate):
+    from course.keras import optimizers
+    return optimizers.SGD(learning_rate=learning_rate)
+
+
+@builder("keras_sparse_cce")
+def _keras_sparse_cce():
+    from course.keras import losses
+    return losses.SparseCategoricalCrossentropy()
+
+
+# -- lesson 12: iterators, recording transforms -------------------------------------------------------
+@builder("iterator")
+def _iterator(items):
+    return iter(list(items))
+
+
+class _RecordingTransform:
+    """t * 2 - 1, remembering the shape of every input it was called with (in `calls`)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, image):
+        self.calls.append(tuple(image.shape))
+        return image * 2.0 - 1.0
+
+
+@builder("recording_transform")
+def _recording_transform():
+    return _RecordingTransform()
+
+
+# -- lesson 13: folders, writers, networks, files ----------------------------------------------------
+@builder("tmp_folder")
+def _tmp_folder():
+    """A new empty folder on the learner's side (its path)."""
+    import tempfile
+    return tempfile.mkdtemp(prefix="course-check-")
+
+
+@builder("make_folder")
+def _make_folder(path):
+    import os
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+@builder("write_bytes")
+def _write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+class PowerCut(RuntimeError):
+    """What the crashing writer raises halfway through a save."""
+
+
+class _Writer:
+    """write(path): writes `content` to path (remembering every path given); raises PowerCut if `crash`."""
+
+    def __init__(self, content, crash):
+        self.content, self.crash, self.given = content, crash, []
+
+    def __call__(self, path):
+        import os
+        self.given.append(os.fspath(path))
+        with open(path, "wb") as f:
+            f.write(self.content)
+        if self.crash:
+            raise PowerCut("power cut")
+
+
+@builder("writer")
+def _writer(content, crash=False):
+    return _Writer(content, crash)
+
+
+@builder("torch_net_and_opt")
+def _torch_net_and_opt(seed):
+    """Linear(4, 5) -> ReLU -> Linear(5, 3) with seeded weights, and Adam(lr=0.01) on it."""
+    import torch
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    return net, torch.optim.Adam(net.parameters(), lr=0.01)
+
+
+_unpickled = []
+
+
+def mark_unpickled():
+    """Called by pickle when a planted file is loaded unsafely (see lesson 13's checks)."""
+    _unpickled.append(True)
+
+
+@builder("unpickled_count")
+def _unpickled_count():
+    """How many planted objects were unpickled since the last call (and reset)."""
+    n = len(_unpickled)
+    _unpickled.clear()
+    return n

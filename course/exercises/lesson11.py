@@ -13,7 +13,10 @@ import torch
 import torch.nn.functional as F
 
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
+from course.exercises.fixtures import Fixture
+from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
+from course.exercises.remote import current, is_a, remote_type
 
 __all__ = []
 
@@ -92,7 +95,17 @@ def _conv_cases():
     ]
 
 
-@exercise("11.2", name="conv2d_nhwc", points=3)
+_NO_CONV = Forbid(
+    names=("torch.nn.functional.conv2d", "torch.conv2d", "torch.convolution", "torch.nn.Conv2d",
+           "torch.nn.functional.conv_transpose2d", "course.tf.nn.conv2d", "course.tf.nn.convolution",
+           "course.tf.keras.layers.Conv2D", "course.keras.layers.Conv2D", "course.tape.nn.conv2d",
+           "course.graph.conv_ops", "course.layers.conv2d", "course.scratch.conv"),
+    methods=(),
+    why="Exercise 11.2 computes the convolution itself (loops or einsum over patches): F.conv2d, "
+        "tf.nn.conv2d and the library's convolution kernels are not allowed.")
+
+
+@exercise("11.2", name="conv2d_nhwc", points=3, forbid=_NO_CONV)
 def _check_conv2d_nhwc(conv2d_nhwc):
     """y[n,i,j,f] = Σ_{u,v,c} x_pad[n, i·s+u, j·s+v, c] · k[u,v,c,f] + b[f], NHWC, TF padding."""
     for label, x, kernel, bias, stride, padding in _conv_cases():
@@ -165,18 +178,19 @@ def _act(layer):
     return getattr(getattr(layer, "activation", None), "__name__", None)
 
 
-@exercise("11.4", name="build_cnn", points=2)
+@exercise("11.4", name="build_cnn", points=2, forbid=Forbid(
+    methods=("compile",), why="Exercise 11.4 builds the model and does not compile it (the caller does)."))
 def _check_build_cnn(build_cnn):
     """seed002's CNN: Reshape -> Conv2D(f1, 3) -> MaxPool -> Conv2D(f2, 3) -> MaxPool -> Flatten -> Dense(h) -> Dense(C)."""
-    from course.keras import Sequential
+    keras_sequential = ("course.keras.sequential.Sequential",)
     for f1, f2, hidden, classes in ((32, 64, 64, 10), (8, 16, 32, 5)):
         what = f"build_cnn(filters1={f1}, filters2={f2}, hidden={hidden}, num_classes={classes})"
         model = build_cnn(filters1=f1, filters2=f2, hidden=hidden, num_classes=classes)
-        if isinstance(model, torch.nn.Module) and not isinstance(model, Sequential):
+        if is_a(model, "torch.nn.modules.module.Module") and not is_a(model, *keras_sequential):
             raise CheckFailure(f"{what} returned a torch module; this exercise wants Keras': models.Sequential([...]) "
                                f"with layers from course.tf.keras.layers.")
-        expect(isinstance(model, Sequential), f"{what}: expected a models.Sequential, got {describe(model)}.")
-        kinds = [type(layer).__name__ for layer in model.layers]
+        expect(is_a(model, *keras_sequential), f"{what}: expected a models.Sequential, got {describe(model)}.")
+        kinds = [remote_type(layer) for layer in model.layers]
         expected_kinds = ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
         expect_equal(kinds, expected_kinds, what=f"{what}: the layer types, in order")
         expect(model.built, f"{what}: the model is not built; give the first layer its input shape: "
@@ -224,23 +238,21 @@ def _torch_step(weights, x, y, lr):
 @exercise("11.5", name="train_step", points=2)
 def _check_train_step(train_step):
     """One step: loss under GradientTape with training=True, gradients, optimizer.apply_gradients."""
-    from course.keras import Sequential, layers, losses, optimizers
-    from course.tape.random import set_seed
     rng = np.random.default_rng(115)
     x = rng.standard_normal((6, 4)).astype(np.float32)
     y = np.array([0, 2, 1, 1, 0, 2], dtype=np.int64)
-    set_seed(0)
-    model = Sequential([layers.Dense(5, activation="relu", input_shape=(4,)), layers.Dense(3, activation="softmax")])
-    weights = [w + 0.1 for w in model.get_weights()]            # biases non-zero too
-    model.set_weights(weights)
-    optimizer, loss_fn = optimizers.SGD(learning_rate=0.5), losses.SparseCategoricalCrossentropy()
+    # The model, optimizer and loss live on the learner's side; weights and losses come back as data.
+    model = current().make(Fixture("keras_dense_model", 0, 0.1))
+    weights = [np.asarray(w) for w in model.get_weights()]
+    optimizer = current().make(Fixture("keras_sgd_optimizer", 0.5))
+    loss_fn = current().make(Fixture("keras_sparse_cce"))
     what = "train_step(model, optimizer, loss_fn, x, y) on Dense(5, relu) -> Dense(3, softmax), SGD(0.5)"
-    current = [w.astype(np.float64) for w in weights]
+    now = [w.astype(np.float64) for w in weights]
     for step in (1, 2):
-        ref_loss, ref_weights = _torch_step(current, x, y, 0.5)
+        ref_loss, ref_weights = _torch_step(now, x, y, 0.5)
         got_loss = train_step(model, optimizer, loss_fn, x, y)
-        got = model.get_weights()
-        if step == 1 and all(np.allclose(g, c) for g, c in zip(got, current)):
+        got = [np.asarray(w) for w in model.get_weights()]
+        if step == 1 and all(np.allclose(g, c) for g, c in zip(got, now)):
             raise CheckFailure(f"{what}: the weights did not change; apply the gradients: "
                                f"optimizer.apply_gradients(zip(grads, model.trainable_variables)).")
         lv = as_tensor(got_loss)
@@ -250,13 +262,12 @@ def _check_train_step(train_step):
                      f"update)", rtol=1e-4, atol=1e-6, check_dtype=False)
         for name, g, r in zip(("kernel 1", "bias 1", "kernel 2", "bias 2"), got, ref_weights):
             expect_close(g, r, what=f"{what}: {name} after {step} step(s)", rtol=1e-4, atol=1e-5, check_dtype=False)
-        current = ref_weights
+        now = ref_weights
 
     # Dropout must be active while training: fit passes training=True, a bare model(x) does not.
-    set_seed(1)
-    model = Sequential([layers.Dense(6, input_shape=(4,)), layers.Dropout(0.5), layers.Dense(3, activation="softmax")])
+    model = current().make(Fixture("keras_dropout_model", 1))
     inference_loss = float(as_tensor(loss_fn(y, model(x))).reshape(()))
-    got_loss = train_step(model, optimizers.SGD(learning_rate=0.0), loss_fn, x, y)
+    got_loss = train_step(model, Fixture("keras_sgd_optimizer", 0.0), loss_fn, x, y)
     if abs(float(as_tensor(got_loss).reshape(())) - inference_loss) < 1e-6:
         raise CheckFailure("train_step on a model with Dropout(0.5) returned the loss of the model in inference "
                            "mode: call model(x, training=True) inside the tape, so that Dropout drops units while "

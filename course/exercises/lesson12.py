@@ -12,7 +12,10 @@ import numpy as np
 import torch
 
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
+from course.exercises.fixtures import Fixture, probe
 from course.exercises.registry import exercise
+from course.exercises.remote import RemoteObject, current
+from course.exercises.seeding import numpy_rng
 
 __all__ = []
 
@@ -61,11 +64,12 @@ def _check_minibatch_indices(minibatch_indices):
     # with shuffling: a permutation, different per call, reproducible from the generator's seed
     for n, bs, drop in ((50, 8, False), (50, 8, True), (64, 16, False), (7, 10, False)):
         what = f"minibatch_indices({n}, {bs}, shuffle=True, drop_last={drop}, generator=g)"
-        g = torch.Generator().manual_seed(120)
+        seed = int(numpy_rng(121).integers(2**31))
+        g = current().make(Fixture("torch_generator", seed))       # its state carries from call to call
         first = _as_batches(minibatch_indices(n, bs, shuffle=True, drop_last=drop, generator=g), what)
         second = _as_batches(minibatch_indices(n, bs, shuffle=True, drop_last=drop, generator=g), what)
         again = _as_batches(minibatch_indices(n, bs, shuffle=True, drop_last=drop,
-                                              generator=torch.Generator().manual_seed(120)), what)
+                                              generator=Fixture("torch_generator", seed)), what)
         full, rest = n // bs, n % bs
         want = [bs] * full + ([] if drop or rest == 0 else [rest])
         expect_equal([len(b) for b in first], want, what=f"{what}: batch sizes")
@@ -139,11 +143,10 @@ def _check_shuffle_buffer(shuffle_buffer):
         shown = f"list(range({len(items)}))" if isinstance(items, list) and items and isinstance(items[0], int) \
             else (f"iter(range({len(items)}))" if isinstance(items, range) else repr(items))
         what = f"shuffle_buffer({shown}, buffer_size={buffer_size}, randrange)"
-        seed = 1200 + k
-        draws = random.Random(seed)
-        source = iter(items) if isinstance(items, range) else list(items)
+        seed = int(numpy_rng(122).integers(2**31)) + k
+        source = Fixture("iterator", list(items)) if isinstance(items, range) else list(items)
         try:
-            got = shuffle_buffer(source, buffer_size, lambda n: draws.randrange(n))
+            got = shuffle_buffer(source, buffer_size, Fixture("randrange", seed))
             got = list(got)
         except TypeError as exc:
             if isinstance(items, range) and "len" in str(exc):
@@ -168,8 +171,7 @@ def _check_shuffle_buffer(shuffle_buffer):
                            f"buffer_size items; for each further item draw j = randrange(len(buffer)), emit buffer[j] "
                            f"and put the item in its place; then drain with buffer.pop(randrange(len(buffer))).")
     # TensorFlow's bound: the element at input position i cannot come out before position i - B + 1
-    rng = random.Random(7)
-    out = list(shuffle_buffer(list(range(300)), 10, rng.randrange))
+    out = list(shuffle_buffer(list(range(300)), 10, Fixture("randrange", int(numpy_rng(123).integers(2**31)))))
     late = [(k, v) for k, v in enumerate(out) if v > k + 9]
     expect(not late, f"shuffle_buffer(list(range(300)), 10, randrange): item {late[0][1] if late else ''} came out "
                      f"at position {late[0][0] if late else ''}, before it could have entered a buffer of 10.")
@@ -215,18 +217,16 @@ def _check_normalize(normalize):
     expect_equal(int(gy), int(ey[0]), what=f"{what}: the label")
 
     for order in ("map then batch", "batch then map"):
-        ds = tf.data.Dataset.from_tensor_slices((images, labels))
-        ds = ds.map(normalize).batch(3) if order == "map then batch" else ds.batch(3).map(normalize)
         what = f"tf.data.Dataset.from_tensor_slices((images, labels)).{'map(normalize).batch(3)' if order == 'map then batch' else 'batch(3).map(normalize)'}"
-        try:
-            batches = list(ds)
-        except Exception as exc:                                               # noqa: BLE001
+        r = probe("probe_dataset_map", normalize, images, labels, order)
+        if "error" in r:
             hint = (" After batch() the function receives a whole batch (3, 6, 5): write it with axis -1 "
                     "(tf.expand_dims(image, -1)) instead of fixed shapes, so it works on one image and on a "
                     "batch." if order == "batch then map" else "")
-            raise CheckFailure(f"{what} failed: {type(exc).__name__}: {str(exc).splitlines()[0]}.{hint}") from None
-        bx = np.concatenate([np.asarray(b[0].numpy()) for b in batches])
-        by = np.concatenate([np.asarray(b[1].numpy()) for b in batches])
+            raise CheckFailure(f"{what} failed: {r['error']}.{hint}")
+        batches = r["batches"]
+        bx = np.concatenate([np.asarray(b[0]) for b in batches])
+        by = np.concatenate([np.asarray(b[1]) for b in batches])
         if bx.shape != ex.shape and order == "batch then map":
             raise CheckFailure(f"{what}: images of shape {bx.shape}, expected {ex.shape}. After batch() the function "
                                f"receives a whole batch: add the channel axis with axis -1.")
@@ -239,7 +239,8 @@ def _check_normalize(normalize):
 @exercise("12.4", name="ArrayDataset", points=2)
 def _check_array_dataset(ArrayDataset):
     """Dataset over in-memory uint8 images: item i = (float32 (1, H, W) in [0, 1], transformed; int label)."""
-    expect(isinstance(ArrayDataset, type) and issubclass(ArrayDataset, torch.utils.data.Dataset),
+    expect(isinstance(ArrayDataset, RemoteObject) and ArrayDataset.remote_is_class
+           and ArrayDataset.remote_isinstance("torch.utils.data.dataset.Dataset"),
            f"ArrayDataset should be a class derived from torch.utils.data.Dataset; got {describe(ArrayDataset)}.")
     rng = np.random.default_rng(124)
     images = rng.integers(0, 256, size=(10, 4, 3), dtype=np.uint8)
@@ -268,23 +269,19 @@ def _check_array_dataset(ArrayDataset):
             expect(is_int, f"{what}[{i}]: the label should be an int (or a 0-d integer tensor); got {describe(label)}.")
             expect_equal(int(label), int(labels[i]), what=f"{what}[{i}]: the label")
 
-    calls = []
-
-    def transform(image):
-        calls.append(tuple(image.shape))
-        return image * 2.0 - 1.0
-
+    transform = current().make(Fixture("recording_transform"))      # t * 2 - 1, recording its calls
     ds = ArrayDataset(images.copy(), labels.copy(), transform=transform)
+    calls = transform.calls
     expect(not calls, f"ArrayDataset(images, labels, transform) called the transform {len(calls)} times while being "
                       f"constructed; call it in __getitem__, once per item, so that random transforms differ per epoch.")
     image, _ = ds[3]
+    calls = transform.calls
     expect(calls == [(1, 4, 3)], f"ArrayDataset(..., transform)[3]: the transform should be called once with the "
                                  f"(1, 4, 3) float image; it was called with {calls}.")
     expect_close(image, torch.from_numpy(images[3].astype(np.float32) / 255.0)[None] * 2.0 - 1.0,
                  what="ArrayDataset(..., transform=lambda t: t * 2 - 1)[3]", rtol=1e-6, atol=1e-6)
 
-    loader = torch.utils.data.DataLoader(ArrayDataset(images.copy(), labels.copy()), batch_size=4)
-    xb, yb = next(iter(loader))
+    xb, yb = probe("probe_first_batch", ArrayDataset.call_keep(images.copy(), labels.copy()), 4)
     expect_close(xb, torch.from_numpy(images[:4].astype(np.float32) / 255.0)[:, None],
                  what="the first batch of DataLoader(ArrayDataset(images, labels), batch_size=4): images")
     expect_close(yb, torch.from_numpy(labels[:4]), what="the first batch of DataLoader(...): labels")

@@ -190,3 +190,81 @@ def _call_and_grad(fn, arrays, *args):
             report["grads"] = [None if g is None else g.detach() for g in grads]
     report["params_after"] = [p.detach() for p in params]
     return report
+
+
+@builder("probe_dataset_map")
+def _dataset_map(fn, images, labels, order):
+    """12.3: Dataset.from_tensor_slices((images, labels)) mapped with fn before or after batch(3):
+    every batch as a pair of arrays, or the error it raised (as text)."""
+    from course import tf
+    ds = tf.data.Dataset.from_tensor_slices((np.asarray(images), np.asarray(labels)))
+    ds = ds.map(fn).batch(3) if order == "map then batch" else ds.batch(3).map(fn)
+    try:
+        return {"batches": [(np.asarray(b[0].numpy()), np.asarray(b[1].numpy())) for b in ds]}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+
+
+@builder("probe_first_batch")
+def _first_batch(dataset, batch_size):
+    """12.4: the first batch of DataLoader(dataset, batch_size)."""
+    import torch
+    xb, yb = next(iter(torch.utils.data.DataLoader(dataset, batch_size=batch_size)))
+    return xb, yb
+
+
+@builder("probe_torch_steps")
+def _torch_steps(net, opt, n, seed):
+    """n Adam steps of cross-entropy on seeded random batches (lesson 13's training to resume)."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(n):
+        x, y = torch.randn(8, 4, generator=g), torch.randint(0, 3, (8,), generator=g)
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return None
+
+
+@builder("probe_roundtrip")
+def _roundtrip(fn, folder, perturb):
+    """13.1: fn(model, x, path) on a small trained Keras model, load_model counted (and, if `perturb`,
+    the loaded model's first kernel moved by +0.5); report the result, whether the file exists, whether
+    it was loaded, and the original's and the loaded model's predictions."""
+    import os
+
+    import torch
+
+    from course.keras import Sequential, layers, saving
+    from course.keras.layers.base import clear_session
+    clear_session()
+    torch.manual_seed(131)
+    model = Sequential([layers.Input(shape=(6,)), layers.Dense(8, activation="relu"),
+                        layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(13)
+    x = rng.random((20, 6)).astype(np.float32)
+    model.fit(x, rng.integers(0, 3, size=20), epochs=1, batch_size=10, verbose=0)
+    weights_before = [w.copy() for w in model.get_weights()]
+    original_load, calls = saving.load_model, []
+
+    def counting_load(*args, **kwargs):
+        loaded = original_load(*args, **kwargs)
+        calls.append(loaded)
+        if perturb:
+            kernel = loaded.layers[0].kernel
+            kernel.assign(kernel.numpy() + 0.5)                # a planted difference the result must show
+        return loaded
+
+    path = os.path.join(folder, f"model_{int(perturb)}.keras")
+    saving.load_model = counting_load
+    try:
+        got = fn(model, x.copy(), path)
+    finally:
+        saving.load_model = original_load
+    report = {"got": got, "file": os.path.isfile(path), "loaded": len(calls) > 0,
+              "weights_same": all(np.array_equal(a, b) for a, b in zip(weights_before, model.get_weights()))}
+    if calls:
+        report.update(original=model.predict(x, verbose=0), reloaded=calls[-1].predict(x, verbose=0))
+    return report

@@ -315,6 +315,16 @@ class Transport:
         """The learner's object called `name`, or MISSING."""
         return self.request({"op": "lookup", "name": name})
 
+    def read_file(self, path):
+        """The bytes of the file at `path` on the learner's side, or MISSING."""
+        return self.request({"op": "read_file", "target": self.encode(str(path))})
+
+    def listdir(self, path) -> list:
+        return self.request({"op": "listdir", "target": self.encode(str(path))})
+
+    def exists(self, path) -> bool:
+        return self.request({"op": "exists", "target": self.encode(str(path))}) is True
+
     def make(self, fixture, *, keep: bool = True):
         """Build a fixture on the learner's side; a handle to it (kept there for later requests)."""
         return self.request({"op": "fixture", "name": fixture.name, "args": self.encode(list(fixture.args)),
