@@ -70,11 +70,14 @@ def remove_stale_temporaries(path, now=None):
     return removed
 
 
-def save_error(exc, path):
-    """`exc` (an OSError) re-made to name `path`, the file the user is saving, with what to do."""
+def save_error(exc, path, tmp=None):
+    """`exc` (an OSError) re-made to name `path`, the file the user is saving (never the temporary
+    `tmp`), with what to do."""
     code = getattr(exc, "errno", None)
     folder = os.path.dirname(os.path.abspath(path))
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+    if code == errno.EISDIR or os.path.isdir(path):
+        hint = f"{path} is a folder: choose a file name, or remove the folder first."
+    elif code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         hint = "The disk is full: free some space or save to another disk."
     elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = (f"The folder {folder} is not writable (read-only, or no permission): save somewhere you can "
@@ -84,6 +87,8 @@ def save_error(exc, path):
     else:
         hint = f"Check that {folder} exists and is writable."
     reason = exc.strerror or str(exc)
+    if tmp:
+        reason = reason.replace(tmp, path).replace(os.path.basename(tmp), os.path.basename(path))
     message = f"Could not save {path}: {reason}. {hint}"
     try:
         return type(exc)(code, message) if code is not None else type(exc)(message)
@@ -95,6 +100,8 @@ def atomic_write(path, write):
     """Call `write(tmp_path)`, then move the temporary file over `path` in one step: a crash or an
     error never leaves a half-written file, and the previous file stays intact."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise save_error(IsADirectoryError(errno.EISDIR, "Is a directory"), path)
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     except OSError as exc:
@@ -111,5 +118,5 @@ def atomic_write(path, write):
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise save_error(exc, path) from None
+            raise save_error(exc, path, tmp) from None
         raise

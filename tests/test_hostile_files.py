@@ -491,3 +491,228 @@ def test_saver_state_file_failure_keeps_the_old_checkpoint_reachable(tmp_path, m
         monkeypatch.undo()
         assert tf1.train.latest_checkpoint(folder) == first                 # still reachable, still there
         assert not [n for n in os.listdir(folder) if ".tmp-" in n]
+
+
+# -- careless input: clear errors that name the argument or file, and change nothing ----------------------
+def xy(n=8):
+    return np.zeros((n, 4), np.float32), np.zeros((n, 2), np.float32)
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda m: m.predict("hello", verbose=0), r"predict: x is a string \('hello'\); the model needs numbers"),
+    (lambda m: m.predict(np.array([["a"] * 4] * 2), verbose=0), r"predict: x holds strings \(dtype <U1"),
+    (lambda m: m.fit(np.array([["a"] * 4] * 8), xy()[1], verbose=0), r"fit: x holds strings"),
+    (lambda m: m(np.array([["a"] * 4])), r"Expected numbers; got strings"),
+])
+def test_string_inputs_are_refused_by_name(call, expected):
+    m = small_model()
+    before = weights_of(m)
+    with pytest.raises(ValueError, match=expected):
+        call(m)
+    assert_same_weights(m, before)
+
+
+@pytest.mark.parametrize("kwargs, error, expected", [
+    ({"batch_size": 2.5}, TypeError, r"fit: batch_size must be an integer, such as batch_size=32; got 2\.5 of type "
+                                     "float"),
+    ({"batch_size": "32"}, TypeError, r"fit: batch_size must be an integer.*got '32' of type str"),
+    ({"batch_size": 0}, ValueError, r"fit: batch_size must be at least 1; got 0"),
+    ({"epochs": 2.5}, TypeError, r"fit: epochs must be an integer, such as epochs=10; got 2\.5"),
+    ({"epochs": "3"}, TypeError, r"fit: epochs must be an integer.*got '3' of type str"),
+    ({"class_weight": {0: "a"}}, ValueError, r"fit: class_weight\[0\] must be a finite number; got 'a' \(str\)"),
+    ({"class_weight": {"zero": 1.0}}, ValueError, r"class_weight keys must be class indices"),
+    ({"class_weight": [1.0, 2.0]}, ValueError, r"class_weight must be a dict"),
+])
+def test_fit_arguments_are_checked_before_training(kwargs, error, expected):
+    m = small_model()
+    before = weights_of(m)
+    x, _ = xy()
+    y = np.zeros(8, np.int64) if "class_weight" in kwargs else xy()[1]
+    with pytest.raises(error, match=expected):
+        m.fit(x, y, verbose=0, **kwargs)
+    assert_same_weights(m, before)
+    with pytest.raises(TypeError, match="evaluate: batch_size must be an integer"):
+        m.evaluate(x, xy()[1], batch_size=2.5, verbose=0)
+    with pytest.raises(TypeError, match="predict: batch_size must be an integer"):
+        m.predict(x, batch_size="32", verbose=0)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"null", r"config.json should hold a Keras model config, a JSON object with 'class_name' and 'config'; got "
+              "NoneType"),
+    (b"[1, 2]", r"config.json should hold a Keras model config.*got list"),
+    (b"{not json", r"config.json is not valid JSON"),
+    (b"\xff\xfe", r"config.json is not valid JSON"),
+])
+def test_malformed_config_json_is_a_clear_error(tmp_path, content, expected):
+    path = str(tmp_path / "m.keras")
+    small_model().save(path)
+    rewrite_member(path, "config.json", content)
+    files = snapshot(tmp_path)
+    with pytest.raises(SavingError, match=expected):
+        keras.models.load_model(path)
+    assert snapshot(tmp_path) == files
+
+
+@pytest.mark.parametrize("value", ["3", 3.5, True, 0])
+def test_non_integer_units_in_a_config_are_refused_as_keras_does(tmp_path, value):
+    import json
+    path = str(tmp_path / "m.keras")
+    small_model().save(path)
+    config = config_of(path)
+    config["config"]["layers"][1]["config"]["units"] = value
+    rewrite_member(path, "config.json", json.dumps(config).encode())
+    with pytest.raises(SavingError, match=r"the saved model config cannot be rebuilt: ValueError: Received an invalid "
+                                          r"value for `units`, expected a positive integer\. Received: units="):
+        keras.models.load_model(path)
+    with pytest.raises(ValueError, match="expected a positive integer"):
+        keras.layers.Dense(value)
+    with pytest.raises(ValueError, match="Expected a strictly positive integer"):
+        keras.layers.Conv2D(value, 3)
+
+
+def test_weights_stored_as_strings_records_or_complex_numbers_are_refused(tmp_path):
+    path = str(tmp_path / "w.weights.h5")
+    small_model().save_weights(path)
+    target = small_model()
+    before = weights_of(target)
+    cases = {
+        "string": (np.array([[b"abc"] * 3] * 4), r"holds \|S3 values \(strings or records\), not numbers"),
+        "compound": (np.zeros((4, 3), dtype=[("a", "f4"), ("b", "f4")]), r"strings or records"),
+        "complex": (np.ones((4, 3), np.complex64) * (1 + 2j), r"holds complex numbers \(complex64\).*imaginary part"),
+    }
+    for name, (value, expected) in cases.items():
+        with h5py.File(path, "a") as f:
+            del f[KERNEL]
+            f.create_dataset(KERNEL, data=value)
+        with pytest.raises(SavingError, match=expected):
+            target.load_weights(path)
+        assert_same_weights(target, before)
+
+
+def _legacy_file(tmp_path):
+    path = str(tmp_path / "m.h5")
+    small_model().save(path)
+    return path
+
+
+def _legacy_cases():
+    def attr(name, value):
+        def edit(f):
+            f.attrs[name] = value
+        return edit
+
+    def delete(key):
+        def edit(f):
+            del f[key]
+        return edit
+
+    def delete_attr(key, name):
+        def edit(f):
+            del f[key].attrs[name]
+        return edit
+    return {
+        "model_config not JSON": (attr("model_config", "{oops"), r"attribute 'model_config' is not valid JSON"),
+        "model_config a list": (attr("model_config", "[1]"), r"attribute 'model_config' should hold a Keras model "
+                                                             "config.*got list"),
+        "training_config not JSON": (attr("training_config", "{oops"), r"attribute 'training_config' is not valid "
+                                                                       "JSON"),
+        "training_config null": (attr("training_config", "null"), r"attribute 'training_config' should hold a JSON "
+                                                                  "object; got NoneType"),
+        "no model_weights": (delete("model_weights"), r"the HDF5 group '/model_weights' is missing"),
+        "no layer_names": (delete_attr("model_weights", "layer_names"), r"'/model_weights' lacks the attribute "
+                                                                        "'layer_names'"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_legacy_cases()))
+def test_malformed_legacy_h5_is_a_clear_error(tmp_path, case):
+    path = _legacy_file(tmp_path)
+    edit, expected = _legacy_cases()[case]
+    with h5py.File(path, "a") as f:
+        edit(f)
+    files = snapshot(tmp_path)
+    with pytest.raises(SavingError, match=expected) as err:
+        keras.models.load_model(path)
+    assert path in str(err.value)
+    assert snapshot(tmp_path) == files
+
+
+def test_legacy_h5_missing_weight_dataset_is_named(tmp_path):
+    path = _legacy_file(tmp_path)
+    with h5py.File(path, "a") as f:
+        layer = f["model_weights"][next(iter(f["model_weights"]))]
+        name = np.char.decode(layer.attrs["weight_names"].astype(bytes))[0]
+        del layer[name]
+    with pytest.raises(SavingError, match=r"the HDF5 dataset '.*kernel' is missing"):
+        keras.models.load_model(path)
+
+
+def test_a_folder_named_like_a_model_file(tmp_path):
+    folder = tmp_path / "x.keras"
+    folder.mkdir()
+    m = small_model()
+    with pytest.raises(SavingError, match=r"x.keras is a folder, not a '.keras' file"):
+        keras.models.load_model(str(folder))
+    with pytest.raises(SavingError, match=r"is a folder"):
+        m.load_weights(str(folder))
+    with pytest.raises(IsADirectoryError, match=r"Could not save .*x.keras: Is a directory\. .*x.keras is a folder: "
+                                                "choose a file name"):
+        m.save(str(folder))
+    assert os.listdir(tmp_path) == ["x.keras"] and os.listdir(folder) == []
+
+
+# -- full disks and read-only folders (injected: CI runs as root, where chmod denies nothing) ---------------
+def _failing_open(monkeypatch, exc):
+    import builtins
+    import io
+    real_open = builtins.open
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax") and ".tmp-" in os.fspath(file):
+            raise exc
+        return real_open(file, mode, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)
+
+
+@pytest.mark.parametrize("exc, expected", [
+    (OSError(28, "No space left on device"), r"\[Errno 28\] Could not save .*model\.ckpt-1\.data-00000-of-00001: No "
+                                             r"space left on device\. The disk is full"),
+    (PermissionError(13, "Permission denied"), r"Could not save .*model\.ckpt-1\.data-00000-of-00001: Permission "
+                                               r"denied\. The folder .* is not writable"),
+])
+def test_saver_save_on_a_full_disk_or_read_only_folder_names_the_target(tmp_path, monkeypatch, exc, expected):
+    tf1, v, step = _saver_graph()
+    saver = tf1.train.Saver()
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        _failing_open(monkeypatch, exc)
+        with pytest.raises(type(exc), match=expected) as err:
+            saver.save(sess, str(tmp_path / "model.ckpt"), global_step=1)
+        assert ".tmp-" not in str(err.value)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("exc, expected", [
+    (OSError(28, "No space left on device"), "The disk is full"),
+    (PermissionError(13, "Permission denied"), "is not writable"),
+])
+def test_model_save_failures_name_the_target_and_keep_the_old_file(tmp_path, monkeypatch, exc, expected):
+    m = small_model()
+    for name in ("m.keras", "w.weights.h5", "m.h5"):
+        path = str(tmp_path / name)
+        m.save_weights(path) if name.endswith(".weights.h5") else m.save(path)
+    files = snapshot(tmp_path)
+
+    def failing_replace(src, dst):
+        raise exc
+    monkeypatch.setattr(os, "replace", failing_replace)
+    for name in ("m.keras", "w.weights.h5", "m.h5"):
+        path = str(tmp_path / name)
+        with pytest.raises(type(exc), match=rf"Could not save {path}: .*{expected}") as err:
+            m.save_weights(path) if name.endswith(".weights.h5") else m.save(path)
+        assert ".tmp-" not in str(err.value)
+    monkeypatch.undo()
+    assert snapshot(tmp_path) == files

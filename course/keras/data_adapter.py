@@ -7,13 +7,44 @@ generator) is converted batch by batch. Inputs are checked once, up front: equal
 no NaN or infinity (the message names the first bad sample).
 """
 import math
+import numbers
 
 import numpy as np
 import torch
 
 from course.keras.layers.base import to_tensor
 
-__all__ = ["ArrayData", "IterableData", "adapt", "unpack"]
+__all__ = ["ArrayData", "IterableData", "adapt", "unpack", "check_count", "check_numeric"]
+
+
+def check_count(value, name, who, *, minimum=1, allow_none=False):
+    """`value` as an int, or TypeError/ValueError naming the argument (Keras raises TypeError for 2.5 or '32')."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        example = 32 if name == "batch_size" else 10
+        raise TypeError(f"{who}: {name} must be an integer, such as {name}={example}; got {value!r} of type "
+                        f"{type(value).__name__}. Pass a whole number.")
+    if value < minimum:
+        raise ValueError(f"{who}: {name} must be at least {minimum}; got {value}.")
+    return int(value)
+
+
+def check_numeric(value, name, who):
+    """Refuse strings (and other non-numbers) before torch sees them, naming the argument."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{who}: {name} is a string ({value[:40]!r}); the model needs numbers. Turn text into "
+                         "numbers first (for example a vocabulary lookup), then pass a numeric array.")
+    if isinstance(value, (list, tuple)):
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError):
+            return                                   # ragged: to_tensor explains that case
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "US":
+            raise ValueError(f"{who}: {name} holds strings (dtype {value.dtype}, shape {value.shape}); the model "
+                             "needs numbers. Turn text into numbers first (for example a vocabulary lookup), then "
+                             "pass a numeric array.")
 
 
 def _is_array(v):
@@ -52,7 +83,10 @@ class ArrayData:
     """In-memory arrays on the device, batched by index slicing."""
 
     def __init__(self, x, y=None, sample_weight=None, *, batch_size=32, shuffle=False, device=None,
-                 steps=None, check=True, x_name="x"):
+                 steps=None, check=True, x_name="x", who="fit"):
+        for value, name in ((x, x_name), (y, "y"), (sample_weight, "sample_weight")):
+            if value is not None:
+                check_numeric(value, name, who)
         self.x = to_tensor(x, device=device, cast_ints=True)
         self.y = None if y is None else to_tensor(y, device=self.x.device)
         self.sample_weight = None if sample_weight is None else to_tensor(sample_weight, device=self.x.device)
@@ -70,9 +104,7 @@ class ArrayData:
             _check_finite(self.x, x_name)
             if self.y is not None:
                 _check_finite(self.y, "y")
-        self.batch_size = int(batch_size or 32)
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
+        self.batch_size = check_count(32 if batch_size is None else batch_size, "batch_size", who)
         self.shuffle = shuffle
         self.num_samples = n
         full = math.ceil(n / self.batch_size)
@@ -163,9 +195,11 @@ def adapt(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False, devi
         raise ValueError(f"{who}() needs data: x (and y), or a dataset yielding (x, y) batches.")
     if isinstance(x, dict):
         raise NotImplementedError(f"{who}: dict inputs (named inputs) are not supported; pass an array.")
+    check_count(batch_size, "batch_size", who, allow_none=True)
+    check_numeric(x, "x", who)
     if _is_array(x) and not _is_dataset(x):
         return ArrayData(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, device=device,
-                         steps=steps, check=check)
+                         steps=steps, check=check, who=who)
     if y is not None:
         raise ValueError(f"{who}: when x is a dataset or generator it must yield (x, y) batches; do not pass y "
                          f"separately (got y of type {type(y).__name__}).")

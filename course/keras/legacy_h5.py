@@ -13,9 +13,8 @@ import numpy as np
 
 from course.keras.callbacks import atomic_write
 from course.keras.hdf5_guard import open_checked
-from course.keras.layers.base import weight_budget
-from course.keras.saving import (KERAS_VERSION, MAX_CONFIG_BYTES, SavingError, _compile_from_config,
-                                 _deserialize_model, _h5py, parse_config, serialize_model, weight_path)
+from course.keras.saving import (KERAS_VERSION, MAX_CONFIG_BYTES, SavingError, _h5py, compile_saved,
+                                 parse_config, rebuild, serialize_model, weight_path)
 
 __all__ = ["save_model_h5", "load_model_h5"]
 
@@ -66,7 +65,7 @@ def _names(attr):
     return [n.decode() if isinstance(n, bytes) else str(n) for n in attr]
 
 
-def _config_attr(f, name, filepath):
+def _config_attr(f, name, filepath, *, model=True):
     """The JSON attribute `name` parsed with the .keras config's limits (its size checked before reading)."""
     size = f.attrs.get_id(name).get_storage_size()
     if size > MAX_CONFIG_BYTES:
@@ -78,7 +77,26 @@ def _config_attr(f, name, filepath):
     if not isinstance(raw, (str, bytes)):
         raise SavingError(f"{filepath}: attribute {name!r} should be JSON text; got {type(raw).__name__}. The file "
                           "is corrupt or not a Keras model.")
-    return parse_config(raw, f"{filepath}: attribute {name!r}")
+    return parse_config(raw, f"{filepath}: attribute {name!r}", model=model)
+
+
+def _part(parent, key, filepath, kind):
+    """`parent[key]`, checked to be a `kind` ('Group' or 'Dataset'), or a SavingError naming what is missing."""
+    h5py = _h5py()
+    obj = parent.get(key) if isinstance(key, str) and key else None
+    if not isinstance(obj, getattr(h5py, kind)):
+        where = f"{parent.name.rstrip('/')}/{key}"
+        raise SavingError(f"{filepath}: the HDF5 {kind.lower()} {where!r} is missing or is not a {kind.lower()}; a "
+                          "Keras legacy .h5 model file has one per weight. The file is corrupt or was not written by "
+                          "model.save('name.h5').")
+    return obj
+
+
+def _names_attr(obj, attr, filepath):
+    if attr not in obj.attrs:
+        raise SavingError(f"{filepath}: {obj.name!r} lacks the attribute {attr!r} that lists its contents; the file is "
+                          "corrupt or was not written by model.save('name.h5').")
+    return _names(np.atleast_1d(obj.attrs[attr]))
 
 
 def load_model_h5(filepath, custom_objects=None, compile=True):
@@ -89,16 +107,25 @@ def load_model_h5(filepath, custom_objects=None, compile=True):
         if "model_config" not in f.attrs:
             raise error(f"{filepath} holds no model_config: it is a weights-only file. Build the model and call "
                         f"model.load_weights(...) instead.")
-        with weight_budget(values, filepath, error):
-            model = _deserialize_model(_config_attr(f, "model_config", filepath), custom_objects)
-        group = f["model_weights"]
-        saved = [name for name in _names(group.attrs["layer_names"]) if len(group[name].attrs["weight_names"])]
+        entry = _config_attr(f, "model_config", filepath)
+        training = _config_attr(f, "training_config", filepath, model=False) if (
+            compile and "training_config" in f.attrs) else None
+        group = _part(f, "model_weights", filepath, "Group")
+        stored = {}                                  # layer name -> its weight datasets, all present
+        for name in _names_attr(group, "layer_names", filepath):
+            layer_group = _part(group, name, filepath, "Group")
+            weights = [_part(layer_group, w, filepath, "Dataset")
+                       for w in _names_attr(layer_group, "weight_names", filepath)]
+            if weights:
+                stored[name] = weights
+        saved = list(stored)
+        model = rebuild(entry, custom_objects, values, filepath)
         layers = [layer for layer in model.layers if _layer_weights(layer)]
         if len(saved) != len(layers):
             raise error(f"{filepath}: the file has weights for {len(saved)} layers, the model {len(layers)}.")
         ready = []                                   # everything checked first, assigned after
         for name, layer in zip(saved, layers):
-            values = [np.asarray(group[name][w]) for w in _names(group[name].attrs["weight_names"])]
+            values = [np.asarray(ds) for ds in stored[name]]
             targets = _layer_weights(layer)
             if [v.shape for v in values] != [tuple(t.shape) for t in targets]:
                 raise error(f"{filepath}: layer {name!r} holds weights of shapes {[v.shape for v in values]}; the "
@@ -106,7 +133,6 @@ def load_model_h5(filepath, custom_objects=None, compile=True):
             ready.extend(zip(targets, values))
         for target, value in ready:
             target.assign(value)
-        training = json.loads(f.attrs["training_config"]) if compile and "training_config" in f.attrs else None
     if training:                                     # the .keras compile config, but "optimizer_config"
-        _compile_from_config(model, {**training, "optimizer": training.get("optimizer_config")})
+        compile_saved(model, {**training, "optimizer": training.get("optimizer_config")}, filepath)
     return model

@@ -372,8 +372,9 @@ def _member(z, name, filepath):
     return info
 
 
-def parse_config(raw, where):
-    """A model config from JSON text/bytes: size, nesting and shape checked, as one SavingError."""
+def parse_config(raw, where, *, model=True):
+    """A model config (or, with model=False, any JSON object) from JSON text/bytes: size, nesting and
+    shape checked, as one SavingError."""
     if len(raw) > MAX_CONFIG_BYTES:
         raise SavingError(f"{where} is {len(raw):,} bytes; a model config is at most {MAX_CONFIG_BYTES:,}. "
                           "The file is corrupt or not a Keras model.")
@@ -392,12 +393,26 @@ def parse_config(raw, where):
                               "is. The file is corrupt or hostile.")
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) or not isinstance(
-            entry.get("config", {}), (dict, type(None))):
+    if not model and not isinstance(entry, dict):
+        raise SavingError(f"{where} should hold a JSON object; got {type(entry).__name__}. The file is corrupt.")
+    if model and (not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) or not isinstance(
+            entry.get("config", {}), (dict, type(None)))):
         shown = type(entry).__name__ if not isinstance(entry, dict) else f"an object with keys {sorted(entry)[:6]}"
         raise SavingError(f"{where} should hold a Keras model config, a JSON object with 'class_name' and "
                           f"'config'; got {shown}. The file is corrupt or not a Keras model.")
     return entry
+
+
+def rebuild(entry, custom_objects, values, source):
+    """The model `entry` describes, built with at most `values` weight values (what its file holds);
+    a config that cannot be built is reported as a SavingError naming `source`."""
+    try:
+        with weight_budget(values, source, SavingError):
+            return _deserialize_model(entry, custom_objects)
+    except SavingError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise SavingError(f"{source}: the saved model config cannot be rebuilt: {type(exc).__name__}: {exc}") from exc
 
 
 def _read_config(z, filepath):
@@ -444,13 +459,24 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         entry = _read_config(z, filepath)
         f, values = open_checked(_extract_weights(z, filepath, tmp), filepath, SavingError)
         with f:
-            with weight_budget(values, filepath, SavingError):
-                model = _deserialize_model(entry, custom_objects)
+            model = rebuild(entry, custom_objects, values, filepath)
             compile_config = entry.get("compile_config") or {}
             if compile and compile_config:
-                _compile_from_config(model, compile_config)
+                compile_saved(model, compile_config, filepath)
             _read_h5(model, f, load_optimizer=compile and bool(compile_config), source=filepath)
     return model
+
+
+def compile_saved(model, cc, source):
+    """compile() `model` as its file says; a malformed compile config is a SavingError naming `source`."""
+    if not isinstance(cc, dict):
+        raise SavingError(f"{source}: the saved compile config should be a JSON object; got {type(cc).__name__}. "
+                          "Load with compile=False and compile the model yourself.")
+    try:
+        _compile_from_config(model, cc)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise SavingError(f"{source}: the saved compile config cannot be used ({type(exc).__name__}: {exc}). Load "
+                          "with compile=False and compile the model yourself.") from exc
 
 
 def _compile_from_config(model, cc):

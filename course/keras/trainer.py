@@ -12,6 +12,8 @@ Everything else -- printing, history, checkpoints, early stopping -- is a callba
 calls hooks and nothing more. Batch logs are lazy, so only a callback that reads them (the
 progress bar, at most a few times a second) waits for the device.
 """
+import math
+import numbers
 from collections.abc import Mapping
 
 import torch
@@ -19,7 +21,7 @@ import torch
 import course.device
 from course.keras import losses as losses_module
 from course.keras.callbacks import CallbackList
-from course.keras.data_adapter import ArrayData, adapt, unpack
+from course.keras.data_adapter import ArrayData, adapt, check_count, unpack
 from course.keras.layers.base import call_context, no_dispatch, plain, to_tensor
 
 __all__ = ["fit", "evaluate", "predict", "train_on_batch", "TrainStep"]
@@ -143,6 +145,25 @@ class TrainStep:
         return total
 
 
+def _check_class_weight(class_weight):
+    """{class index: weight} with int keys and real numbers, or a ValueError naming the bad entry."""
+    if class_weight is None:
+        return None
+    if not isinstance(class_weight, Mapping):
+        raise ValueError(f"fit: class_weight must be a dict mapping class indices to weights, such as "
+                         f"{{0: 1.0, 1: 5.0}}; got {type(class_weight).__name__}.")
+    out = {}
+    for k, w in class_weight.items():
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+            raise ValueError(f"fit: class_weight keys must be class indices (integers >= 0); got key {k!r} "
+                             f"({type(k).__name__}). Use {{0: 1.0, 1: 5.0}}.")
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not math.isfinite(w):
+            raise ValueError(f"fit: class_weight[{k}] must be a finite number; got {w!r} ({type(w).__name__}). "
+                             "Use {0: 1.0, 1: 5.0}.")
+        out[int(k)] = float(w)
+    return out
+
+
 def _verbose(verbose):
     return 1 if verbose == "auto" else int(verbose)
 
@@ -151,6 +172,9 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
         validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
         steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
     model._assert_compiled("fit")
+    epochs = check_count(epochs, "epochs", "fit", minimum=0)
+    initial_epoch = check_count(initial_epoch, "initial_epoch", "fit", minimum=0)
+    class_weight = _check_class_weight(class_weight)
     device = course.device.get()
     course.device.announce()                     # once per session: which device trains
     data = adapt(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle), device=device,

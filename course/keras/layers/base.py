@@ -149,6 +149,9 @@ def to_tensor(x, *, device=None, float_dtype=torch.float32, cast_ints=False):
                 t = t.to(float_dtype)
             return t.to(device) if t.device != device else t
     arr = np.asarray(x)
+    if arr.dtype.kind in "US":
+        raise ValueError(f"Expected numbers; got strings (dtype {arr.dtype}, shape {arr.shape}). Layers compute on "
+                         "numbers: turn text into numbers first (for example a vocabulary lookup).")
     if arr.dtype == object:
         raise TypeError(f"Cannot turn a ragged or mixed sequence into a tensor (numpy made dtype=object of "
                         f"shape {arr.shape}); give arrays of one shape and a numeric dtype.")

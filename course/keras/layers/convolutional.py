@@ -4,6 +4,8 @@ Conv2D:  y[n, i, j, o] = activation(Σ_{di, dj, c} x[n, i·s+di, j·s+dj, c] · 
          W of shape (kh, kw, in, filters) as Keras stores it.
 Output size per axis: VALID ceil((n - k + 1) / s), SAME ceil(n / s).
 """
+import numbers
+
 import course.layers as K
 from course.keras import activations as activations_module
 from course.keras import initializers as initializers_module
@@ -44,6 +46,10 @@ class Conv2D(Layer):
             raise NotImplementedError("Conv2D(data_format='channels_first') is not supported; images are NHWC here.")
         if groups != 1 or kernel_constraint is not None or bias_constraint is not None:
             raise NotImplementedError("Conv2D: groups != 1 and constraints are not supported.")
+        if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters <= 0:
+            raise ValueError(f"Invalid value for argument `filters`. Expected a strictly positive integer. Received "
+                             f"filters={filters!r} ({type(filters).__name__}). In a saved config, fix the layer's "
+                             "'filters'.")
         self.filters = int(filters)
         self.kernel_size = K.pair(kernel_size, "kernel_size")
         self.strides = K.pair(strides, "strides")

@@ -5,6 +5,7 @@ Dropout: zero each element with probability `rate` in training, scale the rest b
 Flatten: (N, d1, d2, ...) -> (N, d1·d2·...) in channels-last order, as Keras.
 """
 import math
+import numbers
 
 import torch
 
@@ -33,8 +34,10 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if int(units) <= 0:
-            raise ValueError(f"Dense: units must be a positive integer; got {units!r}.")
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:   # Keras: no "3", no 3.5
+            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
+                             f"units={units!r} ({type(units).__name__}). Dense needs a whole number such as "
+                             "Dense(10); in a saved config, fix the layer's 'units'.")
         if kernel_constraint is not None or bias_constraint is not None or lora_rank is not None:
             raise NotImplementedError("Dense: kernel/bias constraints and LoRA are not supported here; leave them unset.")
         self.units = int(units)
