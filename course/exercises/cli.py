@@ -1,5 +1,5 @@
 """`course grade NOTEBOOK... [-j N] [--json [FILE]] [--csv FILE] [--timeout S] [--checks FILE] [--full]
-[--sandbox auto|namespace|weak]`.
+[--sandbox auto|namespace|userns|weak]`.
 
 Prints points per exercise and `Total: X/Y` for each notebook (or JSON: one object, or a list for
 several notebooks; each records the sandbox mode). Says on stderr which sandbox isolates the
@@ -36,10 +36,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="also write one row per notebook to FILE")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="grade N notebooks at a time, each in its own sandbox (default 1)")
-    p.add_argument("--sandbox", choices=("auto", "namespace", "weak"), default="auto",
+    p.add_argument("--sandbox", choices=("auto", "namespace", "userns", "weak"), default="auto",
                    help="how the learners' code is isolated: 'namespace' (root: private mount and pid "
-                        "namespaces, user nobody), 'weak' (limits and a private folder only); "
-                        "default: the strongest available")
+                        "namespaces, user nobody), 'userns' (the same for an ordinary user, through a "
+                        "user namespace), 'weak' (limits and a private folder only); default: the "
+                        "strongest that works here")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
                    help=f"seconds allowed per cell and per exercise check (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--checks", metavar="FILE",

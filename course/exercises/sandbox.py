@@ -13,6 +13,10 @@ the command left behind; `close()` ends it all and removes the folder. The mode 
   and the grader's processes are not in that view. When the init ends, the kernel ends every
   process of the namespace (detached children, double forks), and `unshare --kill-child` ends the
   init when the grader kills `unshare`.
+- "userns" (an ordinary user where unprivileged user namespaces are allowed). The same view and
+  cleanup inside a new user namespace; the command keeps the grader's user id (it owns nothing
+  writable but its folder) and runs without any capability. Its processes and the limits on their
+  number count with the user's other processes.
 - "weak" (an ordinary user without that power; or forced for testing). The command runs as the
   grader's own user with resource limits, a private working folder and a private copy of the
   package first on PYTHONPATH; its processes are found by a marker in their environment and killed.
@@ -34,7 +38,8 @@ from pathlib import Path
 
 __all__ = ["Limits", "Sandbox", "SandboxError", "MODES", "choose_mode", "read_back", "NOBODY"]
 
-MODES = ("namespace", "weak")
+MODES = ("namespace", "userns", "weak")
+_ISOLATED = ("namespace", "userns")       # the modes that build a private view in new namespaces
 NOBODY = 65534
 _MARKER = "COURSE_SANDBOX"                 # env var naming the sandbox a process belongs to
 _PACKAGE = Path(__file__).resolve().parent.parent          # the `course` package folder
@@ -65,23 +70,30 @@ def _runs(cmd) -> bool:
 
 
 @lru_cache(maxsize=None)
-def _namespace_works() -> bool:
-    if os.geteuid() != 0 or not shutil.which("unshare"):
+def _works(mode: str) -> bool:
+    """Whether `mode` can start a command here (tried once per process)."""
+    if mode == "weak":
+        return True
+    if (mode == "namespace" and os.geteuid() != 0) or not shutil.which("unshare"):
         return False
-    with Sandbox(mode="namespace", _probe=True) as box:
+    with Sandbox(mode=mode, _probe=True) as box:
         return _runs(box.command([sys.executable, "-I", "-S", "-c", "pass"]))
 
 
 def choose_mode(requested: str | None = None) -> str:
-    """'namespace' where it works here, else 'weak'; `requested` forces one (SandboxError if unusable)."""
+    """The strongest mode that works here (namespace, userns, weak); `requested` forces one
+    (SandboxError if it does not work here)."""
     if requested in (None, "auto"):
-        return "namespace" if _namespace_works() else "weak"
+        return next(m for m in MODES if _works(m))
     if requested not in MODES:
         raise SandboxError(f"sandbox mode must be one of auto, {', '.join(MODES)}; got {requested!r}.")
-    if requested == "namespace" and not _namespace_works():
-        raise SandboxError("sandbox mode 'namespace' needs root and a working `unshare --mount --pid` "
-                           "(util-linux); it failed here. Run as root (or in a container with "
-                           "CAP_SYS_ADMIN), or use --sandbox weak.")
+    if not _works(requested):
+        need = ("root and a working `unshare --mount --pid` (util-linux): run as root, or in a container "
+                "with CAP_SYS_ADMIN" if requested == "namespace" else
+                "unprivileged user namespaces (`unshare --user --map-root-user` from util-linux); "
+                "an administrator enables them with sysctl kernel.unprivileged_userns_clone=1")
+        raise SandboxError(f"sandbox mode {requested!r} needs {need}; it failed here. "
+                           f"Use --sandbox auto to take the strongest mode that works.")
     return requested
 
 
@@ -152,10 +164,10 @@ class Sandbox:
                "HOME": home, "USER": "nobody" if self.mode == "namespace" else os.environ.get("USER", ""),
                "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
                "JUPYTER_RUNTIME_DIR": str(self.runtime_dir), "XDG_CACHE_HOME": f"{home}/.cache",
-               "XDG_CONFIG_HOME": f"{home}/.config", "TMPDIR": "/tmp" if self.mode == "namespace" else str(self.workdir),
+               "XDG_CONFIG_HOME": f"{home}/.config", "TMPDIR": "/tmp" if self.mode in _ISOLATED else str(self.workdir),
                "PYTHONPATH": self.package_parent, "PYTHONDONTWRITEBYTECODE": "1", _MARKER: self.tag,
                # ipykernel ends itself when this parent dies; in a namespace its parent is the init (1).
-               "JPY_PARENT_PID": "1" if self.mode == "namespace" else str(os.getpid())}
+               "JPY_PARENT_PID": "1" if self.mode in _ISOLATED else str(os.getpid())}
         for key in ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COURSE_DATA"):
             if key in os.environ:
                 env[key] = os.environ[key]
@@ -167,16 +179,22 @@ class Sandbox:
         spec = {"mode": self.mode, "argv": [str(a) for a in argv], "env": env or self.env(),
                 "cwd": str(cwd or self.workdir), "limits": asdict(self.limits), "uid": NOBODY, "gid": NOBODY,
                 "root": str(self.root_dir / "root"), "workdir": str(self.workdir), "log": str(self.root_dir / "init.log")}
-        if self.mode == "namespace":
+        if self.mode in _ISOLATED:
             (self.root_dir / "root").mkdir(exist_ok=True)
             spec["mounts"] = _mount_points() + [("ro", p, p) for p in self.readonly] + \
                 [("rw", str(self.workdir), str(self.workdir))]
+        if self.mode == "namespace":
             self._give_workdir(NOBODY)
+        elif self.mode == "userns" and spec["limits"]["processes"] is not None:
+            # The limit counts every process of this user: leave room for the ones running now.
+            spec["limits"]["processes"] += len(_processes_of(os.getuid()))
         spec_path = self.root_dir / f"spec-{os.urandom(4).hex()}.json"
         spec_path.write_text(json.dumps(spec))
         init = [sys.executable, "-I", "-S", __file__, str(spec_path)]
         if self.mode == "namespace":
             return ["unshare", "--mount", "--pid", "--fork", "--kill-child", *init]
+        if self.mode == "userns":
+            return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child", *init]
         return init
 
     def _give_workdir(self, uid: int) -> None:
@@ -193,7 +211,7 @@ class Sandbox:
     # -- ending it ------------------------------------------------------------------------------------
     def started(self, pid: int) -> None:
         """Note the pid of a launched command (the `unshare` process) so `end` can find its init."""
-        if self.mode == "namespace":
+        if self.mode in _ISOLATED:
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
                 children = _children(pid)
@@ -204,7 +222,7 @@ class Sandbox:
 
     def end(self, pid: int | None = None) -> None:
         """Kill the command launched as `pid` (all launched ones if None) and everything it started."""
-        if self.mode == "namespace":
+        if self.mode in _ISOLATED:
             for launched in ([pid] if pid is not None else list(self._inits)):
                 init = self._inits.pop(launched, None)
                 for p in (init, launched):
@@ -216,8 +234,8 @@ class Sandbox:
 
     def close(self) -> None:
         self.end()
-        if self.mode == "namespace":
-            _kill_marked(self.tag, uid=NOBODY)    # belt and braces: nothing of this sandbox may live on
+        if self.mode in _ISOLATED:                # belt and braces: nothing of this sandbox may live on
+            _kill_marked(self.tag, uid=NOBODY if self.mode == "namespace" else None)
         shutil.rmtree(self.root_dir, ignore_errors=True)
 
     def __enter__(self):
@@ -272,19 +290,28 @@ def _wait_gone(pid: int, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def _marked(tag: str, uid: int | None) -> list:
-    needle = f"{_MARKER}={tag}".encode()
-    uid = os.getuid() if uid is None else uid
+def _processes_of(uid: int) -> list:
     found = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _marked(tag: str, uid: int | None) -> list:
+    needle = f"{_MARKER}={tag}".encode()
+    found = []
+    for pid in _processes_of(os.getuid() if uid is None else uid):
+        if pid == os.getpid():
             continue
         try:
-            if os.stat(f"/proc/{entry}").st_uid != uid:
-                continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
+            with open(f"/proc/{pid}/environ", "rb") as f:
                 if needle in f.read().split(b"\0"):
-                    found.append(int(entry))
+                    found.append(pid)
         except OSError:
             continue
     return found
@@ -306,7 +333,9 @@ def _kill_marked(tag: str, uid: int | None = None) -> None:
 
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
-_PR_SET_NO_NEW_PRIVS = 38
+_MS_NOATIME, _MS_NODIRATIME, _MS_RELATIME = 1024, 2048, 1 << 21
+_PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_SET_NO_NEW_PRIVS = 24, 28, 38
+_SECURE_NOROOT_ALL_LOCKED = 0xFF     # exec as uid 0 grants no capability, and nothing can undo that
 
 
 def _libc():
@@ -351,9 +380,16 @@ def _build_root(spec) -> None:
         else:
             os.makedirs(os.path.dirname(where), exist_ok=True)
             open(where, "a").close()
-        _mount(libc, source, where, None, _MS_BIND)
+        _mount(libc, source, where, None, _MS_BIND | _MS_REC)
         flags = _MS_REMOUNT | _MS_BIND | _MS_NOSUID | _MS_NODEV | (0 if kind == "rw" else _MS_RDONLY)
-        _mount(libc, None, where, None, flags)
+        _mount(libc, None, where, None, flags | _kept_flags(source))
+
+
+def _kept_flags(path: str) -> int:
+    # A user namespace may not drop the flags its mounts came with (noexec, atime rules): keep them.
+    f = os.statvfs(path).f_flag
+    return (f & (_MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_NOATIME | _MS_NODIRATIME)) | \
+        (_MS_RELATIME if f & 4096 else 0)
 
 
 def _limit(spec) -> None:
@@ -367,10 +403,18 @@ def _limit(spec) -> None:
 
 
 def _drop_privileges(spec) -> None:
-    os.setgroups([])
-    os.setresgid(spec["gid"], spec["gid"], spec["gid"])
-    os.setresuid(spec["uid"], spec["uid"], spec["uid"])
-    if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    libc = _libc()
+    for cap in range(64):               # no capability can come back, whatever is executed
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break                       # past the last capability this kernel knows
+    if spec["mode"] == "namespace":
+        os.setgroups([])
+        os.setresgid(spec["gid"], spec["gid"], spec["gid"])
+        os.setresuid(spec["uid"], spec["uid"], spec["uid"])
+    elif libc.prctl(_PR_SET_SECUREBITS, _SECURE_NOROOT_ALL_LOCKED, 0, 0, 0) != 0:
+        # userns: stay the (mapped) user; exec as its uid 0 must not grant capabilities either.
+        raise OSError("prctl(PR_SET_SECUREBITS) failed")
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError("prctl(PR_SET_NO_NEW_PRIVS) failed")
 
 
