@@ -14,6 +14,7 @@ their paths. Both are stopped at the end: the browser by `quit()`, the server by
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,22 @@ def pytest_addoption(parser):
                           "(default: a temporary folder; env COURSE_SCREENSHOTS)")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
+    # A CI time limit ends pytest with SIGTERM: turn it into KeyboardInterrupt, after which pytest
+    # still tears the session down, and with it the server.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     server = LabServer(tmp_path_factory.mktemp("lab"))
     try:
         server.wait_ready()
         yield server
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _end_with_parent() -> None:
+    """In the server's process before exec (Linux): SIGTERM when the test process dies, even by
+    SIGKILL, so that no server outlives its tests."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _tail(path: Path, n: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
@@ -89,7 +98,7 @@ class LabServer:
         self._log_file = open(self.log, "wb")
         self.process = subprocess.Popen(cmd, cwd=self.notebooks, env=env, stdin=subprocess.DEVNULL,
                                         stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_end_with_parent)
 
     def api(self, path: str, method: str = "GET"):
         request = urllib.request.Request(self.url + path, method=method,
@@ -208,6 +217,7 @@ return panel.content.widgets.map((cell, index) => {
     const md = cell.node.querySelector('.jp-MarkdownOutput');
     r.rendered = !!md && cell.rendered;
     r.mathjax = md ? md.querySelectorAll('mjx-container').length : 0;
+    r.mathErrors = md ? Array.from(md.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error') || e.textContent) : [];
     if (md) {
       const copy = md.cloneNode(true);
       copy.querySelectorAll('code, pre, mjx-container, script, style').forEach(e => e.remove());
@@ -244,11 +254,11 @@ class LabPage:
         self.shots = shots
 
     # opening and closing
-    def open(self, path: str, timeout: float = 120.0) -> None:
+    def open(self, path: str, timeout: float = 120.0, render_timeout: float = 60.0) -> None:
         opened = self.driver.execute_async_script(_OPEN, path)
         assert "error" not in opened, f"JupyterLab could not open {path}: {opened['error']}"
         wait_js(self.driver, _KERNEL_IDLE, timeout, f"the kernel of {path} did not become idle")
-        self.wait_rendered()
+        self.wait_rendered(render_timeout)
 
     def close(self) -> None:
         self.driver.execute_async_script(_CLOSE)

@@ -85,6 +85,8 @@ def _problems(lesson: str, cells: list[dict]) -> list[str]:
             continue
         if has_math(c["source"]) and c["mathjax"] == 0:
             problems.append(f"markdown cell {c['index']} ({first!r}) has maths but MathJax rendered none")
+        if c["mathErrors"]:
+            problems.append(f"markdown cell {c['index']} ({first!r}): MathJax errors {c['mathErrors']}")
         left = _TEX_LEFT.search(c["text"])
         if left:
             start = max(left.start() - 60, 0)
@@ -189,3 +191,32 @@ def test_exercise_answered_in_the_editor(lab_page, lesson, exercise, name):
     right = answer(_solution_text(lesson, name), "right")
     assert f"✓ Exercise {exercise} passed" in right, (
         f"the instructors' {name} should pass; the page shows {right!r}")
+
+
+# --- the checks themselves ------------------------------------------------------------------------
+
+def test_the_checks_see_what_is_wrong_on_a_broken_page(lab_page, lab_server):
+    """A notebook made to fail each check (written into the server's temporary folder) gets one
+    problem for each, so a green lesson means something."""
+    new = nbformat.v4
+    notebook = new.new_notebook(metadata=nbformat.read(LESSONS / LESSON_FILES[0], as_version=4).metadata)
+    notebook.cells = [
+        new.new_markdown_cell("Maths MathJax cannot typeset: $$\\frac{1}{2$$"),
+        new.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.close()"),
+        new.new_code_cell("from course.exercises import check\n\n\n"
+                          "def one_hot(labels, depth):\n    raise NotImplementedError()"),
+        new.new_code_cell('check("1.2", one_hot)\nfrom IPython.display import clear_output\nclear_output()'),
+        new.new_code_cell("1 / 0"),
+        new.new_code_cell('print("never runs")'),
+    ]
+    name = "zz_broken_on_purpose.ipynb"
+    nbformat.write(notebook, lab_server.notebooks / name)
+    lab_page.open(name, render_timeout=5)
+    lab_page.menu("Run", "Run All Cells")
+    lab_page.wait_run(lambda p: p["counts"][1] is not None, RUN_TIMEOUT, "Run All Cells")
+    problems = _problems(name, lab_page.cells())
+    expected = ["has maths but MathJax rendered none", "shows raw TeX '$$'", "draws a figure, but no image is shown", "no check feedback for exercise 1.2",
+                "raised ZeroDivisionError", "cell 5 ('print(\"never runs\")') did not run"]
+    for phrase in expected:
+        assert sum(phrase in p for p in problems) == 1, f"expected one problem with {phrase!r}; got {problems}"
+    assert len(problems) == len(expected), problems
