@@ -252,3 +252,30 @@ def test_legacy_h5_errors(tmp_path):
     (tmp_path / "junk.h5").write_bytes(b"not hdf5")
     with pytest.raises(ValueError, match="not a readable HDF5"):
         keras.models.load_model(str(tmp_path / "junk.h5"))
+
+
+def test_checkpoint_saves_clean_up_after_a_writer_killed_mid_save(tmp_path):
+    """A process killed while writing leaves its temporary; the next save of that file removes it."""
+    import signal
+    import subprocess
+    import sys
+    target = tmp_path / "ckpt.keras"
+    writer = ("import sys, time\n"
+              "from course.atomic_file import atomic_write\n"
+              "def write(tmp):\n"
+              "    open(tmp, 'wb').write(b'x' * 1000)\n"
+              "    print('writing', flush=True)\n"
+              "    time.sleep(60)\n"
+              "atomic_write(sys.argv[1], write)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen([sys.executable, "-c", writer, str(target)], stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": root})
+    assert proc.stdout.readline().strip() == b"writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    litter = [p.name for p in tmp_path.iterdir()]
+    assert len(litter) == 1 and litter[0].startswith(".ckpt.keras.tmp-")
+    x, y = data()
+    m = model()
+    m.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(str(target))])
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.keras"]
