@@ -170,8 +170,7 @@ def test_a_tf1_program_without_v1_gets_the_hint_alone(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr, result.stderr
     assert f"{prog}, line 3 uses tf.placeholder, a TensorFlow 1 name" in result.stderr
-    assert f"course run --v1 {prog}" in result.stderr
-    assert _run(["-m", "course", "run", "--v1", str(prog)], cwd=tmp_path).returncode == 0
+    assert f"course run --v1 {prog}" in result.stderr           # (that the --v1 run works is tested above)
 
 
 def test_a_failing_program_shows_its_own_frames_only(tmp_path):
