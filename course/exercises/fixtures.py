@@ -278,3 +278,21 @@ def _unpickled_count():
     n = len(_unpickled)
     _unpickled.clear()
     return n
+
+
+# -- lesson 14: the ring's network -----------------------------------------------------------------------
+class _MessageLog:
+    """send(step, src, dst, index, chunk): records each message (the chunk copied) in `messages`."""
+
+    def __init__(self):
+        self.messages = []
+
+    def __call__(self, step, src, dst, index, chunk):
+        import torch
+        copy = chunk.detach().clone() if isinstance(chunk, torch.Tensor) else chunk
+        self.messages.append((step, src, dst, index, copy))
+
+
+@builder("message_log")
+def _message_log():
+    return _MessageLog()

@@ -1,8 +1,9 @@
 """What an exercise's code must not use, found on the learner's source (AST), not by running it.
 
 An exercise declares `Forbid(names=..., methods=..., why=...)`: dotted names (a name forbids
-everything under it: "course.tf.compat.v1.train" covers its optimizers) and tensor methods
-("softmax" forbids `x.softmax(...)`). The source is parsed, never run; names are resolved through the
+everything under it: "course.tf.compat.v1.train" covers its optimizers; "course.*.softmax" is a
+pattern covering every facade path to a softmax) and tensor methods ("softmax" forbids
+`x.softmax(...)`). The source is parsed, never run; names are resolved through the
 cell's imports and simple assignments, so these are all found:
 
     torch.softmax(z, -1)                    import torch.nn.functional as F; F.softmax(z, -1)
@@ -19,6 +20,8 @@ check` (the one the lessons use): the grader does not run such a cell.
 from __future__ import annotations
 
 import ast
+import fnmatch
+import textwrap
 from dataclasses import dataclass
 
 __all__ = ["Forbid", "violations", "refused_imports", "relevant_sources", "parse"]
@@ -54,10 +57,14 @@ def parse(source: str):
         source = TransformerManager().transform_cell(source)
     except Exception:
         pass
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    source = textwrap.dedent(source)
+    # A lambda's source (inspect.getsource) is a fragment of a line: try it as an expression too.
+    for text in (source, "(" + source.strip().rstrip(",") + ")", "(" + source.strip().rstrip(",)") + ")"):
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
 
 
 class _Names(ast.NodeVisitor):
@@ -112,8 +119,12 @@ def _literal_getattr(node) -> bool:
 
 
 def _matches(dotted: str, names) -> str | None:
+    """The rule `dotted` falls under: a name, anything under it, or a pattern with * (any characters)."""
     for name in names:
-        if dotted == name or dotted.startswith(name + "."):
+        if "*" in name:
+            if fnmatch.fnmatchcase(dotted, name):
+                return dotted
+        elif dotted == name or dotted.startswith(name + "."):
             return name
     return None
 

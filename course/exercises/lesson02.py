@@ -31,7 +31,10 @@ def _fmt(a):
 
 
 # -- 2.1 ------------------------------------------------------------------------------------------------
-@exercise("2.1", name="quadratic_graph", points=2)
+@exercise("2.1", name="quadratic_graph", points=2, forbid=Forbid(
+    names=("course.tf.compat.v1.Session", "course.tf.compat.v1.InteractiveSession", "course.graph.Session",
+           "course.graph.InteractiveSession", "course.tf.Session"),
+    why="Exercise 2.1 only builds the graph; running it (a Session) is the caller's part."))
 def _check_quadratic_graph(quadratic_graph):
     """(y, feed_dict) with y = a x^2 + b x + c, x a float32 placeholder of shape (None,)."""
     rng = numpy_rng(21)

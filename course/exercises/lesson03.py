@@ -6,6 +6,7 @@ of ``nn.Linear``/``nn.ReLU``), never the course's code.
 import torch
 
 from course.exercises.expect import CheckFailure, as_tensor, expect_close
+from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -57,7 +58,15 @@ def _softmax_cases():
     ]
 
 
-@exercise("3.2", name="softmax", points=2)
+_NO_SOFTMAX = Forbid(
+    names=("torch.*softmax*", "torch.*Softmax*", "course.*softmax*", "scipy.special.softmax",
+           "scipy.special.log_softmax"),
+    methods=("softmax", "log_softmax"),
+    why="Exercise 3.2 asks for the softmax itself (exp of the shifted logits over their sum): torch.softmax, "
+        "tf.nn.softmax and the other softmax functions are not allowed here.")
+
+
+@exercise("3.2", name="softmax", points=2, forbid=_NO_SOFTMAX)
 def _check_softmax(softmax):
     """softmax over the last axis, finite for large logits (subtract the row maximum)."""
     for label, z in _softmax_cases():

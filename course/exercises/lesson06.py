@@ -9,6 +9,7 @@ TensorFlow).
 import torch
 
 from course.exercises.expect import CheckFailure, as_tensor, expect_close
+from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
 
 __all__ = ["KERAS_EPSILON"]
@@ -52,7 +53,15 @@ def _check_mse(mse):
         _unchanged(keep[1], y_pred, "mse (argument y_pred)")
 
 
-@exercise("6.2", name="log_softmax", points=3)
+_NO_LOG_SOFTMAX = Forbid(
+    names=("torch.*softmax*", "torch.*Softmax*", "torch.*logsumexp*", "course.*softmax*", "course.*logsumexp*",
+           "scipy.special.logsumexp", "scipy.special.log_softmax", "scipy.special.softmax"),
+    methods=("softmax", "log_softmax", "logsumexp"),
+    why="Exercise 6.2 asks for the log-sum-exp trick written out: torch.log_softmax, torch.logsumexp, "
+        "torch.softmax and their TensorFlow counterparts are not allowed here.")
+
+
+@exercise("6.2", name="log_softmax", points=3, forbid=_NO_LOG_SOFTMAX)
 def _check_log_softmax(log_softmax):
     """log softmax over the last axis via log-sum-exp: z - max - log Σ exp(z - max); finite for |z| ~ 1e4."""
     g = _gen(62)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
+from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
 from course.exercises.remote import is_a, remote_type
 
@@ -71,7 +72,8 @@ def _activation_name(layer):
     return getattr(getattr(layer, "activation", None), "__name__", None)
 
 
-@exercise("9.2", name="build_mlp", points=2)
+@exercise("9.2", name="build_mlp", points=2, forbid=Forbid(
+    methods=("compile",), why="Exercise 9.2 builds the model and does not compile it (the caller does)."))
 def _check_build_mlp(build_mlp):
     """seed002's Sequential: Flatten(28, 28) -> Dense(h, relu) -> Dropout(r) -> Dense(C, softmax)."""
     for hidden, dropout, num_classes in ((128, 0.2, 10), (64, 0.5, 5)):

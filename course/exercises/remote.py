@@ -364,6 +364,7 @@ class KernelTransport(Transport):
         self.run, self.folder = run, Path(folder)
 
     def _send(self, text: str) -> str:
+        from course.exercises.sandbox import read_back
         path = self.folder / f".course-reply-{secrets.token_hex(8)}.json"
         code = (f"__import__('course.exercises.driver', fromlist=['serve']).serve(globals(), {text!r}, "
                 f"{str(path)!r})")
@@ -373,9 +374,8 @@ class KernelTransport(Transport):
                 raise CheckTimeout("the learner's code did not finish in time")
             if out.status == "crashed":
                 raise KernelCrashed("the learner's kernel died")
-            try:
-                with open(path, "rb") as f:
-                    data = f.read(codec.MAX_BYTES + 1)
+            try:        # no symlink followed, no FIFO waited on: the learner's side wrote it
+                data = read_back(path, codec.MAX_BYTES + 1)
             except OSError:
                 why = f" ({out.error})" if out.error else ""
                 raise NoReply(f"the learner's kernel wrote no reply{why}") from None
