@@ -154,23 +154,33 @@ def test_legacy_h5_reading_other_files_is_refused(tmp_path, kind):
     with h5py.File(path, "r") as f:
         layer = f"model_weights/{m.layers[0].name}"
         kernel = f"{layer}/{np.char.decode(f[layer].attrs['weight_names'].astype(bytes))[0]}"
-    if kind == "external storage":
-        replace_with_external_storage(path, kernel, secret_file(tmp_path))
-    elif kind == "external link":
-        replace_with_external_link(path, kernel.rsplit("/", 1)[0], str(tmp_path / "other.h5"))
-    else:
-        replace_with_virtual(path, kernel, str(tmp_path / "other.h5"))
+    _make_hostile(kind, path, kernel, tmp_path)
     files = snapshot(tmp_path)
     with pytest.raises(SavingError, match=WORDS[kind]):
         keras.models.load_model(path)
     assert snapshot(tmp_path) == files
 
 
+def _make_hostile(kind, h5_path, kernel, tmp_path):
+    """Apply hostile `kind` to the dataset `kernel` (or, for links, its group) of `h5_path`."""
+    if kind == "external storage":
+        replace_with_external_storage(h5_path, kernel, secret_file(tmp_path))
+    elif kind == "external link":
+        replace_with_external_link(h5_path, kernel.rsplit("/", 1)[0], str(tmp_path / "other.h5"))
+    else:
+        replace_with_virtual(h5_path, kernel, str(tmp_path / "other.h5"))
+
+
+KERAS_WORDS = {"external storage": "external Dataset", "external link": "ExternalLink",
+               "virtual dataset": "virtual Dataset"}
+
+
 @pytest.mark.parity
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+@pytest.mark.parametrize("kind", sorted(KERAS_WORDS))
 @pytest.mark.parametrize("fmt", [".weights.h5", ".keras", ".h5"])
-def test_real_keras_refuses_external_storage_too(tmp_path, fmt):
-    """Differential: Keras 3 refuses a file with external storage in each of its formats, and so do we."""
+def test_real_keras_refuses_files_that_read_other_files_too(tmp_path, fmt, kind):
+    """Differential: a file Keras 3 refuses for reading other files, in any of its formats, we refuse too."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     pytest.importorskip("tensorflow")
     import keras as real
@@ -178,14 +188,14 @@ def test_real_keras_refuses_external_storage_too(tmp_path, fmt):
     path = str(tmp_path / f"m{fmt}")
     if fmt == ".weights.h5":
         theirs.save_weights(path)
-        replace_with_external_storage(path, KERNEL, secret_file(tmp_path))
+        _make_hostile(kind, path, KERNEL, tmp_path)
         load_theirs, load_ours = theirs.load_weights, small_model().load_weights
     elif fmt == ".keras":
         theirs.save(path)
         inner = str(tmp_path / "inner.h5")
         with zipfile.ZipFile(path) as z, open(inner, "wb") as out:
             out.write(z.read("model.weights.h5"))
-        replace_with_external_storage(inner, KERNEL, secret_file(tmp_path))
+        _make_hostile(kind, inner, KERNEL, tmp_path)
         rezip(path, inner)
         load_theirs, load_ours = real.models.load_model, keras.models.load_model
     else:
@@ -193,11 +203,11 @@ def test_real_keras_refuses_external_storage_too(tmp_path, fmt):
         with h5py.File(path, "r") as f:
             layer = f"model_weights/{theirs.layers[0].name}"
             kernel = f"{layer}/{np.char.decode(f[layer].attrs['weight_names'].astype(bytes))[0]}"
-        replace_with_external_storage(path, kernel, secret_file(tmp_path))
+        _make_hostile(kind, path, kernel, tmp_path)
         load_theirs, load_ours = real.models.load_model, keras.models.load_model
-    with pytest.raises(SavingError, match="external file"):
+    with pytest.raises(SavingError, match=f"Not allowed: .*{WORDS[kind]}"):
         load_ours(path)
-    with pytest.raises(ValueError, match=r"Not allowed: H5 file with external Dataset"):
+    with pytest.raises(ValueError, match=f"Not allowed: H5 file with {KERAS_WORDS[kind]}"):
         load_theirs(path)
 
 
