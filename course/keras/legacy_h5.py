@@ -66,7 +66,8 @@ def _names(attr):
 
 
 def _config_attr(f, name, filepath, *, model=True):
-    """The JSON attribute `name` parsed with the .keras config's limits (its size checked before reading)."""
+    """The JSON attribute `name` parsed with the .keras config's limits. HDF5 stores attributes
+    uncompressed, so a big one is as big on disk; a fixed-size one is refused before it is read."""
     size = f.attrs.get_id(name).get_storage_size()
     if size > MAX_CONFIG_BYTES:
         raise SavingError(f"{filepath}: attribute {name!r} is {size:,} bytes; a model config is at most "
