@@ -292,10 +292,14 @@ class LabPage:
         from selenium.webdriver.common.keys import Keys
         ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
 
-    def cell_element(self, index: int):
+    def cell_element(self, index: int, *, output: bool = False):
+        """The cell's element, scrolled to the middle of the window (with `output`, its first image or
+        output instead, where it has one)."""
         return self.driver.execute_script(
             "const c = window.__courseNotebook.content.widgets[arguments[0]];"
-            "c.node.scrollIntoView({block: 'center'}); return c.node;", index)
+            "const out = arguments[1] && (c.node.querySelector('.jp-OutputArea-output img')"
+            "                            || c.node.querySelector('.jp-OutputArea-output'));"
+            "(out || c.node).scrollIntoView({block: 'center'}); return c.node;", index, output)
 
     def select_cell(self, index: int) -> None:
         """Click the cell's prompt, as a learner selects a cell (command mode)."""
@@ -328,6 +332,8 @@ class LabPage:
         settled = 0
         while True:
             p = self.progress()
+            if p["status"] in ("dead", "autorestarting"):
+                raise AssertionError(f"{what}: the kernel died ({p['status']}); out of memory?")
             if p["status"] == "idle" and p["running"] == 0 and until(p):
                 settled += 1
                 if settled >= 2:
@@ -342,9 +348,10 @@ class LabPage:
     def cells(self) -> list[dict]:
         return self.driver.execute_script(_CELLS)
 
-    def screenshot(self, name: str, index: int | None = None) -> Path:
+    def screenshot(self, name: str, index: int | None = None, *, output: bool = False) -> Path:
+        """Save the window as NAME.png, scrolled to cell `index` (or its output) first."""
         if index is not None:
-            self.cell_element(index)
+            self.cell_element(index, output=output)
             time.sleep(0.3)
         path = self.shots / f"{name}.png"
         self.driver.save_screenshot(str(path))

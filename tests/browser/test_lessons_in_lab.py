@@ -118,7 +118,7 @@ def test_lesson_runs_in_jupyterlab(lab_page, lesson):
              ("5-end", cells[-1]["index"])]
     for name, index in views:
         if index is not None:
-            lab_page.screenshot(f"{stem}-{name}", index)
+            lab_page.screenshot(f"{stem}-{name}", index, output=name in ("3-figure", "4-check"))
 
     problems = _problems(lesson, cells)
     assert not problems, f"{lesson} in JupyterLab:\n  " + "\n  ".join(problems)
@@ -178,7 +178,7 @@ def test_exercise_answered_in_the_editor(lab_page, lesson, exercise, name):
         lab_page.shift_enter()                      # runs the check cell
         lab_page.wait_run(lambda p: p["counts"][check_cell] not in (None, before), 120,
                           f"the check cell of exercise {exercise}")
-        lab_page.screenshot(f"{stem}-exercise-{exercise}-{shot}", check_cell)
+        lab_page.screenshot(f"{stem}-exercise-{exercise}-{shot}", check_cell, output=True)
         cell = lab_page.cells()[check_cell]
         errors = [f"{o['ename']}: {o['evalue']}" for o in cell["outputs"] if o["output_type"] == "error"]
         assert not errors, f"the check cell of {exercise} raised {errors}"
