@@ -87,9 +87,9 @@ def _part(parent, key, filepath, kind):
     obj = parent.get(key) if isinstance(key, str) and key else None
     if not isinstance(obj, getattr(h5py, kind)):
         where = f"{parent.name.rstrip('/')}/{key}"
+        why = "every legacy .h5 model file has one" if key == "model_weights" else "the file's own lists name it"
         raise SavingError(f"{filepath}: the HDF5 {kind.lower()} {where!r} is missing or is not a {kind.lower()}, "
-                          "though the file's own lists name it. The file is corrupt or was not written by "
-                          "model.save('name.h5').")
+                          f"though {why}. The file is corrupt or was not written by model.save('name.h5').")
     return obj
 
 
