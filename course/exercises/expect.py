@@ -4,8 +4,8 @@ Each helper raises `CheckFailure` saying what was compared, on which input, what
 what arrived; for tensors: the type, the shape, the dtype, or the largest difference and where.
 
     expect_close(got, expected, what="scale_tensor(x, 2.0)", inputs={"x": x})
-    ->  scale_tensor(x, 2.0) on input x = tensor([1., 2., 3.]): values differ:
-        max |got - expected| = 1 at index (2,) (got 5, expected 6); tolerance atol=1e-06, rtol=1e-05
+    ->  scale_tensor(x, 2.0): values differ at 1 of 3 positions: at (2,) got 5, expected 6
+        (tolerance atol=1e-06, rtol=1e-05). Input: x = tensor [1, 2, 3] (shape (3,), float32).
 """
 from __future__ import annotations
 
@@ -90,13 +90,6 @@ def describe(x, *, limit: int = 6) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _context(what: str, inputs: dict | None) -> str:
-    if not inputs:
-        return what
-    shown = ", ".join(f"{k} = {describe(v)}" for k, v in inputs.items())
-    return f"{what} on input {shown}"
-
-
 def _inputs(inputs: dict | None) -> str:
     if not inputs:
         return ""
@@ -121,17 +114,17 @@ def expect_equal(got, expected, *, what: str = "the result", inputs: dict | None
         except Exception:
             same = False
     if not same:
-        raise CheckFailure(f"{_context(what, inputs)}: expected {expected!r}, got {describe(got)}.")
+        raise CheckFailure(f"{what}: expected {expected!r}, got {describe(got)}.{_inputs(inputs)}")
 
 
 def expect_shape(got, shape, *, what: str = "the result", inputs: dict | None = None) -> None:
     """`got` is tensor-like with shape `shape`."""
     t = as_tensor(got) if _is_tensor_like(got) else None
     if t is None:
-        raise CheckFailure(f"{_context(what, inputs)}: expected a tensor of shape {tuple(shape)}, "
-                           f"got {describe(got)}.")
+        raise CheckFailure(f"{what}: expected a tensor of shape {tuple(shape)}, "
+                           f"got {describe(got)}.{_inputs(inputs)}")
     if tuple(t.shape) != tuple(shape):
-        raise CheckFailure(f"{_context(what, inputs)}: shape: expected {tuple(shape)}, got {tuple(t.shape)}.")
+        raise CheckFailure(f"{what}: shape: expected {tuple(shape)}, got {tuple(t.shape)}.{_inputs(inputs)}")
 
 
 def expect_close(got, expected, *, what: str = "the result", inputs: dict | None = None,
@@ -143,21 +136,21 @@ def expect_close(got, expected, *, what: str = "the result", inputs: dict | None
     """
     torch = _torch()
     import numpy as np
-    where = _context(what, inputs)
+    where, shown = what, _inputs(inputs)
     if kind == "torch" and not isinstance(got, torch.Tensor):
         hint = " Convert with torch.from_numpy(...)." if isinstance(got, np.ndarray) else ""
-        raise CheckFailure(f"{where}: expected a torch.Tensor, got {type(got).__name__}.{hint}")
+        raise CheckFailure(f"{where}: expected a torch.Tensor, got {type(got).__name__}.{hint}{shown}")
     if kind == "numpy" and not isinstance(got, np.ndarray):
         hint = " Convert with .numpy()." if isinstance(got, torch.Tensor) else ""
-        raise CheckFailure(f"{where}: expected a numpy.ndarray, got {type(got).__name__}.{hint}")
+        raise CheckFailure(f"{where}: expected a numpy.ndarray, got {type(got).__name__}.{hint}{shown}")
     g = as_tensor(got) if _is_tensor_like(got) or isinstance(got, (int, float, bool)) else None
     e = as_tensor(expected)
     if g is None:
-        raise CheckFailure(f"{where}: expected a tensor like {describe(expected)}, got {describe(got)}.")
+        raise CheckFailure(f"{where}: expected a tensor like {describe(expected)}, got {describe(got)}.{shown}")
     if tuple(g.shape) != tuple(e.shape):
-        raise CheckFailure(f"{where}: shape: expected {tuple(e.shape)}, got {tuple(g.shape)}.")
+        raise CheckFailure(f"{where}: shape: expected {tuple(e.shape)}, got {tuple(g.shape)}.{shown}")
     if check_dtype and g.dtype != e.dtype:
-        raise CheckFailure(f"{where}: dtype: expected {_dtype_name(e)}, got {_dtype_name(g)}.")
+        raise CheckFailure(f"{where}: dtype: expected {_dtype_name(e)}, got {_dtype_name(g)}.{shown}")
     if g.numel() == 0:
         return
     exact = not (g.is_floating_point() or g.is_complex() or e.is_floating_point() or e.is_complex())
@@ -175,11 +168,11 @@ def expect_close(got, expected, *, what: str = "the result", inputs: dict | None
     # The worst position first, then up to two more of the positions that differ, in order.
     worst = int(torch.argmax(diff))
     others = [i for i in torch.nonzero(bad.reshape(-1)).reshape(-1)[:3].tolist() if i != worst][:2]
-    shown = []
+    places = []
     for flat in [worst] + others:
         index = tuple(int(i) for i in np.unravel_index(flat, tuple(g.shape))) if g.dim() else ()
         at = f"at {index if len(index) != 1 else '(' + str(index[0]) + ',)'} " if g.dim() else ""
-        shown.append(f"{at}got {_num(g.reshape(-1)[flat].item())}, expected {_num(e.reshape(-1)[flat].item())}")
+        places.append(f"{at}got {_num(g.reshape(-1)[flat].item())}, expected {_num(e.reshape(-1)[flat].item())}")
     tol = "an exact match is expected" if exact else f"tolerance atol={atol:g}, rtol={rtol:g}"
     head = f"values differ at {count} of {g.numel()} positions: " if g.dim() else "value differs: "
-    raise CheckFailure(f"{head}{'; '.join(shown)} ({tol}), in {what}.{_inputs(inputs)}")
+    raise CheckFailure(f"{what}: {head}{'; '.join(places)} ({tol}).{_inputs(inputs)}")
