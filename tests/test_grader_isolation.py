@@ -15,6 +15,7 @@ import io
 import json
 import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,14 +77,15 @@ def processes_with(token: str) -> list:
     return found
 
 
-def nobody_processes() -> list:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}").st_uid == 65534:
-                    found.append(int(entry))
-    return found
+@pytest.fixture
+def sandboxes(tmp_path, monkeypatch):
+    """The folder this test's sandboxes are made in: every kernel and init of the test names it on
+    its command line, so no other grading running on the machine is mistaken for a survivor."""
+    folder = tmp_path / "sandboxes"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))          # worker processes inherit it
+    monkeypatch.setattr(tempfile, "tempdir", None)     # this process reads it again
+    return folder
 
 
 def run_cli(*argv):
@@ -148,7 +150,7 @@ def isolating_mode(request):
         pytest.skip(f"not available here: {exc}")
 
 
-def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolating_mode):
+def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolating_mode, sandboxes):
     """namespace: the grader is root, the kernel runs as nobody; userns: an ordinary user's mode
     (tried here as whoever runs the tests), the kernel keeps that user's id without capabilities."""
     mode = isolating_mode
@@ -172,8 +174,9 @@ def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolatin
     code, out, err = run_cli("grade", *map(str, paths), "-j", "2", "--json", "--csv", str(table),
                              "--checks", str(checks), "--timeout", "30", "--sandbox", mode)
     seconds = time.monotonic() - started
-    # Nothing of the batch outlives it: no sandboxed user, no process an attack started.
-    assert processes_with(token) == [] and nobody_processes() == []
+    # Nothing of the batch outlives it: no kernel, no process an attack started, no private folder.
+    assert processes_with(token) == [] and processes_with(str(sandboxes)) == []
+    assert list(sandboxes.iterdir()) == []
     assert code == 0, err
     assert f"sandbox: {mode}, 2 at a time" in err
     grades = {Path(g["notebook"]).stem: g for g in json.loads(out)}
@@ -196,7 +199,7 @@ def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolatin
     print(f"{len(cases)} notebooks graded in {seconds:.1f} s with -j 2 ({mode})")
 
 
-def test_weak_mode_grades_from_private_copies_and_ends_every_process(tmp_path, capfd):
+def test_weak_mode_grades_from_private_copies_and_ends_every_process(tmp_path, sandboxes):
     """The mode for ordinary users: less protection (see the README), but the same scores, a private
     folder and package copy, and no process left behind."""
     token = str(10**11 + secrets.randbelow(10**11))   # digits: it ends a `sleep` argument
@@ -216,7 +219,7 @@ def test_weak_mode_grades_from_private_copies_and_ends_every_process(tmp_path, c
     before, package_before = tree_hash(subs), tree_hash(PACKAGE)
     code, out, err = run_cli("grade", *map(str, paths), "--sandbox", "weak", "-j", "2", "--json",
                              "--checks", str(checks), "--timeout", "30")
-    assert processes_with(token) == []
+    assert processes_with(token) == [] and processes_with(str(sandboxes)) == []
     assert code == 0, err
     assert "sandbox: weak (one notebook at a time" in err
     data = json.loads(out)

@@ -6,7 +6,7 @@ the command left behind; `close()` ends it all and removes the folder. The mode 
 `choose_mode()`:
 
 - "namespace" (the grader is root and `unshare` works: CI, containers). A new mount and pid
-  namespace whose init (this file, run as a script) builds a fresh root on a tmpfs holding only the
+  namespace whose init (`sandbox_init.py`, run as a script) builds a fresh root on a tmpfs holding only the
   system folders, the Python interpreter, the virtualenv and the `course` package (all read-only)
   and `workdir` (writable), then runs the command as `nobody` (uid 65534, no groups, no new
   privileges) with resource limits. Other submissions, `solutions/`, the repository, root's home
@@ -36,15 +36,15 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["Limits", "Sandbox", "SandboxError", "MODES", "choose_mode", "read_back", "NOBODY"]
+__all__ = ["MODES", "NOBODY", "Limits", "Sandbox", "SandboxError", "choose_mode", "read_back"]
 
 MODES = ("namespace", "userns", "weak")
 _ISOLATED = ("namespace", "userns")       # the modes that build a private view in new namespaces
 NOBODY = 65534
 _MARKER = "COURSE_SANDBOX"                 # env var naming the sandbox a process belongs to
 _PACKAGE = Path(__file__).resolve().parent.parent          # the `course` package folder
+_INIT = Path(__file__).resolve().with_name("sandbox_init.py")
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys")
-_DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
 class SandboxError(RuntimeError):
@@ -185,12 +185,13 @@ class Sandbox:
                 [("rw", str(self.workdir), str(self.workdir))]
         if self.mode == "namespace":
             self._give_workdir(NOBODY)
-        elif self.mode == "userns" and spec["limits"]["processes"] is not None:
-            # The limit counts every process of this user: leave room for the ones running now.
-            spec["limits"]["processes"] += len(_processes_of(os.getuid()))
+        elif spec["limits"]["processes"] is not None:
+            # The limit counts every thread of this user: leave room for the ones running now.
+            spec["limits"]["processes"] += sum(_threads(p) for p in _processes_of(os.getuid()))
         spec_path = self.root_dir / f"spec-{os.urandom(4).hex()}.json"
         spec_path.write_text(json.dumps(spec))
-        init = [sys.executable, "-I", "-S", __file__, str(spec_path)]
+        # -I -S: the init trusts nothing of the environment and needs only the standard library.
+        init = [sys.executable, "-I", "-S", str(_INIT), str(spec_path)]
         if self.mode == "namespace":
             return ["unshare", "--mount", "--pid", "--fork", "--kill-child", *init]
         if self.mode == "userns":
@@ -302,6 +303,13 @@ def _processes_of(uid: int) -> list:
     return found
 
 
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
 def _marked(tag: str, uid: int | None) -> list:
     needle = f"{_MARKER}={tag}".encode()
     found = []
@@ -326,135 +334,3 @@ def _kill_marked(tag: str, uid: int | None = None) -> None:
         for pid in found:
             _kill(pid)
         time.sleep(0.02)
-
-
-# -- the init: runs as `python -I -S sandbox.py SPEC`, as root in the new namespaces ---------------------
-# Standard library only, no `course` imports: it runs before (and outside) the learner's view.
-
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
-_MS_NOATIME, _MS_NODIRATIME, _MS_RELATIME = 1024, 2048, 1 << 21
-_PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_SET_NO_NEW_PRIVS = 24, 28, 38
-_SECURE_NOROOT_ALL_LOCKED = 0xFF     # exec as uid 0 grants no capability, and nothing can undo that
-
-
-def _libc():
-    import ctypes
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _mount(libc, source, target, fstype, flags, data=None) -> None:
-    import ctypes
-    enc = (lambda s: None if s is None else s.encode())
-    if libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
-
-
-def _build_root(spec) -> None:
-    libc, root, size = _libc(), spec["root"], spec["limits"]["tmp_bytes"]
-    _mount(libc, None, "/", None, _MS_REC | _MS_PRIVATE)
-    _mount(libc, "tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=16m")
-    # Special folders first: the binds below may lie inside /tmp (the private folder does).
-    for folder, mode in (("/proc", 0o555), ("/dev", 0o755), ("/tmp", 0o1777)):
-        os.makedirs(root + folder, mode=mode, exist_ok=True)
-    _mount(libc, "proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    _mount(libc, "tmpfs", root + "/dev", "tmpfs", _MS_NOSUID | _MS_NOEXEC, "mode=0755,size=1m")
-    for name in _DEVICES:
-        open(f"{root}/dev/{name}", "a").close()
-        _mount(libc, f"/dev/{name}", f"{root}/dev/{name}", None, _MS_BIND)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
-        os.symlink(target, f"{root}/dev/{name}")
-    os.makedirs(f"{root}/dev/shm")
-    for folder in ("/tmp", "/dev/shm"):
-        _mount(libc, "tmpfs", root + folder, "tmpfs", _MS_NOSUID | _MS_NODEV, f"mode=1777,size={size}")
-    for kind, source, target in spec["mounts"]:
-        where = root + target
-        if kind == "link":
-            os.makedirs(os.path.dirname(where), exist_ok=True)
-            os.symlink(source, where)
-            continue
-        if os.path.isdir(source):
-            os.makedirs(where, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(where), exist_ok=True)
-            open(where, "a").close()
-        _mount(libc, source, where, None, _MS_BIND | _MS_REC)
-        flags = _MS_REMOUNT | _MS_BIND | _MS_NOSUID | _MS_NODEV | (0 if kind == "rw" else _MS_RDONLY)
-        _mount(libc, None, where, None, flags | _kept_flags(source))
-
-
-def _kept_flags(path: str) -> int:
-    # A user namespace may not drop the flags its mounts came with (noexec, atime rules): keep them.
-    f = os.statvfs(path).f_flag
-    return (f & (_MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_NOATIME | _MS_NODIRATIME)) | \
-        (_MS_RELATIME if f & 4096 else 0)
-
-
-def _limit(spec) -> None:
-    import resource
-    lim = spec["limits"]
-    for name, value, extra in (("RLIMIT_CPU", lim["cpu_seconds"], 5), ("RLIMIT_AS", lim["memory_bytes"], 0),
-                               ("RLIMIT_NPROC", lim["processes"], 0), ("RLIMIT_FSIZE", lim["file_bytes"], 0)):
-        if value is not None:
-            resource.setrlimit(getattr(resource, name), (value, value + extra))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _drop_privileges(spec) -> None:
-    libc = _libc()
-    for cap in range(64):               # no capability can come back, whatever is executed
-        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            break                       # past the last capability this kernel knows
-    if spec["mode"] == "namespace":
-        os.setgroups([])
-        os.setresgid(spec["gid"], spec["gid"], spec["gid"])
-        os.setresuid(spec["uid"], spec["uid"], spec["uid"])
-    elif libc.prctl(_PR_SET_SECUREBITS, _SECURE_NOROOT_ALL_LOCKED, 0, 0, 0) != 0:
-        # userns: stay the (mapped) user; exec as its uid 0 must not grant capabilities either.
-        raise OSError("prctl(PR_SET_SECUREBITS) failed")
-    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError("prctl(PR_SET_NO_NEW_PRIVS) failed")
-
-
-def _init(spec_path: str) -> None:
-    with open(spec_path) as f:
-        spec = json.load(f)
-    try:
-        if spec["mode"] == "weak":
-            _limit(spec)
-            os.chdir(spec["cwd"])
-            os.execve(spec["argv"][0], spec["argv"], spec["env"])
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(sig, signal.SIG_IGN)          # the kernel gets SIGINT; its init stays
-        _build_root(spec)
-    except Exception as exc:
-        with open(spec["log"], "a") as log:
-            log.write(f"sandbox init failed: {type(exc).__name__}: {exc}\n")
-        os._exit(70)
-    log = open(spec["log"], "a")           # the child's errors: its stderr may go nowhere
-    child = os.fork()
-    if child == 0:
-        try:
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-                signal.signal(sig, signal.SIG_DFL)
-            os.chroot(spec["root"])
-            os.chdir(spec["cwd"])
-            _limit(spec)
-            _drop_privileges(spec)
-            os.execve(spec["argv"][0], spec["argv"], spec["env"])
-        except Exception as exc:
-            log.write(f"sandbox: cannot start {spec['argv'][0]}: {type(exc).__name__}: {exc}\n")
-            log.flush()
-        os._exit(71)
-    log.close()
-    # pid 1 of the namespace: reap orphans; when the command ends, end (and so end the namespace).
-    while True:
-        pid, status = os.wait()
-        if pid == child:
-            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-
-
-if __name__ == "__main__":
-    _init(sys.argv[1])
