@@ -211,3 +211,30 @@ def test_only_the_check_import_is_allowed():
     for lesson in range(16):           # the lessons themselves import only check
         for cell in _solution_cells(lesson):
             assert refused_imports(cell) == [], cell
+
+
+# -- at run time: names built while the code runs, which the source does not show --------------------
+def _sneaky_softmax(z):
+    import torch
+    return getattr(torch, "soft" + "max")(z, -1)
+
+
+def _sneaky_method(z):
+    return getattr(z, "soft" + "max")(-1)
+
+
+def _sneaky_log_softmax(z):
+    import torch.nn.functional as F
+    return F.__dict__["log_" + "softmax"](z, -1)
+
+
+@pytest.mark.parametrize("exercise_id, answer", [("3.2", _sneaky_softmax), ("3.2", _sneaky_method),
+                                                 ("6.2", _sneaky_log_softmax)])
+def test_forbidden_calls_are_also_seen_at_run_time(exercise_id, answer):
+    import torch
+
+    from course.exercises import run_checks
+    originals = (torch.softmax, torch.nn.functional.log_softmax, "softmax" in vars(torch.Tensor))
+    result = run_checks(exercise_id, answer)
+    assert result.status == "failed" and "while it ran" in result.message and "not allowed" in result.message
+    assert (torch.softmax, torch.nn.functional.log_softmax, "softmax" in vars(torch.Tensor)) == originals

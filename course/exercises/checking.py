@@ -77,6 +77,9 @@ def _run_one(c: registry.Check, obj) -> tuple[float, str, str]:
         raise _Stop("timeout", f"{exc} (an endless loop?) and was stopped") from None
     except remote.KernelCrashed:
         raise _Stop("crashed", "the kernel died while this exercise was checked") from None
+    except remote.ForbiddenUse as exc:
+        rule = registry.forbidden(c.id)
+        return 0, "failed", f"your code called {', '.join(exc.names)} while it ran. {rule.why if rule else ''}".strip()
     except remote.NoReply as exc:
         return 0, "error", f"{exc}: did a cell replace or delete part of the course package?"
     except (CodecError, Exception) as exc:
@@ -155,6 +158,8 @@ def _run_all(exercise_id, checks, total, name, transport, sources, context, miss
     if forbidden:
         return Result(exercise_id, 0, _number(total), "failed", forbidden)
     earned, statuses, messages = 0.0, [], []
+    rule = registry.forbidden(exercise_id)
+    transport.watch = {"names": list(rule.names), "methods": list(rule.methods)} if rule else None
     with remote.using(transport):
         for c in checks:
             try:

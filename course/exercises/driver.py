@@ -122,13 +122,20 @@ def _do(namespace: dict, request: dict):
     if op == "call":
         args = decode("args", [])
         kwargs = decode("kwargs", {"$": "dict", "k": [], "v": []})
-        result = target(*args, **kwargs)
+        watch = request.get("watch")
+        if isinstance(watch, dict):
+            from course.exercises.tripwire import watching
+            with watching([str(n) for n in watch.get("names", [])], [str(m) for m in watch.get("methods", [])]) as used:
+                result = target(*args, **kwargs)
+        else:
+            result, used = target(*args, **kwargs), []
         if request.get("keep"):
             return _encode(result, keep=True)
         reply = _encode(result)
         if request.get("args_after"):
             # What the arguments hold now: the checks' side sees in-place changes as Python would.
-            return {"$": "call", "result": reply, "args": _encode(list(args)), "kwargs": _encode(kwargs)}
+            return {"$": "call", "result": reply, "args": _encode(list(args)), "kwargs": _encode(kwargs),
+                    "used": list(used)}
         return reply
     if op == "getattr":
         return _encode(getattr(target, str(request.get("name"))))

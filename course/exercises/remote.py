@@ -22,7 +22,7 @@ from pathlib import Path
 
 from course.exercises import codec
 
-__all__ = ["LearnerError", "CheckTimeout", "KernelCrashed", "NoReply", "RemoteObject", "MISSING", "Transport",
+__all__ = ["LearnerError", "ForbiddenUse", "CheckTimeout", "KernelCrashed", "NoReply", "RemoteObject", "MISSING", "Transport",
            "LocalTransport", "KernelTransport", "current", "using", "remote_type", "is_a"]
 
 
@@ -43,6 +43,14 @@ class CheckTimeout(RuntimeError):
 
 class KernelCrashed(RuntimeError):
     """The learner's process died while a check waited for it."""
+
+
+class ForbiddenUse(Exception):
+    """The learner's function called what its exercise forbids (seen at run time)."""
+
+    def __init__(self, names: list):
+        super().__init__(", ".join(names))
+        self.names = names
 
 
 class NoReply(RuntimeError):
@@ -123,8 +131,11 @@ class RemoteObject:
         """The learner's function on these arguments; changes it made to them in place are copied back
         into them, as if they had been passed by reference."""
         t = self._transport
-        result, args_after, kwargs_after = self._ask(
-            "call", args=t.encode(list(args)), kwargs=t.encode(dict(kwargs)), args_after=True)
+        extra = {"watch": t.watch} if t.watch else {}
+        result, args_after, kwargs_after, used = self._ask(
+            "call", args=t.encode(list(args)), kwargs=t.encode(dict(kwargs)), args_after=True, **extra)
+        if used:
+            raise ForbiddenUse([str(u)[:100] for u in used[:5]] if isinstance(used, list) else ["?"])
         _write_back(list(args), args_after)
         _write_back(dict(kwargs), kwargs_after)
         return result
@@ -274,6 +285,7 @@ class Transport:
 
     def __init__(self):
         self._kept: list[int] = []
+        self.watch: dict | None = None        # the running exercise's forbidden names, watched at run time
 
     def encode(self, value):
         from course.exercises.fixtures import Fixture
@@ -297,7 +309,7 @@ class Transport:
         return RemoteObject(self, node)
 
     def _call_reply(self, node):
-        return tuple(codec.decode(node.get(k), self._tags) for k in ("result", "args", "kwargs"))
+        return tuple(codec.decode(node.get(k), self._tags) for k in ("result", "args", "kwargs", "used"))
 
     @property
     def _tags(self):
