@@ -10,11 +10,20 @@ Checks for lesson N live in `course/exercises/lessonNN.py`::
         expect_close(scale_tensor(x, 2.0), x * 2.0, what="scale_tensor(x, 2.0)", inputs={"x": x})
 
 and a notebook calls `check("1.1", scale_tensor)` under the exercise.
+
+A check never runs inside the learner's code: `scale_tensor` above is the learner's function seen
+through `course.exercises.remote` (a call sends plain data to the learner's side and decodes the
+plain data that comes back), so the check's inputs, expected values and comparisons stay on the
+checks' side. What cannot be sent as data (a function to differentiate, a model, a folder) is a
+named `Fixture`, built on the learner's side; `probe(...)` runs one there and reports plain data.
+`@exercise(..., forbid=Forbid(...))` names what the learner's code must not use.
 """
 from course.exercises.checking import RESULTS, Result, check, format_result, run_checks
 from course.exercises.expect import CheckFailure, describe, expect, expect_close, expect_equal, expect_shape
+from course.exercises.fixtures import Fixture, probe
+from course.exercises.forbidden import Forbid
 from course.exercises.registry import checks_for, exercise, exercise_ids, load_checks_file
 
 __all__ = ["exercise", "check", "run_checks", "RESULTS", "Result", "format_result", "CheckFailure", "expect",
            "expect_equal", "expect_close", "expect_shape", "describe", "checks_for", "exercise_ids",
-           "load_checks_file"]
+           "load_checks_file", "Fixture", "probe", "Forbid"]
