@@ -256,3 +256,25 @@ def test_read_back_refuses_links_and_fifos(tmp_path):
     for name in ("link.json", "fifo.json", "missing.json"):
         with pytest.raises(OSError):
             read_back(tmp_path / name, 100)
+
+
+def test_sandbox_ends_when_the_grader_is_killed(tmp_path, isolating_mode, sandboxes):
+    """A grader that dies without cleaning up (SIGKILL, out of memory) takes its sandbox with it."""
+    import subprocess
+    import sys
+    token = str(10**11 + secrets.randbelow(10**11))
+    grader = (f"import os\n"
+              f"from course.exercises.kernel import Kernel\n"
+              f"from course.exercises.sandbox import Sandbox\n"
+              f"kernel = Kernel(sandbox=Sandbox(mode={isolating_mode!r})).start()\n"
+              f"out = kernel.run(\"import subprocess\\nsubprocess.Popen(['sleep', '1002.{token}'], "
+              f"start_new_session=True)\", 30)\n"
+              f"print(out.status, flush=True)\n"
+              f"os.kill(os.getpid(), 9)")
+    done = subprocess.run([sys.executable, "-c", grader], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "ok" and done.returncode == -9, done.stderr
+    deadline = time.monotonic() + 10
+    while (processes_with(token) or processes_with(str(sandboxes))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with(token) == [] and processes_with(str(sandboxes)) == []

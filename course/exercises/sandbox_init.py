@@ -108,6 +108,27 @@ def _drop_privileges(spec) -> None:
         raise OSError("prctl(PR_SET_NO_NEW_PRIVS) failed")
 
 
+def _end_with_grader(pid: int, start: str) -> None:
+    """End the namespace if the grader dies without ending it (killed, out of memory).
+
+    The init still sees the grader's /proc (the new one is mounted in the learner's root only)."""
+    import threading
+    import time
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    alive = f.read().rsplit(")", 1)[1].split()[19] == start
+            except (OSError, IndexError):
+                alive = False
+            if not alive:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _init(spec_path: str) -> None:
     with open(spec_path) as f:
         spec = json.load(f)
@@ -139,6 +160,7 @@ def _init(spec_path: str) -> None:
             log.flush()
         os._exit(71)
     log.close()
+    _end_with_grader(*spec["grader"])
     # pid 1 of the namespace: reap orphans; when the command ends, end (and so end the namespace).
     while True:
         pid, status = os.wait()
