@@ -63,6 +63,7 @@ def probe(name: str, *args, **kwargs):
 # -- functions the learner's code receives (5.1, 5.2): written with the facade's ops ----------------
 def _tf_functions():
     import numpy as np
+
     from course.tape import creation
     from course.tape import math_ops as m
     A = np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]], dtype=np.float32)     # (2, 3)
@@ -296,3 +297,11 @@ class _MessageLog:
 @builder("message_log")
 def _message_log():
     return _MessageLog()
+
+
+@builder("torch_seed")
+def _torch_seed(seed):
+    """Seed torch's global generator on the learner's side (for code that draws from it)."""
+    import torch
+    torch.manual_seed(seed)
+    return None

@@ -2,6 +2,7 @@
 import numpy as np
 import torch
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, expect_close
 from course.exercises.registry import exercise
 
@@ -21,7 +22,7 @@ def _unchanged(before, after, what):
 @exercise("1.1", name="prepare_images", points=2)
 def _check_prepare_images(prepare_images):
     """uint8 numpy images (N, H, W) -> float32 torch tensor (N, H, W, 1) in [0, 1]."""
-    rng = np.random.default_rng(11)
+    rng = seeding.numpy_rng(11)
     for shape in ((3, 28, 28), (2, 4, 5)):
         images = rng.integers(0, 256, size=shape, dtype=np.uint8)
         images[0, 0, 0], images[-1, -1, -1] = 0, 255
@@ -53,7 +54,7 @@ def _check_one_hot(one_hot):
 @exercise("1.3", name="standardize", points=2)
 def _check_standardize(standardize):
     """(x - mean over the batch) / population std, per feature column."""
-    g = torch.Generator().manual_seed(3)
+    g = seeding.torch_generator(3)
     for n, d in ((6, 3), (50, 4)):
         x = torch.randn(n, d, generator=g) * torch.tensor([1.0, 10.0, 0.5, 3.0][:d]) + 5.0  # (N, D)
         keep = x.clone()
@@ -75,7 +76,7 @@ def _check_pairwise_sq_distances(pairwise_sq_distances):
     """a (N, D), b (M, D) -> (N, M) with out[i, j] = sum_k (a[i, k] - b[j, k])^2."""
     a = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, -1.0]])            # (3, 2)
     b = torch.tensor([[1.0, 1.0], [0.0, 2.0]])                         # (2, 2)
-    g = torch.Generator().manual_seed(5)
+    g = seeding.torch_generator(5)
     big_a, big_b = torch.randn(7, 5, generator=g), torch.randn(4, 5, generator=g)
     for x, y in ((a, b), (big_a, big_b)):
         got = pairwise_sq_distances(x.clone(), y.clone())

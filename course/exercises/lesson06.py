@@ -8,6 +8,7 @@ TensorFlow).
 """
 import torch
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, expect_close
 from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
@@ -18,7 +19,7 @@ KERAS_EPSILON = 1e-7  # keras.backend.epsilon()
 
 
 def _gen(seed):
-    return torch.Generator().manual_seed(seed)
+    return seeding.torch_generator(seed)
 
 
 def _unchanged(before, after, what):

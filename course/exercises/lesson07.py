@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, expect_close
 from course.exercises.registry import exercise
 
@@ -19,7 +20,7 @@ _STEPS = 6
 
 def _problem(shape, seed):
     """A starting point w0 and the gradient of f(w) = Σ a·w² + b·w (elementwise a > 0), float64."""
-    g = torch.Generator().manual_seed(seed)
+    g = seeding.torch_generator(seed)
     w0 = torch.randn(shape, generator=g, dtype=torch.float64)
     a = torch.rand(shape, generator=g, dtype=torch.float64) * 2.0 + 0.2
     b = torch.randn(shape, generator=g, dtype=torch.float64)

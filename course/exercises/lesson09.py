@@ -8,10 +8,12 @@ layers re-applied by hand (flatten, x Wᵀ + b, relu) for the PyTorch model.
 import numpy as np
 import torch
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
+from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
-from course.exercises.remote import is_a, remote_type
+from course.exercises.remote import current, is_a, remote_type
 
 __all__ = []
 
@@ -22,12 +24,18 @@ def _pair(result, what):
     return result
 
 
+
+def _seed_learner_side(offset):
+    """Seed torch's global generator where the learner's code runs (fresh per grading run)."""
+    current().make(Fixture("torch_seed", seeding.current_seed() % 2**31 + offset), keep=False)
+
+
 # -- 9.1 ----------------------------------------------------------------------------------------
 
 @exercise("9.1", name="preprocess", points=2)
 def _check_preprocess(preprocess):
     """uint8 (N, H, W), int (N,) -> float32 (N, H·W) in [0, 1], float32 one-hot (N, C)."""
-    rng = np.random.default_rng(9)
+    rng = seeding.numpy_rng(9)
     cases = [((5, 28, 28), np.array([3, 0, 9, 3, 7], dtype=np.uint8), 10),    # Keras' labels are uint8
              ((4, 3, 5), np.array([2, 0, 1, 2], dtype=np.int64), 3),
              ((1, 28, 28), np.array([9], dtype=np.int64), 10)]
@@ -102,7 +110,7 @@ def _check_build_mlp(build_mlp):
                                                             f"(784·{hidden} + {hidden}; input 28·28 = 784?)")
         expect_equal(dense2.count_params(), counts[1], what=f"{what}: parameters of the output layer")
         expect_equal(model.count_params(), sum(counts), what=f"{what}: model.count_params()")
-        x = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
+        x = seeding.numpy_rng(0).random((4, 28, 28)).astype(np.float32)
         p = as_tensor(model(x))
         expect(p is not None and tuple(p.shape) == (4, num_classes),
                f"{what}: model(x) for x of shape (4, 28, 28) should have shape (4, {num_classes}); "
@@ -116,7 +124,7 @@ def _check_build_mlp(build_mlp):
 @exercise("9.3", name="confusion", points=2)
 def _check_confusion(confusion):
     """(accuracy, counts) with counts[i, j] = number of samples of true class i predicted as j."""
-    g = torch.Generator().manual_seed(93)
+    g = seeding.torch_generator(93)
     cases = [(torch.tensor([0, 1, 2, 2, 1]), torch.tensor([0, 2, 2, 2, 1]), 3),
              (torch.randint(0, 10, (200,), generator=g), torch.randint(0, 10, (200,), generator=g), 10),
              (torch.tensor([0, 1, 1, 0]), torch.tensor([1, 1, 1, 0]), 5),      # classes 2..4 never occur
@@ -157,7 +165,7 @@ def _check_torch_mlp(torch_mlp):
     """nn.Sequential: flatten -> Linear(784, h) -> ReLU -> Dropout(p) -> Linear(h, C), logits out."""
     for hidden, dropout, num_classes in ((128, 0.2, 10), (32, 0.5, 4)):
         what = f"torch_mlp(hidden={hidden}, dropout={dropout}, num_classes={num_classes})"
-        torch.manual_seed(0)
+        _seed_learner_side(0)
         model = torch_mlp(hidden=hidden, dropout=dropout, num_classes=num_classes)
         expect(is_a(model, "torch.nn.modules.module.Module"),
                f"{what}: expected an nn.Module (nn.Sequential), got {describe(model)}.")
@@ -181,7 +189,7 @@ def _check_torch_mlp(torch_mlp):
                                f"(Keras' rate), not TF1's keep_prob: nn.Dropout({dropout}).")
         expect(abs(drops[0].p - dropout) < 1e-9, f"{what}: nn.Dropout p: expected {dropout}, got {drops[0].p}.")
 
-        x = torch.rand(5, 28, 28, generator=torch.Generator().manual_seed(1))          # (5, 28, 28)
+        x = torch.rand(5, 28, 28, generator=seeding.torch_generator(1))          # (5, 28, 28)
         model.eval()
         try:
             with torch.no_grad():

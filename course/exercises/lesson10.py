@@ -10,11 +10,19 @@ import math
 
 import torch
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
-from course.exercises.fixtures import probe
+from course.exercises.fixtures import Fixture, probe
 from course.exercises.registry import exercise
+from course.exercises.remote import current
 
 __all__ = []
+
+
+
+def _seed_learner_side(offset):
+    """Seed torch's global generator where the learner's code runs (fresh per grading run)."""
+    current().make(Fixture("torch_seed", seeding.current_seed() % 2**31 + offset), keep=False)
 
 
 # -- 10.1 ---------------------------------------------------------------------------------------
@@ -22,7 +30,7 @@ __all__ = []
 @exercise("10.1", name="l2_penalty", points=2)
 def _check_l2_penalty(l2_penalty):
     """λ Σ_W Σ w², a differentiable scalar tensor."""
-    g = torch.Generator().manual_seed(101)
+    g = seeding.torch_generator(101)
     cases = [([torch.randn(3, 4, generator=g), torch.randn(5, generator=g)], 0.01),
              ([torch.randn(2, 2, generator=g) * 10], 0.5),
              ([torch.randn(4, 3, generator=g), torch.randn(3, generator=g), torch.randn(3, 2, generator=g)], 1e-3)]
@@ -69,7 +77,7 @@ def _check_l2_penalty(l2_penalty):
 @exercise("10.2", name="dropout_forward", points=2)
 def _check_dropout_forward(dropout_forward):
     """Inverted dropout: zero with probability rate, scale the rest by 1/(1-rate); identity when not training."""
-    g = torch.Generator().manual_seed(102)
+    g = seeding.torch_generator(102)
     small = torch.rand(4, 5, generator=g) + 0.5                         # (4, 5), no zeros
     for rate in (0.0, 0.5):
         got = dropout_forward(small.clone(), rate, training=False)
@@ -80,7 +88,7 @@ def _check_dropout_forward(dropout_forward):
     for rate in (0.3, 0.8):
         what = f"dropout_forward(x, {rate}, training=True) on x = 200 000 values in [0.5, 1.5)"
         keep = x.clone()
-        torch.manual_seed(0)
+        _seed_learner_side(0)
         out = dropout_forward(x, rate, training=True)
         expect(isinstance(out, torch.Tensor), f"{what}: expected a torch.Tensor, got {describe(out)}.")
         expect(tuple(out.shape) == tuple(x.shape), f"{what}: shape: expected {tuple(x.shape)}, got {tuple(out.shape)}.")
@@ -106,7 +114,7 @@ def _check_dropout_forward(dropout_forward):
                                            f"{mean_ratio:.4f}.")
     got = dropout_forward(small.clone(), 0.0, training=True)
     expect_close(got, small, what="dropout_forward(x, 0.0, training=True) (rate 0 drops nothing)", kind="torch")
-    torch.manual_seed(1)
+    _seed_learner_side(1)
     a = dropout_forward(small.clone(), 0.5, training=True)
     b = dropout_forward(small.clone(), 0.5, training=True)
     expect(not torch.equal(a, b), "dropout_forward(x, 0.5, training=True) returned the same result twice; draw a new "
@@ -145,7 +153,7 @@ _EARLY_CASES = [
 @exercise("10.3", name="early_stopping", points=2)
 def _check_early_stopping(early_stopping):
     """(last_epoch, best_epoch) from 0 under Keras' rule: improvement = loss < best - min_delta."""
-    g = torch.Generator().manual_seed(103)
+    g = seeding.torch_generator(103)
     noisy = (1.0 / torch.arange(1, 31) + 0.05 * torch.rand(30, generator=g)).tolist()   # a noisy falling curve
     for losses, patience, min_delta in _EARLY_CASES + [(noisy, 4, 0.0), (noisy, 2, 0.01)]:
         shown = [round(v, 3) for v in losses]
@@ -193,12 +201,12 @@ def _centre_of_mass(image):
 @exercise("10.4", name="augment_batch", points=2)
 def _check_augment_batch(augment_batch):
     """A random affine per image: shapes, identity at 0, integer shifts for translate, one draw per image."""
-    g = torch.Generator().manual_seed(104)
+    g = seeding.torch_generator(104)
     images = torch.zeros(6, 28, 28)
     images[:, 9:19, 9:19] = torch.rand(6, 10, 10, generator=g)            # patterns away from the border
     keep = images.clone()
 
-    torch.manual_seed(0)
+    _seed_learner_side(0)
     out = augment_batch(images, degrees=0.0, translate=0.0)
     got = as_tensor(out)
     if got is not None and tuple(got.shape) == (6, 1, 28, 28):
@@ -208,7 +216,7 @@ def _check_augment_batch(augment_batch):
                  kind="torch", atol=1e-5)
     expect(torch.equal(images, keep), "augment_batch modified `images` in place; return a new tensor.")
 
-    torch.manual_seed(1)
+    _seed_learner_side(1)
     out = augment_batch(images, degrees=0.0, translate=0.1)
     expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (6, 28, 28) and out.dtype == torch.float32,
            f"augment_batch(images, degrees=0, translate=0.1): expected a float32 tensor of shape (6, 28, 28), "
@@ -220,7 +228,7 @@ def _check_augment_batch(augment_batch):
                                   f"RandomAffine(degrees=degrees, translate=(translate, translate)).")
 
     same = keep[:1].expand(16, 28, 28).clone()
-    torch.manual_seed(2)
+    _seed_learner_side(2)
     out = augment_batch(same, degrees=0.0, translate=0.1)
     distinct = len({_shift_of(same[0], o, 3) for o in out})
     expect(distinct >= 3, f"augment_batch on 16 copies of one image (translate=0.1) gave only {distinct} different "
@@ -229,7 +237,7 @@ def _check_augment_batch(augment_batch):
 
     bar = torch.zeros(8, 28, 28)
     bar[:, 6:22, 13:15] = 1.0                                         # a vertical bar through the centre
-    torch.manual_seed(3)
+    _seed_learner_side(3)
     out = augment_batch(bar.clone(), degrees=30.0, translate=0.0)
     expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (8, 28, 28),
            f"augment_batch(bars, degrees=30, translate=0): expected shape (8, 28, 28), got {describe(out)}.")

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
 from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import Forbid
@@ -81,7 +82,7 @@ def _conv_reference(x, kernel, bias, stride, padding):
 
 
 def _conv_cases():
-    g = torch.Generator().manual_seed(112)
+    g = seeding.torch_generator(112)
     r = lambda *s: torch.randn(*s, generator=g)                            # noqa: E731
     x0 = torch.arange(25.0).reshape(1, 5, 5, 1)                            # a tiny ramp image
     k0 = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]).reshape(3, 3, 1, 1)   # Sobel x
@@ -143,7 +144,7 @@ def _check_conv2d_nhwc(conv2d_nhwc):
 @exercise("11.3", name="max_pool_nhwc", points=2)
 def _check_max_pool_nhwc(max_pool_nhwc):
     """y[n,i,j,c] = max_{u,v < p} x[n, i·s+u, j·s+v, c], VALID windows, stride defaulting to the pool size."""
-    g = torch.Generator().manual_seed(113)
+    g = seeding.torch_generator(113)
     cases = [((1, 4, 4, 1), 2, None), ((2, 5, 5, 2), 2, None), ((1, 6, 6, 3), 3, 1), ((2, 7, 7, 1), 3, 2),
              ((1, 5, 6, 2), 2, 1), ((1, 13, 13, 2), 2, None)]
     for shape, pool, stride in cases:
@@ -214,7 +215,7 @@ def _check_build_cnn(build_cnn):
         got_counts = [conv1.count_params(), conv2.count_params(), dense1.count_params(), dense2.count_params()]
         expect_equal(got_counts, counts, what=f"{what}: parameters of Conv2D, Conv2D, Dense, Dense")
         expect_equal(model.count_params(), sum(counts), what=f"{what}: model.count_params()")
-        x = np.random.default_rng(0).random((3, 28, 28)).astype(np.float32)
+        x = seeding.numpy_rng(0).random((3, 28, 28)).astype(np.float32)
         p = as_tensor(model(x))
         expect(p is not None and tuple(p.shape) == (3, classes),
                f"{what}: model(x) for x of shape (3, 28, 28) should have shape (3, {classes}); got {describe(p)}.")
@@ -238,7 +239,7 @@ def _torch_step(weights, x, y, lr):
 @exercise("11.5", name="train_step", points=2)
 def _check_train_step(train_step):
     """One step: loss under GradientTape with training=True, gradients, optimizer.apply_gradients."""
-    rng = np.random.default_rng(115)
+    rng = seeding.numpy_rng(115)
     x = rng.standard_normal((6, 4)).astype(np.float32)
     y = np.array([0, 2, 1, 1, 0, 2], dtype=np.int64)
     # The model, optimizer and loss live on the learner's side; weights and losses come back as data.

@@ -11,6 +11,7 @@ import random
 import numpy as np
 import torch
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
 from course.exercises.fixtures import Fixture, probe
 from course.exercises.registry import exercise
@@ -188,7 +189,7 @@ def _normalize_ref(images, labels):
 def _check_normalize(normalize):
     """map function: uint8 image (..., H, W), label -> float32 (..., H, W, 1) standardised, int64 label."""
     from course import tf
-    rng = np.random.default_rng(123)
+    rng = seeding.numpy_rng(123)
     images = rng.integers(0, 256, size=(7, 6, 5), dtype=np.uint8)
     images[0, 0, 0], images[0, 0, 1] = 0, 255
     labels = rng.integers(0, 10, size=7).astype(np.uint8)                     # Keras' MNIST labels are uint8
@@ -242,7 +243,7 @@ def _check_array_dataset(ArrayDataset):
     expect(isinstance(ArrayDataset, RemoteObject) and ArrayDataset.remote_is_class
            and ArrayDataset.remote_isinstance("torch.utils.data.dataset.Dataset"),
            f"ArrayDataset should be a class derived from torch.utils.data.Dataset; got {describe(ArrayDataset)}.")
-    rng = np.random.default_rng(124)
+    rng = seeding.numpy_rng(124)
     images = rng.integers(0, 256, size=(10, 4, 3), dtype=np.uint8)
     labels = rng.integers(0, 10, size=10).astype(np.int64)
     for kind in ("numpy", "torch"):

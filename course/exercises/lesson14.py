@@ -13,7 +13,7 @@ __all__ = []
 @exercise("14.1", name="compute_average_loss", points=2)
 def _check_compute_average_loss(compute_average_loss):
     """sum(per_example_loss) / global_batch_size, TensorFlow's per-replica convention."""
-    g = torch.Generator().manual_seed(3)
+    g = seeding.torch_generator(3)
     for local, world in ((8, 1), (8, 4), (5, 3)):
         per_example = torch.rand(local, generator=g, dtype=torch.float64)
         keep = per_example.clone()

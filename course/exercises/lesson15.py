@@ -4,6 +4,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from course.exercises import seeding
 from course.exercises.expect import CheckFailure, expect, expect_close
 from course.exercises.registry import exercise
 
@@ -25,7 +26,7 @@ def _reference_masks(weights, amount):
 @exercise("15.1", name="magnitude_masks", points=3)
 def _check_magnitude_masks(magnitude_masks):
     """Global magnitude pruning: masks that zero the fraction `amount` of smallest |w| over all tensors."""
-    g = torch.Generator().manual_seed(15)
+    g = seeding.torch_generator(15)
     cases = [([torch.randn(4, 5, generator=g), torch.randn(3, generator=g) * 3], 0.5),
              ([torch.randn(6, 6, generator=g) * 0.1, torch.randn(2, 10, generator=g)], 0.8),
              ([torch.randn(10, generator=g)], 0.0),
@@ -56,7 +57,7 @@ def _check_magnitude_masks(magnitude_masks):
 @exercise("15.2", name="quantize_per_row", points=2)
 def _check_quantize_per_row(quantize_per_row):
     """Symmetric int8 per output row: s = max|w| / 127, q = clamp(round(w / s), -127, 127)."""
-    g = torch.Generator().manual_seed(2)
+    g = seeding.torch_generator(2)
     for w in (torch.randn(4, 6, generator=g), torch.randn(3, 5, generator=g) * 1e-3,
               torch.tensor([[1.0, -0.5, 0.25], [-2.0, 0.0, 2.0]])):
         keep = w.clone()
@@ -82,7 +83,7 @@ def _check_quantize_per_row(quantize_per_row):
 @exercise("15.3", name="distillation_loss", points=3)
 def _check_distillation_loss(distillation_loss):
     """α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T)) + (1-α)·CE(y, z_s), batch mean."""
-    g = torch.Generator().manual_seed(7)
+    g = seeding.torch_generator(7)
     for n, T, alpha in ((6, 4.0, 0.9), (3, 1.0, 0.5), (5, 2.0, 1.0), (4, 3.0, 0.0)):
         zs = torch.randn(n, 10, generator=g, dtype=torch.float64, requires_grad=True)
         zt = torch.randn(n, 10, generator=g, dtype=torch.float64) * 3
