@@ -299,7 +299,7 @@ class LabPage:
             "const c = window.__courseNotebook.content.widgets[arguments[0]];"
             "const out = arguments[1] && (c.node.querySelector('.jp-OutputArea-output img')"
             "                            || c.node.querySelector('.jp-OutputArea-output'));"
-            "(out || c.node).scrollIntoView({block: 'center'}); return c.node;", index, output)
+            "(out || c.node).scrollIntoView({block: 'center', behavior: 'instant'}); return c.node;", index, output)
 
     def select_cell(self, index: int) -> None:
         """Click the cell's prompt, as a learner selects a cell (command mode)."""
