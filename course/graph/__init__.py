@@ -16,6 +16,7 @@ course.optim), `session` + `plan` (pruning, feed checks, the compiled plan and t
 `course.tf.compat.v1`.
 """
 from course.graph import array_ops, conv_ops, math_ops, nn_ops, reduce_ops, shape_ops  # noqa: F401 (op types)
+from course.graph import dispatch, keras_forms  # noqa: F401  (eager values and Keras objects meeting a graph)
 from course.graph.graph import Graph, GraphKeys, Operation, Tensor, get_default_graph, reset_default_graph
 from course.graph.gradients import gradients
 from course.graph.session import ConfigProto, InteractiveSession, Session, get_default_session

@@ -121,10 +121,10 @@ class Tensor:
         return self
 
     def __repr__(self):
-        return f"<tf.Tensor '{self.name}' shape={tf1_str(self._shape)} dtype={_dt.name(self.dtype)}>"
+        return f"<tf.Tensor '{self.name}' shape={self.op.graph.shape_str(self._shape)} dtype={_dt.name(self.dtype)}>"
 
     def __str__(self):
-        return f'Tensor("{self.name}", shape={tf1_str(self._shape)}, dtype={_dt.name(self.dtype)})'
+        return f'Tensor("{self.name}", shape={self.op.graph.shape_str(self._shape)}, dtype={_dt.name(self.dtype)})'
 
     __hash__ = object.__hash__        # graph tensors are dict keys (feed_dict); == is identity, as in TF1
 
@@ -191,6 +191,8 @@ class Graph:
     `with g.as_default():` makes `g` the graph new ops go into; `g.summary()` prints the nodes
     as a table; `g.get_tensor_by_name('x-input:0')` finds a tensor by its name.
     """
+
+    shape_str = staticmethod(tf1_str)    # '(?, 2)'; a TF2 function graph prints '(None, 2)'
 
     def __init__(self):
         self._ops = []

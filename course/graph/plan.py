@@ -261,9 +261,10 @@ def _comment(text):
     return ascii(str(text))[1:-1]
 
 
-def compile_plan(plan):
-    """Generate, compile and attach the step function of `plan`; returns it."""
-    g = {"_np": to_numpy}
+def compile_plan(plan, raw=False):
+    """Generate, compile and attach the step function of `plan`; returns it. `raw=True` returns the
+    fetched values as torch tensors (a traced tf.function) instead of numpy (a Session)."""
+    g = {"_np": (lambda v: v) if raw else to_numpy}
     names = {}                                   # Tensor -> local variable name
     lines, line_node = [], {}
     nfeed = len(plan.feeds)

@@ -11,7 +11,8 @@ The functional forms (`sparse_categorical_crossentropy(y_true, y_pred)`) return 
 import torch
 
 import course.losses as L
-from course.keras.layers.base import no_dispatch, to_tensor
+from course.keras.layers.base import graph_tensor, no_dispatch, to_tensor
+from course.tape.tensor import graph_hooks
 from course.tape import EagerTensor
 
 __all__ = ["Loss", "LossFunctionWrapper", "SparseCategoricalCrossentropy", "CategoricalCrossentropy",
@@ -57,6 +58,8 @@ class Loss:
         return self.call(y_true, y_pred)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if graph_tensor(y_pred) or graph_tensor(y_true):            # inside a traced tf.function
+            return graph_hooks["keras_loss"](self, y_true, y_pred, sample_weight)
         with no_dispatch():
             y_pred = _plain(y_pred)
             y_true = _plain(y_true, like=y_pred)

@@ -13,7 +13,8 @@ import torch
 
 import course.device
 import course.losses as L
-from course.keras.layers.base import no_dispatch, to_snake_case, to_tensor
+from course.keras.layers.base import graph_tensor, no_dispatch, to_snake_case, to_tensor
+from course.tape.tensor import graph_hooks
 from course.tape import EagerTensor
 
 __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
@@ -104,6 +105,8 @@ class Metric:
             return self._result().as_subclass(EagerTensor)
 
     def __call__(self, *args, **kwargs):
+        if any(graph_tensor(a) for a in args):                    # inside a traced tf.function
+            return graph_hooks["keras_metric"](self, args, kwargs)
         self.update_state(*args, **kwargs)
         return self.result()
 

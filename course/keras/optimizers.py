@@ -13,7 +13,8 @@ import warnings
 import torch
 
 import course.optim
-from course.keras.layers.base import no_dispatch
+from course.keras.layers.base import graph_tensor, no_dispatch
+from course.tape.tensor import graph_hooks
 from course.optim.schedules import ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
 from course.tape import EagerTensor, Variable
 from course.tape.gradient_tape import GradientTape
@@ -105,6 +106,8 @@ class Optimizer:
         """One step from (gradient, variable) pairs; pairs whose gradient is None are skipped."""
         pairs = list(grads_and_vars)
         grads, variables = [g for g, _ in pairs], [v for _, v in pairs]
+        if any(graph_tensor(g) for g in grads):                   # inside a traced tf.function
+            return graph_hooks["keras_apply"](self, grads, variables)
         return self.apply(grads, variables)
 
     def apply(self, grads, trainable_variables=None):

@@ -83,10 +83,11 @@ def _format(value, summarize):
     if isinstance(value, torch.Tensor):
         arr = to_numpy(value)
         if arr.ndim == 0:
-            return str(arr[()])
+            return f"{arr[()]:g}" if arr.dtype.kind == "f" else str(arr[()])
         edge = 3 if summarize is None else (int(summarize) if summarize >= 0 else arr.size)
-        return np.array2string(arr, separator=" ", threshold=2 * edge, edgeitems=edge, max_line_width=10**6) \
-            .replace("  ", " ").replace("[ ", "[")
+        floats = {"float_kind": lambda v: f"{v:g}"}         # TF prints floats as C++ streams do: 1, 2.5
+        return np.array2string(arr, separator=" ", threshold=2 * edge, edgeitems=edge, max_line_width=10**6,
+                               formatter=floats).replace("  ", " ").replace("[ ", "[")
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {_format(v, summarize)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):

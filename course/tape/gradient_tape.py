@@ -27,7 +27,7 @@ import torch
 
 from course.tape import nest
 from course.tape import tensor as _tensor
-from course.tape.tensor import as_plain, to_tensor, wrap
+from course.tape.tensor import as_plain, to_tensor, torch_dtype, wrap
 
 __all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient", "note_variable_read"]
 
@@ -112,6 +112,9 @@ class GradientTape:
     def watch(self, tensor):
         """Record operations on `tensor` (or every tensor of a nested structure) from now on."""
         for t in nest.flatten(tensor):
+            if _tensor.graph_hooks and _tensor.graph_hooks["is_symbolic"](t):
+                self._watched[id(t)] = t          # a graph tensor inside a traced function
+                continue
             if not isinstance(t, torch.Tensor):
                 raise ValueError(f"tape.watch expects tensors (or nested structures of them); got "
                                  f"{type(t).__name__}. Convert it first with tf.constant(...).")
@@ -220,6 +223,10 @@ class GradientTape:
         """d sum(target) / d source for each source, in the structure of `sources` (None if unconnected)."""
         self._check_use("gradient")
         zero = _zero_mode(unconnected_gradients)
+        hooks = _tensor.graph_hooks
+        if hooks and any(hooks["is_symbolic"](t) for t in nest.flatten(target)):
+            result = hooks["gradient"](self, target, sources, output_gradients, zero)   # built as graph ops
+            return result
         flat_sources = nest.flatten(sources)
         flat_targets = nest.flatten(target)
         flat_out = nest.flatten(output_gradients) if output_gradients is not None else [None] * len(flat_targets)
@@ -258,7 +265,7 @@ class GradientTape:
             n = y.numel()
             inputs = [flat_sources[i] for i in wanted]
             create = self._create_graph()
-            eye = torch.eye(n, dtype=y.dtype, device=y.device).reshape((n,) + tuple(y.shape))
+            eye = torch.eye(n, dtype=torch_dtype(y), device=y.device).reshape((n,) + tuple(y.shape))
             try:
                 rows = self._grad(reach, y, inputs, grad_outputs=eye, retain_graph=True, create_graph=create,
                                   allow_unused=True, is_grads_batched=True)
@@ -270,7 +277,7 @@ class GradientTape:
                 if g is not None:
                     result[i] = wrap(as_plain(g).reshape(tuple(y.shape) + tuple(flat_sources[i].shape)))
         if zero:
-            result = [wrap(torch.zeros(tuple(y.shape) + tuple(s.shape), dtype=s.dtype, device=s.device))
+            result = [wrap(torch.zeros(tuple(y.shape) + tuple(s.shape), dtype=torch_dtype(s), device=s.device))
                       if r is None else r for r, s in zip(result, flat_sources)]
         if not self._persistent:
             self._release()

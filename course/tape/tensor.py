@@ -21,10 +21,11 @@ import numpy as np
 import torch
 
 import course.device
-from course.tape.dtypes import as_torch_dtype
+from course.tape.dtypes import DType, as_torch_dtype, tf_dtype_of
 from course.tape.shape import TensorShape
 
-__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
+__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap",
+           "torch_dtype"]
 
 _Disabled = torch._C.DisableTorchFunctionSubclass
 
@@ -112,13 +113,26 @@ def _numpy_kwargs(kwargs):
 # reads Variables (TF's tapes watch every trainable variable read while they record).
 RECORDING = []
 variable_read_hooks = []
+# Filled by course.graph.dispatch: while a graph is being built (GRAPH_STACK is the graph engine's
+# stack of default graphs) an operator on an eager tensor or Variable adds graph ops instead.
+GRAPH_STACK = []
+graph_hooks = {}
+variable_creation_hooks = []     # called with each new Variable (tf.function checks where it was made)
 
 
 def _eager_torch_function(func, types, args=(), kwargs=None):
+    if GRAPH_STACK and graph_hooks:
+        out = graph_hooks["torch_function"](func, args, kwargs)
+        if out is not NotImplemented:
+            return out
     if RECORDING and variable_read_hooks:
         read = [a for a in args if isinstance(a, Variable)]
         if read:
             variable_read_hooks[0](read)
+    if kwargs and type(kwargs.get("dtype")) is DType:       # x.to(dtype=y.dtype): torch wants its own dtype
+        kwargs = dict(kwargs, dtype=as_torch_dtype(kwargs["dtype"]))
+    if any(type(a) is DType for a in args):                # x.to(y.dtype)
+        args = tuple(as_torch_dtype(a) if type(a) is DType else a for a in args)
     if func in _OPERATORS and len(args) == 2 and isinstance(args[0], torch.Tensor):
         args = (args[0], _operand(args[1], args[0]))
         if func in _DIVISIONS:
@@ -132,6 +146,9 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
     if func in torch.overrides.get_default_nowrap_functions():
         return ret
     return _wrap(ret)
+
+
+torch_dtype = torch.Tensor.dtype.__get__     # torch_dtype(t): the torch dtype of any tensor, eager or plain
 
 
 def to_numpy(t) -> np.ndarray:
@@ -242,6 +259,12 @@ class EagerTensor(torch.Tensor):
 
     # TensorFlow spells some tensor attributes differently.
     @property
+    def dtype(self):
+        """TF's dtype (`tf.float32`, printing `<dtype: 'float32'>`) for user code; torch's own
+        `torch.float32` while a torch op runs on this tensor, so torch's internals never see a DType."""
+        return tf_dtype_of(self) if torch._C._is_torch_function_enabled() else torch_dtype(self)
+
+    @property
     def ndim(self):
         with _Disabled():
             return torch.Tensor.dim(self)
@@ -286,6 +309,8 @@ class Variable(EagerTensor, torch.nn.Parameter):
         v = torch.Tensor._make_subclass(cls, data, requires)
         v._name = name or "Variable"
         v._trainable = bool(trainable)
+        for hook in variable_creation_hooks:
+            hook(v)
         return v
 
     def __init__(self, *args, **kwargs):
@@ -309,41 +334,68 @@ class Variable(EagerTensor, torch.nn.Parameter):
     def name(self):
         return f"{self._name}:0"
 
+    def __repr__(self, *, tensor_contents=None):
+        shown = "UnreadVariable" if self._name == "UnreadVariable" else self.name
+        return _tf_repr(self, "tf.Variable", f"'{shown}'", sep="")
+
     @property
     def trainable(self):
         return self._trainable
 
+    def _graph_tensor(self):
+        """This variable read inside the graph being built (a ReadVariableOp)."""
+        return graph_hooks["read"](self)
+
+    def _in_graph(self, value):
+        return graph_hooks and (GRAPH_STACK or graph_hooks["is_symbolic"](value))
+
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """In place: var = value (shape and dtype must match)."""
+        if self._in_graph(value):
+            return graph_hooks["variable_method"](self, "assign", value, name=name)
         value = convert(value, self.dtype, device=self.device)
         if tuple(value.shape) != tuple(self.shape):
             raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to variable '{self._name}' "
                              f"of shape {tuple(self.shape)}.")
         with torch.no_grad(), _Disabled():
             torch.Tensor.copy_(self, value)
-        return self
+        return self._unread(read_value)
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        if self._in_graph(delta):
+            return graph_hooks["variable_method"](self, "assign_add", delta, name=name)
         with torch.no_grad(), _Disabled():
             torch.Tensor.add_(self, convert(delta, self.dtype, device=self.device))
-        return self
+        return self._unread(read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        if self._in_graph(delta):
+            return graph_hooks["variable_method"](self, "assign_sub", delta, name=name)
         with torch.no_grad(), _Disabled():
             torch.Tensor.sub_(self, convert(delta, self.dtype, device=self.device))
-        return self
+        return self._unread(read_value)
+
+    def _unread(self, read_value):
+        """What TF's eager assign returns: None without read_value, else the same variable under the
+        name 'UnreadVariable' (it shares this variable's storage: assigning through it updates this one)."""
+        if not read_value:
+            return None
+        with _Disabled():
+            alias = torch.Tensor._make_subclass(Variable, torch.Tensor.detach(self), self.requires_grad)
+        alias._name, alias._trainable, alias._unread_of = "UnreadVariable", self._trainable, self
+        return alias
 
     def read_value(self):
+        if GRAPH_STACK and graph_hooks:
+            return graph_hooks["variable_method"](self, "read_value")
         with _Disabled():
             return torch.Tensor.clone(self).detach().as_subclass(EagerTensor)
 
     def value(self):
         return self
 
-    def __repr__(self, *, tensor_contents=None):
-        return _tf_repr(self, "tf.Variable", f"'{self.name}'", sep="")
-
-    __str__ = __repr__
+    def __str__(self):
+        return self.__repr__()
 
     # `v += 1` rebinds in TF 1 graphs and is refused in TF 2; engines updating in place under
     # torch.no_grad() (optimizers) still may.

@@ -20,7 +20,6 @@ from course.tape.creation import (constant, convert_to_tensor, eye, fill, identi
 from course.tape.devices import device, executing_eagerly
 from course.tape.dtypes import (DType, as_dtype, bfloat16, bool_ as bool, complex64, complex128, double, float16,
                                 float32, float64, half, int8, int16, int32, int64, string, uint8)
-from course.tape.function import TensorSpec, function
 from course.tape.gradient_tape import GradientTape, UnconnectedGradients, custom_gradient
 from course.tape.math_ops import (abs_ as abs, acos, add, add_n, argmax, argmin, asin, atan, atan2, cast, ceil,
                                   clip_by_global_norm, clip_by_norm, clip_by_value, cos, cosh, cumprod, cumsum, divide,
@@ -36,6 +35,10 @@ from course.tape.tensor import Tensor, Variable
 from course.tf import config, data, dtypes, errors, linalg, math, nest, nn, random, summary, test, version
 from course.tf._unsupported import UnsupportedError, module_getattr
 from course.tf.importhook import install as install_import_hook, uninstall as uninstall_import_hook
+from course.graph import dispatch as _dispatch
+from course.graph.function import TensorSpec, function
+
+_dispatch.wrap_namespace(globals())        # each op with a graph form builds graph ops inside tf.function
 
 __version__ = version.VERSION
 

@@ -11,10 +11,13 @@ from course.tape.math_ops import (abs_ as abs, acos, add, add_n, argmax, argmin,
                                   scalar_mul, sigmoid, sign, sin, sinh, softplus, sqrt, square, squared_difference,
                                   subtract, tan, tanh, top_k, truediv, xdivy)
 from course.tape.nn import log_softmax, softmax, softsign
+from course.graph import dispatch as _dispatch
 from course.tf._unsupported import module_getattr
 
 mod = floormod
 neg = negative
+
+_dispatch.wrap_namespace(globals(), "math.")
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "bincount": "count with tf.reduce_sum(tf.one_hot(x, depth), axis=0).",

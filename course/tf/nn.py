@@ -6,7 +6,10 @@ from course.tape.nn import (avg_pool, avg_pool2d, batch_normalization, bias_add,
                             softmax, softmax_cross_entropy_with_logits, softplus, softsign,
                             sparse_softmax_cross_entropy_with_logits, swish, tanh,
                             weighted_cross_entropy_with_logits)
+from course.graph import dispatch as _dispatch
 from course.tf._unsupported import module_getattr
+
+_dispatch.wrap_namespace(globals(), "nn.")
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "softmax_cross_entropy_with_logits_v2": "it is TF1's name; in TF2 use tf.nn.softmax_cross_entropy_with_logits.",

@@ -25,8 +25,10 @@ import torch
 
 import course.device
 from course.tape import EagerTensor, Variable
+from course.tape import tensor as _tape_tensor
 from course.tape.gradient_tape import note_variable_read, recording_tapes
 from course.keras import regularizers as regularizers_module
+from course.keras.variables import KerasVariable
 
 __all__ = ["Layer", "unique_name", "clear_session", "to_snake_case", "to_tensor", "call_context", "recording_gradients",
            "no_dispatch", "KerasTensor", "plain", "weight_budget"]
@@ -131,6 +133,12 @@ def recording_gradients():
         yield
     finally:
         call_context.record = outer
+
+
+def graph_tensor(value):
+    """Is `value` a graph tensor (the layer is called inside a traced tf.function)?"""
+    hooks = _tape_tensor.graph_hooks
+    return bool(hooks) and hooks["is_symbolic"](value)
 
 
 def _records():
@@ -294,7 +302,7 @@ class Layer(torch.nn.Module):
         init = initializers_module.get(initializer if initializer is not None else "glorot_uniform")
         value = init(shape, dtype=torch.float32 if dtype is None else dtype)
         value = torch.as_tensor(value).to(course.device.get())
-        var = Variable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}")
+        var = KerasVariable(value, trainable=trainable, name=f"{self.name}/{name or 'variable'}")  # Keras 3 names
         attr = name if name and name.isidentifier() and name not in self._parameters else f"_w{len(self._own_weights)}"
         self.register_parameter(attr, var)
         self._own_weights.append(var)
@@ -444,6 +452,8 @@ class Layer(torch.nn.Module):
         if isinstance(_first(inputs), KerasTensor):
             from course.keras.layers.functional import call_symbolic   # local: functional imports this module
             return call_symbolic(self, inputs, *args[1:], **kwargs)
+        if graph_tensor(_first(inputs)):                          # inside a traced tf.function
+            return _tape_tensor.graph_hooks["keras_layer"](self, inputs, args[1:], kwargs)
         training = kwargs.pop("training", None)
         if ctx.depth:                                            # nested: inputs are plain already
             outer = ctx.training
