@@ -60,7 +60,8 @@ def test_lesson_is_clean(tmp_path):
     head, md, solved, chk = nb.cells
     assert head.cell_type == "markdown"
     assert head.source == ("Generated from solutions/01_demo.ipynb by `course lessons build`; "
-                           "edit that file, not this one.")
+                           "edit that file, not this one.\n\n"
+                           "Glossary · 术语表: [glossary.md](glossary.md) · 中文版: [zh/01_demo.ipynb](zh/01_demo.ipynb)")
     assert md.source == "# Demo (演示)\n### Exercise 1.1"
     assert solved.source == ('def scale(x, factor):\n    """Multiply x by factor."""\n'
                              "    # YOUR CODE HERE\n    raise NotImplementedError()")
@@ -70,6 +71,7 @@ def test_lesson_is_clean(tmp_path):
     assert solved.metadata == {"tags": ["keep-me"]}        # nbgrader / timing metadata stripped
     assert [c.id for c in nb.cells] == ["cell-00", "cell-01", "cell-02", "cell-03"]
     assert "widgets" not in nb.metadata and "version" not in nb.metadata.language_info
+    assert nb.metadata.course == {"lang": "en"}
     assert (nb.nbformat, nb.nbformat_minor) == (4, 5)
 
 
@@ -180,3 +182,141 @@ def test_cli_execute_saves_outputs_and_names_failing_cell(tmp_path, capsys):
     cell = nbformat.read(str(good), as_version=4).cells[0]
     assert cell.outputs[0].text == "True\n" and cell.execution_count == 1 and "execution" not in cell.metadata
     assert "cell 1 (counting from 0)" in capsys.readouterr().err
+
+
+# --- The Chinese edition: one source, two editions, the rules that keep them in step -------------
+
+ZH_HEADING = "# 演示 (Demo)\n### 练习 1.1 (Exercise 1.1)"
+EN_PROSE = "The loss $L = (y - \\hat y)^2$ of `scale(x, 2)`."
+ZH_PROSE = "`scale(x, 2)` 的损失是 $L = (y - \\hat y)^2$。"
+
+
+def zh_meta(text):
+    return {"course": {"zh": text}}
+
+
+def bilingual_cells(prose_zh=ZH_PROSE, heading_zh=ZH_HEADING, code_zh=None):
+    solved = SOLVED.replace('    """Multiply x by factor."""', '    """Multiply x by factor."""  # scale it')
+    return [
+        v4.new_markdown_cell("# Demo (演示)\n### Exercise 1.1", metadata=zh_meta(heading_zh)),
+        v4.new_markdown_cell(EN_PROSE, metadata=zh_meta(prose_zh)),
+        v4.new_code_cell(solved, metadata=zh_meta(code_zh) if code_zh is not None else {}),
+        v4.new_code_cell('check("1.1", scale)'),
+    ]
+
+
+def problems_of(tmp_path, **kwargs):
+    make_solution(tmp_path, cells=bilingual_cells(**kwargs))
+    return check_lessons(tmp_path).problems
+
+
+def test_both_editions_are_written_with_their_language(tmp_path):
+    code_zh = SOLVED.replace('    """Multiply x by factor."""', '    """Multiply x by factor."""  # 缩放')
+    make_solution(tmp_path, cells=bilingual_cells(code_zh=code_zh))
+    result = build_all(tmp_path)
+    assert result.problems == [] and result.untranslated == []
+    en, zh = lesson_of(tmp_path), lesson_of(tmp_path, "zh/01_demo.ipynb")
+    assert (en.metadata.course.lang, zh.metadata.course.lang) == ("en", "zh")
+    assert zh.cells[0].source.startswith("由 `course lessons build` 从 solutions/01_demo.ipynb 生成")
+    assert "[glossary.md](../glossary.md)" in zh.cells[0].source
+    assert zh.cells[1].cell_type == "code" and 'os.environ["COURSE_LANG"] = "zh"' in zh.cells[1].source
+    assert [c.source for c in zh.cells[2:4]] == [ZH_HEADING, ZH_PROSE]
+    assert [c.source for c in en.cells[1:3]] == ["# Demo (演示)\n### Exercise 1.1", EN_PROSE]
+    assert "# 缩放" in zh.cells[4].source and "# scale it" in en.cells[3].source
+    assert "x * factor" not in zh.cells[4].source and "raise NotImplementedError()" in zh.cells[4].source
+    assert "course" not in zh.cells[2].metadata                     # the translation is not copied along
+    assert [c.source for c in zh.cells[5:]] == [c.source for c in en.cells[4:]]
+
+
+def test_editions_share_the_grader_heading():
+    from course.exercises.grader import _HEADING
+    assert _HEADING.findall(ZH_HEADING) == ["1.1"]
+
+
+def test_check_fails_on_a_planted_missing_translation(tmp_path, capsys):
+    make_solution(tmp_path, cells=bilingual_cells())
+    root = str(tmp_path)
+    assert main(["lessons", "build", "--root", root]) == 0
+    assert main(["lessons", "build", "--check", "--root", root]) == 0
+    nb = nbformat.read(str(tmp_path / "solutions" / "01_demo.ipynb"), as_version=4)
+    nb.cells.insert(2, v4.new_markdown_cell("A new paragraph nobody translated."))
+    nbformat.write(nb, str(tmp_path / "solutions" / "01_demo.ipynb"))
+    main(["lessons", "build", "--root", root])                      # even freshly built, still wrong
+    capsys.readouterr()
+    assert main(["lessons", "build", "--check", "--root", root]) == 1
+    out = capsys.readouterr().out
+    assert "translation: solutions/01_demo.ipynb, cell 2 (counting from 0): has no Chinese translation" in out
+
+
+def test_check_fails_when_the_chinese_edition_is_stale(tmp_path, capsys):
+    make_solution(tmp_path, cells=bilingual_cells())
+    build_all(tmp_path)
+    zh = tmp_path / "lessons" / "zh" / "01_demo.ipynb"
+    zh.write_text(zh.read_text(encoding="utf-8").replace("损失", "损耗"), encoding="utf-8")
+    assert main(["lessons", "build", "--check", "--root", str(tmp_path)]) == 1
+    assert "out of date: lessons/zh/01_demo.ipynb" in capsys.readouterr().out
+    (tmp_path / "lessons" / "zh" / "07_orphan.ipynb").write_text("{}")
+    assert tmp_path / "lessons" / "zh" / "07_orphan.ipynb" in check_lessons(tmp_path).orphans
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(prose_zh="The loss $L = (y - \\hat y)^2$ of `scale(x, 2)`."), "holds no Chinese text"),
+    (dict(prose_zh="`scale(x, 2)` 的损失是 $L = (y - y)^2$。"), "lacks the formulas"),
+    (dict(prose_zh="`scale(x, 2)` 的损失是 $L = (y - \\hat y)^2$，$x$ 是输入。"), "has formulas the English does not"),
+    (dict(prose_zh="`scale(x, 3)` 的损失是 $L = (y - \\hat y)^2$。"), "lacks the code spans"),
+    (dict(prose_zh=""), "has no Chinese translation"),
+    (dict(heading_zh="# 演示\n### 练习 1.1"), "no heading with 'Exercise 1.1'"),
+    (dict(heading_zh="# 演示\n### Exercise 1.1 · 缩放"), "lacks '练习'"),
+    (dict(code_zh=SOLVED.replace("x * factor", "factor * x")), "differs from the code beyond comments"),
+])
+def test_each_translation_rule(tmp_path, kwargs, words):
+    found = problems_of(tmp_path, **kwargs)
+    assert found and words in found[0], found
+
+
+def test_formulas_may_move_and_wrap(tmp_path):
+    en = "Here $a$ and then\n$$b = c\n + d$$ and `f(x)`."
+    zh = "先看 `f(x)`，再看 $$b = c + d$$，其中 $a$ 很小。"
+    from course.notebooks.translation import markdown_problems
+    assert markdown_problems(en, zh) == []
+    assert markdown_problems("```python\nx = 1\n```\nSee $x$.", "```python\nx = 1\n```\n见 $x$。") == []
+    assert markdown_problems("`$x$` costs", "`$x$` 的代价") == []     # a dollar in code is not a formula
+    assert markdown_problems("$x$ `y`", None) == []                 # nothing to translate
+    assert markdown_problems("$x$ and $$y$$", None) == ["has no Chinese translation (metadata.course.zh)"]
+
+
+def test_comments_may_differ_but_not_code():
+    from course.notebooks.translation import same_code
+    assert same_code("x = 1  # one\ny = x\n", "# 一\nx = 1  # 一\n\ny = x")
+    assert not same_code("x = 1", "x = 2  # 二")
+    assert not same_code('s = "one"', 's = "一"')                    # strings are code
+    assert same_code("%timeit f()  # time it", "%timeit f()  # 计时")  # magics: compared by tokens
+    assert not same_code("%timeit f()", "%timeit g()")
+
+
+def test_untranslated_lessons_are_skipped_until_required(tmp_path):
+    make_solution(tmp_path)
+    result = build_all(tmp_path, require_translation=False)
+    assert result.untranslated == [tmp_path / "solutions" / "01_demo.ipynb"] and result.problems == []
+    assert not (tmp_path / "lessons" / "zh").exists()
+    strict = check_lessons(tmp_path, require_translation=True)
+    assert strict.problems and "cell 0" in strict.problems[0]
+    make_solution(tmp_path, cells=bilingual_cells()[:1] + [v4.new_markdown_cell("Untranslated prose.")])
+    assert check_lessons(tmp_path, require_translation=False).problems   # begun: must be complete
+
+
+def test_glossary_is_generated_and_checked(tmp_path, capsys):
+    make_solution(tmp_path, cells=bilingual_cells())
+    source = tmp_path / "solutions" / "glossary.json"
+    source.write_text(json.dumps({"terms": [{"en": "loss function", "zh": "损失函数", "lesson": 1},
+                                            {"en": "tensor", "zh": "张量", "lesson": 1}]}), encoding="utf-8")
+    assert main(["lessons", "build", "--root", str(tmp_path)]) == 0
+    page = (tmp_path / "lessons" / "glossary.md").read_text(encoding="utf-8")
+    assert "| loss function | 损失函数 |" in page and "[中文](zh/01_demo.ipynb)" in page
+    source.write_text(json.dumps({"terms": [{"en": "tensor", "zh": "张量", "lesson": 1}]}), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["lessons", "build", "--check", "--root", str(tmp_path)]) == 1
+    assert "out of date: lessons/glossary.md" in capsys.readouterr().out
+    source.write_text(json.dumps({"terms": [{"en": "tensor", "lesson": 1}]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="'en', 'zh'"):
+        build_all(tmp_path)

@@ -1,4 +1,6 @@
-"""lessons/ is exactly what `course lessons build` makes from solutions/, and leaks no solution."""
+"""lessons/ (English) and lessons/zh/ (Chinese) are exactly what `course lessons build` makes from
+solutions/, leak no solution, and keep the translation rules; the Chinese edition runs the very code
+nbval executes in the English one, so it is left out of nbval (pyproject's addopts)."""
 import re
 from pathlib import Path
 
@@ -6,11 +8,14 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-from course.notebooks import NAME_RE, build_text  # noqa: E402
+from course.notebooks import NAME_RE, build_text, check_lessons  # noqa: E402
+from course.notebooks.builder import LANG_CELL, REQUIRE_TRANSLATION  # noqa: E402
+from course.notebooks.translation import is_untranslated, problems, same_code  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
+ZH_LESSONS = sorted((ROOT / "lessons" / "zh").glob("*.ipynb"))
 BLOCK = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n(.*?)^[ \t]*### END \1[ \t]*$",
                    re.MULTILINE | re.DOTALL)
 
@@ -74,3 +79,56 @@ def test_lessons_carry_no_outputs(lesson):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
+
+
+def _translated(solution):
+    return not is_untranslated(nbformat.read(str(solution), as_version=4))
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_chinese_edition_is_up_to_date_and_complete(solution):
+    if not REQUIRE_TRANSLATION and not _translated(solution):
+        pytest.skip(f"{solution.name} is not translated yet")
+    nb = nbformat.read(str(solution), as_version=4)
+    assert problems(nb, source=f"solutions/{solution.name}") == []
+    lesson = ROOT / "lessons" / "zh" / solution.name
+    assert lesson.is_file(), f"lessons/zh/{lesson.name} is missing: run `course lessons build`"
+    assert lesson.read_text(encoding="utf-8") == build_text(solution, root=ROOT, lang="zh"), \
+        f"lessons/zh/{solution.name} differs from what solutions/{solution.name} generates: run `course lessons build`"
+
+
+def test_the_whole_build_is_clean():
+    result = check_lessons(ROOT)
+    assert (result.changed, result.orphans, result.problems) == ([], [], []), "run `course lessons build`"
+    if REQUIRE_TRANSLATION:
+        assert len(ZH_LESSONS) == len(SOLUTIONS)
+
+
+@pytest.mark.parametrize("lesson", ZH_LESSONS, ids=lambda p: p.name)
+def test_chinese_edition_runs_the_code_nbval_runs_in_english(lesson):
+    """One execution covers both editions: the Chinese lesson's code cells are the English lesson's
+    (which nbval executes) up to comments, after one generated cell that sets COURSE_LANG."""
+    zh = nbformat.read(str(lesson), as_version=4)
+    en = nbformat.read(str(ROOT / "lessons" / lesson.name), as_version=4)
+    assert (zh.metadata.course.lang, en.metadata.course.lang) == ("zh", "en")
+    zh_code = [c.source for c in zh.cells if c.cell_type == "code"]
+    en_code = [c.source for c in en.cells if c.cell_type == "code"]
+    assert zh_code[0] == LANG_CELL
+    assert len(zh_code[1:]) == len(en_code)
+    for i, (a, b) in enumerate(zip(en_code, zh_code[1:])):
+        assert same_code(a, b), f"lessons/zh/{lesson.name}: code cell {i + 1} differs from the English beyond comments"
+    assert [c.cell_type for c in zh.cells[2:]] == [c.cell_type for c in en.cells[1:]]
+    assert [c.get("metadata", {}) for c in zh.cells[2:]] == [c.get("metadata", {}) for c in en.cells[1:]]
+
+
+def test_chinese_edition_is_not_executed_twice():
+    import tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert "--ignore=lessons/zh" in config["addopts"]
+
+
+def test_every_lesson_links_the_glossary():
+    assert (ROOT / "lessons" / "glossary.md").is_file()
+    for lesson in LESSONS + ZH_LESSONS:
+        head = nbformat.read(str(lesson), as_version=4).cells[0].source
+        assert "glossary.md" in head, lesson

@@ -16,6 +16,24 @@ For each solution notebook the builder
 A solution block whose stub would run at the top level of a cell (outside any function) is
 refused: the lesson would stop there under "Run All". Put the exercise inside a function, or tag
 the cell ``raises-exception`` if stopping is really meant.
+
+Two editions from one source. A solution notebook carries its prose in English (the cells' source)
+and in Simplified Chinese (each translated cell's ``metadata.course.zh``; see
+`course.notebooks.translation` for the format and the rules). We chose per-cell metadata over
+paired cells: the solution still reads, runs and diffs as one English notebook, a translation
+cannot drift away from the cell it translates, and the code exists once. The builder writes
+
+- ``lessons/NN_name.ipynb``, the English edition (``metadata.course.lang == "en"``);
+- ``lessons/zh/NN_name.ipynb``, the Chinese edition (``"zh"``): the same cells with the Chinese
+  markdown (and Chinese-commented code where a cell has it), a Chinese header, and a generated
+  code cell after the header that sets ``COURSE_LANG=zh`` for figure labels and check messages;
+- ``lessons/glossary.md`` from ``solutions/glossary.json``, linked from every edition's header.
+
+`--check` fails when a file is stale or missing, and when a translation breaks a rule (a markdown
+cell without its translation, different formulas or code spans, an exercise heading without
+"Exercise N.M" and 练习, code that differs beyond comments). While `REQUIRE_TRANSLATION` is false a
+lesson no cell of which is translated yet is reported and skipped instead; a lesson that has begun
+must be complete.
 """
 from __future__ import annotations
 
@@ -25,15 +43,26 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course.notebooks import translation
+from course.notebooks.glossary import GLOSSARY_PAGE, GLOSSARY_SOURCE, load_terms, render
 from course.notebooks.markers import MarkerError, find_blocks, strip_markers
 
-__all__ = ["SOLUTIONS", "LESSONS", "NAME_RE", "HEADER", "BuildResult", "find_root", "build_notebook",
-           "build_text", "build_all", "check_lessons", "MarkerError"]
+__all__ = ["SOLUTIONS", "LESSONS", "ZH", "NAME_RE", "HEADER", "HEADER_ZH", "LANG_CELL", "REQUIRE_TRANSLATION",
+           "BuildResult", "find_root", "build_notebook", "build_text", "build_all", "check_lessons",
+           "lesson_path", "MarkerError"]
 
 SOLUTIONS = "solutions"
 LESSONS = "lessons"
 NAME_RE = re.compile(r"^\d\d_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
+ZH = "zh"                                  # the Chinese edition's folder inside lessons/
 HEADER = "Generated from {source} by `course lessons build`; edit that file, not this one."
+_LINKS_EN = "Glossary · 术语表: [glossary.md](glossary.md) · 中文版: [zh/{name}](zh/{name})"
+HEADER_ZH = "由 `course lessons build` 从 {source} 生成；请修改那个文件，不要修改本文件。"
+_LINKS_ZH = "术语表 · Glossary: [glossary.md](../glossary.md) · English edition: [../{name}](../{name})"
+LANG_CELL = ('# 中文版：图表标签和 check() 的反馈使用中文（由 COURSE_LANG 决定）。\n'
+             'import os\n'
+             'os.environ["COURSE_LANG"] = "zh"')
+REQUIRE_TRANSLATION = False               # True once every lesson is translated
 
 _KEEP_CELL_METADATA = ("tags", "jupyter", "slideshow", "editable", "deletable")
 _DROP_TAG = "solution-only"
@@ -104,20 +133,29 @@ def _clean_metadata(metadata: dict) -> dict:
     return kept
 
 
-def build_notebook(nb, *, source: str):
-    """The lesson notebook (a new NotebookNode) for the solution notebook `nb`.
+def build_notebook(nb, *, source: str, lang: str = "en"):
+    """The lesson notebook (a new NotebookNode) for the solution notebook `nb`, in `lang` ('en', 'zh').
 
     `source` is the solution's path as shown to readers, e.g. 'solutions/01_tensors.ipynb'; it
-    appears in the header cell and in error messages.
+    appears in the header cell and in error messages. A cell without a Chinese text is shared.
     """
+    if lang not in translation.LANGS:
+        raise ValueError(f"lang must be one of {translation.LANGS}; got {lang!r}.")
     nbformat = _nbformat()
     v4 = nbformat.v4
-    cells = [v4.new_markdown_cell(HEADER.format(source=source))]
+    name = source.rsplit("/", 1)[-1]
+    if lang == "en":
+        cells = [v4.new_markdown_cell(HEADER.format(source=source) + "\n\n" + _LINKS_EN.format(name=name))]
+    else:
+        cells = [v4.new_markdown_cell(HEADER_ZH.format(source=source) + "\n\n" + _LINKS_ZH.format(name=name)),
+                 v4.new_code_cell(LANG_CELL)]
     for index, cell in enumerate(nb.cells):
         tags = cell.get("metadata", {}).get("tags", [])
         if _DROP_TAG in tags:
             continue
         text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        if lang == "zh" and cell.cell_type in ("code", "markdown"):
+            text = translation.zh_source(cell) or text
         if cell.cell_type == "code":
             blocks = find_blocks(text, path=source, cell=index)
             code = strip_markers(text, path=source, cell=index)
@@ -143,33 +181,54 @@ def build_notebook(nb, *, source: str):
         cells.append(new)
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i:02d}"
-    lesson = v4.new_notebook(cells=cells, metadata=json.loads(json.dumps(_NB_METADATA)))
+    metadata = json.loads(json.dumps(_NB_METADATA))
+    metadata["course"] = {"lang": lang}
+    lesson = v4.new_notebook(cells=cells, metadata=metadata)
     lesson.nbformat, lesson.nbformat_minor = 4, 5
     return lesson
 
 
-def build_text(solution: str | Path, *, root: str | Path) -> str:
-    """The lesson file's exact text for the solution notebook at `solution`."""
-    nbformat = _nbformat()
-    solution, root = Path(solution), Path(root)
+def _shown(solution: Path, root: Path) -> str:
     try:
-        shown = solution.resolve().relative_to(root.resolve()).as_posix()
+        return solution.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        shown = f"{SOLUTIONS}/{solution.name}"
-    nb = nbformat.read(str(solution), as_version=4)
-    lesson = build_notebook(nb, source=shown)
+        return f"{SOLUTIONS}/{solution.name}"
+
+
+def _text_of(lesson) -> str:
+    nbformat = _nbformat()
     nbformat.validate(lesson)
     text = nbformat.writes(lesson, version=4)      # sorted keys, indent 1, sources split in lines
     return text if text.endswith("\n") else text + "\n"
 
 
+def build_text(solution: str | Path, *, root: str | Path, lang: str = "en") -> str:
+    """The lesson file's exact text, in `lang`, for the solution notebook at `solution`."""
+    nbformat = _nbformat()
+    solution, root = Path(solution), Path(root)
+    nb = nbformat.read(str(solution), as_version=4)
+    return _text_of(build_notebook(nb, source=_shown(solution, root), lang=lang))
+
+
+def lesson_path(root: str | Path, name: str, lang: str = "en") -> Path:
+    """Where the `lang` edition of the lesson `name` lives under `root`."""
+    folder = Path(root) / LESSONS
+    return folder / name if lang == "en" else folder / lang / name
+
+
 @dataclass
 class BuildResult:
-    """What a build found: lesson path -> generated text, and which lessons differ from disk."""
+    """What a build found: file path -> generated text, which files differ from disk, what is wrong."""
     root: Path
     texts: dict[Path, str] = field(default_factory=dict)
     changed: list[Path] = field(default_factory=list)     # missing or different on disk
     orphans: list[Path] = field(default_factory=list)     # lessons with no solution
+    problems: list[str] = field(default_factory=list)     # broken translation rules
+    untranslated: list[Path] = field(default_factory=list)  # solutions with no translation yet
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.orphans or self.problems)
 
 
 def _solution_files(root: Path) -> list[Path]:
@@ -182,27 +241,48 @@ def _solution_files(root: Path) -> list[Path]:
     return files
 
 
-def build_all(root: str | Path | None = None, *, write: bool = True) -> BuildResult:
-    """Regenerate every lesson; write the ones that changed when `write` is true."""
+def build_all(root: str | Path | None = None, *, write: bool = True,
+              require_translation: bool | None = None) -> BuildResult:
+    """Regenerate every lesson in both editions and the glossary; write what changed when `write`.
+
+    Translation problems are collected in `problems` (the files are still written); a solution with
+    no translation at all is listed in `untranslated` and gets no Chinese edition, unless
+    `require_translation` (default `REQUIRE_TRANSLATION`) makes that a problem too.
+    """
+    nbformat = _nbformat()
     root = find_root(root)
+    require = REQUIRE_TRANSLATION if require_translation is None else require_translation
     result = BuildResult(root=root)
+    names = {}
     for solution in _solution_files(root):
-        lesson = root / LESSONS / solution.name
-        text = build_text(solution, root=root)
-        result.texts[lesson] = text
-        on_disk = lesson.read_text(encoding="utf-8") if lesson.is_file() else None
+        shown = _shown(solution, root)
+        nb = nbformat.read(str(solution), as_version=4)
+        names[int(solution.name[:2])] = solution.name
+        result.texts[lesson_path(root, solution.name)] = _text_of(build_notebook(nb, source=shown))
+        if translation.is_untranslated(nb) and not require:
+            result.untranslated.append(solution)
+            continue
+        result.problems.extend(translation.problems(nb, source=shown))
+        result.texts[lesson_path(root, solution.name, ZH)] = _text_of(build_notebook(nb, source=shown, lang=ZH))
+    glossary = root / SOLUTIONS / GLOSSARY_SOURCE
+    if glossary.is_file():
+        terms = load_terms(glossary)
+        result.texts[root / LESSONS / GLOSSARY_PAGE] = render(
+            terms, source=f"{SOLUTIONS}/{GLOSSARY_SOURCE}", lessons=names) + "\n"
+    for path, text in result.texts.items():
+        on_disk = path.read_text(encoding="utf-8") if path.is_file() else None
         if on_disk != text:
-            result.changed.append(lesson)
-    names = {p.name for p in result.texts}
-    if (root / LESSONS).is_dir():
-        result.orphans = sorted(p for p in (root / LESSONS).glob("*.ipynb") if p.name not in names)
+            result.changed.append(path)
+    for folder in (root / LESSONS, root / LESSONS / ZH):
+        if folder.is_dir():
+            result.orphans += sorted(p for p in folder.glob("*.ipynb") if p not in result.texts)
     if write:
-        (root / LESSONS).mkdir(exist_ok=True)
-        for lesson in result.changed:
-            lesson.write_text(result.texts[lesson], encoding="utf-8", newline="\n")
+        for path in result.changed:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(result.texts[path], encoding="utf-8", newline="\n")
     return result
 
 
-def check_lessons(root: str | Path | None = None) -> BuildResult:
-    """Regenerate in memory only; `changed` and `orphans` list what is out of date on disk."""
-    return build_all(root, write=False)
+def check_lessons(root: str | Path | None = None, *, require_translation: bool | None = None) -> BuildResult:
+    """Regenerate in memory only; `changed`, `orphans` and `problems` list what is out of date or wrong."""
+    return build_all(root, write=False, require_translation=require_translation)

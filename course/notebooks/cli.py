@@ -20,10 +20,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     actions = lessons.add_subparsers(dest="lessons_command", metavar="{build,execute}")
     build = actions.add_parser(
         "build", help="regenerate lessons/ from solutions/",
-        description="Regenerate lessons/NN_name.ipynb from solutions/NN_name.ipynb: solution blocks become "
-                    "'raise NotImplementedError()', outputs are cleared, a header names the source.")
+        description="Regenerate lessons/NN_name.ipynb (English) and lessons/zh/NN_name.ipynb (Chinese) from "
+                    "solutions/NN_name.ipynb, and lessons/glossary.md from solutions/glossary.json: solution blocks "
+                    "become 'raise NotImplementedError()', outputs are cleared, a header names the source.")
     build.add_argument("--check", action="store_true",
-                       help="write nothing; exit 1 and list the lessons that differ from what would be generated")
+                       help="write nothing; exit 1 and list the files that differ from what would be generated "
+                            "and the translations that break a rule")
     build.add_argument("--root", default=None,
                        help="folder holding solutions/ and lessons/ (default: found from the working directory)")
     build.set_defaults(func=run_build)
@@ -65,23 +67,31 @@ def run_build(args) -> int:
     def rel(p):
         return p.relative_to(result.root).as_posix()
 
+    for solution in result.untranslated:
+        print(f"not translated yet (no Chinese edition): {rel(solution)}", file=sys.stderr)
+    for problem in result.problems:
+        print(f"translation: {problem}")
     if args.check:
         stale = [rel(p) for p in result.changed]
-        if stale or result.orphans:
+        if stale or result.orphans or result.problems:
             for name in stale:
                 print(f"out of date: {name}")
             for p in result.orphans:
                 print(f"no source in solutions/: {rel(p)}")
-            print("Run `course lessons build` to regenerate.", file=sys.stderr)
+            if stale or result.orphans:
+                print("Run `course lessons build` to regenerate.", file=sys.stderr)
+            if result.problems:
+                print("Fix the translations in solutions/ (metadata.course.zh of the cells named above).",
+                      file=sys.stderr)
             return 1
-        print(f"{len(result.texts)} lessons up to date.")
+        print(f"{len(result.texts)} files (lessons in both editions, glossary) up to date.")
         return 0
     for p in result.changed:
         print(f"wrote {rel(p)}")
     for p in result.orphans:
         print(f"warning: {rel(p)} has no source in solutions/", file=sys.stderr)
-    print(f"{len(result.texts)} lessons, {len(result.changed)} rewritten.")
-    return 0
+    print(f"{len(result.texts)} files, {len(result.changed)} rewritten.")
+    return 1 if result.problems else 0
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,168 @@
+"""The two editions of a lesson, English and Simplified Chinese, kept in one solution notebook.
+
+Where the Chinese lives: in the cell it translates, under ``metadata.course.zh`` (a string, or a
+list of lines like a cell's ``source``). A markdown cell's ``zh`` is its Chinese markdown; a code
+cell's optional ``zh`` is the same code with Chinese comments (nothing else may differ: the two must
+parse to the same AST). Cells without ``zh`` are shared by both editions.
+
+The rules that keep the editions in step (`problems` lists every broken one):
+
+- every markdown cell with English prose has a translation, and the translation holds CJK text;
+- the translation carries the same formulas (``$...$``, ``$$...$$``) and the same code (inline
+  spans and fenced blocks) as its English twin, and the same answer markers;
+- a heading that names "Exercise N.M" (the grader finds exercises by it) keeps that token in the
+  Chinese heading, with 练习 beside it;
+- a code cell's Chinese variant is the English code up to comments.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+
+__all__ = ["LANGS", "CJK", "zh_source", "needs_translation", "formulas", "code_spans", "same_code",
+           "markdown_problems", "code_problems", "problems", "is_untranslated"]
+
+LANGS = ("en", "zh")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+_FENCED = re.compile(r"^[ \t]*(```+|~~~+)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_INLINE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$")
+_URL = re.compile(r"\]\([^)]*\)|<[^>]+>|https?://\S+")
+_HEADING_EXERCISE = re.compile(r"^\s{0,3}#{1,6}\s.*?\bExercise\s+(\d+\.\d+)\b", re.MULTILINE)
+_ANSWER_MARKER = re.compile(r"^\s*### (?:BEGIN|END) (?:SOLUTION|HIDDEN TESTS)\s*$", re.MULTILINE)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else "".join(value)
+
+
+def zh_source(cell) -> str | None:
+    """The Chinese source a cell carries (``metadata.course.zh``), or None."""
+    course = cell.get("metadata", {}).get("course", {})
+    value = course.get("zh") if isinstance(course, dict) else None
+    return None if value is None else _text(value)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _split(text: str):
+    """(code pieces, formulas, prose left over) of a markdown text."""
+    code = []
+
+    def keep(m, group):
+        code.append(_norm(m.group(group)))
+        return " "
+
+    text = _FENCED.sub(lambda m: keep(m, 2), text)
+    text = _INLINE.sub(lambda m: keep(m, 2), text)
+    maths = []
+
+    def keep_math(m):
+        maths.append(_norm(m.group(1)))
+        return " "
+
+    text = _DISPLAY.sub(keep_math, text)
+    text = _INLINE_MATH.sub(keep_math, text)
+    return code, maths, text
+
+
+def formulas(text: str) -> set[str]:
+    """The formulas of a markdown text, whitespace-normalised."""
+    return set(_split(text)[1])
+
+
+def code_spans(text: str) -> set[str]:
+    """The inline code spans and fenced code blocks of a markdown text, whitespace-normalised."""
+    return set(_split(text)[0])
+
+
+def needs_translation(text: str) -> bool:
+    """True if a markdown text has English prose (words outside code, formulas and link targets)."""
+    prose = _URL.sub(" ", _split(text)[2])
+    prose = _ANSWER_MARKER.sub(" ", prose)
+    return re.search(r"[A-Za-z]{2,}", prose) is not None
+
+
+def _short(items) -> str:
+    items = sorted(items)
+    shown = ", ".join(repr(i if len(i) <= 40 else i[:37] + "...") for i in items[:3])
+    return shown + (f" and {len(items) - 3} more" if len(items) > 3 else "")
+
+
+def markdown_problems(en: str, zh: str | None) -> list[str]:
+    """What is wrong with `zh` as the translation of the markdown `en` (empty: nothing)."""
+    if zh is None or not zh.strip():
+        return ["has no Chinese translation (metadata.course.zh)"] if needs_translation(en) else []
+    found = []
+    if not CJK.search(zh):
+        found.append("its Chinese translation holds no Chinese text")
+    en_code, en_math, _ = _split(en)
+    zh_code, zh_math, _ = _split(zh)
+    for what, a, b in (("formulas", set(en_math), set(zh_math)), ("code spans", set(en_code), set(zh_code))):
+        if a - b:
+            found.append(f"the Chinese lacks the {what} {_short(a - b)} of the English")
+        if b - a:
+            found.append(f"the Chinese has {what} the English does not: {_short(b - a)}")
+    for number in _HEADING_EXERCISE.findall(en):
+        headings = [line for line in zh.split("\n") if _HEADING_EXERCISE.match(line)
+                    and _HEADING_EXERCISE.match(line).group(1) == number]
+        if not headings:
+            found.append(f"the Chinese has no heading with 'Exercise {number}' (the grader finds the exercise by it)")
+        elif not any("练习" in line for line in headings):
+            found.append(f"the Chinese heading of Exercise {number} lacks '练习'")
+    if len(_ANSWER_MARKER.findall(en)) != len(_ANSWER_MARKER.findall(zh)):
+        found.append("the Chinese and the English have different answer markers (### BEGIN/END SOLUTION)")
+    return found
+
+
+def _tokens_without_comments(code: str) -> list[tuple[int, str]]:
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENCODING, tokenize.ENDMARKER}
+    try:
+        return [(t.type, t.string) for t in tokenize.generate_tokens(io.StringIO(code).readline)
+                if t.type not in skip]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return [(0, line.split("#")[0].strip()) for line in code.split("\n") if line.split("#")[0].strip()]
+
+
+def same_code(a: str, b: str) -> bool:
+    """True if two code cells differ at most in their comments (and layout the parser ignores)."""
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:                      # IPython magics: compare the tokens instead
+        return _tokens_without_comments(a) == _tokens_without_comments(b)
+
+
+def code_problems(en: str, zh: str | None) -> list[str]:
+    """What is wrong with `zh` as the Chinese-commented variant of the code `en`."""
+    if zh is None or same_code(en, zh):
+        return []
+    return ["its Chinese variant (metadata.course.zh) differs from the code beyond comments; both editions "
+            "must run the same code: change only comments there, or copy the new code over"]
+
+
+def is_untranslated(nb) -> bool:
+    """True if no cell of the notebook carries a translation (the lesson has not been started)."""
+    return all(zh_source(cell) is None for cell in nb.cells)
+
+
+def problems(nb, *, source: str) -> list[str]:
+    """Every broken rule of the notebook, each naming the file and the cell (counting from 0)."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if "solution-only" in cell.get("metadata", {}).get("tags", []):
+            continue
+        text, zh = _text(cell.source), zh_source(cell)
+        if cell.cell_type == "markdown":
+            issues = markdown_problems(text, zh)
+        elif cell.cell_type == "code":
+            issues = code_problems(text, zh)
+        else:
+            issues = [] if zh is None else ["a raw cell is shared by both editions and takes no translation"]
+        found.extend(f"{source}, cell {index} (counting from 0): {issue}" for issue in issues)
+    return found
