@@ -8,7 +8,7 @@ import torch
 
 import course.device
 from course.tape.dtypes import as_torch_dtype
-from course.tape.tensor import EagerTensor, as_plain, to_numpy, to_tensor, wrap
+from course.tape.tensor import EagerTensor, Variable, as_plain, to_numpy, to_tensor, wrap
 
 __all__ = ["constant", "convert_to_tensor", "zeros", "ones", "zeros_like", "ones_like", "fill", "range_",
            "linspace", "eye", "identity", "shape_list", "as_shape_arg"]
@@ -58,6 +58,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         if dtype is not None and value.dtype != as_torch_dtype(dtype):
             raise ValueError(f"Tensor conversion requested dtype {as_torch_dtype(dtype)} for Tensor with dtype "
                              f"{value.dtype}. Use tf.cast(x, dtype) to change a tensor's dtype.")
+        if isinstance(value, Variable):
+            return value.read_value() if not value.requires_grad else value.clone()   # a Tensor, still differentiable
         return value if isinstance(value, EagerTensor) else wrap(value)
     if dtype is None and dtype_hint is not None:
         try:

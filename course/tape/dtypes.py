@@ -3,15 +3,28 @@
 `tf.float32` is a `DType`: it has TensorFlow's attributes (`name`, `as_numpy_dtype`, `is_floating`,
 `min`, `max`, `size`, ...) and it compares and hashes equal to the torch dtype behind it, so
 `x.dtype == tf.float32` holds for a tensor whose `dtype` is `torch.float32`, and a dict keyed by
-torch dtypes finds `tf.float32`. It is not a `torch.dtype` (torch does not allow subclasses):
-engines turn any dtype argument into a torch dtype with `as_torch_dtype` before calling torch.
+torch dtypes finds `tf.float32`. It prints as TF's (`repr` is `tf.float32`, `str` is
+`<dtype: 'float32'>`). It is not a `torch.dtype` (torch does not allow subclasses): engines turn
+any dtype argument into a torch dtype with `as_torch_dtype` before calling torch.
+
+The trade-off for `x.dtype` of an eager tensor or Variable: it stays torch's (`torch.float32`).
+They subclass torch.Tensor, and torch's argument parser accepts only a real `torch.dtype`
+(checked before any `__torch_function__` dispatch), so a `DType` there would break
+`y.to(x.dtype)`, `torch.zeros(3, dtype=x.dtype)`, `torch.finfo(x.dtype)` and `x.sum(dtype=...)` in
+torch-style code on facade tensors (the lessons contrast both styles, and the 2026 prototype of
+the override broke exactly these). What TF's guides show still holds where it matters:
+`x.dtype == tf.float32` (and hashing, `in`), the repr/str of tensors and Variables
+(`dtype=float32`), `print(tf.float32)` -> `<dtype: 'float32'>`; for TF's dtype object of a
+tensor write `tf.as_dtype(x.dtype)` (prints `<dtype: 'float32'>`, has `.name`, `.is_floating`).
+A `DType` also answers what torch code asks of a dtype (`is_floating_point`, `is_complex`,
+`is_signed`, `itemsize`), so code written against either reads it.
 """
 import numpy as np
 import torch
 
 __all__ = ["DType", "as_dtype", "as_torch_dtype", "DTYPES", "float16", "bfloat16", "float32", "float64",
            "half", "double", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64", "complex128",
-           "string", "is_integer", "is_floating"]
+           "string", "is_integer", "is_floating", "tf_dtype_of"]
 
 DTYPES = {
     "float16": torch.float16, "half": torch.float16, "bfloat16": torch.bfloat16,
@@ -87,6 +100,25 @@ class DType:
             return torch.iinfo(self._torch)
         raise TypeError(f"tf.{self.name} has no min/max; ask a floating or integer dtype.")
 
+    # --- what torch code asks of a torch.dtype (x.dtype of an eager tensor is a DType) ---------
+    @property
+    def is_floating_point(self):
+        return self._torch is not None and self._torch.is_floating_point
+
+    @property
+    def is_signed(self):
+        return self._torch is not None and self._torch.is_signed
+
+    @property
+    def itemsize(self):
+        return self.size
+
+    def to_real(self):
+        return self.real_dtype
+
+    def to_complex(self):
+        return {"float32": complex64, "float64": complex128}.get(self.name, self)
+
     def is_compatible_with(self, other):
         return self == other
 
@@ -108,7 +140,10 @@ class DType:
         return hash(self._torch)
 
     def __repr__(self):
-        return f"tf.{self.name}"
+        return f"tf.{self.name}"          # TF 2.21: repr(tf.float32) == 'tf.float32'
+
+    def __str__(self):
+        return f"<dtype: '{self.name}'>"  # and print(tf.float32) shows <dtype: 'float32'>
 
     def __reduce__(self):
         return (as_dtype, (self.name,))
@@ -130,6 +165,12 @@ string = DType("string", None)        # exists so that `tf.string` resolves; no 
 
 _BY_TORCH = {d._torch: d for d in (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8,
                                    bool_, complex64, complex128)}
+
+
+def tf_dtype_of(t):
+    """The DType of a torch tensor (its torch dtype where TF has no such dtype, e.g. uint16)."""
+    td = torch.Tensor.dtype.__get__(t)
+    return _BY_TORCH.get(td, td)
 
 
 def as_torch_dtype(dtype) -> torch.dtype:

@@ -27,7 +27,7 @@ import torch
 
 from course.tape import nest
 from course.tape import tensor as _tensor
-from course.tape.tensor import as_plain, to_tensor, torch_dtype, wrap
+from course.tape.tensor import as_plain, to_tensor, wrap
 
 __all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient", "note_variable_read"]
 
@@ -265,7 +265,7 @@ class GradientTape:
             n = y.numel()
             inputs = [flat_sources[i] for i in wanted]
             create = self._create_graph()
-            eye = torch.eye(n, dtype=torch_dtype(y), device=y.device).reshape((n,) + tuple(y.shape))
+            eye = torch.eye(n, dtype=y.dtype, device=y.device).reshape((n,) + tuple(y.shape))
             try:
                 rows = self._grad(reach, y, inputs, grad_outputs=eye, retain_graph=True, create_graph=create,
                                   allow_unused=True, is_grads_batched=True)
@@ -277,7 +277,7 @@ class GradientTape:
                 if g is not None:
                     result[i] = wrap(as_plain(g).reshape(tuple(y.shape) + tuple(flat_sources[i].shape)))
         if zero:
-            result = [wrap(torch.zeros(tuple(y.shape) + tuple(s.shape), dtype=torch_dtype(s), device=s.device))
+            result = [wrap(torch.zeros(tuple(y.shape) + tuple(s.shape), dtype=s.dtype, device=s.device))
                       if r is None else r for r, s in zip(result, flat_sources)]
         if not self._persistent:
             self._release()

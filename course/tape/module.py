@@ -96,5 +96,4 @@ class Module:
     def with_name_scope(cls, method):
         return method
 
-    def __repr__(self):
-        return f"<{type(self).__module__}.{type(self).__name__} object named {self._name!r}>"
+    # No __repr__: TF's tf.Module prints as a plain Python object (<__main__.Net object at 0x...>).

@@ -21,11 +21,10 @@ import numpy as np
 import torch
 
 import course.device
-from course.tape.dtypes import DType, as_torch_dtype, tf_dtype_of
+from course.tape.dtypes import as_torch_dtype
 from course.tape.shape import TensorShape
 
-__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap",
-           "torch_dtype"]
+__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
 
 _Disabled = torch._C.DisableTorchFunctionSubclass
 
@@ -129,10 +128,6 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
         read = [a for a in args if isinstance(a, Variable)]
         if read:
             variable_read_hooks[0](read)
-    if kwargs and type(kwargs.get("dtype")) is DType:       # x.to(dtype=y.dtype): torch wants its own dtype
-        kwargs = dict(kwargs, dtype=as_torch_dtype(kwargs["dtype"]))
-    if any(type(a) is DType for a in args):                # x.to(y.dtype)
-        args = tuple(as_torch_dtype(a) if type(a) is DType else a for a in args)
     if func in _OPERATORS and len(args) == 2 and isinstance(args[0], torch.Tensor):
         args = (args[0], _operand(args[1], args[0]))
         if func in _DIVISIONS:
@@ -146,9 +141,6 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
     if func in torch.overrides.get_default_nowrap_functions():
         return ret
     return _wrap(ret)
-
-
-torch_dtype = torch.Tensor.dtype.__get__     # torch_dtype(t): the torch dtype of any tensor, eager or plain
 
 
 def to_numpy(t) -> np.ndarray:
@@ -258,12 +250,6 @@ class EagerTensor(torch.Tensor):
             return torch.Tensor.__int__(torch.Tensor.detach(self))
 
     # TensorFlow spells some tensor attributes differently.
-    @property
-    def dtype(self):
-        """TF's dtype (`tf.float32`, printing `<dtype: 'float32'>`) for user code; torch's own
-        `torch.float32` while a torch op runs on this tensor, so torch's internals never see a DType."""
-        return tf_dtype_of(self) if torch._C._is_torch_function_enabled() else torch_dtype(self)
-
     @property
     def ndim(self):
         with _Disabled():
