@@ -108,7 +108,7 @@ def _keras_sgd(learning_rate):
 @builder("leaf_tensor")
 def _leaf_tensor(array):
     import torch
-    return torch.tensor(array, requires_grad=True)
+    return torch.as_tensor(array).detach().clone().requires_grad_(True)
 
 
 @builder("randrange")

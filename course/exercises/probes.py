@@ -180,7 +180,7 @@ def _call_and_grad(fn, arrays, *args):
     """fn(params, *args) with params leaf tensors made from `arrays`; the result, whether it is a
     torch tensor, and d result / d params (None where it does not depend on one)."""
     torch = _torch()
-    params = [torch.tensor(a, requires_grad=True) for a in arrays]
+    params = [torch.as_tensor(a).detach().clone().requires_grad_(True) for a in arrays]
     out = fn(params, *args)
     report = {"out": out, "is_tensor": isinstance(out, torch.Tensor)}
     if report["is_tensor"]:
