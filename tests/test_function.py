@@ -353,3 +353,33 @@ def test_keras_training_step_traces_into_graph_ops_and_matches_eager():
     assert losses[1][1] == pytest.approx(losses[0][1], rel=1e-5)
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(b, a, atol=1e-5)
+
+
+def test_tf1_graph_session_and_saver_inside_an_eager_program(tmp_path):
+    def case(tf):
+        out = []
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.compat.v1.placeholder(tf.float32, shape=[None, 2], name="x")
+            w = tf.Variable(tf.ones([2, 1]), name="w")
+            b = tf.Variable(0.5, name="b")
+            y = tf.nn.relu(tf.matmul(x, w) + b)
+            loss = tf.reduce_mean(tf.square(y - 1.0))
+            train = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+            init = tf.compat.v1.global_variables_initializer()
+            saver = tf.compat.v1.train.Saver()
+            out.append((str(x), str(y.shape), tf.executing_eagerly()))
+            with tf.compat.v1.Session() as sess:
+                sess.run(init)
+                for _ in range(3):
+                    value, _ = sess.run([loss, train], feed_dict={x: [[1.0, 2.0], [0.5, -1.0]]})
+                out.append((round(float(value), 5), sess.run(w).ravel().round(5).tolist()))
+                path = saver.save(sess, str(tmp_path / (tf.__name__.replace(".", "_") + ".ckpt")))
+            with tf.compat.v1.Session() as sess:
+                saver.restore(sess, path)
+                out.append((sess.run(w).ravel().round(5).tolist(), float(sess.run(b).round(5))))
+        out.append((tf.executing_eagerly(), float(tf.reduce_sum(tf.ones([3])))))   # eager again outside
+        return out
+    (want, _), (got, _) = _run_both(case)
+    assert got == want
+    assert want[0] == ('Tensor("x:0", shape=(None, 2), dtype=float32)', "(None, 1)", False)

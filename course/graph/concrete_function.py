@@ -18,7 +18,7 @@ from course.tape.gradient_tape import recording_tapes
 from course.tape.shape import TensorShape
 from course.tape.tensor import Variable, wrap
 
-__all__ = ["ConcreteFunction", "FuncGraph", "tf2_str", "encode", "relax", "fits", "is_tensor"]
+__all__ = ["ConcreteFunction", "FuncGraph", "V2Graph", "tf2_str", "encode", "relax", "fits", "is_tensor"]
 
 
 def tf2_str(shape):
@@ -29,10 +29,15 @@ def tf2_str(shape):
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-class FuncGraph(Graph):
-    """The graph of one traced signature: `inputs` (placeholders), `outputs`, `captures`."""
+class V2Graph(Graph):
+    """`tf.Graph()` in a TF2 program: a TF1 graph that prints shapes as TF2 does ('(None, 2)'), and
+    where `tf.Variable(...)` makes a graph variable (initialised by running its initializer)."""
 
     shape_str = staticmethod(tf2_str)
+
+
+class FuncGraph(V2Graph):
+    """The graph of one traced signature: `inputs` (placeholders), `outputs`, `captures`."""
 
     def __init__(self, name):
         super().__init__()

@@ -270,12 +270,25 @@ def tape_gradient(tape, target, sources, output_gradients, zero):
     return nest.pack_sequence_as(sources, result)
 
 
+def graph_variable(initial_value, trainable, name, dtype, shape):
+    """`tf.Variable(...)` while a TF1 graph is the default: a graph variable, as TF makes one in graph
+    mode. Inside a traced function (a FuncGraph) None: the variable is eager, made on the first trace."""
+    g = _graph.get_default_graph()
+    if getattr(g, "inputs", None) is not None:        # a FuncGraph
+        return None
+    from course.graph.variables import Variable        # local: variables imports the op modules
+    kwargs = {"trainable": trainable, "name": name, "dtype": dtype}
+    if shape is not None:
+        kwargs["shape"] = shape
+    return Variable(initial_value, **{k: v for k, v in kwargs.items() if v is not None or k == "trainable"})
+
+
 def install():
     """Connect the eager engine's hooks to the graph engine (done once, on import)."""
     _tensor.GRAPH_STACK = _graph._graph_stack
     _tensor.graph_hooks.update(building=building, is_symbolic=is_symbolic, torch_function=torch_function,
                                variable_method=variable_method, read=resource_ops.read_variable,
-                               gradient=tape_gradient)
+                               gradient=tape_gradient, graph_variable=graph_variable)
 
 
 install()

@@ -283,6 +283,10 @@ class Variable(EagerTensor, torch.nn.Parameter):
     def __new__(cls, initial_value=None, trainable=True, name=None, dtype=None, shape=None, **kwargs):
         if initial_value is None:
             raise ValueError("tf.Variable needs an initial_value (a tensor, array, number or a callable returning one).")
+        if GRAPH_STACK and graph_hooks:                   # inside `with tf.Graph().as_default():` (TF1 style)
+            made = graph_hooks["graph_variable"](initial_value, trainable, name, dtype, shape)
+            if made is not None:
+                return made
         if callable(initial_value):
             initial_value = initial_value()
         data = convert(initial_value, dtype)
@@ -402,6 +406,8 @@ class Variable(EagerTensor, torch.nn.Parameter):
 
 class _TensorType(type):
     def __instancecheck__(cls, obj):
+        if getattr(type(obj), "_tf_tensor_like", False):        # string tensors (course.tape.strings)
+            return True
         return isinstance(obj, torch.Tensor) and not isinstance(obj, Variable)
 
     def __subclasscheck__(cls, sub):

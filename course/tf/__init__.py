@@ -31,11 +31,14 @@ from course.tape.math_ops import (abs_ as abs, acos, add, add_n, argmax, argmin,
                                   sinh, sqrt, square, squared_difference, subtract, tan, tanh, tensordot, truediv)
 from course.tape.module import Module, name_scope
 from course.tape.shape import TensorShape
+from course.tape.ragged import RaggedTensor
 from course.tape.tensor import Tensor, Variable
 from course.tf import config, data, dtypes, errors, linalg, math, nest, nn, random, summary, test, version
+from course.tf import ragged, strings
 from course.tf._unsupported import UnsupportedError, module_getattr
 from course.tf.importhook import install as install_import_hook, uninstall as uninstall_import_hook
 from course.graph import dispatch as _dispatch
+from course.graph.concrete_function import V2Graph as Graph
 from course.graph.function import TensorSpec, function
 
 _dispatch.wrap_namespace(globals())        # each op with a graph form builds graph ops inside tf.function
@@ -53,7 +56,6 @@ _HINTS = {
     "variable_scope": f"tf.variable_scope {_V1}",
     "reset_default_graph": f"Graphs are TensorFlow 1: {_V1}",
     "get_default_graph": f"Graphs are TensorFlow 1: {_V1}",
-    "Graph": f"tf.Graph {_V1}",
     "ConfigProto": f"tf.ConfigProto {_V1}",
     "GPUOptions": f"tf.GPUOptions {_V1}",
     "disable_eager_execution": f"It {_V1}",
@@ -75,10 +77,8 @@ _HINTS = {
     "estimator": "tf.estimator is not supported; use tf.keras.Model.fit.",
     "saved_model": "SavedModel is not supported; use model.save('model.keras') / keras.models.load_model.",
     "image": "tf.image is not supported; transform images with tensor ops (tf.reshape, tf.pad, slicing).",
-    "strings": "String tensors are not supported.",
     "sparse": "Sparse tensors are not supported; use dense tensors.",
     "SparseTensor": "Sparse tensors are not supported; use dense tensors.",
-    "RaggedTensor": "Ragged tensors are not supported; pad to a common length.",
     "lite": "TensorFlow Lite is not supported.",
 }
 
