@@ -11,6 +11,13 @@ Checks for lesson N live in `course/exercises/lessonNN.py` and are imported on f
 instructor may keep private checks in a separate file (`course grade --checks FILE`) that uses the
 same decorator: a check for an existing id adds to that exercise (its points add to the maximum),
 a new id adds an exercise to its lesson.
+
+Checks (and private checks files) run in the grader's process, never in the learner's kernel: the
+learner's object arrives as plain data or as a `RemoteObject` (course.exercises.remote) whose calls
+carry plain data. A checks file written for the earlier in-kernel grading keeps working unchanged
+as long as its checks call the learner's object with plain data (numbers, strings, arrays, tensors,
+lists, dicts); one that hands the learner's code a lambda, a model or another live object sends a
+named `Fixture` instead (course.exercises.fixtures), or runs a `probe` there.
 """
 from __future__ import annotations
 
