@@ -42,6 +42,8 @@ def _(double):
 
 HONEST = "import course\n\ndef double(x):\n    return 2 * x"
 WRONG = "import course\n\ndef double(x):\n    return x + 2"
+# Honest too, if the packaged MNIST is in the sandbox's view: `double` is defined after the lookup.
+WITH_DATA = "from course.data.mnist import find_mnist\nfind_mnist(verify=False)\n\ndef double(x):\n    return 2 * x"
 
 
 def notebook(path, *codes):
@@ -111,7 +113,7 @@ def attacks(submissions: Path, checks: Path, token: str, *, delay: float = 3) ->
         "overwrite": [HONEST,
                       f"import glob, os\n"
                       f"for p in glob.glob('*.ipynb') + glob.glob({sub!r} + '/*') + glob.glob('../*/*.ipynb'):\n"
-                      f"    try: open(p, 'w').write('{{}}')\n"
+                      f"    try: open(p, 'w').write('{{\"attack\": {token}}}')\n"
                       f"    except OSError: pass"],
         "package": [HONEST,
                     f"import pathlib, course.exercises\n"
@@ -163,7 +165,7 @@ def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolatin
     subs.mkdir()
     table = subs / "grades.csv"
     table.write_text("an earlier table\n")
-    cases = {"a_honest": [HONEST], "b_wrong": [WRONG]}
+    cases = {"a_honest": [WITH_DATA], "b_wrong": [WRONG]}
     cases.update({f"c_{name}": cells for name, cells in attacks(subs, checks, token).items()})
     cases.update({"d_honest": [HONEST], "e_wrong": [WRONG]})
     paths = [notebook(subs / f"{name}.ipynb", *cells) for name, cells in cases.items()]
@@ -192,7 +194,7 @@ def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolatin
     assert after.pop("grades.csv") != subs_before.pop("grades.csv")
     assert after == subs_before                                # every submission byte-identical
     assert changed_by(token, PACKAGE, package_before) == []    # the package too
-    assert tree_hash(ROOT / "solutions") == solutions_before
+    assert changed_by(token, ROOT / "solutions", solutions_before) == []
     rows = table.read_text().splitlines()
     assert rows[0] == "notebook,93.1,total,max" and len(rows) == 1 + len(cases)
     assert not list(subs.glob(".grades.csv.*"))                # the atomic write left no temporary file
@@ -208,7 +210,7 @@ def test_weak_mode_grades_from_private_copies_and_ends_every_process(tmp_path, s
     subs = tmp_path / "submissions"
     subs.mkdir()
     attack = attacks(subs, checks, token, delay=30)
-    paths = [notebook(subs / "honest.ipynb", HONEST),
+    paths = [notebook(subs / "honest.ipynb", WITH_DATA),
              notebook(subs / "package.ipynb", HONEST,
                       f"import pathlib, course.exercises\n"
                       f"for p in pathlib.Path(course.exercises.__file__).parent.glob('*.py'):\n"

@@ -141,8 +141,16 @@ class Sandbox:
             # A private copy (with its compiled files) first on PYTHONPATH: a learner who writes
             # through `course.__file__` changes this copy only.
             copy = self.root_dir / "package"
-            shutil.copytree(_PACKAGE, copy / _PACKAGE.name, symlinks=True,
-                            ignore=shutil.ignore_patterns("files"))
+            linked = []
+
+            def data_folders(folder, names):      # data (MNIST, 11 MB) is linked, not copied
+                found = [n for n in names if n == "files" and os.path.isdir(os.path.join(folder, n))]
+                linked.extend(os.path.join(folder, n) for n in found)
+                return found
+
+            shutil.copytree(_PACKAGE, copy / _PACKAGE.name, symlinks=True, ignore=data_folders)
+            for folder in linked:
+                os.symlink(folder, copy / _PACKAGE.name / os.path.relpath(folder, _PACKAGE))
             self.package_parent = str(copy)
         self._inits: dict = {}           # launched pid -> its namespace init (host pid)
 
