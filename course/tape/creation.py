@@ -8,6 +8,8 @@ import torch
 
 import course.device
 from course.tape.dtypes import as_torch_dtype
+from course.tape.ragged import RaggedTensor
+from course.tape.strings import StringTensor, is_string_value, string_constant
 from course.tape.tensor import EagerTensor, Variable, as_plain, to_numpy, to_tensor, wrap
 
 __all__ = ["constant", "convert_to_tensor", "zeros", "ones", "zeros_like", "ones_like", "fill", "range_",
@@ -34,6 +36,8 @@ shape_list = as_shape_arg
 
 def constant(value, dtype=None, shape=None, name=None):
     """`tf.constant`: a tensor holding `value` (numpy arrays keep their dtype; python floats are float32)."""
+    if is_string_value(value, dtype):
+        return string_constant(value, shape)         # numpy bytes underneath (course.tape.strings)
     t = to_tensor(value, dtype)
     if isinstance(value, torch.Tensor):
         t = t.detach().clone()
@@ -54,6 +58,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     """`tf.convert_to_tensor`: like `tf.constant`, but a tensor is returned as it is (no copy).
 
     A tensor whose dtype differs from `dtype` is an error, as in TensorFlow (use `tf.cast`)."""
+    if isinstance(value, (StringTensor, RaggedTensor)):
+        return value
+    if is_string_value(value, dtype):
+        return string_constant(value)
     if isinstance(value, torch.Tensor):
         if dtype is not None and value.dtype != as_torch_dtype(dtype):
             raise ValueError(f"Tensor conversion requested dtype {as_torch_dtype(dtype)} for Tensor with dtype "

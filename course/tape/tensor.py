@@ -171,6 +171,7 @@ def _tf_repr(t, kind="tf.Tensor", extra="", sep=","):
     arr = to_numpy(t)
     dtype = _TF_DTYPE_NAMES.get(t.dtype, str(t.dtype).replace("torch.", ""))
     body = repr(arr) if arr.ndim else str(arr[()])
+    body = "\n" + body if "\n" in body else body          # TF starts a multi-line array on its own line
     head = f"{kind}:" if not extra else f"{kind} {extra}"
     return f"<{head} shape={_shape_text(arr.shape)}{sep} dtype={dtype}, numpy={body}>"
 
@@ -192,7 +193,9 @@ class EagerTensor(torch.Tensor):
     def __str__(self):
         arr = to_numpy(self)
         dtype = _TF_DTYPE_NAMES.get(self.dtype, str(self.dtype).replace("torch.", ""))
-        return f"tf.Tensor({arr if arr.ndim else str(arr[()])}, shape={_shape_text(arr.shape)}, dtype={dtype})"
+        body = str(arr) if arr.ndim else str(arr[()])
+        body = "\n" + body if "\n" in body else body
+        return f"tf.Tensor({body}, shape={_shape_text(arr.shape)}, dtype={dtype})"
 
     def __array__(self, dtype=None, copy=None):
         arr = to_numpy(self)
