@@ -31,6 +31,7 @@ from course.tape.math_ops import (abs_ as abs, acos, add, add_n, argmax, argmin,
                                   sinh, sqrt, square, squared_difference, subtract, tan, tanh, tensordot, truediv)
 from course.tape.module import Module, name_scope
 from course.tape.shape import TensorShape
+from course.tape.slicing import strided_slice
 from course.tape.ragged import RaggedTensor
 from course.tape.tensor import Tensor, Variable
 from course.tf import config, data, dtypes, errors, linalg, math, nest, nn, random, summary, test, version
