@@ -8,7 +8,7 @@ both draw the same Dropout masks). The figure is the median time per step (the f
 which traces, is timed apart); the ratio is eager / traced (above 1: the traced step is faster).
 After the steps the weights of the two copies must agree within --tol.
 
-    python benchmarks/bench_function.py [--steps 20] [--programs seed000,seed001] [--tol 1e-5]
+    python benchmarks/bench_function.py [--steps 20] [--programs seed000,seed001] [--tol 1e-5] [--threads N]
 """
 import argparse
 import statistics
@@ -129,7 +129,10 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--programs", default="seed000,seed001")
     ap.add_argument("--tol", type=float, default=1e-5)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"device: {course.device.get()}  torch threads: {torch.get_num_threads()}  steps: {args.steps}")
     print(f"{'program':8s} {'eager ms':>9s} {'traced ms':>10s} {'ratio':>6s} {'1st call ms':>12s} {'traces':>6s} "
           f"{'max |Δw|':>9s}")

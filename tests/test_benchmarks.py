@@ -19,6 +19,7 @@ RUNS = {
     "bench_graph": ["--steps", "20", "--block", "10", "--cnn-steps", "1", "--cnn-repeats", "1", "--no-tf"],
     "bench_compress": ["--fast"],
     "bench_tensorboard": ["--batches", "4", "--repeats", "1"],
+    "bench_function": ["--steps", "3", "--batch", "20", "--threads", "1"],
 }
 EXPECT = {                                   # a line each run must print: the table it exists for
     "bench_data": "ratio",
@@ -27,6 +28,7 @@ EXPECT = {                                   # a line each run must print: the t
     "bench_graph": "ours",
     "bench_compress": "int8",
     "bench_tensorboard": "batch",
+    "bench_function": "ratio",
 }
 
 

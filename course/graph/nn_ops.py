@@ -283,11 +283,31 @@ def _softmax_ce_grad(op, grad_loss, _grad_backprop=None):
     return [multiply(g, op.outputs[1]), multiply(g, negative(log_softmax(logits)))]
 
 
+def _sparse_ce_grad_kernel(op):
+    def kernel(logits, labels, g):
+        # -g at each label, through log_softmax's own backward: the float steps of torch's cross_entropy
+        # backward, so a traced training step and the eager one compute the same bits
+        logp = torch.log_softmax(logits, -1)
+        dy = torch.zeros_like(logp).scatter_(-1, labels.long().unsqueeze(-1), -g.unsqueeze(-1))
+        return torch.ops.aten._log_softmax_backward_data(dy, logp, logp.dim() - 1, logp.dtype)
+    return kernel
+
+
+register_op("SparseSoftmaxCrossEntropyWithLogitsGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype),
+            kernel=_sparse_ce_grad_kernel, doc="d loss / d logits: g·(softmax - onehot(labels)).")
+
+
 @RegisterGradient("SparseSoftmaxCrossEntropyWithLogits")
 def _sparse_ce_grad(op, grad_loss, _grad_backprop=None):
-    from course.graph.math_ops import multiply
-    from course.graph.shape_ops import expand_dims
-    return [multiply(expand_dims(grad_loss, -1), op.outputs[1]), None]
+    from course.graph.array_ops import make_op
+    logits, labels = op.inputs
+    if logits.shape.rank != 2:
+        from course.graph.math_ops import multiply
+        from course.graph.shape_ops import expand_dims
+        return [multiply(expand_dims(grad_loss, -1), op.outputs[1]), None]
+    grad = make_op("SparseSoftmaxCrossEntropyWithLogitsGrad", [logits, labels, grad_loss], {},
+                   "SparseSoftmaxCrossEntropyWithLogitsGrad").outputs[0]
+    return [grad, None]
 
 
 def _move_axis_last(t, axis):

@@ -76,8 +76,9 @@ class Conv2D(Layer):
 
     def call(self, inputs):
         _check_image(self, inputs)
-        y = K.conv2d(inputs, plain(self.kernel), plain(self.bias), self.strides, self.padding.upper(),
-                     self.dilation_rate)
+        y = K.conv2d(inputs, plain(self.kernel), None, self.strides, self.padding.upper(), self.dilation_rate)
+        if self.bias is not None:
+            y = y + plain(self.bias)       # TF's Conv2D then BiasAdd: a traced step computes the same bits
         return self.activation(y)                                           # (N, H', W', filters)
 
     def get_config(self):
