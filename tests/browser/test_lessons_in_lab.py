@@ -20,6 +20,9 @@ from labpage import LESSONS, REPO, has_math
 pytestmark = pytest.mark.browser
 
 LESSON_FILES = sorted(p.name for p in LESSONS.glob("[0-9][0-9]_*.ipynb"))
+# The Chinese edition (lessons/zh/): every lesson opened and its rendering checked; one run as well.
+ZH_FILES = sorted(f"zh/{p.name}" for p in (LESSONS / "zh").glob("[0-9][0-9]_*.ipynb"))
+ZH_RUN = ZH_FILES[:1]
 RUN_TIMEOUT = 420          # seconds for one lesson's Run All in fast mode
 
 # A cell draws a figure when it plots (the regex), or when the instructors' executed solution shows
@@ -27,6 +30,8 @@ RUN_TIMEOUT = 420          # seconds for one lesson's Run All in fast mode
 _PLOTS = re.compile(r"course\.plot\.\w+\(|plt\.(show|subplots|figure|imshow|plot)\(|\.plot\(")
 # check("1.2") or check("1.2", name) checks the learner's object; check("1.2", <expression>) a demo
 _CHECK = re.compile(r"""^\s*check\(\s*["'](\d+\.\d+)["']\s*(\)|,\s*(\w+)\s*\)|,)""", re.M)
+# an unsolved exercise's check, in English or in the Chinese edition
+_NOT_DONE = re.compile(r"not implemented yet|未实现|尚未")
 _STUB = re.compile(r"^\s*(?:def|class)\s+(\w+)", re.M)
 _TEX_LEFT = re.compile(r"\$\$|\\(frac|partial|sum|sqrt|mathbb|leftarrow|rightarrow|cdot|top|qquad|mathrm)\b")
 
@@ -46,7 +51,11 @@ def _is_figure(cell: dict, solution_figures: set[str]) -> bool:
 
 
 def _problems(lesson: str, cells: list[dict]) -> list[str]:
-    """Everything wrong on the page, one line each (all of them, not just the first)."""
+    """Everything wrong on the page after Run All, one line each (all of them, not just the first)."""
+    return _run_problems(lesson, cells) + _rendering_problems(cells)
+
+
+def _run_problems(lesson: str, cells: list[dict]) -> list[str]:
     problems = []
     figures = _figure_sources(lesson)
     code = [c for c in cells if c["type"] == "code"]
@@ -71,11 +80,17 @@ def _problems(lesson: str, cells: list[dict]) -> list[str]:
         for m in _CHECK.finditer(c["source"]):
             exercise, learners = m.group(1), m.group(2) == ")" or m.group(3) in stubs
             text = c["visibleText"]
-            if f"Exercise {exercise}" not in text:
+            if not re.search(rf"(Exercise|练习)\s*{re.escape(exercise)}\b", text):
                 problems.append(f"{where}: no check feedback for exercise {exercise} is visible (shows {text[:200]!r})")
-            elif learners and "not implemented yet" not in text:
+            elif learners and not _NOT_DONE.search(text):
                 problems.append(f"{where}: the unsolved exercise {exercise} should say 'not implemented yet'; "
                                 f"shows {text[:300]!r}")
+    return problems
+
+
+def _rendering_problems(cells: list[dict]) -> list[str]:
+    """Markdown not rendered, maths not typeset or raw TeX left on the page."""
+    problems = []
     for c in cells:
         if c["type"] != "markdown":
             continue
@@ -99,9 +114,13 @@ def _first(cells, predicate):
     return next((c["index"] for c in cells if predicate(c)), None)
 
 
-@pytest.mark.parametrize("lesson", LESSON_FILES, ids=[n[:-6] for n in LESSON_FILES])
+def _stem(lesson: str) -> str:
+    return lesson[:-len(".ipynb")].replace("/", "-")
+
+
+@pytest.mark.parametrize("lesson", LESSON_FILES + ZH_RUN, ids=[_stem(n) for n in LESSON_FILES + ZH_RUN])
 def test_lesson_runs_in_jupyterlab(lab_page, lesson):
-    stem = lesson[:-6]
+    stem = _stem(lesson)
     lab_page.open(lesson)
     assert lab_page.progress()["counts"], f"{lesson} shows no cells"
     lab_page.menu("Run", "Run All Cells")
@@ -121,6 +140,21 @@ def test_lesson_runs_in_jupyterlab(lab_page, lesson):
             lab_page.screenshot(f"{stem}-{name}", index, output=name in ("3-figure", "4-check"))
 
     problems = _problems(lesson, cells)
+    assert not problems, f"{lesson} in JupyterLab:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.skipif(not ZH_FILES, reason="no Chinese edition (lessons/zh/) yet")
+@pytest.mark.parametrize("lesson", ZH_FILES, ids=[_stem(n) for n in ZH_FILES])
+def test_chinese_lesson_renders_in_jupyterlab(lab_page, lesson):
+    """Opened, not run: its Markdown rendered and its maths typeset."""
+    stem = _stem(lesson)
+    lab_page.open(lesson)
+    cells = lab_page.cells()
+    lab_page.screenshot(f"{stem}-1-top", 0)
+    maths = _first(cells, lambda c: c["type"] == "markdown" and c["mathjax"] > 0)
+    if maths is not None:
+        lab_page.screenshot(f"{stem}-2-maths", maths)
+    problems = _rendering_problems(cells)
     assert not problems, f"{lesson} in JupyterLab:\n  " + "\n  ".join(problems)
 
 
@@ -153,7 +187,7 @@ EXERCISES = [("01_tensors.ipynb", "1.2", "one_hot"), ("04_back_propagation.ipynb
 
 @pytest.mark.parametrize("lesson,exercise,name", EXERCISES, ids=[e[1] for e in EXERCISES])
 def test_exercise_answered_in_the_editor(lab_page, lesson, exercise, name):
-    stem = lesson[:-6]
+    stem = _stem(lesson)
     lab_page.open(lesson)
     cells = lab_page.cells()
     stub = _first(cells, lambda c: c["type"] == "code" and f"def {name}(" in c["source"]
