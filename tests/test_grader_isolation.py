@@ -280,3 +280,23 @@ def test_sandbox_ends_when_the_grader_is_killed(tmp_path, isolating_mode, sandbo
     while (processes_with(token) or processes_with(str(sandboxes))) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_with(token) == [] and processes_with(str(sandboxes)) == []
+
+
+def test_limits_stop_a_runaway_cell_without_stopping_the_grading():
+    """Files past the size limit fail to be written; a cell past its CPU time ends its kernel,
+    which the grader sees as a crash (and restarts from). Every mode sets limits the same way."""
+    from course.exercises.kernel import Kernel
+    from course.exercises.sandbox import Limits, Sandbox
+    box = Sandbox(limits=Limits(cpu_seconds=3, file_bytes=1 << 20))
+    with box, Kernel(sandbox=box) as kernel:
+        out = kernel.run("open('big', 'wb').write(b'x' * (2 << 20))", 30)
+        assert out.status == "error" and "File too large" in out.error
+        assert kernel.run("while True:\n    pass", 60).status == "crashed"
+        kernel.restart()
+        assert kernel.run("print(6 * 7)", 30).stdout == "42\n"
+
+
+def test_a_mode_that_cannot_work_is_refused_with_what_it_needs():
+    with pytest.raises(SandboxError, match="sandbox mode must be one of auto, namespace, userns, weak; got 'paper'"):
+        choose_mode("paper")
+    assert choose_mode("weak") == "weak"

@@ -100,8 +100,8 @@ def run_grade(args) -> int:
         print(f"course grade: {exc}", file=sys.stderr)
         return 2
     jobs = 1 if mode == "weak" else args.jobs
-    print(f"course grade: sandbox: {mode}" + (" (one notebook at a time; see README, Grading)"
-                                              if mode == "weak" else f", {jobs} at a time"), file=sys.stderr)
+    how = " (one notebook at a time; see the README, Grading a class)" if mode == "weak" else f", {jobs} at a time"
+    print(f"course grade: sandbox: {mode}{how}", file=sys.stderr)
     try:
         grades, errors = grade_notebooks(args.notebooks, timeout=args.timeout, checks_file=args.checks,
                                          fast=not args.full, jobs=jobs, sandbox=mode)

@@ -172,9 +172,10 @@ class Sandbox:
                "HOME": home, "USER": "nobody" if self.mode == "namespace" else os.environ.get("USER", ""),
                "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
                "JUPYTER_RUNTIME_DIR": str(self.runtime_dir), "XDG_CACHE_HOME": f"{home}/.cache",
-               "XDG_CONFIG_HOME": f"{home}/.config", "TMPDIR": "/tmp" if self.mode in _ISOLATED else str(self.workdir),
+               "XDG_CONFIG_HOME": f"{home}/.config",
+               "TMPDIR": "/tmp" if self.mode in _ISOLATED else str(self.workdir),
                "PYTHONPATH": self.package_parent, "PYTHONDONTWRITEBYTECODE": "1", _MARKER: self.tag,
-               # ipykernel ends itself when this parent dies; in a namespace its parent is the init (1).
+               # ipykernel ends itself when this pid dies; "1" turns that off: the init watches instead.
                "JPY_PARENT_PID": "1" if self.mode in _ISOLATED else str(os.getpid())}
         for key in ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COURSE_DATA"):
             if key in os.environ:
@@ -186,8 +187,8 @@ class Sandbox:
         """The argv that runs `argv` isolated, with `env` as its whole environment, in `cwd`."""
         spec = {"mode": self.mode, "argv": [str(a) for a in argv], "env": env or self.env(),
                 "cwd": str(cwd or self.workdir), "limits": asdict(self.limits), "uid": NOBODY, "gid": NOBODY,
-                "root": str(self.root_dir / "root"), "workdir": str(self.workdir), "log": str(self.root_dir / "init.log"),
-                "grader": [os.getpid(), _start_time(os.getpid())]}
+                "root": str(self.root_dir / "root"), "workdir": str(self.workdir),
+                "log": str(self.root_dir / "init.log"), "grader": [os.getpid(), _start_time(os.getpid())]}
         if self.mode in _ISOLATED:
             (self.root_dir / "root").mkdir(exist_ok=True)
             spec["mounts"] = _mount_points() + [("ro", p, p) for p in self.readonly] + \
