@@ -16,16 +16,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.exercises import registry
 from course.exercises.checking import Result, _number, run_checks
 from course.exercises.forbidden import refused_imports, relevant_sources
-from course.exercises.kernel import Kernel, KernelStartError
+from course.exercises.kernel import Kernel, KernelStartError, Outcome
 from course.exercises.remote import KernelTransport
-from course.exercises.seeding import new_seed
 from course.exercises.sandbox import Sandbox, choose_mode
+from course.exercises.seeding import new_seed
 
 __all__ = ["NotebookReadError", "KernelStartError", "NotebookGrade", "read_notebook", "exercises_in",
            "grade_notebook", "grade_notebooks", "DEFAULT_TIMEOUT"]
@@ -195,13 +196,26 @@ def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, checks
 def _check_exercises(grade, run, folder, ids, maxima, checks, code_cells, timeout) -> None:
     """The checks run here, in the grader's process: they choose the inputs, compute the expected
     values and compare; the learner's kernel only answers their requests with plain data."""
-    transport = KernelTransport(lambda code: run.run(code, store_history=False), folder)
+    deadline = [0.0]
+
+    def send(code):
+        # One deadline per exercise, however many requests its checks make.
+        remaining = deadline[0] - time.monotonic()
+        if remaining <= 0:
+            return Outcome("timeout")
+        out = run.kernel.run(code, min(timeout, max(remaining, 1.0)), store_history=False)
+        if out.status in ("hung", "crashed"):
+            run.recover()
+        return out
+
+    transport = KernelTransport(send, folder)
     seed = new_seed()
     with registry.isolated():
         if checks:
             registry.load_checks_file(checks)
         for exercise_id in ids:
             sources = relevant_sources(code_cells, registry.object_name(exercise_id))
+            deadline[0] = time.monotonic() + timeout
             result = run_checks(exercise_id, transport=transport, sources=sources, context=code_cells, seed=seed)
             grade.exercises.append(_result(result, maxima[exercise_id], timeout))
     transport.close()
