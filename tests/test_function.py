@@ -383,3 +383,35 @@ def test_tf1_graph_session_and_saver_inside_an_eager_program(tmp_path):
     (want, _), (got, _) = _run_both(case)
     assert got == want
     assert want[0] == ('Tensor("x:0", shape=(None, 2), dtype=float32)', "(None, 1)", False)
+
+
+def test_an_unused_failing_op_fails_eagerly_but_is_pruned_when_traced():
+    def case(tf):
+        def unused_return(x):
+            tf.gather(x, [1])            # index 1 is out of range for a one-element x
+            return x
+        try:
+            unused_return(tf.constant([0.0]))
+            eager = "ran"
+        except tf.errors.InvalidArgumentError:
+            eager = "InvalidArgumentError"
+        traced = tf.function(unused_return)
+        return eager, traced(tf.constant([0.0])).numpy().tolist(), \
+            [op.type for op in traced.get_concrete_function(tf.constant([0.0])).graph.get_operations()]
+    (want, _), (got, _) = _run_both(case)
+    assert got == want == ("InvalidArgumentError", [0.0], ["Placeholder", "Const", "Const", "GatherV2", "Identity"])
+
+
+def test_gather_in_a_traced_function_and_its_gradient():
+    def case(tf):
+        v = tf.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+
+        @tf.function
+        def f(i):
+            with tf.GradientTape() as tape:
+                y = tf.reduce_sum(tf.gather(v, i) * 2.0)
+            return y, tape.gradient(y, v)
+        y, g = f(tf.constant([2, 0, 2]))
+        return float(y), tf.convert_to_tensor(g).numpy().tolist()
+    (want, _), (got, _) = _run_both(case)
+    assert got == want

@@ -16,7 +16,7 @@ import inspect
 
 import torch
 
-from course.graph import array_ops, conv_ops, math_ops, nn_ops, random_ops, reduce_ops, shape_ops
+from course.graph import array_ops, conv_ops, gather_ops, math_ops, nn_ops, random_ops, reduce_ops, shape_ops
 from course.graph import graph as _graph
 from course.graph import resource_ops
 from course.graph.math_ops import TENSOR_OPERATORS
@@ -163,6 +163,7 @@ GRAPH_FORMS = {
     "reshape": shape_ops.reshape, "transpose": _transpose, "concat": shape_ops.concat, "stack": shape_ops.stack,
     "expand_dims": shape_ops.expand_dims, "squeeze": shape_ops.squeeze, "shape": shape_ops.shape,
     "size": shape_ops.size, "rank": shape_ops.rank, "one_hot": shape_ops.one_hot, "where": shape_ops.where,
+    "gather": gather_ops.gather,
     # nn
     "nn.relu": nn_ops.relu, "nn.relu6": nn_ops.relu6, "nn.leaky_relu": nn_ops.leaky_relu, "nn.elu": nn_ops.elu,
     "nn.softplus": nn_ops.softplus, "nn.sigmoid": nn_ops.sigmoid, "nn.tanh": nn_ops.tanh,
