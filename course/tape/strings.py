@@ -81,6 +81,18 @@ class StringTensor:
     def ndim(self):
         return self._array.ndim
 
+    def dim(self):
+        return self._array.ndim
+
+    def to(self, *args, **kwargs):            # bytes live on the CPU; moving them is a no-op
+        return self
+
+    def detach(self):
+        return self
+
+    def unsqueeze(self, axis):
+        return StringTensor(np.expand_dims(self._array, axis))
+
     def numpy(self):
         return self._array[()] if self._array.ndim == 0 else self._array.copy()
 

@@ -8,9 +8,11 @@ from course.tape import nest
 from course.tape.data import plans, structure
 from course.tape.dtypes import as_torch_dtype
 from course.tape.function import TensorSpec
+from course.tape.shape import TensorShape
+from course.tape.strings import StringTensor
 from course.tape.tensor import to_tensor, wrap
 
-__all__ = ["Dataset", "Options", "iter_batches", "cardinality", "AUTOTUNE", "INFINITE", "UNKNOWN"]
+__all__ = ["Dataset", "DatasetSpec", "Options", "iter_batches", "cardinality", "AUTOTUNE", "INFINITE", "UNKNOWN"]
 
 AUTOTUNE = -1
 INFINITE = -1        # tf.data.INFINITE_CARDINALITY
@@ -75,9 +77,15 @@ class Dataset:
         first = next(iter(self._iter_elements()), None)
         if first is None:
             return None
-        return nest.map_structure(
-            lambda t: TensorSpec([None if (self._batched and i == 0 and not self._fixed_batch()) else d
-                                  for i, d in enumerate(t.shape)], t.dtype), first)
+        flat = nest.flatten(first)
+        specs = [TensorSpec(self._spec_shape(list(t.shape), k), t.dtype) for k, t in enumerate(flat)]
+        return nest.pack_sequence_as(first, specs)
+
+    def _spec_shape(self, shape, index):
+        """The static shape TF reports for component `index` of an element whose shape is `shape`."""
+        if getattr(self, "_keeps_spec", False):
+            return self._input._spec_shape(shape, index)
+        return [None if (self._batched and i == 0 and not self._fixed_batch()) else d for i, d in enumerate(shape)]
 
     def _fixed_batch(self):
         return False
@@ -87,7 +95,8 @@ class Dataset:
             spec = self.element_spec
         except Exception:               # a broken map function must not break the repr
             spec = "?"
-        return f"<{type(self).__name__} element_spec={spec}>"
+        name = getattr(self, "_name", None) or getattr(self, "_tf_name", None) or type(self).__name__
+        return f"<{name} element_spec={spec}>"
 
     def reduce(self, initial_state, reduce_func, name=None):
         state = initial_state
@@ -179,6 +188,42 @@ class Dataset:
     def shard(self, num_shards, index, name=None):
         return _ShardDataset(self, int(num_shards), int(index))
 
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
+        """Batch elements of different shapes, padding each component at its end to the batch's longest
+        (or to `padded_shapes`) with `padding_values` (default 0, or b'' for strings)."""
+        return _PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
+        """Elements become datasets of `size` consecutive elements, one starting every `shift`."""
+        return _WindowDataset(self, size, shift, stride, drop_remainder)
+
+    def flat_map(self, map_func, name=None):
+        """`map_func` returns a dataset per element; their elements follow each other."""
+        return _FlatMapDataset(self, map_func)
+
+    def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
+                   deterministic=None, name=None):
+        """`map_func` returns a dataset per element; `cycle_length` of them are read in turn."""
+        return _InterleaveDataset(self, map_func, cycle_length, 1 if block_length is None else block_length)
+
+    def scan(self, initial_state, scan_func, name=None):
+        """`scan_func(state, element) -> (new_state, output)`, threading the state through the elements."""
+        return _ScanDataset(self, initial_state, scan_func)
+
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None, name=None):
+        if window_size is None:
+            raise ValueError("group_by_window here needs window_size (window_size_func is not supported).")
+        return _GroupByWindowDataset(self, key_func, reduce_func, window_size)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):
+        return sampling.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        return sampling.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
     def apply(self, transformation_func):
         return transformation_func(self)
 
@@ -187,6 +232,20 @@ class Dataset:
 
     def options(self):
         return Options()
+
+
+class DatasetSpec:
+    """What `element_spec` shows for an element that is itself a dataset (`window`)."""
+
+    def __init__(self, element_spec, dataset_shape=()):
+        self.element_spec = element_spec
+        self._shape = TensorShape(dataset_shape)
+
+    def __repr__(self):
+        return f"DatasetSpec({self.element_spec!r}, {self._shape!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, DatasetSpec) and repr(self) == repr(other)
 
 
 class Options:
@@ -251,18 +310,22 @@ class _TensorSliceDataset(Dataset):
         self._n = leaves[0].shape[0]
         self._name = name
 
-    def __repr__(self):
-        return super().__repr__().replace("_TensorSliceDataset", self._name, 1)
-
     def _plan(self):
+        if any(isinstance(t, StringTensor) for t in nest.flatten(self._tensors)):
+            return None                  # string columns are numpy bytes: the per-element path
         n, device = self._n, nest.flatten(self._tensors)[0].device
         return plans.Plan(self._tensors, lambda: iter([torch.arange(n, device=device)]))
 
     def _cardinality(self):
         return self._n
 
+    def _iter_generic(self):
+        for i in range(self._n):
+            yield structure.row(self._tensors, i)
+
 
 class _GeneratorDataset(Dataset):
+    _tf_name = "_FlatMapDataset"           # TF builds from_generator with flat_map
     def __init__(self, generator, output_types, output_signature, args):
         self._generator, self._types, self._signature, self._args = generator, output_types, output_signature, args
 
@@ -275,6 +338,12 @@ class _GeneratorDataset(Dataset):
         specs, leaves = nest.flatten(spec), nest.flatten(value)
         out = [to_tensor(v, s.dtype if isinstance(s, TensorSpec) else s) for v, s in zip(leaves, specs)]
         return nest.pack_sequence_as(value, out)
+
+    @property
+    def element_spec(self):
+        if self._signature is not None:
+            return self._signature
+        return super().element_spec
 
     def _iter_generic(self):
         args = () if self._args is None else tuple(self._args)
@@ -298,3 +367,6 @@ class _CounterDataset(Dataset):
 from course.tape.data.transforms import (_BatchDataset, _CacheDataset, _ConcatenateDataset, _FilterDataset,  # noqa: E402
                                          _MapDataset, _PassThrough, _RepeatDataset, _ShardDataset, _ShuffleDataset,
                                          _SkipDataset, _TakeDataset, _UnbatchDataset, _ZipDataset)
+from course.tape.data import sampling  # noqa: E402
+from course.tape.data.windows import (_FlatMapDataset, _GroupByWindowDataset, _InterleaveDataset,  # noqa: E402
+                                      _PaddedBatchDataset, _ScanDataset, _WindowDataset)

@@ -3,12 +3,14 @@
 tf.data treats Python lists as tensors, not as structures; tuples and dicts are structures. A
 *block* is an element structure whose tensors carry a leading axis of rows.
 """
+import numpy as np
 import torch
 
 from course.tape import nest
+from course.tape.strings import StringTensor, is_string_value
 from course.tape.tensor import as_plain, to_tensor, wrap
 
-__all__ = ["normalize", "fn_output", "call", "row", "rows", "stack", "num_rows"]
+__all__ = ["normalize", "fn_output", "call", "row", "rows", "stack", "num_rows", "RowList"]
 
 
 def normalize(value):
@@ -20,6 +22,8 @@ def normalize(value):
         return type(value)(*items) if hasattr(type(value), "_fields") else tuple(items)
     if isinstance(value, torch.Tensor):
         return as_plain(value).detach()
+    if is_string_value(value):
+        return StringTensor(value)          # string leaves: numpy bytes (course.tape.strings)
     return to_tensor(value)
 
 
@@ -38,11 +42,17 @@ def call(fn, element):
     return fn(eager)
 
 
+class RowList(list):
+    """A block whose rows do not stack (a map that returns different shapes): kept as a list of rows."""
+
+
 def row(block, i):
     return nest.map_structure(lambda t: t[i], block)
 
 
 def rows(block):
+    if isinstance(block, RowList):
+        return iter(block)
     n = nest.flatten(block)[0].shape[0]
     return (row(block, i) for i in range(n))
 
@@ -57,9 +67,12 @@ def stack(elements):
         if len(shapes) > 1:
             raise ValueError(f"Cannot batch tensors with different shapes in component {k}: got shapes "
                              f"{sorted(shapes)[:4]}. Make every element the same shape (e.g. resize or pad in map).")
-        out.append(torch.stack(parts))
+        out.append(StringTensor(np.stack([p._array for p in parts])) if isinstance(parts[0], StringTensor)
+                   else torch.stack(parts))
     return nest.pack_sequence_as(first, out)
 
 
 def num_rows(block):
+    if isinstance(block, RowList):
+        return len(block)
     return nest.flatten(block)[0].shape[0]

@@ -230,6 +230,8 @@ class _MapDataset(_Unary):
         """Apply the function to each row of `block`: with vmap when it can, else row by row."""
         if structure.num_rows(block) == 0:
             return block
+        if isinstance(block, structure.RowList):
+            return structure.RowList(self._map_one(row) for row in block)
         if self._vectorised is not False:
             try:
                 out = torch.func.vmap(self._map_one, randomness="error")(block)
@@ -239,7 +241,11 @@ class _MapDataset(_Unary):
                 if self._vectorised:        # worked before: this is a genuine error of the function
                     raise
                 self._vectorised = False
-        return structure.stack([self._map_one(row) for row in structure.rows(block)])
+        outputs = [self._map_one(row) for row in structure.rows(block)]
+        try:
+            return structure.stack(outputs)
+        except (ValueError, RuntimeError):
+            return structure.RowList(outputs)     # rows of different shapes: padded_batch may still batch them
 
     def _plan(self):
         up = self._input._plan()
@@ -279,7 +285,8 @@ class _BatchDataset(_Unary):
             yield from self._iter_generic()
             return
         for idx in plans.rechunk(plan.stream(), self._size, self._drop):
-            yield plan.gather(idx)
+            block = plan.gather(idx)
+            yield structure.stack(list(block)) if isinstance(block, structure.RowList) else block
 
     def _iter_generic(self):
         it = self._input._iter_elements()
@@ -332,7 +339,9 @@ class _CacheDataset(_Unary):
             up = None if self._batched else self._input._plan()
             if up is not None:               # gather the first pass in large blocks
                 blocks = [up.gather(idx) for idx in plans.rechunk(up.stream(), plans.CHUNK)]
-                if blocks:
+                if any(isinstance(b, structure.RowList) for b in blocks):
+                    self._cached = [r for b in blocks for r in structure.rows(b)]
+                elif blocks:
                     columns = [torch.cat(parts) for parts in zip(*[nest.flatten(b) for b in blocks])]
                     self._cached = _TensorSliceDataset(nest.pack_sequence_as(blocks[0], columns))
                 else:
@@ -391,3 +400,10 @@ class _ConcatenateDataset(Dataset):
     def _iter_generic(self):
         yield from self._first._iter_elements()
         yield from self._second._iter_elements()
+
+
+# Transformations that keep their input's element shapes (for element_spec), and TF's class names.
+for _cls in (_PassThrough, _ShuffleDataset, _RepeatDataset, _TakeDataset, _SkipDataset, _ShardDataset,
+             _FilterDataset, _CacheDataset):
+    _cls._keeps_spec = True
+_CacheDataset._tf_name = "CacheDataset"
