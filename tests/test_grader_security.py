@@ -238,3 +238,52 @@ def test_forbidden_calls_are_also_seen_at_run_time(exercise_id, answer):
     result = run_checks(exercise_id, answer)
     assert result.status == "failed" and "while it ran" in result.message and "not allowed" in result.message
     assert (torch.softmax, torch.nn.functional.log_softmax, "softmax" in vars(torch.Tensor)) == originals
+
+
+# -- the codec: only plain data, validated, whatever the other side sends ----------------------------
+def test_codec_round_trip_against_the_originals():
+    import numpy as np
+    import torch
+
+    from course.exercises import codec
+    from course.tape.tensor import EagerTensor, Variable
+    values = [torch.arange(6, dtype=torch.float32).reshape(2, 3), torch.tensor([1.5, -2.0], dtype=torch.bfloat16),
+              np.array([[1, 2]], dtype=np.uint8), np.float64(2.5), torch.tensor([True, False]),
+              {"k": (1, "two", None, b"\x00\xff")}, [float("inf"), -0.0, 2**70], torch.int64, torch.Size([2, 3])]
+    for value in values:
+        back = codec.decode(codec.loads(codec.dumps(codec.encode(value))))
+        if isinstance(value, torch.Tensor):
+            assert type(back) is torch.Tensor and back.dtype == value.dtype and torch.equal(back, value)
+        elif isinstance(value, np.ndarray):
+            assert back.dtype == value.dtype and np.array_equal(back, value)
+        else:
+            assert back == value and type(back) is type(value)
+    eager = torch.tensor([1.0, 2.0]).as_subclass(EagerTensor)
+    assert type(codec.decode(codec.encode(eager))) is EagerTensor
+    var = codec.decode(codec.encode(Variable(np.float32([3.0]), name="w")))
+    assert isinstance(var, Variable) and var.numpy().tolist() == [3.0]
+
+
+@pytest.mark.parametrize("text", [
+    '{"$": "tensor", "kind": "torch", "dtype": "float32", "shape": [4], "data": "AAAA"}',     # 3 bytes for 16
+    '{"$": "tensor", "kind": "torch", "dtype": "object", "shape": [1], "data": ""}',
+    '{"$": "pickle", "data": "gASV"}',
+    '{"$": "array", "dtype": "float64", "shape": [-1], "data": ""}',
+    "[NaN]",
+    "[" * 40 + "]" * 40,
+    '{"$": "dict", "k": [[1]], "v": [2]}',
+])
+def test_codec_refuses_what_it_does_not_write(text):
+    from course.exercises import codec
+    with pytest.raises(codec.CodecError):
+        codec.decode(codec.loads(text))
+
+
+def test_codec_refuses_unknown_objects():
+    from course.exercises import codec
+
+    class Anything:
+        def __eq__(self, other):
+            return True
+    with pytest.raises(codec.CodecError):
+        codec.encode(Anything())

@@ -87,7 +87,7 @@ def encode(value, other=None, _depth: int = 0, same=None):
         return same[id(value)]
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int) and type(value) in (int,):
+    if type(value) is int:
         return value if abs(value) < 2**53 else {"$": "int", "v": str(value)}
     if type(value) is float:
         return value if math.isfinite(value) else {"$": "float", "v": repr(value)}

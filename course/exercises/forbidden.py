@@ -10,9 +10,11 @@ cell's imports and simple assignments, so these are all found:
     from torch import softmax as s; s(z)    sm = torch.softmax; sm(z)
     z.softmax(-1)                           getattr(torch, "softmax")(z)
 
-Out of reach (documented): names built at run time (`getattr(torch, "soft" + "max")`), `eval`/`exec`
-of strings, and code imported from other files; the grader also watches the calls at run time
-where that is cheap.
+Out of reach of the source check: names built at run time (`getattr(torch, "soft" + "max")`),
+`eval`/`exec` of strings, and code imported from other files. The grader also watches the forbidden
+functions while the learner's function runs (course.exercises.tripwire), which catches the first of
+these; it does not see a forbidden call made by code that replaced the learner-side driver itself
+(such code must still produce right answers on inputs drawn fresh for each run).
 
 `refused_imports(source)` lists imports of `course.exercises` other than `from course.exercises import
 check` (the one the lessons use): the grader does not run such a cell.
