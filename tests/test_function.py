@@ -415,3 +415,15 @@ def test_gather_in_a_traced_function_and_its_gradient():
         return float(y), tf.convert_to_tensor(g).numpy().tolist()
     (want, _), (got, _) = _run_both(case)
     assert got == want
+
+
+def test_a_metric_called_in_a_traced_function_returns_its_result():
+    mean = ctf.keras.metrics.Mean()
+
+    @ctf.function
+    def f(x):
+        return mean(x)
+
+    assert float(f(ctf.constant([1.0, 3.0]))) == 2.0
+    assert float(f(ctf.constant([5.0, 7.0]))) == 4.0
+    assert float(mean.result()) == 4.0 and f.experimental_get_tracing_count() == 1

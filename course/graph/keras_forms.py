@@ -27,6 +27,7 @@ from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.dispatch import NoGraphForm, _OutsideGraph
 from course.graph.registry import RegisterGradient, register_op
 from course.graph.resource_ops import SIDE_EFFECTS
+from course.graph.shapes import TensorShape
 from course.tape import tensor as _tensor
 
 __all__ = ["layer_call", "loss_call", "metric_update", "apply_gradients", "FORMS"]
@@ -196,14 +197,14 @@ def _metric_kernel(op):
     metric = op.attrs["metric"]
 
     def update(*values):
-        y_true, y_pred = (values if len(values) == 2 else (None, values[0]))
         with torch.no_grad():
-            metric.update_state(*([y_pred] if y_true is None else [y_true, y_pred]))
+            metric.update_state(*values)
+            return metric._result()
     return update
 
 
-register_op("UpdateMetric", infer=lambda op: [], kernel=_metric_kernel, stateful=True,
-            doc="A Keras metric's update_state on the values of this run.")
+register_op("UpdateMetric", infer=lambda op: [(TensorShape([]), torch.float32)], kernel=_metric_kernel,
+            stateful=True, doc="A Keras metric's update_state on the values of this run; outputs its result.")
 SIDE_EFFECTS.update({"UpdateMetric", "KerasDropout"})
 
 
@@ -211,8 +212,8 @@ def metric_update(metric, args, kwargs):
     if kwargs.get("sample_weight") is not None or len(args) > 2:
         raise NoGraphForm(f"keras.metrics.{type(metric).__name__} with sample weights")
     inputs = [convert_to_tensor(a) for a in args]
-    make_op("UpdateMetric", inputs, {"metric": metric}, "UpdateMetric", graph=_graph.get_default_graph())
-    return None
+    return make_op("UpdateMetric", inputs, {"metric": metric}, "UpdateMetric",
+                   graph=_graph.get_default_graph()).outputs[0]          # the result, as metric(...) returns
 
 
 def _apply_kernel(op):

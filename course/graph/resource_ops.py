@@ -12,7 +12,6 @@ output, and run in program order (TensorFlow's automatic control dependencies).
 """
 import torch
 
-from course.graph import dtypes as _dt
 from course.graph.array_ops import _one, convert_to_tensor, make_op
 from course.graph.graph import Tensor, get_default_graph
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
@@ -50,9 +49,8 @@ def _read_grad(op, grad):
 def read_variable(var, graph=None):
     """A `ReadVariableOp` of eager Variable `var` in `graph` (default: the default graph)."""
     g = graph or get_default_graph()
-    name = var.name.split(":")[0].split("/")[-1] if getattr(var, "_name", None) else "Variable"
     op = g.create_op("ReadVariableOp", [], {"variable": var, "shape": TensorShape(tuple(var.shape)),
-                                            "dtype": var.dtype}, name=None if not name else None)
+                                            "dtype": var.dtype})
     return op.outputs[0]
 
 
@@ -140,6 +138,3 @@ def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=N
     return make_op("PrintV2", tensors, {"template": template, "options": options}, name or "PrintV2",
                    graph=get_default_graph())
 
-
-def _is_float(t):
-    return _dt.is_floating(t.dtype)
