@@ -217,7 +217,8 @@ return panel.content.widgets.map((cell, index) => {
     const md = cell.node.querySelector('.jp-MarkdownOutput');
     r.rendered = !!md && cell.rendered;
     r.mathjax = md ? md.querySelectorAll('mjx-container').length : 0;
-    r.mathErrors = md ? Array.from(md.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error') || e.textContent) : [];
+    r.mathErrors = md ? Array.from(md.querySelectorAll('mjx-merror'))
+                          .map(e => e.getAttribute('data-mjx-error') || e.textContent) : [];
     if (md) {
       const copy = md.cloneNode(true);
       copy.querySelectorAll('code, pre, mjx-container, script, style').forEach(e => e.remove());

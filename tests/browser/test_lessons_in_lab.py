@@ -10,7 +10,6 @@ the folder given by `--screenshots`.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -249,8 +248,9 @@ def test_the_checks_see_what_is_wrong_on_a_broken_page(lab_page, lab_server):
     lab_page.menu("Run", "Run All Cells")
     lab_page.wait_run(lambda p: p["counts"][1] is not None, RUN_TIMEOUT, "Run All Cells")
     problems = _problems(name, lab_page.cells())
-    expected = ["has maths but MathJax rendered none", "shows raw TeX '$$'", "draws a figure, but no image is shown", "no check feedback for exercise 1.2",
-                "raised ZeroDivisionError", "cell 5 ('print(\"never runs\")') did not run"]
+    expected = ["has maths but MathJax rendered none", "shows raw TeX '$$'", "draws a figure, but no image is shown",
+                "no check feedback for exercise 1.2", "raised ZeroDivisionError",
+                "cell 5 ('print(\"never runs\")') did not run"]
     for phrase in expected:
         assert sum(phrase in p for p in problems) == 1, f"expected one problem with {phrase!r}; got {problems}"
     assert len(problems) == len(expected), problems
