@@ -427,3 +427,20 @@ def test_a_metric_called_in_a_traced_function_returns_its_result():
     assert float(f(ctf.constant([1.0, 3.0]))) == 2.0
     assert float(f(ctf.constant([5.0, 7.0]))) == 4.0
     assert float(mean.result()) == 4.0 and f.experimental_get_tracing_count() == 1
+
+
+def test_a_tape_around_a_traced_call_differentiates_through_it():
+    def case(tf):
+        w = tf.Variable(3.0)
+
+        @tf.function
+        def f(x):
+            return x * w * w
+
+        x = tf.constant(2.0)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = f(x)
+        return float(tape.gradient(y, w)), float(tape.gradient(y, x))
+    (want, _), (got, _) = _run_both(case)
+    assert got == want == (12.0, 9.0)

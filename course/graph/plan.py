@@ -69,7 +69,7 @@ def feed_converter(t, device):
         if isinstance(value, torch.Tensor):
             if rank is not None and (value.dim() != rank or any(value.shape[i] != d for i, d in known)):
                 raise shape_error(value.shape)
-            return value.detach().to(device=device, dtype=want)
+            return value.to(device=device, dtype=want)    # no detach: a tape around a traced call sees it
         try:
             arr = np.asarray(value, dtype=np_dtype)
         except (TypeError, ValueError) as exc:
