@@ -1,0 +1,16 @@
+"""`tf.image`: augmentation and conversion ops on channels-last images (course.tape.image)."""
+from course.tape.image import (ResizeMethod, adjust_brightness, adjust_contrast, adjust_gamma, central_crop,
+                               convert_image_dtype, crop_to_bounding_box, flip_left_right, flip_up_down,
+                               grayscale_to_rgb, pad_to_bounding_box, per_image_standardization, random_brightness,
+                               random_contrast, random_crop, random_flip_left_right, random_flip_up_down, resize,
+                               resize_with_crop_or_pad, rgb_to_grayscale, rot90, stateless_random_brightness,
+                               stateless_random_contrast, stateless_random_crop, stateless_random_flip_left_right,
+                               stateless_random_flip_up_down, transpose)
+from course.tf._unsupported import module_getattr
+
+__getattr__, __dir__ = module_getattr(__name__, globals(), hints={
+    "decode_png": "decode images with PIL or torchvision.io, then tf.constant(array).",
+    "decode_jpeg": "decode images with PIL or torchvision.io, then tf.constant(array).",
+    "adjust_hue": "Hue changes are not supported; use adjust_brightness/adjust_contrast.",
+    "adjust_saturation": "Saturation changes are not supported; use adjust_brightness/adjust_contrast.",
+})
