@@ -85,10 +85,11 @@ class Kernel:
                                  stderr=subprocess.DEVNULL)
             if self.sandbox is not None:
                 self._pid = self.km.provisioner.pid
-                self.sandbox.started(self._pid)
             self.kc = self.km.client()
             self.kc.start_channels()
             self.kc.wait_for_ready(timeout=self.startup_timeout)
+            if self.sandbox is not None:
+                self.sandbox.started(self._pid)
         except Exception as exc:
             log = self.sandbox.init_log() if self.sandbox is not None else ""
             self.shutdown()
@@ -107,14 +108,14 @@ class Kernel:
                 self.kc.stop_channels()
             except Exception:
                 pass
+        if self.sandbox is not None and self._pid is not None:
+            # Not only the kernel: every process it started, however detached, ends here.
+            self.sandbox.end(self._pid)
         if self.km is not None:
             try:
                 self.km.shutdown_kernel(now=True)
             except Exception:
                 pass
-        if self.sandbox is not None:
-            # Not only the kernel: every process it started, however detached, ends here.
-            self.sandbox.end(self._pid)
         self.km = self.kc = None
         self._pid = None
 

@@ -44,7 +44,7 @@ NOBODY = 65534
 _MARKER = "COURSE_SANDBOX"                 # env var naming the sandbox a process belongs to
 _PACKAGE = Path(__file__).resolve().parent.parent          # the `course` package folder
 _INIT = Path(__file__).resolve().with_name("sandbox_init.py")
-_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys")
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 
 
 class SandboxError(RuntimeError):
@@ -235,7 +235,7 @@ class Sandbox:
         """Kill the command launched as `pid` (all launched ones if None) and everything it started."""
         if self.mode in _ISOLATED:
             for launched in ([pid] if pid is not None else list(self._inits)):
-                init = self._inits.pop(launched, None)
+                init = self._inits.pop(launched, None) or next(iter(_children(launched)), None)
                 for p in (init, launched):
                     _kill(p)
                 if init is not None:
