@@ -136,7 +136,9 @@ def test_build_notebook_in_memory():
     assert "solutions/07_x.ipynb" in lesson.cells[0].source
 
 
-def test_cli_build_and_check(tmp_path, capsys):
+def test_cli_build_and_check(tmp_path, capsys, monkeypatch):
+    import course.notebooks.builder as builder
+    monkeypatch.setattr(builder, "REQUIRE_TRANSLATION", False)      # staleness only: the demo is untranslated
     path = make_solution(tmp_path)
     root = str(tmp_path)
     assert main(["lessons", "build", "--check", "--root", root]) == 1          # nothing built yet
@@ -320,3 +322,13 @@ def test_glossary_is_generated_and_checked(tmp_path, capsys):
     source.write_text(json.dumps({"terms": [{"en": "tensor", "lesson": 1}]}), encoding="utf-8")
     with pytest.raises(ValueError, match="'en', 'zh'"):
         build_all(tmp_path)
+
+
+def test_every_lesson_must_be_translated_by_default(tmp_path, capsys):
+    from course.notebooks.builder import REQUIRE_TRANSLATION
+    assert REQUIRE_TRANSLATION                                       # the course is complete in both editions
+    make_solution(tmp_path)                                          # an English-only lesson
+    main(["lessons", "build", "--root", str(tmp_path)])
+    capsys.readouterr()
+    assert main(["lessons", "build", "--check", "--root", str(tmp_path)]) == 1
+    assert "cell 0 (counting from 0): has no Chinese translation" in capsys.readouterr().out

@@ -62,7 +62,7 @@ _LINKS_ZH = "术语表 · Glossary: [glossary.md](../glossary.md) · English edi
 LANG_CELL = ('# 中文版：图表标签和 check() 的反馈使用中文（由 COURSE_LANG 决定）。\n'
              'import os\n'
              'os.environ["COURSE_LANG"] = "zh"')
-REQUIRE_TRANSLATION = False               # True once every lesson is translated
+REQUIRE_TRANSLATION = True                # every lesson is translated: none may lack its Chinese edition
 
 _KEEP_CELL_METADATA = ("tags", "jupyter", "slideshow", "editable", "deletable")
 _DROP_TAG = "solution-only"
