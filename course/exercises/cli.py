@@ -28,8 +28,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     p = subparsers.add_parser(
         "grade", help="grade learners' notebooks (per-exercise points and a total)",
-        description="Execute each notebook in a fresh kernel (the file is not modified), then run every "
-                    "exercise's registered checks against the learner's objects.")
+        description="Execute each notebook from a private copy in a fresh, sandboxed kernel (the file is not "
+                    "modified), then run every exercise's registered checks in this process against the "
+                    "learner's objects, seen through plain data.")
     p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="notebook files to grade")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="print JSON instead of text; with FILE, write the JSON there and print the text")
