@@ -444,3 +444,17 @@ def test_a_tape_around_a_traced_call_differentiates_through_it():
         return float(tape.gradient(y, w)), float(tape.gradient(y, x))
     (want, _), (got, _) = _run_both(case)
     assert got == want == (12.0, 9.0)
+
+
+def test_keras_model_in_a_traced_function_casts_float64_inputs_as_keras_does():
+    model = ctf.keras.Sequential([ctf.keras.layers.Dense(3, activation="relu", input_shape=(4,)),
+                                  ctf.keras.layers.Dense(2, activation="softmax")])
+    x = np.random.default_rng(0).random((5, 4))                  # float64, as numpy / 255.0 gives
+
+    @ctf.function
+    def predict(m, batch):
+        return m(batch)
+
+    traced = predict(model, ctf.constant(x))
+    assert traced.dtype == ctf.float32
+    np.testing.assert_allclose(traced.numpy(), model(x).numpy(), rtol=1e-6)

@@ -135,6 +135,9 @@ def layer_call(layer, inputs, args, kwargs):
         _training[0] = bool(training)
     try:
         x = inputs
+        if isinstance(x, _graph.Tensor) and x.dtype != torch.float32 and \
+                (x.dtype.is_floating_point or getattr(layer, "_casts_inputs", False)):
+            x = array_ops.cast(x, torch.float32)        # Keras' floatx, as the eager call casts
         form, cls = _form_for(layer)
         if form is not None and cls.call is type(layer).call:
             if not layer.built:
