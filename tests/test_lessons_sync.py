@@ -132,3 +132,17 @@ def test_every_lesson_links_the_glossary():
     for lesson in LESSONS + ZH_LESSONS:
         head = nbformat.read(str(lesson), as_version=4).cells[0].source
         assert "glossary.md" in head, lesson
+
+
+def test_glossary_terms_are_used_where_they_are_introduced():
+    """Each Chinese term of the glossary appears in the Chinese edition of the lesson that introduces it
+    (the part before a parenthesis: '馈送（feed）' is used as '馈送')."""
+    import json
+    terms = json.loads((ROOT / "solutions" / "glossary.json").read_text(encoding="utf-8"))["terms"]
+    prose = {}
+    for lesson in ZH_LESSONS:
+        nb = nbformat.read(str(lesson), as_version=4)
+        prose[int(lesson.name[:2])] = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    missing = [(t["lesson"], t["en"], t["zh"]) for t in terms
+               if t["lesson"] in prose and re.split(r"[（(]", t["zh"])[0].strip() not in prose[t["lesson"]]]
+    assert missing == []
