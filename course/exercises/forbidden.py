@@ -26,7 +26,7 @@ import fnmatch
 import textwrap
 from dataclasses import dataclass
 
-__all__ = ["Forbid", "violations", "refused_imports", "relevant_sources", "parse"]
+__all__ = ["Forbid", "SCRATCH", "violations", "refused_imports", "relevant_sources", "parse"]
 
 # A program that says `import tensorflow as tf` runs on the facade (course run); same names.
 _CANONICAL = (("tensorflow.compat.v1", "course.tf.compat.v1"), ("tensorflow", "course.tf"))
@@ -43,6 +43,12 @@ class Forbid:
         why = " ".join(w for w in (self.why, other.why) if w)
         return Forbid(tuple(dict.fromkeys(self.names + other.names)),
                       tuple(dict.fromkeys(self.methods + other.methods)), why)
+
+
+# The course's own from-scratch layers and losses are the answer key of the exercises that ask for them.
+SCRATCH = Forbid(names=("course.scratch.*",),
+                 why="The course's own from-scratch version (course.scratch) is this exercise's answer key, so "
+                     "it is not allowed here: write it yourself.")
 
 
 def _canonical(dotted: str) -> str:

@@ -7,7 +7,7 @@ import torch
 
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, expect_close
-from course.exercises.forbidden import Forbid
+from course.exercises.forbidden import SCRATCH, Forbid
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -23,7 +23,7 @@ def _unchanged(before, after, what):
                            f"(avoid in-place methods such as add_ / exp_ on the arguments).")
 
 
-@exercise("3.1", name="dense", points=2)
+@exercise("3.1", name="dense", points=2, forbid=SCRATCH)
 def _check_dense(dense):
     """x (N, D) @ w (D, M) + b (M,) -> (N, M), Keras' kernel layout (in, out)."""
     cases = [(4, 3, 2), (1, 5, 7), (6, 784, 10)]
@@ -67,7 +67,7 @@ _NO_SOFTMAX = Forbid(
         "tf.nn.softmax and the other softmax functions are not allowed here.")
 
 
-@exercise("3.2", name="softmax", points=2, forbid=_NO_SOFTMAX)
+@exercise("3.2", name="softmax", points=2, forbid=_NO_SOFTMAX + SCRATCH)
 def _check_softmax(softmax):
     """softmax over the last axis, finite for large logits (subtract the row maximum)."""
     for label, z in _softmax_cases():
@@ -90,7 +90,7 @@ def _check_softmax(softmax):
         _unchanged(keep, z, "softmax")
 
 
-@exercise("3.3", name="mlp_forward", points=3)
+@exercise("3.3", name="mlp_forward", points=3, forbid=SCRATCH)
 def _check_mlp_forward(mlp_forward):
     """probabilities = softmax(relu(x w1 + b1) w2 + b2), Keras layouts."""
     g = _gen(33)

@@ -7,6 +7,7 @@ import torch
 
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, expect_close
+from course.exercises.forbidden import SCRATCH
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -30,7 +31,7 @@ def _tuple_of(got, count, what):
     return got
 
 
-@exercise("4.1", name="sigmoid_backward", points=2)
+@exercise("4.1", name="sigmoid_backward", points=2, forbid=SCRATCH)
 def _check_sigmoid_backward(sigmoid_backward):
     """dx = dout * y * (1 - y), where cache = y = sigmoid(x)."""
     g = _gen(41)
@@ -51,7 +52,7 @@ def _check_sigmoid_backward(sigmoid_backward):
                      inputs={"dout": dout, "cache (= sigmoid(x))": y}, kind="torch", rtol=1e-6, atol=1e-9)
 
 
-@exercise("4.2", name="relu_backward", points=2)
+@exercise("4.2", name="relu_backward", points=2, forbid=SCRATCH)
 def _check_relu_backward(relu_backward):
     """dx = dout * 1[x > 0], cache = x; the sub-gradient at x == 0 is 0 (as TF and torch use)."""
     g = _gen(42)
@@ -76,7 +77,7 @@ def _check_relu_backward(relu_backward):
                      inputs={"dout": dout, "cache (= x)": x}, kind="torch", rtol=1e-7, atol=1e-12)
 
 
-@exercise("4.3", name="dense_backward", points=3)
+@exercise("4.3", name="dense_backward", points=3, forbid=SCRATCH)
 def _check_dense_backward(dense_backward):
     """(dx, dw, db) for out = x @ w + b with w (in, out) and cache = (x, w)."""
     g = _gen(43)
@@ -105,7 +106,7 @@ def _check_dense_backward(dense_backward):
             expect_close(value, expected, what=where, inputs=inputs, kind="torch", rtol=1e-6, atol=1e-9)
 
 
-@exercise("4.4", name="softmax_cross_entropy", points=3)
+@exercise("4.4", name="softmax_cross_entropy", points=3, forbid=SCRATCH)
 def _check_softmax_cross_entropy(softmax_cross_entropy):
     """(loss, dlogits) with loss = mean cross-entropy of softmax(logits) and integer labels."""
     g = _gen(44)

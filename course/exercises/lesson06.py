@@ -10,7 +10,7 @@ import torch
 
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, expect_close
-from course.exercises.forbidden import Forbid
+from course.exercises.forbidden import SCRATCH, Forbid
 from course.exercises.registry import exercise
 
 __all__ = ["KERAS_EPSILON"]
@@ -31,7 +31,7 @@ def _same_shape(t, shape):
     return t is not None and tuple(t.shape) == tuple(shape)
 
 
-@exercise("6.1", name="mse", points=2)
+@exercise("6.1", name="mse", points=2, forbid=SCRATCH)
 def _check_mse(mse):
     """Keras' mean_squared_error(y_true, y_pred): mean over the last axis, one loss per sample (N,)."""
     g = _gen(61)
@@ -62,7 +62,7 @@ _NO_LOG_SOFTMAX = Forbid(
         "torch.softmax and their TensorFlow counterparts are not allowed here.")
 
 
-@exercise("6.2", name="log_softmax", points=3, forbid=_NO_LOG_SOFTMAX)
+@exercise("6.2", name="log_softmax", points=3, forbid=_NO_LOG_SOFTMAX + SCRATCH)
 def _check_log_softmax(log_softmax):
     """log softmax over the last axis via log-sum-exp: z - max - log Σ exp(z - max); finite for |z| ~ 1e4."""
     g = _gen(62)
@@ -138,7 +138,7 @@ def _check_categorical_crossentropy(categorical_crossentropy):
         _unchanged(keep[1], y_pred, "categorical_crossentropy (argument y_pred)")
 
 
-@exercise("6.4", name="hinge", points=2)
+@exercise("6.4", name="hinge", points=2, forbid=SCRATCH)
 def _check_hinge(hinge):
     """Keras' hinge(y_true, y_pred) = mean(max(1 - t·y_pred, 0), axis=-1), t = 2·y_true - 1 for 0/1 labels."""
     g = _gen(64)

@@ -13,6 +13,7 @@ import torch
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
 from course.exercises.fixtures import Fixture, probe
+from course.exercises.forbidden import SCRATCH
 from course.exercises.registry import exercise
 from course.exercises.remote import current
 
@@ -74,7 +75,7 @@ def _check_l2_penalty(l2_penalty):
 
 # -- 10.2 ---------------------------------------------------------------------------------------
 
-@exercise("10.2", name="dropout_forward", points=2)
+@exercise("10.2", name="dropout_forward", points=2, forbid=SCRATCH)
 def _check_dropout_forward(dropout_forward):
     """Inverted dropout: zero with probability rate, scale the rest by 1/(1-rate); identity when not training."""
     g = seeding.torch_generator(102)

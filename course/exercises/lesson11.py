@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
 from course.exercises.fixtures import Fixture
-from course.exercises.forbidden import Forbid
+from course.exercises.forbidden import SCRATCH, Forbid
 from course.exercises.registry import exercise
 from course.exercises.remote import current, is_a, remote_type
 
@@ -38,7 +38,7 @@ def _tf_same_pads(size, kernel, stride):
 
 # -- 11.1 ---------------------------------------------------------------------------------------
 
-@exercise("11.1", name="conv_output_size", points=2)
+@exercise("11.1", name="conv_output_size", points=2, forbid=SCRATCH)
 def _check_conv_output_size(conv_output_size):
     """Output length of a convolution or pooling along one axis: SAME ⌈n/s⌉, VALID ⌈(n-k+1)/s⌉."""
     cases = [(28, 3, 1, "VALID"), (28, 5, 1, "SAME"), (26, 2, 2, "VALID"), (13, 3, 1, "VALID"), (11, 2, 2, "VALID"),
@@ -106,7 +106,7 @@ _NO_CONV = Forbid(
         "tf.nn.conv2d and the library's convolution kernels are not allowed.")
 
 
-@exercise("11.2", name="conv2d_nhwc", points=3, forbid=_NO_CONV)
+@exercise("11.2", name="conv2d_nhwc", points=3, forbid=_NO_CONV + SCRATCH)
 def _check_conv2d_nhwc(conv2d_nhwc):
     """y[n,i,j,f] = Σ_{u,v,c} x_pad[n, i·s+u, j·s+v, c] · k[u,v,c,f] + b[f], NHWC, TF padding."""
     for label, x, kernel, bias, stride, padding in _conv_cases():
@@ -141,7 +141,7 @@ def _check_conv2d_nhwc(conv2d_nhwc):
 
 # -- 11.3 ---------------------------------------------------------------------------------------
 
-@exercise("11.3", name="max_pool_nhwc", points=2)
+@exercise("11.3", name="max_pool_nhwc", points=2, forbid=SCRATCH)
 def _check_max_pool_nhwc(max_pool_nhwc):
     """y[n,i,j,c] = max_{u,v < p} x[n, i·s+u, j·s+v, c], VALID windows, stride defaulting to the pool size."""
     g = seeding.torch_generator(113)

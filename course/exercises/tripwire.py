@@ -29,8 +29,9 @@ _OWNERS = ("torch", "torch.nn", "torch.nn.functional", "torch.special", "torch.l
            "course.tf.math", "course.tf.keras.activations", "course.tf.keras.layers", "course.tf.train",
            "course.tf.compat.v1", "course.tf.compat.v1.nn", "course.tf.compat.v1.train", "course.tape.nn",
            "course.tape.math_ops", "course.keras.activations", "course.keras.ops", "course.keras.layers",
-           "course.graph", "course.graph.nn_ops", "course.graph.conv_ops", "course.layers", "course.scratch.activations",
-           "course.scratch.conv", "course.scratch.losses", "scipy.special")
+           "course.graph", "course.graph.nn_ops", "course.graph.conv_ops", "course.layers", "course.scratch",
+           "course.scratch.activations", "course.scratch.conv", "course.scratch.dense", "course.scratch.dropout",
+           "course.scratch.losses", "course.scratch.mlp", "course.scratch.norm", "course.scratch.pool", "scipy.special")
 _cache: dict = {}
 
 
