@@ -286,12 +286,12 @@ class ModelCheckpoint(Callback):
                 warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} available in the "
                               f"logs (have {sorted(logs)}); skipping.", stacklevel=2)
                 return
+            before = "None" if self.best is None else f"{self.best:.5f}"     # Keras 3.15's text, min or max
             if not self._improved(current):
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {before}")
                 return
             if self.verbose > 0:
-                before = "inf" if self.best is None else f"{self.best:.5f}"
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {before} to {current:.5f}, "
                       f"saving model to {path}")
             self.best = current
@@ -304,6 +304,8 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(path)
         else:
             self.model.save(path)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
 
 
 class TerminateOnNaN(Callback):
