@@ -186,8 +186,10 @@ for _name in ("add", "subtract", "multiply", "divide", "truediv", "add_n", "maxi
               "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
               "argmax", "argmin", "squared_difference"):
     GRAPH_FORMS.setdefault("math." + _name, GRAPH_FORMS[_name])
-GRAPH_FORMS["math.softmax"] = nn_ops.softmax
-GRAPH_FORMS["math.log_softmax"] = nn_ops.log_softmax
+GRAPH_FORMS.update({"math.softmax": nn_ops.softmax, "math.log_softmax": nn_ops.log_softmax, "log": math_ops.log,
+                    "math.neg": math_ops.negative, "math.mod": math_ops.mod, "math.softplus": nn_ops.softplus,
+                    "math.count_nonzero": reduce_ops.count_nonzero, "nn.max_pool": conv_ops.max_pool,
+                    "nn.avg_pool": conv_ops.avg_pool})
 
 
 class _OutsideGraph:
