@@ -260,10 +260,14 @@ def test_read_back_refuses_links_and_fifos(tmp_path):
             read_back(tmp_path / name, 100)
 
 
-def test_sandbox_ends_when_the_grader_is_killed(tmp_path, isolating_mode, sandboxes):
-    """A grader that dies without cleaning up (SIGKILL, out of memory) takes its sandbox with it."""
+def test_sandbox_ends_when_the_grader_is_killed(tmp_path, sandboxes):
+    """A grader that dies without cleaning up (SIGKILL, out of memory) takes its sandbox with it
+    (the namespace modes; the weak one only ends the kernel)."""
     import subprocess
     import sys
+    isolating_mode = choose_mode()
+    if isolating_mode == "weak":
+        pytest.skip("no namespace mode works here")
     token = str(10**11 + secrets.randbelow(10**11))
     grader = (f"import os\n"
               f"from course.exercises.kernel import Kernel\n"
