@@ -2,11 +2,90 @@
 
 Every function takes numpy arrays or tensors (any device), draws on a new or given matplotlib
 Axes and returns the Figure, so notebooks can display it and scripts can save it.
+
+Labels speak the edition's language. `label(en, zh)` returns the Chinese text when the language is
+Chinese (`COURSE_LANG=zh`, which the Chinese edition's first generated cell sets) and a CJK font is
+installed (Debian/Ubuntu `fonts-noto-cjk`, conda `font-ttf-noto-cjk`; any Noto/Source Han/WenQuanYi
+CJK font found by matplotlib), and makes matplotlib use that font; without one it warns once and
+returns the English text, so a figure never shows empty boxes. Every label of this module goes
+through it.
 """
+import os
+import re
+import warnings
+
 import numpy as np
 
 __all__ = ["history", "digits", "confusion_matrix", "confusion_counts", "filters", "feature_maps",
-           "activations", "trajectories", "decision_boundary", "histograms"]
+           "activations", "trajectories", "decision_boundary", "histograms", "language", "label",
+           "cjk_font", "LANG_VARIABLE", "CJK_FONT_PACKAGES"]
+
+LANG_VARIABLE = "COURSE_LANG"
+CJK_FONT_PACKAGES = "Debian/Ubuntu: apt-get install fonts-noto-cjk; conda: conda install -c conda-forge font-ttf-noto-cjk"
+# Family names of CJK fonts that cover Simplified Chinese, best first.
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                 "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC", "WenQuanYi Zen Hei",
+                 "WenQuanYi Micro Hei", "Droid Sans Fallback", "SimHei", "Microsoft YaHei", "PingFang SC",
+                 "Heiti SC", "Hiragino Sans GB", "AR PL UMing CN")
+_CJK_FILE = re.compile(r"(cjk|wqy|wenquanyi|sourcehan|source-han|droidsansfallback|simhei|msyh|pingfang|"
+                       r"hiragino|uming|ukai|notosanssc|notoserifsc)", re.IGNORECASE)
+_state = {"font": None, "searched": False, "warned": False}
+
+
+def language() -> str:
+    """'zh' when COURSE_LANG names Chinese ('zh', 'zh_CN', 'zh-Hans', ...), else 'en'."""
+    return "zh" if os.environ.get(LANG_VARIABLE, "").strip().lower().startswith("zh") else "en"
+
+
+def cjk_font():
+    """The family name of an installed font with Chinese glyphs, or None (looked up once).
+
+    matplotlib's font cache may predate the font's installation, so font files with a CJK name in
+    the system's font folders are registered when the cache has none."""
+    if _state["searched"]:
+        return _state["font"]
+    _state["searched"] = True
+    from matplotlib import font_manager
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if not any(name in known for name in _CJK_FAMILIES):
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILE.search(os.path.basename(path)):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):     # unreadable or unsupported file: skip it
+                    continue
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    _state["font"] = next((name for name in _CJK_FAMILIES if name in known), None)
+    return _state["font"]
+
+
+def _use_font(family):
+    import matplotlib
+    fonts = list(matplotlib.rcParams["font.sans-serif"])
+    if not fonts or fonts[0] != family:
+        matplotlib.rcParams["font.sans-serif"] = [family] + [f for f in fonts if f != family]
+    # A list of families: matplotlib takes each glyph from the first family that has it (the minus
+    # sign, for one, is missing from some CJK fonts and comes from DejaVu Sans).
+    matplotlib.rcParams["font.family"] = [family, "DejaVu Sans"]
+    # Texts made before this call resolve their generic family to the CJK font alone: tick labels
+    # then write negative numbers with an ASCII hyphen rather than a minus sign the font may lack.
+    matplotlib.rcParams["axes.unicode_minus"] = False
+
+
+def label(en: str, zh: str) -> str:
+    """`zh` in the Chinese edition (with a CJK font installed and made matplotlib's), else `en`."""
+    if language() != "zh":
+        return en
+    family = cjk_font()
+    if family is None:
+        if not _state["warned"]:
+            _state["warned"] = True
+            warnings.warn(f"{LANG_VARIABLE}=zh, but no font with Chinese glyphs is installed, so figure labels "
+                          f"stay in English. Install one ({CJK_FONT_PACKAGES}) and restart the kernel.",
+                          stacklevel=2)
+        return en
+    _use_font(family)
+    return zh
 
 
 def _np(x):
@@ -39,13 +118,13 @@ def history(hist, metrics=None, *, title=None, test=None):
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
     for ax, name in zip(axes[0], names):
         epochs = np.arange(1, len(logs[name]) + 1)
-        ax.plot(epochs, logs[name], "o-", label=f"train {name}")
+        ax.plot(epochs, logs[name], "o-", label=label(f"train {name}", f"训练集 {name}"))
         if f"val_{name}" in logs:
-            ax.plot(epochs, logs[f"val_{name}"], "s--", label=f"validation {name}")
+            ax.plot(epochs, logs[f"val_{name}"], "s--", label=label(f"validation {name}", f"验证集 {name}"))
         if name in test:
-            ax.plot([len(epochs)], [float(test[name])], "*", markersize=12, label=f"test {name}")
+            ax.plot([len(epochs)], [float(test[name])], "*", markersize=12, label=label(f"test {name}", f"测试集 {name}"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(label("epoch", "轮次"))
         ax.set_title(name)
         ax.legend(loc="best")
         ax.grid(alpha=0.3)
@@ -95,11 +174,11 @@ def confusion_matrix(y_true, y_pred, num_classes=10, *, ax=None):
         for j in range(num_classes):
             ax.text(j, i, counts[i, j], ha="center", va="center", fontsize=7,
                     color="white" if counts[i, j] > counts.max() / 2 else "black")
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel(label("predicted", "预测"))
+    ax.set_ylabel(label("true", "真实"))
     ax.set_xticks(range(num_classes))
     ax.set_yticks(range(num_classes))
-    ax.set_title(f"accuracy {np.trace(counts) / counts.sum():.4f}")
+    ax.set_title(label("accuracy", "准确率") + f" {np.trace(counts) / counts.sum():.4f}")
     return fig
 
 
@@ -115,7 +194,8 @@ def filters(kernel, *, channel=0, cols=8):
         ax.axis("off")
         if i < n:
             ax.imshow(k[:, :, i], cmap="seismic", vmin=-lim, vmax=lim)
-    fig.suptitle(f"{n} filters of shape {k.shape[0]}x{k.shape[1]}")
+    fig.suptitle(label(f"{n} filters of shape {k.shape[0]}x{k.shape[1]}",
+                       f"{n} 个形状为 {k.shape[0]}x{k.shape[1]} 的卷积核"))
     return fig
 
 
@@ -190,6 +270,11 @@ def histograms(values: dict, *, bins=50, log=False):
     for ax, (name, v) in zip(axes[0], values.items()):
         v = _np(v).ravel()
         ax.hist(v, bins=bins, log=log)
-        ax.set_title(f"{name}\nmean {v.mean():.3g}, std {v.std():.3g}", fontsize=9)
+        ax.set_title(f"{name}\n" + label(f"mean {v.mean():.3g}, std {v.std():.3g}", f"均值 {v.mean():.3g}，标准差 {v.std():.3g}"),
+                     fontsize=9)
     fig.tight_layout()
     return fig
+
+
+if language() == "zh":            # the Chinese edition sets COURSE_LANG before importing: figures made
+    label("", "")                 # from now on use the CJK font (or warn once that there is none)
