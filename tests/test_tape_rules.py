@@ -125,3 +125,15 @@ def test_non_persistent_tape_refuses_a_second_gradient():
         tape.gradient(y, v)
         with pytest.raises(RuntimeError, match="non-persistent GradientTape"):
             tape.gradient(y, v)
+
+
+def test_nested_tapes_give_second_derivatives():
+    def case(tf):
+        x = tf.Variable(3.0)
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                y = x * x * x
+            dy = inner.gradient(y, x)
+        return _value(dy), _value(outer.gradient(dy, x))
+    want, got = _both(case)
+    assert want == got == (27.0, 18.0)

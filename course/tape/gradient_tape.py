@@ -77,6 +77,7 @@ class GradientTape:
         self._grad_ctx = None
         self._windows = []               # [start, end] autograd sequence numbers while recording
         self._accessed = {}              # id -> Variable read while recording (in order)
+        self._backward_nodes = set()     # ids of nodes a differentiable backward pass made while recording
 
     # --- recording -------------------------------------------------------------------------------
     def __enter__(self):
@@ -137,6 +138,7 @@ class GradientTape:
         self._release()
         self._watched.clear()
         self._accessed.clear()
+        self._backward_nodes.clear()
         recording = self in _recording
         self._windows = []
         if recording:
@@ -195,7 +197,7 @@ class GradientTape:
             if type(node).__name__ == _LEAF:
                 leaves.add(id(node.variable))
                 continue
-            if not self._inside(node._sequence_nr()):
+            if id(node) not in self._backward_nodes and not self._inside(node._sequence_nr()):
                 cut.append(node)         # made while this tape was not recording: TF has no record of it
                 continue
             nodes.add(node)
@@ -211,10 +213,13 @@ class GradientTape:
         """torch.autograd.grad, with nothing flowing back through the unrecorded nodes."""
         handles = [node.register_prehook(_zero_grads) for node in reach[2]]
         try:
-            return torch.autograd.grad(outs, inputs, **kwargs)
+            grads = torch.autograd.grad(outs, inputs, **kwargs)
         finally:
             for h in handles:
                 h.remove()
+        if kwargs.get("create_graph"):
+            _note_backward_nodes(grads, reach[1])
+        return grads
 
     def _create_graph(self):
         return any(t is not self or self._persistent for t in _recording)
@@ -294,6 +299,23 @@ class GradientTape:
         j = as_plain(full).reshape(b, -1, b, max(1, as_plain(source)[0].numel()))   # (b, T, b, S)
         diag = j.diagonal(dim1=0, dim2=2).permute(2, 0, 1)                           # (b, T, S)
         return wrap(diag.reshape((b,) + t_rest + s_rest))
+
+
+def _note_backward_nodes(grads, known):
+    """The nodes a differentiable backward pass made count as recorded by the tapes recording now.
+    (Their sequence numbers may come from another thread: autograd runs CUDA backward passes on a
+    thread per device, whose counter says nothing about this thread's recording windows.)"""
+    stack = [g.grad_fn for g in grads if isinstance(g, torch.Tensor) and g.grad_fn is not None]
+    made, seen = set(), set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen or node in known or type(node).__name__ == _LEAF:
+            continue
+        seen.add(node)
+        made.add(id(node))
+        stack.extend(n for n, _ in node.next_functions)
+    for tape in _recording:
+        tape._backward_nodes.update(made)
 
 
 def _zero_grads(grad_outputs):
