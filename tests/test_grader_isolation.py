@@ -304,3 +304,20 @@ def test_a_mode_that_cannot_work_is_refused_with_what_it_needs():
     with pytest.raises(SandboxError, match="sandbox mode must be one of auto, namespace, userns, weak; got 'paper'"):
         choose_mode("paper")
     assert choose_mode("weak") == "weak"
+
+
+def test_a_grading_process_that_dies_costs_no_notebook(tmp_path, sandboxes):
+    """A worker of `-j 2` dying (here: a check that ends its process once) breaks its pool; the
+    notebooks not yet graded get a fresh one, and the batch still has a result for each."""
+    marker = tmp_path / "died-once"
+    checks = tmp_path / "checks.py"
+    checks.write_text(CHECKS.replace('def _(double):\n', f'def _(double):\n'
+                                     f'    import os, pathlib\n'
+                                     f'    if not pathlib.Path({str(marker)!r}).exists():\n'
+                                     f'        pathlib.Path({str(marker)!r}).write_text("x")\n'
+                                     f'        os._exit(3)\n'))
+    paths = [notebook(tmp_path / f"n{i}.ipynb", HONEST) for i in range(2)]
+    code, out, err = run_cli("grade", *map(str, paths), "-j", "2", "--json", "--checks", str(checks))
+    assert marker.exists() and code == 0, err
+    assert [g["total"] for g in json.loads(out)] == [2, 2]
+    assert processes_with(str(sandboxes)) == []

@@ -114,7 +114,7 @@ def run_grade(args) -> int:
         return 2
     # Every learner's process is gone by now (grade_notebooks waits for it): the files are final.
     for message in errors:
-        print(f"course grade: cannot read {message}", file=sys.stderr)
+        print(f"course grade: {message}", file=sys.stderr)
     if args.json:
         data = [dict(g.to_json(), sandbox=mode) for g in grades]
         text = json.dumps(data[0] if len(args.notebooks) == 1 and len(data) == 1 else data, indent=2,

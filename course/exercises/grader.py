@@ -232,7 +232,8 @@ def _result(result: Result, maximum, timeout: float) -> Result:
 
 def grade_notebooks(paths, *, jobs: int = 1, sandbox: str | None = None,
                     **kwargs) -> tuple[list[NotebookGrade], list[str]]:
-    """Grade several notebooks, `jobs` at a time; returns (grades in the order given, read errors).
+    """Grade several notebooks, `jobs` at a time; returns (grades in the order given, one line per
+    notebook not graded: unreadable, or its grading process died twice).
 
     Each notebook gets its own sandbox. The weak sandbox grades one at a time (its kernels would see
     each other's folders). KernelStartError stops the batch."""
@@ -270,7 +271,7 @@ def _grade_or_error(path: str, mode: str, kwargs: dict):
     try:
         return grade_notebook(path, sandbox=mode, **kwargs)
     except NotebookReadError as exc:
-        return str(exc)
+        return f"cannot read {exc}"
     except KernelStartError as exc:
         return KernelStartError(str(exc))
 
@@ -282,16 +283,21 @@ def _in_parallel(paths: list, jobs: int, mode: str, kwargs: dict) -> list:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    outcomes = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_grade_or_error, p, mode, kwargs) for p in paths]
-        for path, future in zip(paths, futures):
-            try:
-                outcomes.append(future.result())
-            except BrokenProcessPool:
-                outcomes.append(f"{path}: not graded (a grading process died: out of memory?)")
-            if isinstance(outcomes[-1], KernelStartError):
-                for f in futures:
-                    f.cancel()
-                break
-    return outcomes
+    outcomes: dict = {}
+    for _ in range(2):          # a worker that dies breaks the pool: the rest get one fresh pool
+        pending = [i for i in range(len(paths)) if i not in outcomes]
+        if not pending:
+            break
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {i: pool.submit(_grade_or_error, paths[i], mode, kwargs) for i in pending}
+            for i, future in futures.items():
+                try:
+                    outcomes[i] = future.result()
+                except BrokenProcessPool:
+                    continue
+                if isinstance(outcomes[i], KernelStartError):
+                    for f in futures.values():
+                        f.cancel()
+                    return [outcomes[i]]
+    return [outcomes.get(i, f"{path}: not graded: the process grading it died twice (out of memory?); "
+                            f"grade it alone to see why") for i, path in enumerate(paths)]
