@@ -292,6 +292,10 @@ class Layer(torch.nn.Module):
         return out
 
     # -- weights ----------------------------------------------------------------------------------
+    # What `training` is when a layer is called on its own without it: False, but True for Keras 3's
+    # augmentation layers (their call(data, training=True)); inside a model the model's mode wins.
+    _call_training_default = False
+
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, **kwargs):
         """Create a Variable of `shape`, initialised by `initializer` (default glorot_uniform for
@@ -469,7 +473,7 @@ class Layer(torch.nn.Module):
             return y
         device = course.device.get()
         x = _map(lambda v: v if v is None else to_tensor(v, device=device, cast_ints=self._casts_inputs), inputs)
-        ctx.depth, ctx.training, ctx.losses = 1, bool(training) if training is not None else False, []
+        ctx.depth, ctx.training, ctx.losses = 1, bool(training) if training is not None else self._call_training_default, []
         try:
             # As in TensorFlow, nothing is recorded for gradients unless a GradientTape is recording:
             # `model(test_images)` then keeps no activations alive (gigabytes for a CNN on 10,000 images).

@@ -1,12 +1,16 @@
 """`tf.keras.layers`."""
 from course.keras.layers import (Activation, AveragePooling2D, AvgPool2D, BatchNormalization, Conv2D, Convolution2D,
                                  Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Identity, Input,
-                                 InputLayer, Layer, LeakyReLU, MaxPool2D, MaxPooling2D, ReLU, Reshape, Softmax)
+                                 InputLayer, Layer, LeakyReLU, MaxPool2D, MaxPooling2D, Normalization, RandomCrop,
+                                 RandomFlip, RandomRotation, RandomTranslation, RandomZoom, ReLU, Rescaling, Reshape,
+                                 Resizing, Softmax)
 from course.tf._unsupported import module_getattr
 
 __all__ = ["Layer", "Dense", "Activation", "Softmax", "ReLU", "LeakyReLU", "Identity", "Dropout", "Flatten",
            "Reshape", "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
-           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Input", "InputLayer"]
+           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Input", "InputLayer",
+           "Rescaling", "Resizing", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
+           "RandomCrop"]
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "Conv1D": "Use Conv2D on (batch, 1, width, channels) instead.",
@@ -16,7 +20,6 @@ __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "GRU": "Use Dense layers instead.",
     "SimpleRNN": "Use Dense layers instead.",
     "LayerNormalization": "Use BatchNormalization instead.",
-    "Rescaling": "Divide the data by 255.0 before fit instead.",
     "experimental": "See dir(tf.keras.layers) for the supported layers.",
     "Lambda": "Use a subclassed Layer with call() instead.",
     "Concatenate": "Use a subclassed Model instead.",
