@@ -458,3 +458,32 @@ def test_keras_model_in_a_traced_function_casts_float64_inputs_as_keras_does():
     traced = predict(model, ctf.constant(x))
     assert traced.dtype == ctf.float32
     np.testing.assert_allclose(traced.numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_assertions_run_every_call_in_program_order(capfd):
+    def case(tf):
+        errors = []
+        for check in (lambda: tf.debugging.assert_equal(tf.constant([1, 2]), tf.constant([1, 3])),
+                      lambda: tf.debugging.Assert(tf.constant(False), ["x is", tf.constant(3.0)])):
+            try:
+                check()
+            except tf.errors.InvalidArgumentError as exc:
+                errors.append(type(exc).__name__)
+
+        @tf.function
+        def f(x):
+            tf.print("checking", x, output_stream=sys.stdout)
+            tf.debugging.assert_greater(x, 0.0, message="x must be positive")
+            return x + 1
+
+        ok = float(f(tf.constant(1.0)))
+        try:
+            f(tf.constant(-1.0))
+            failed = None
+        except tf.errors.InvalidArgumentError as exc:
+            failed = ("x must be positive" in str(exc), "Condition x > y did not hold element-wise" in str(exc))
+        types = {op.type for op in f.get_concrete_function(tf.constant(1.0)).graph.get_operations()}
+        return errors, ok, failed, {"PrintV2", "Greater", "All"} <= types, f.experimental_get_tracing_count()
+    (want, want_out), (got, got_out) = _run_both(case, capfd)
+    assert got == want == (["InvalidArgumentError"] * 2, 2.0, (True, True), True, 1)
+    assert got_out == want_out == "checking 1\nchecking -1\n"

@@ -18,7 +18,7 @@ import torch
 
 from course.graph import array_ops, conv_ops, gather_ops, math_ops, nn_ops, random_ops, reduce_ops, shape_ops
 from course.graph import graph as _graph
-from course.graph import resource_ops
+from course.graph import assert_ops, resource_ops
 from course.graph.math_ops import TENSOR_OPERATORS
 from course.tape import tensor as _tensor
 
@@ -186,6 +186,7 @@ for _name in ("add", "subtract", "multiply", "divide", "truediv", "add_n", "maxi
               "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
               "argmax", "argmin", "squared_difference"):
     GRAPH_FORMS.setdefault("math." + _name, GRAPH_FORMS[_name])
+GRAPH_FORMS.update(assert_ops.FORMS)
 GRAPH_FORMS.update({"math.softmax": nn_ops.softmax, "math.log_softmax": nn_ops.log_softmax, "log": math_ops.log,
                     "math.neg": math_ops.negative, "math.mod": math_ops.mod, "math.softplus": nn_ops.softplus,
                     "math.count_nonzero": reduce_ops.count_nonzero, "nn.max_pool": conv_ops.max_pool,

@@ -15,6 +15,7 @@ from course.tape.array_ops import (boolean_mask, broadcast_to, concat, ensure_sh
                                    tile, transpose, unique, unstack, where)
 from course.tape.control import (case, cond, control_dependencies, init_scope, map_fn, numpy_function,
                                  print_ as print, py_function, switch_case, vectorized_map, while_loop)
+from course.tape.debugging import Assert
 from course.tape.creation import (constant, convert_to_tensor, eye, fill, identity, linspace, ones, ones_like,
                                   range_ as range, zeros, zeros_like)
 from course.tape.devices import device, executing_eagerly
@@ -86,6 +87,7 @@ __getattr__, __dir__ = module_getattr(__name__, globals(), lazy={
     "keras": "course.tf.keras",
     "compat": "course.tf.compat",
     "examples": "course.tf.examples",
+    "debugging": "course.tf.debugging",
     "optimizers": "course.tf.keras.optimizers",
     "losses": "course.tf.keras.losses",
     "metrics": "course.tf.keras.metrics",
