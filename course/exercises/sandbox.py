@@ -5,10 +5,10 @@ sees); `command(argv)` returns the argv that runs `argv` isolated; `end(pid)` ki
 the command left behind; `close()` ends it all and removes the folder. The mode is picked by
 `choose_mode()`:
 
-- "namespace" (the grader is root and `unshare` works: CI, containers). A new mount and pid
-  namespace whose init (`sandbox_init.py`, run as a script) builds a fresh root on a tmpfs holding only the
-  system folders, the Python interpreter, the virtualenv and the `course` package (all read-only)
-  and `workdir` (writable), then runs the command as `nobody` (uid 65534, no groups, no new
+- "namespace" (the grader is root and `unshare` works: CI, containers). New mount, pid and IPC
+  namespaces whose init (`sandbox_init.py`, run as a script) builds a fresh root on a tmpfs
+  holding only the system folders, the Python interpreter, the virtualenv and the `course` package
+  (all read-only) and `workdir` (writable), then runs the command as `nobody` (uid 65534, no groups, no new
   privileges) with resource limits. Other submissions, `solutions/`, the repository, root's home
   and the grader's processes are not in that view. When the init ends, the kernel ends every
   process of the namespace (detached children, double forks), and `unshare --kill-child` ends the
@@ -202,10 +202,12 @@ class Sandbox:
         spec_path.write_text(json.dumps(spec))
         # -I -S: the init trusts nothing of the environment and needs only the standard library.
         init = [sys.executable, "-I", "-S", str(_INIT), str(spec_path)]
+        # --ipc: no System V shared memory or message queue in common with other kernels either.
         if self.mode == "namespace":
-            return ["unshare", "--mount", "--pid", "--fork", "--kill-child", *init]
+            return ["unshare", "--mount", "--pid", "--ipc", "--fork", "--kill-child", *init]
         if self.mode == "userns":
-            return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child", *init]
+            return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--ipc", "--fork", "--kill-child",
+                    *init]
         return init
 
     def _give_workdir(self, uid: int) -> None:
