@@ -14,6 +14,11 @@ course.optim), `session` + `plan` (pruning, feed checks, the compiled plan and t
 `saver`, `input_data` (TF1's MNIST tutorial reader), and for TensorBoard `summary_ops`, `file_writer` and
 `graph_def`. The TensorFlow-shaped names are in
 `course.tf.compat.v1`.
+
+TF2's graphs are here too: `function` (tf.function traces into a `concrete_function.FuncGraph`),
+`dispatch` (TF2 ops and eager Variables build graph ops while a graph is built), `resource_ops`
+(eager Variables read/assigned in a graph, tf.print), `assert_ops`, `gather_ops`, and `keras_forms`
+(the graph form of Keras layers, losses, metrics and optimizer steps).
 """
 from course.graph import array_ops, conv_ops, math_ops, nn_ops, reduce_ops, shape_ops  # noqa: F401 (op types)
 from course.graph import dispatch, keras_forms  # noqa: F401  (eager values and Keras objects meeting a graph)
