@@ -146,3 +146,38 @@ def test_glossary_terms_are_used_where_they_are_introduced():
     missing = [(t["lesson"], t["en"], t["zh"]) for t in terms
                if t["lesson"] in prose and re.split(r"[（(]", t["zh"])[0].strip() not in prose[t["lesson"]]]
     assert missing == []
+
+
+_LABEL_CALLS = {"set_title", "set_xlabel", "set_ylabel", "title", "xlabel", "ylabel", "suptitle"}
+_LABEL_KEYWORDS = {"title", "xlabel", "ylabel", "label"}
+_WORDS = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
+
+
+def _english_literal(node):
+    import ast
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _WORDS.search(node.value) is not None
+    if isinstance(node, ast.JoinedStr):
+        return any(_english_literal(v) for v in node.values)
+    return False
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_figure_text_goes_through_the_language_helper(solution):
+    """Titles, axis labels and legend labels with English words are written
+    `course.plot.label("English", "中文")`, so the Chinese edition draws them in Chinese."""
+    import ast
+    found = []
+    for index, text in enumerate(_sources(nbformat.read(str(solution), as_version=4))):
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:                       # magics: not a figure cell
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            args = node.args[:1] if name in _LABEL_CALLS else []
+            args += [k.value for k in node.keywords if k.arg in _LABEL_KEYWORDS]
+            found += [f"cell {index}: {ast.unparse(a)}" for a in args if _english_literal(a)]
+    assert found == [], f"{solution.name}: wrap these in course.plot.label(en, zh): {found}"
