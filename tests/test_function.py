@@ -487,3 +487,19 @@ def test_assertions_run_every_call_in_program_order(capfd):
     (want, want_out), (got, got_out) = _run_both(case, capfd)
     assert got == want == (["InvalidArgumentError"] * 2, 2.0, (True, True), True, 1)
     assert got_out == want_out == "checking 1\nchecking -1\n"
+
+
+def test_gradient_clipping_in_a_traced_step():
+    def case(tf):
+        w = tf.Variable([[3.0, -4.0]])
+
+        @tf.function
+        def step(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(tf.matmul(x, w, transpose_b=True) ** 2)
+            (g,), norm = tf.clip_by_global_norm(tape.gradient(loss, [w]), 1.0)
+            return g, norm, tf.clip_by_norm(w, 2.0)
+        g, norm, clipped = step(tf.constant([[1.0, 2.0]]))
+        return g.numpy().round(5).tolist(), round(float(norm), 4), clipped.numpy().round(5).tolist()
+    (want, _), (got, _) = _run_both(case)
+    assert got == want

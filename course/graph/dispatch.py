@@ -132,6 +132,26 @@ def _uniform(shape, minval=0, maxval=None, dtype=torch.float32, seed=None, name=
     return random_ops.random_uniform(shape, minval, maxval, dtype, seed, name)
 
 
+def _clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """(clipped list, global norm): each tensor times clip_norm / max(global_norm, clip_norm)."""
+    t_list = list(t_list)
+    present = [array_ops.convert_to_tensor(t) for t in t_list if t is not None]
+    if use_norm is None:
+        squares = [reduce_ops.reduce_sum(math_ops.square(t)) for t in present]
+        use_norm = math_ops.sqrt(math_ops.add_n(squares) if len(squares) > 1 else squares[0])
+    use_norm = array_ops.convert_to_tensor(use_norm, dtype=present[0].dtype)
+    clip = array_ops.convert_to_tensor(clip_norm, dtype=use_norm.dtype)
+    scale = math_ops.truediv(clip, math_ops.maximum(use_norm, clip))
+    return [None if t is None else math_ops.multiply(t, scale) for t in t_list], use_norm
+
+
+def _clip_by_norm(t, clip_norm, axes=None, name=None):
+    t = array_ops.convert_to_tensor(t)
+    norm = math_ops.sqrt(reduce_ops.reduce_sum(math_ops.square(t), axes, True))
+    clip = array_ops.convert_to_tensor(clip_norm, dtype=t.dtype)
+    return math_ops.multiply(t, math_ops.truediv(clip, math_ops.maximum(norm, clip)), name=name)
+
+
 def _squared_difference(x, y, name=None):
     return math_ops.square(math_ops.subtract(x, y), name=name)
 
@@ -148,6 +168,7 @@ GRAPH_FORMS = {
     "minimum": math_ops.minimum, "pow": math_ops.pow, "negative": math_ops.negative, "abs": math_ops.abs,
     "exp": math_ops.exp, "sqrt": math_ops.sqrt, "square": math_ops.square, "sign": math_ops.sign,
     "floor": math_ops.floor, "clip_by_value": math_ops.clip_by_value, "squared_difference": _squared_difference,
+    "clip_by_global_norm": _clip_by_global_norm, "clip_by_norm": _clip_by_norm,
     "equal": math_ops.equal, "not_equal": math_ops.not_equal, "less": math_ops.less,
     "less_equal": math_ops.less_equal, "greater": math_ops.greater, "greater_equal": math_ops.greater_equal,
     "logical_and": math_ops.logical_and, "logical_or": math_ops.logical_or, "logical_not": math_ops.logical_not,
