@@ -30,7 +30,8 @@ SOFTMAX = ("def softmax(z):\n    e = torch.exp(z - z.amax(dim=-1, keepdim=True))
            "    return e / e.sum(dim=-1, keepdim=True)")
 MLP = ("def mlp_forward(x, params):\n    h = torch.relu(x @ params['w1'] + params['b1'])\n"
        "    return softmax(h @ params['w2'] + params['b2'])")
-STUBS = "\n\n".join(f"def {name}(*args):\n    raise NotImplementedError()" for name in ("dense", "softmax", "mlp_forward"))
+STUBS = "\n\n".join(f"def {name}(*args):\n    raise NotImplementedError()"
+                    for name in ("dense", "softmax", "mlp_forward"))
 HONEST = [HEAD, DENSE, 'check("3.1", dense)', SOFTMAX, 'check("3.2", softmax)', MLP, 'check("3.3", mlp_forward)']
 
 # What a student might try, each on top of the unsolved stubs (so its real code earns 0).
@@ -173,7 +174,8 @@ USING_THE_FORBIDDEN = {
              "    return F.conv2d(x.permute(0, 3, 1, 2), kernel.permute(3, 2, 0, 1), bias).permute(0, 2, 3, 1)",
              "from course import tf\ndef conv2d_nhwc(x, kernel, bias, stride=1, padding='VALID'):\n"
              "    return tf.nn.conv2d(x, kernel, stride, padding) + bias",
-             "from torch.nn.functional import conv2d as c\ndef conv2d_nhwc(x, kernel, bias, stride=1, padding='VALID'):\n"
+             "from torch.nn.functional import conv2d as c\n"
+             "def conv2d_nhwc(x, kernel, bias, stride=1, padding='VALID'):\n"
              "    return c(x, kernel, bias)"],
     "11.4": ["def build_cnn(filters1=32, filters2=64, hidden=64, num_classes=10):\n    m = make()\n"
              "    m.compile(optimizer='adam')\n    return m"],
@@ -215,7 +217,8 @@ def test_reference_solution_passes_and_forbidden_use_fails(exercise_id):
 def test_only_the_check_import_is_allowed():
     assert refused_imports("from course.exercises import check") == []
     for source in ("from course.exercises import run_checks", "import course.exercises.lesson05",
-                   "from course.exercises.lesson05 import _sgd_step_float64", "import course\ncourse.exercises.registry",
+                   "from course.exercises.lesson05 import _sgd_step_float64",
+                   "import course\ncourse.exercises.registry",
                    "__import__('course.exercises.driver')", "from course import exercises"):
         assert refused_imports(source), source
     for lesson in range(16):           # the lessons themselves import only check

@@ -107,7 +107,8 @@ def test_check_references_match_tensorflow():
                                                           from_logits=from_logits).numpy()
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
     g = torch.Generator().manual_seed(0)
-    for y_true in (torch.tensor([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]]), torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])):
+    signs = torch.tensor([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])
+    for y_true in (signs, torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])):
         y_pred = torch.randn(2, 3, generator=g)
         np.testing.assert_allclose(hinge(y_true, y_pred).numpy(),
                                    tf.keras.losses.hinge(y_true.numpy(), y_pred.numpy()).numpy(), rtol=1e-6)

@@ -61,8 +61,8 @@ def test_reference_solutions_pass(eid, fn):
     ("9.3", lambda t, p, c=10: (confusion(t, p, c)[0], confusion(t, p, c)[1].numpy()), "torch.Tensor"),
     ("9.4", lambda hidden=128, dropout=0.2, num_classes=10: nn.Sequential(torch_mlp(hidden, dropout, num_classes),
                                                                           nn.Softmax(dim=1)), "logits"),
-    ("9.4", lambda hidden=128, dropout=0.2, num_classes=10: nn.Sequential(*list(torch_mlp(hidden, dropout,
-                                                                                          num_classes))[1:]), "Flatten"),
+    ("9.4", lambda hidden=128, dropout=0.2, num_classes=10: nn.Sequential(
+        *list(torch_mlp(hidden, dropout, num_classes))[1:]), "Flatten"),
     ("9.4", lambda hidden=128, dropout=0.2, num_classes=10: torch_mlp(hidden, 1 - dropout, num_classes), "keep_prob"),
     ("9.4", lambda hidden=128, dropout=0.2, num_classes=10: nn.Sequential(
         nn.Flatten(), nn.Linear(784, hidden), nn.Dropout(dropout), nn.Linear(hidden, num_classes)), "ReLU"),

@@ -127,7 +127,8 @@ def _check_categorical_crossentropy(categorical_crossentropy):
         what = f"categorical_crossentropy(y_true, y_pred, from_logits={from_logits}) on {label}"
         if _same_shape(t, expected.shape) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
             fix = ("use a stable log-softmax of the logits (log-sum-exp), not log(softmax(z))" if from_logits else
-                   f"clip the probabilities to [{KERAS_EPSILON:g}, 1 - {KERAS_EPSILON:g}] before the log, as Keras does")
+                   f"clip the probabilities to [{KERAS_EPSILON:g}, 1 - {KERAS_EPSILON:g}] before the log, "
+                   f"as Keras does")
             raise CheckFailure(f"{what}: got {t.tolist()}, which is not finite; {fix}.")
         if t is not None and t.numel() == 1 and expected.numel() > 1:
             raise CheckFailure(f"{what}: you returned one number; return one loss per sample, shape "

@@ -233,7 +233,8 @@ def _check_keras_init(keras_init_):
                                f"layout; {layout}. (The check passes an initializer that returns 1, 2, 3, ... "
                                f"so that every element's place can be followed.)")
         bias = layer.bias
-        if bias is not None and not (isinstance(bias, torch.Tensor) and torch.equal(bias.detach(), torch.zeros_like(bias))):
+        zeros = isinstance(bias, torch.Tensor) and torch.equal(bias.detach(), torch.zeros_like(bias))
+        if bias is not None and not zeros:
             raise CheckFailure(f"{what}: the bias should be zeros (Keras' bias_initializer='zeros').")
         if not isinstance(weight, torch.nn.Parameter) or not weight.requires_grad:
             raise CheckFailure(f"{what}: the weight must stay a trainable nn.Parameter; change its values "

@@ -67,7 +67,8 @@ def _check_preprocess(preprocess):
                                f"one-hot row of length {num_classes} (to_categorical, or np.eye(num_classes)[labels]).")
         if gy.dtype != torch.float32 and tuple(gy.shape) == (n, num_classes):
             raise CheckFailure(f"{what}: y has dtype {str(gy.dtype).replace('torch.', '')}; one-hot labels are "
-                               f"float32, as to_categorical returns them (convert with .astype('float32') or .float()).")
+                               f"float32, as to_categorical returns them (convert with .astype('float32') or "
+                               f".float()).")
         expect_close(x, expected_x, what=f"{what}: x", rtol=1e-6, atol=1e-7)
         expect_close(y, expected_y, what=f"{what}: y (one-hot)", inputs={"labels": keep_labels})
         expect(np.array_equal(images, keep_images) and np.array_equal(labels, keep_labels),
@@ -179,7 +180,8 @@ def _check_torch_mlp(torch_mlp):
                                f"inputs to 784 outputs: nn.Linear takes (in_features, out_features) = (784, {hidden}).")
         expect_equal(tuple(first_weight.shape), (hidden, 784),
                      what=f"{what}: weight shape of the first nn.Linear ((out, in) in PyTorch)")
-        expect_equal(tuple(last_weight.shape), (num_classes, hidden), what=f"{what}: weight shape of the last nn.Linear")
+        expect_equal(tuple(last_weight.shape), (num_classes, hidden),
+                     what=f"{what}: weight shape of the last nn.Linear")
         expected_params = 784 * hidden + hidden + hidden * num_classes + num_classes
         expect_equal(sum(p.numel() for p in model.parameters()), expected_params, what=f"{what}: number of parameters")
         drops = [m for m in modules if is_a(m, "torch.nn.modules.dropout.Dropout")]

@@ -165,7 +165,8 @@ def _check_max_pool_nhwc(max_pool_nhwc):
             one = F.max_pool2d(keep.permute(0, 3, 1, 2), pool, 1).permute(0, 2, 3, 1)
             if tuple(gt.shape) == tuple(one.shape) != tuple(expected.shape):
                 raise CheckFailure(f"{what}: got shape {tuple(gt.shape)}, as with stride 1; the stride defaults to "
-                                   f"the pool size (Keras' MaxPooling2D(strides=None)), giving {tuple(expected.shape)}.")
+                                   f"the pool size (Keras' MaxPooling2D(strides=None)), giving "
+                                   f"{tuple(expected.shape)}.")
         if tuple(gt.shape) == tuple(expected.shape) and torch.allclose(gt.float(), expected.clamp(min=0)) \
                 and not torch.allclose(expected, expected.clamp(min=0)):
             raise CheckFailure(f"{what}: every negative maximum came out as 0. Start the maximum from the first "
@@ -182,7 +183,8 @@ def _act(layer):
 @exercise("11.4", name="build_cnn", points=2, forbid=Forbid(
     methods=("compile",), why="Exercise 11.4 builds the model and does not compile it (the caller does)."))
 def _check_build_cnn(build_cnn):
-    """seed002's CNN: Reshape -> Conv2D(f1, 3) -> MaxPool -> Conv2D(f2, 3) -> MaxPool -> Flatten -> Dense(h) -> Dense(C)."""
+    """seed002's CNN: Reshape -> Conv2D(f1, 3) -> MaxPool -> Conv2D(f2, 3) -> MaxPool -> Flatten -> Dense(h)
+    -> Dense(C)."""
     keras_sequential = ("course.keras.sequential.Sequential",)
     for f1, f2, hidden, classes in ((32, 64, 64, 10), (8, 16, 32, 5)):
         what = f"build_cnn(filters1={f1}, filters2={f2}, hidden={hidden}, num_classes={classes})"

@@ -218,7 +218,8 @@ def _check_normalize(normalize):
     expect_equal(int(gy), int(ey[0]), what=f"{what}: the label")
 
     for order in ("map then batch", "batch then map"):
-        what = f"tf.data.Dataset.from_tensor_slices((images, labels)).{'map(normalize).batch(3)' if order == 'map then batch' else 'batch(3).map(normalize)'}"
+        chain = "map(normalize).batch(3)" if order == "map then batch" else "batch(3).map(normalize)"
+        what = f"tf.data.Dataset.from_tensor_slices((images, labels)).{chain}"
         r = probe("probe_dataset_map", normalize, images, labels, order)
         if "error" in r:
             hint = (" After batch() the function receives a whole batch (3, 6, 5): write it with axis -1 "
@@ -274,7 +275,8 @@ def _check_array_dataset(ArrayDataset):
     ds = ArrayDataset(images.copy(), labels.copy(), transform=transform)
     calls = transform.calls
     expect(not calls, f"ArrayDataset(images, labels, transform) called the transform {len(calls)} times while being "
-                      f"constructed; call it in __getitem__, once per item, so that random transforms differ per epoch.")
+                      f"constructed; call it in __getitem__, once per item, so that random transforms differ per "
+                      f"epoch.")
     image, _ = ds[3]
     calls = transform.calls
     expect(calls == [(1, 4, 3)], f"ArrayDataset(..., transform)[3]: the transform should be called once with the "

@@ -154,7 +154,8 @@ def _sgd_step_op(fn, loss_name, init, n_in, lr, batches):
     torch = _torch()
     g = cg.Graph()
     with g.as_default():
-        v = {k: variables.Variable(array_ops.constant(np.asarray(a, dtype=np.float32)), name=k) for k, a in init.items()}
+        v = {k: variables.Variable(array_ops.constant(np.asarray(a, dtype=np.float32)), name=k)
+             for k, a in init.items()}
         unused = variables.Variable(array_ops.constant(np.float32([1.0, 2.0])), name="unused")
         x = array_ops.placeholder(torch.float32, (None, n_in), name="x")
         y_ = array_ops.placeholder(torch.float32, (None, 1), name="y")

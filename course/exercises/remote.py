@@ -22,7 +22,8 @@ from pathlib import Path
 
 from course.exercises import codec
 
-__all__ = ["LearnerError", "ForbiddenUse", "CheckTimeout", "KernelCrashed", "NoReply", "RemoteObject", "MISSING", "Transport",
+__all__ = ["LearnerError", "ForbiddenUse", "CheckTimeout", "KernelCrashed", "NoReply", "RemoteObject", "MISSING",
+           "Transport",
            "LocalTransport", "KernelTransport", "current", "using", "remote_type", "is_a"]
 
 
