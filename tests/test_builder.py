@@ -332,3 +332,21 @@ def test_every_lesson_must_be_translated_by_default(tmp_path, capsys):
     capsys.readouterr()
     assert main(["lessons", "build", "--check", "--root", str(tmp_path)]) == 1
     assert "cell 0 (counting from 0): has no Chinese translation" in capsys.readouterr().out
+
+
+def test_code_comments_translate_by_mapping(tmp_path):
+    code = 'x = "# not a comment"  # the input\n%timeit f(x)  # time it\ny = x  # the input'
+    from course.notebooks.translation import apply_comments
+    out, stale = apply_comments(code, {"# the input": "# 输入", "# gone": "# 已删除"})
+    assert out == 'x = "# not a comment"  # 输入\n%timeit f(x)  # time it\ny = x  # 输入' and stale == ["# gone"]
+    cells = [v4.new_markdown_cell("Text.", metadata=zh_meta("文本。")),
+             v4.new_code_cell("x = 1  # one\ny = 2  # two", metadata=zh_meta({"# one": "一"}))]
+    make_solution(tmp_path, cells=cells)
+    result = build_all(tmp_path)
+    assert result.problems == []
+    assert lesson_of(tmp_path, "zh/01_demo.ipynb").cells[3].source == "x = 1  # 一\ny = 2  # two"
+    assert lesson_of(tmp_path).cells[2].source == "x = 1  # one\ny = 2  # two"
+    cells[1].source = "x = 1  # the first\ny = 2  # two"                 # the English comment changed
+    make_solution(tmp_path, cells=cells)
+    found = check_lessons(tmp_path).problems
+    assert len(found) == 1 and "Chinese comment for '# one' matches no comment" in found[0]

@@ -25,7 +25,7 @@ cannot drift away from the cell it translates, and the code exists once. The bui
 
 - ``lessons/NN_name.ipynb``, the English edition (``metadata.course.lang == "en"``);
 - ``lessons/zh/NN_name.ipynb``, the Chinese edition (``"zh"``): the same cells with the Chinese
-  markdown (and Chinese-commented code where a cell has it), a Chinese header, and a generated
+  markdown (and Chinese comments where a code cell has them), a Chinese header, and a generated
   code cell after the header that sets ``COURSE_LANG=zh`` for figure labels and check messages;
 - ``lessons/glossary.md`` from ``solutions/glossary.json``, linked from every edition's header.
 
@@ -154,8 +154,10 @@ def build_notebook(nb, *, source: str, lang: str = "en"):
         if _DROP_TAG in tags:
             continue
         text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        if lang == "zh" and cell.cell_type in ("code", "markdown"):
+        if lang == "zh" and cell.cell_type == "markdown":
             text = translation.zh_source(cell) or text
+        elif lang == "zh" and cell.cell_type == "code":
+            text = translation.code_zh(cell, text)
         if cell.cell_type == "code":
             blocks = find_blocks(text, path=source, cell=index)
             code = strip_markers(text, path=source, cell=index)

@@ -1,9 +1,12 @@
 """The two editions of a lesson, English and Simplified Chinese, kept in one solution notebook.
 
-Where the Chinese lives: in the cell it translates, under ``metadata.course.zh`` (a string, or a
-list of lines like a cell's ``source``). A markdown cell's ``zh`` is its Chinese markdown; a code
-cell's optional ``zh`` is the same code with Chinese comments (nothing else may differ: the two must
-parse to the same AST). Cells without ``zh`` are shared by both editions.
+Where the Chinese lives: in the cell it translates, under ``metadata.course.zh``. A markdown cell's
+``zh`` is its Chinese markdown (a string, or a list of lines like a cell's ``source``). A code cell's
+optional ``zh`` translates its comments: a mapping from an English comment, as written in the code
+(``"# small figures keep the notebook light"``), to its Chinese text; the builder replaces those
+comment tokens and nothing else, so the code itself exists once. (A string there is accepted too: the
+whole cell with Chinese comments, which must parse to the same AST as the English.) Cells without
+``zh`` are shared by both editions.
 
 The rules that keep the editions in step (`problems` lists every broken one):
 
@@ -12,7 +15,8 @@ The rules that keep the editions in step (`problems` lists every broken one):
   spans and fenced blocks) as its English twin, and the same answer markers;
 - a heading that names "Exercise N.M" (the grader finds exercises by it) keeps that token in the
   Chinese heading, with 练习 beside it;
-- a code cell's Chinese variant is the English code up to comments.
+- a code cell's Chinese comments translate comments the cell has (a stale one is reported), and
+  the Chinese variant is the English code up to comments.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import io
 import re
 import tokenize
 
-__all__ = ["LANGS", "CJK", "zh_source", "needs_translation", "formulas", "code_spans", "same_code",
+__all__ = ["LANGS", "CJK", "zh_source", "zh_comments", "apply_comments", "code_zh", "needs_translation", "formulas", "code_spans", "same_code",
            "markdown_problems", "code_problems", "problems", "is_untranslated"]
 
 LANGS = ("en", "zh")
@@ -40,11 +44,57 @@ def _text(value) -> str:
     return value if isinstance(value, str) else "".join(value)
 
 
-def zh_source(cell) -> str | None:
-    """The Chinese source a cell carries (``metadata.course.zh``), or None."""
+def _zh(cell):
     course = cell.get("metadata", {}).get("course", {})
-    value = course.get("zh") if isinstance(course, dict) else None
-    return None if value is None else _text(value)
+    return course.get("zh") if isinstance(course, dict) else None
+
+
+def zh_source(cell) -> str | None:
+    """The Chinese text a cell carries as a whole (``metadata.course.zh`` as text), or None."""
+    value = _zh(cell)
+    return None if value is None or isinstance(value, dict) else _text(value)
+
+
+def zh_comments(cell) -> dict | None:
+    """A code cell's comment translations (``metadata.course.zh`` as a mapping), or None."""
+    value = _zh(cell)
+    return dict(value) if isinstance(value, dict) else None
+
+
+def _comment_spans(code: str):
+    """(line index, column, text) of every comment of `code`; by line ends when it does not tokenize."""
+    try:
+        return [(t.start[0] - 1, t.start[1], t.string)
+                for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.COMMENT]
+    except (tokenize.TokenError, IndentationError, SyntaxError):        # IPython magics and the like
+        spans = []
+        for i, line in enumerate(code.split("\n")):
+            at = line.find("#")
+            if at >= 0:
+                spans.append((i, at, line[at:]))
+        return spans
+
+
+def apply_comments(code: str, mapping: dict) -> tuple[str, list[str]]:
+    """`code` with each comment equal to a key of `mapping` replaced by its value (a '# ' is added
+    when the value lacks it); also the keys that matched no comment."""
+    lines = code.split("\n")
+    used = set()
+    for i, col, text in reversed(_comment_spans(code)):
+        key = text.rstrip()
+        if key in mapping:
+            value = mapping[key] if mapping[key].lstrip().startswith("#") else "# " + mapping[key]
+            lines[i] = lines[i][:col] + value + lines[i][col + len(text):]
+            used.add(key)
+    return "\n".join(lines), [k for k in mapping if k not in used]
+
+
+def code_zh(cell, code: str) -> str:
+    """The Chinese edition of the code cell whose English code is `code`."""
+    mapping = zh_comments(cell)
+    if mapping is not None:
+        return apply_comments(code, mapping)[0]
+    return zh_source(cell) or code
 
 
 def _norm(text: str) -> str:
@@ -148,7 +198,7 @@ def code_problems(en: str, zh: str | None) -> list[str]:
 
 def is_untranslated(nb) -> bool:
     """True if no cell of the notebook carries a translation (the lesson has not been started)."""
-    return all(zh_source(cell) is None for cell in nb.cells)
+    return all(_zh(cell) is None for cell in nb.cells)
 
 
 def problems(nb, *, source: str) -> list[str]:
@@ -158,10 +208,21 @@ def problems(nb, *, source: str) -> list[str]:
         if "solution-only" in cell.get("metadata", {}).get("tags", []):
             continue
         text, zh = _text(cell.source), zh_source(cell)
+        if _zh(cell) is not None and cell.cell_type == "markdown" and zh is None:
+            found.append(f"{source}, cell {index} (counting from 0): metadata.course.zh of a markdown cell "
+                         f"must be its Chinese text, not a mapping")
+            continue
         if cell.cell_type == "markdown":
             issues = markdown_problems(text, zh)
         elif cell.cell_type == "code":
-            issues = code_problems(text, zh)
+            mapping = zh_comments(cell)
+            if mapping is None:
+                issues = code_problems(text, zh)
+            else:
+                translated, stale = apply_comments(text, mapping)
+                issues = [f"its Chinese comment for {k!r} matches no comment of the cell (the code changed: "
+                          f"update or remove it in metadata.course.zh)" for k in stale]
+                issues += code_problems(text, translated)
         else:
             issues = [] if zh is None else ["a raw cell is shared by both editions and takes no translation"]
         found.extend(f"{source}, cell {index} (counting from 0): {issue}" for issue in issues)
