@@ -503,3 +503,15 @@ def test_gradient_clipping_in_a_traced_step():
         return g.numpy().round(5).tolist(), round(float(norm), 4), clipped.numpy().round(5).tolist()
     (want, _), (got, _) = _run_both(case)
     assert got == want
+
+
+def test_python_control_flow_on_a_tensor_runs_the_function_eagerly_until_autograph():
+    @ctf.function
+    def relu_sum(x):
+        if ctf.reduce_sum(x) > 0:         # AutoGraph would make this a tf.cond
+            return ctf.reduce_sum(x)
+        return ctf.constant(0.0)
+
+    with pytest.warns(RuntimeWarning, match="Python control flow"):
+        assert float(relu_sum(ctf.constant([1.0, 2.0]))) == 3.0
+    assert float(relu_sum(ctf.constant([-1.0, -2.0]))) == 0.0

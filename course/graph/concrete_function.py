@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from course.graph import dtypes as _dt
+from course.graph.dispatch import NoGraphForm
 from course.graph.graph import Graph, Tensor
 from course.graph.plan import build_plan, compile_plan
 from course.graph.resource_ops import SIDE_EFFECTS
@@ -38,6 +39,12 @@ class V2Graph(Graph):
 
 class FuncGraph(V2Graph):
     """The graph of one traced signature: `inputs` (placeholders), `outputs`, `captures`."""
+
+    def on_bool(self, tensor):
+        # Python `if`/`while` on a tensor needs AutoGraph, which this engine does not have yet:
+        # the function runs eagerly instead (see Function._fall_back)
+        raise NoGraphForm(f"Python control flow on the tensor {tensor.name} (`if`/`while` on a tensor; "
+                          "AutoGraph is not supported yet)")
 
     def __init__(self, name):
         super().__init__()

@@ -129,6 +129,7 @@ class Tensor:
     __hash__ = object.__hash__        # graph tensors are dict keys (feed_dict); == is identity, as in TF1
 
     def __bool__(self):
+        self.op.graph.on_bool(self)       # a traced tf.function may run eagerly instead (no AutoGraph yet)
         raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed in graph mode: the value is only "
                         "known when a Session runs it. Use `sess.run(t)` to get the value, or build the "
                         "condition into the graph (tf.where, tf.cond).")
@@ -193,6 +194,9 @@ class Graph:
     """
 
     shape_str = staticmethod(tf1_str)    # '(?, 2)'; a TF2 function graph prints '(None, 2)'
+
+    def on_bool(self, tensor):
+        """Called before `bool(tensor)` raises; a function graph raises its own error instead."""
 
     def __init__(self):
         self._ops = []
