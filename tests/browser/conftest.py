@@ -88,8 +88,8 @@ def chromium(lab_server, tmp_path_factory):
 
 
 @pytest.fixture
-def lab_page(chromium, screenshot_dir):
-    page = LabPage(chromium, screenshot_dir)
+def lab_page(chromium, screenshot_dir, lab_server):
+    page = LabPage(chromium, screenshot_dir, lab_server)
     yield page
     page.close()
 

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -106,6 +107,14 @@ class LabServer:
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
         return json.loads(body) if body else None
+
+    def delete_quietly(self, path: str) -> None:
+        """DELETE `path`; a session already gone, or a shutdown slower than the request's timeout, is
+        no error (stop() ends whatever is left)."""
+        try:
+            self.api(path, method="DELETE")
+        except OSError:
+            pass
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -232,17 +241,13 @@ return panel.content.widgets.map((cell, index) => {
 """
 
 _CLOSE = """
-const done = arguments[0];
 const panel = window.__courseNotebook;
-(async () => {
-  if (panel && !panel.isDisposed) {
-    try { await panel.sessionContext.shutdown(); } catch (e) { /* already gone */ }
-    panel.context.model.dirty = false;      // unsaved on purpose: the copy is never written
-    panel.dispose();
-  }
-  window.__courseNotebook = null;
-  done(true);
-})().catch(e => done(String(e)));
+window.__courseNotebook = null;
+if (!panel || panel.isDisposed) return null;
+const session = panel.sessionContext.session;
+panel.context.model.dirty = false;      // unsaved on purpose: the copy is never written
+panel.dispose();                        // closes the tab; the kernel keeps running, as in JupyterLab
+return session ? session.id : null;
 """
 
 
@@ -250,19 +255,28 @@ class LabPage:
     """What a learner does in JupyterLab, done through the page: open a lesson, use the Run menu,
     click into a cell and enter text, press Shift+Enter; and what the page then shows."""
 
-    def __init__(self, driver, shots: Path):
+    def __init__(self, driver, shots: Path, server: LabServer | None = None):
         self.driver = driver
         self.shots = shots
+        self.server = server
 
     # opening and closing
-    def open(self, path: str, timeout: float = 120.0, render_timeout: float = 60.0) -> None:
+    def open(self, path: str, timeout: float = 120.0, render_timeout: float = 60.0, *, kernel: bool = True) -> None:
+        """Open the notebook in a tab and wait until its kernel is idle (unless `kernel` is false: only
+        reading it) and its maths typeset."""
         opened = self.driver.execute_async_script(_OPEN, path)
         assert "error" not in opened, f"JupyterLab could not open {path}: {opened['error']}"
-        wait_js(self.driver, _KERNEL_IDLE, timeout, f"the kernel of {path} did not become idle")
+        if kernel:
+            wait_js(self.driver, _KERNEL_IDLE, timeout, f"the kernel of {path} did not become idle")
         self.wait_rendered(render_timeout)
 
     def close(self) -> None:
-        self.driver.execute_async_script(_CLOSE)
+        """Close the tab, and shut its kernel down through the server's API in the background (the
+        next lesson need not wait for it to exit)."""
+        session = self.driver.execute_script(_CLOSE)
+        if session and self.server is not None:
+            threading.Thread(target=self.server.delete_quietly, args=(f"/api/sessions/{session}",),
+                             daemon=True).start()
 
     def wait_rendered(self, timeout: float = 60.0) -> None:
         """Until every Markdown cell whose source has maths shows MathJax output (typesetting is

@@ -147,7 +147,7 @@ def test_lesson_runs_in_jupyterlab(lab_page, lesson):
 def test_chinese_lesson_renders_in_jupyterlab(lab_page, lesson):
     """Opened, not run: its Markdown rendered and its maths typeset."""
     stem = _stem(lesson)
-    lab_page.open(lesson)
+    lab_page.open(lesson, kernel=False)
     cells = lab_page.cells()
     lab_page.screenshot(f"{stem}-1-top", 0)
     maths = _first(cells, lambda c: c["type"] == "markdown" and c["mathjax"] > 0)
