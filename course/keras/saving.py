@@ -33,6 +33,7 @@ from course.keras import optimizers as optimizers_module
 from course.keras.callbacks import atomic_write
 from course.keras.hdf5_guard import _h5py, open_checked
 from course.keras.layers import CLASSES as LAYER_CLASSES
+from course.keras.registration import REGISTRY, get_registered_name, safe_mode_scope
 from course.keras.layers.base import Layer, no_dispatch, to_snake_case, weight_budget
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "serialize_layer", "deserialize_layer",
@@ -58,7 +59,7 @@ def serialize_layer(layer):
     name = type(layer).__name__
     if LAYER_CLASSES.get(name) is not type(layer):
         entry = {"module": type(layer).__module__, "class_name": name, "config": layer.get_config(),
-                 "registered_name": name}
+                 "registered_name": get_registered_name(type(layer))}
     else:
         entry = {"module": "keras.layers", "class_name": name, "config": layer.get_config(), "registered_name": None}
     if layer._own_weights or name == "Flatten":
@@ -85,7 +86,8 @@ def serialize_model(model, compile_config=True):
                  "registered_name": "Functional", "build_config": {"input_shape": None}}
     else:
         name = type(model).__name__
-        entry = {"module": None, "class_name": name, "config": model.get_config(), "registered_name": name}
+        entry = {"module": None, "class_name": name, "config": model.get_config(),
+                 "registered_name": get_registered_name(type(model))}
         if model._build_input_shape is not None:
             entry["build_config"] = {"input_shape": list(model._build_input_shape)}
     if compile_config:
@@ -112,7 +114,8 @@ def deserialize_layer(entry, custom_objects=None):
     custom = (custom_objects or {})
     if name in ("Sequential", "Functional") or (name == "Model" and "layers" in entry.get("config", {})):
         return _model_classes()[name].from_config(entry["config"], custom_objects)
-    cls = custom.get(name) or custom.get(entry.get("registered_name") or "") or LAYER_CLASSES.get(name)
+    cls = custom.get(name) or custom.get(entry.get("registered_name") or "") or \
+        REGISTRY.get(entry.get("registered_name") or "") or LAYER_CLASSES.get(name)
     if cls is None:
         raise SavingError(f"Unknown layer class {name!r} in the saved config. Supported layers: "
                           f"{', '.join(sorted(LAYER_CLASSES))}; for your own classes pass custom_objects={{'{name}': {name}}}.")
@@ -126,7 +129,8 @@ def deserialize_layer(entry, custom_objects=None):
                         isinstance(value, dict) and value.get("class_name") == "DTypePolicy"):
                     raise SavingError(f"Layer {config.get('name', name)!r} ({name}) uses {key}={value!r}, which is "
                                       "not supported here.")
-    layer = cls.from_config(config)
+    takes_custom = "custom_objects" in inspect.signature(cls.from_config).parameters      # Lambda's functions
+    layer = cls.from_config(config, custom_objects=custom_objects) if takes_custom else cls.from_config(config)
     build = (entry.get("build_config") or {}).get("input_shape")
     if build is not None and not layer.built and hasattr(layer, "_build_input_shape"):
         from course.keras.layers.functional import dry_run_shape
@@ -140,7 +144,8 @@ def _deserialize_model(entry, custom_objects):
     classes = _model_classes()
     if name in classes:
         return classes[name].from_config(entry["config"], custom_objects)
-    cls = (custom_objects or {}).get(name) or (custom_objects or {}).get(entry.get("registered_name") or "")
+    cls = (custom_objects or {}).get(name) or (custom_objects or {}).get(entry.get("registered_name") or "") or \
+        REGISTRY.get(entry.get("registered_name") or "")
     if cls is None:
         raise SavingError(f"The file holds a subclassed model {name!r}; pass its class to load it: "
                           f"load_model(path, custom_objects={{'{name}': {name}}}).")
@@ -459,7 +464,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         entry = _read_config(z, filepath)
         f, values = open_checked(_extract_weights(z, filepath, tmp), filepath, SavingError)
         with f:
-            model = rebuild(entry, custom_objects, values, filepath)
+            with safe_mode_scope(safe_mode):         # a Lambda's stored code loads only with safe_mode=False
+                model = rebuild(entry, custom_objects, values, filepath)
             compile_config = entry.get("compile_config") or {}
             if compile and compile_config:
                 compile_saved(model, compile_config, filepath)

@@ -5,6 +5,7 @@ from course.keras.layers.convolutional import (AveragePooling2D, AvgPool2D, Conv
 from course.keras.layers.core import (Activation, Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Reshape,
                                       Softmax)
 from course.keras.layers.functional import Input, InputLayer
+from course.keras.layers.lambda_layer import Lambda
 from course.keras.layers.normalization import BatchNormalization
 from course.keras.layers.preprocessing import (Normalization, RandomCrop, RandomFlip, RandomRotation,
                                                RandomTranslation, RandomZoom, Rescaling, Resizing)
@@ -13,6 +14,6 @@ __all__ = ["Layer", "Dense", "Activation", "Softmax", "ReLU", "LeakyReLU", "Iden
            "Reshape", "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Input", "InputLayer",
            "Rescaling", "Resizing", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-           "RandomCrop"]
+           "RandomCrop", "Lambda"]
 
 CLASSES = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}

@@ -1,11 +1,11 @@
 """`tf.keras`: Keras 3's names, on the course.keras engine."""
 from course.keras import Input, Model, Sequential
-from course.tf.keras import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
-                             ops, optimizers, regularizers, utils)
+from course.tf.keras import (activations, backend, callbacks, config, datasets, initializers, layers, losses, metrics,
+                             models, ops, optimizers, regularizers, saving, utils)
 from course.tf._unsupported import module_getattr
 
 __all__ = ["Sequential", "Model", "Input", "layers", "models", "optimizers", "losses", "metrics", "callbacks",
-           "datasets", "utils", "initializers", "regularizers", "activations", "backend", "ops"]
+           "datasets", "utils", "initializers", "regularizers", "activations", "backend", "ops", "saving", "config"]
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "applications": "Use a model built from keras.layers instead.",
