@@ -122,9 +122,9 @@ def test_chinese_edition_runs_the_code_nbval_runs_in_english(lesson):
 
 
 def test_chinese_edition_is_not_executed_twice():
-    import tomllib
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
-    assert "--ignore=lessons/zh" in config["addopts"]
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")      # no tomllib: Python 3.10 has none
+    addopts = re.search(r"^addopts\s*=\s*\"(.*)\"\s*$", text, re.MULTILINE)
+    assert addopts and "--ignore=lessons/zh" in addopts.group(1).split()
 
 
 def test_every_lesson_links_the_glossary():
