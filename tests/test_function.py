@@ -515,3 +515,12 @@ def test_python_control_flow_on_a_tensor_runs_the_function_eagerly_until_autogra
     with pytest.warns(RuntimeWarning, match="Python control flow"):
         assert float(relu_sum(ctf.constant([1.0, 2.0]))) == 3.0
     assert float(relu_sum(ctf.constant([-1.0, -2.0]))) == 0.0
+
+
+def test_eager_tensors_fed_to_a_session_inside_a_graph_block_are_values():
+    c = ctf.constant([[1.0, 2.0]])            # made eagerly, before the graph
+    with ctf.Graph().as_default():
+        x = ctf.compat.v1.placeholder(ctf.float32, [None, 2])
+        z = x * 3.0
+        with ctf.compat.v1.Session() as sess:
+            assert sess.run(z, feed_dict={x: c}).tolist() == [[3.0, 6.0]]

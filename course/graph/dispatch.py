@@ -244,6 +244,8 @@ def torch_function(func, args, kwargs):
     graph_op = _BY_TORCH.get(func)
     if graph_op is None or kwargs:
         return NotImplemented
+    if not any(isinstance(a, (_tensor.Variable, _graph.Tensor)) for a in args):
+        return NotImplemented      # eager values alone (a kernel running in a Session) compute as usual
     first = args[0]
     if not isinstance(first, _graph.Tensor):
         first = array_ops.convert_to_tensor(first)
