@@ -99,3 +99,21 @@ def test_get_file_offline_message_names_the_path(tmp_path):
     assert ckeras.utils.get_file("a.txt", cache_dir=str(tmp_path)).endswith("a.txt")
     with pytest.raises(ValueError, match="not the expected"):
         ckeras.utils.get_file("a.txt", cache_dir=str(tmp_path), file_hash="0" * 64)
+
+
+def test_summary_of_a_model_loaded_from_h5_prints_the_optimizer_line(tmp_path):
+    import contextlib
+    import io
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.Adam(), keras.losses.MeanSquaredError())
+    model.fit(np.ones((4, 3), "float32"), np.ones((4, 2), "float32"), verbose=0)
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    texts = []
+    for k in (keras, ckeras):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            k.models.load_model(path).summary()
+        texts.append(out.getvalue())
+    assert "Optimizer params: 2 (12.00 B)" in texts[0]
+    assert texts[1] == texts[0]

@@ -136,4 +136,5 @@ def load_model_h5(filepath, custom_objects=None, compile=True):
             target.assign(value)
     if training:                                     # the .keras compile config, but "optimizer_config"
         compile_saved(model, {**training, "optimizer": training.get("optimizer_config")}, filepath)
-    return model
+        model.optimizer._built_from_file = True      # Keras 3.15 builds it (iterations, learning_rate) and
+    return model                                     # its summary() shows "Optimizer params: 2 (12.00 B)"

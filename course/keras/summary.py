@@ -61,6 +61,8 @@ def _cells(texts, sep):
 def _optimizer_counts(model):
     opt = getattr(model, "optimizer", None)
     rule = getattr(opt, "_rule", None)
+    if rule is not None and not rule.state and getattr(opt, "_built_from_file", False):
+        return 2, 12                           # a legacy .h5 load: iterations (int64) and learning_rate (float32)
     if rule is None or not rule.state:
         return None
     floats = 1 + sum(t.numel() for st in rule.state.values() for k, t in st.items() if isinstance(t, torch.Tensor))
