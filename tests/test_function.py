@@ -524,3 +524,30 @@ def test_eager_tensors_fed_to_a_session_inside_a_graph_block_are_values():
         z = x * 3.0
         with ctf.compat.v1.Session() as sess:
             assert sess.run(z, feed_dict={x: c}).tolist() == [[3.0, 6.0]]
+
+
+def test_batch_normalization_in_a_traced_step_matches_eager():
+    x = ctf.constant(np.random.default_rng(3).normal(size=(8, 5, 5, 3)).astype("float32"))
+    y = ctf.constant(np.arange(8) % 4)
+    models = []
+    for _ in range(2):
+        models.append(ctf.keras.Sequential([ctf.keras.layers.Conv2D(4, 3, input_shape=(5, 5, 3)),
+                                            ctf.keras.layers.BatchNormalization(),
+                                            ctf.keras.layers.Flatten(), ctf.keras.layers.Dense(4)]))
+        models[-1](x)
+    models[1].set_weights(models[0].get_weights())
+    results = []
+    for model, traced in ((models[0], False), (models[1], True)):
+        loss_fn = ctf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        opt = ctf.keras.optimizers.SGD(0.1)
+
+        def step(a, b):
+            with ctf.GradientTape() as tape:
+                loss = loss_fn(b, model(a, training=True))
+            opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            return loss
+        fn = ctf.function(step) if traced else step
+        results.append(([float(fn(x, y)) for _ in range(3)], model.get_weights()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
+    for a, b in zip(results[0][1], results[1][1]):         # moving statistics included
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)

@@ -7,6 +7,7 @@ graph engine never imports Keras:
     Dense       MatMul, BiasAdd, activation          Conv2D    Conv2D, BiasAdd, activation
     Flatten     Reshape                              Reshape   Reshape
     MaxPooling2D / AveragePooling2D   MaxPool / AvgPool
+    BatchNormalization   moments, Rsqrt, AssignVariableOp for the moving statistics
     Dropout     KerasDropout (the shared kernel `course.layers.dropout`, so a traced step draws the
                 same mask as the eager one)
     SparseCategoricalCrossentropy / CategoricalCrossentropy   (Sparse)SoftmaxCrossEntropyWithLogits
@@ -26,7 +27,7 @@ from course.graph import graph as _graph
 from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.dispatch import NoGraphForm, _OutsideGraph
 from course.graph.registry import RegisterGradient, register_op
-from course.graph.resource_ops import SIDE_EFFECTS
+from course.graph.resource_ops import SIDE_EFFECTS, assign_variable
 from course.graph.shapes import TensorShape
 from course.tape import tensor as _tensor
 
@@ -107,6 +108,29 @@ def _dropout_grad(op, grad, _scale_grad=None):
     return [math_ops.multiply(grad, op.outputs[1])]
 
 
+def _batch_norm(layer, x, training):
+    """y = γ·(x - μ)/sqrt(σ² + ε) + β on the last axis; in training μ, σ² of the batch, and the moving
+    statistics updated by AssignVariableOps (moving ← moving·momentum + batch·(1 - momentum))."""
+    rank = x.shape.rank
+    if rank is None or layer._axis != rank - 1:
+        raise NoGraphForm("keras.layers.BatchNormalization on an axis other than the last")
+    if training and layer._trainable:
+        dims = list(range(rank - 1))
+        mean = reduce_ops.reduce_mean(x, dims)                                # (C,)
+        variance = reduce_ops.reduce_mean(math_ops.square(math_ops.subtract(x, mean)), dims)
+        m = layer.momentum
+        for var, batch in ((layer.moving_mean, mean), (layer.moving_variance, variance)):
+            moving = math_ops.add(math_ops.multiply(convert_to_tensor(var), m), math_ops.multiply(batch, 1 - m))
+            assign_variable(var, moving)
+    else:
+        mean, variance = convert_to_tensor(layer.moving_mean), convert_to_tensor(layer.moving_variance)
+    inv = math_ops.rsqrt(math_ops.add(variance, layer.epsilon))
+    if layer.gamma is not None:
+        inv = math_ops.multiply(inv, layer.gamma)
+    y = math_ops.multiply(math_ops.subtract(x, mean), inv)
+    return math_ops.add(y, layer.beta) if layer.beta is not None else y
+
+
 def _sequential(layer, x, training):
     for sub in layer.layers:
         x = sub(x, training=training)
@@ -115,7 +139,7 @@ def _sequential(layer, x, training):
 
 FORMS = {"Dense": _dense, "Conv2D": _conv2d, "MaxPooling2D": _pool("max"), "MaxPool2D": _pool("max"),
          "AveragePooling2D": _pool("avg"), "AvgPool2D": _pool("avg"), "Flatten": _flatten, "Reshape": _reshape,
-         "Dropout": _dropout, "Sequential": _sequential,
+         "Dropout": _dropout, "Sequential": _sequential, "BatchNormalization": _batch_norm,
          "Activation": lambda layer, x, training: _activation(layer.activation, x, layer),
          "ReLU": lambda layer, x, training: nn_ops.relu(x)}
 
