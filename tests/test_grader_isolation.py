@@ -15,6 +15,7 @@ import io
 import json
 import os
 import secrets
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ def run_cli(*argv):
     return code, out.getvalue(), err.getvalue()
 
 
-def attacks(submissions: Path, checks: Path, token: str, *, delay: float = 3) -> dict:
+def attacks(submissions: Path, checks: Path, token: str, *, delay: float = 3, port: int = 9) -> dict:
     """name -> cells; each notebook also defines `double` honestly, unless it says otherwise."""
     sub, pkg, chk = str(submissions), str(PACKAGE), str(checks)
     # A detached grandchild (setsid, double fork) that wakes up after grading and rewrites files.
@@ -132,6 +133,19 @@ def attacks(submissions: Path, checks: Path, token: str, *, delay: float = 3) ->
                       f"subprocess.Popen(['sleep', '1000.{token}'], start_new_session=True)\n"
                       f"subprocess.Popen(['sleep', '1001.{token}'])\n"
                       f"subprocess.Popen([sys.executable, '-c', {later!r}], start_new_session=True)"],
+        # `double` is defined only if the kernel's own localhost works (gloo meets there in lesson
+        # 14) and a port open on the grader's side of the network is out of reach.
+        "network": [f"import socket\n"
+                    f"server = socket.create_server(('127.0.0.1', 0))\n"
+                    f"socket.create_connection(server.getsockname(), timeout=5).close()\n"
+                    f"try:\n"
+                    f"    socket.create_connection(('127.0.0.1', {port}), timeout=5).close()\n"
+                    f"    reached = True\n"
+                    f"except OSError:\n"
+                    f"    reached = False\n"
+                    f"if not reached:\n"
+                    f"    def double(x):\n"
+                    f"        return 2 * x"],
         "signals": [f"import os, signal\n"
                     f"for sig in (signal.SIGTERM, signal.SIGKILL):\n"
                     f"    for pid in {{os.getppid(), 1, {os.getpid()}}} | {{int(p) for p in os.listdir('/proc') if p.isdigit()}}:\n"
@@ -165,8 +179,10 @@ def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolatin
     subs.mkdir()
     table = subs / "grades.csv"
     table.write_text("an earlier table\n")
+    listener = socket.create_server(("127.0.0.1", 0))         # on the grader's side of the network
     cases = {"a_honest": [WITH_DATA], "b_wrong": [WRONG]}
-    cases.update({f"c_{name}": cells for name, cells in attacks(subs, checks, token).items()})
+    cases.update({f"c_{name}": cells
+                  for name, cells in attacks(subs, checks, token, port=listener.getsockname()[1]).items()})
     cases.update({"d_honest": [HONEST], "e_wrong": [WRONG]})
     paths = [notebook(subs / f"{name}.ipynb", *cells) for name, cells in cases.items()]
     subs_before, package_before = tree_hash(subs), tree_hash(PACKAGE)
@@ -186,7 +202,9 @@ def test_batch_of_attacks_changes_nothing_but_their_own_score(tmp_path, isolatin
     assert all(g["sandbox"] == mode for g in grades.values())
     scores = {name: g["total"] for name, g in grades.items()}
     assert scores == {"a_honest": 2, "b_wrong": 0, "c_overwrite": 2, "c_package": 2, "c_solutions": 0,
-                      "c_checksfile": 0, "c_lingering": 2, "c_signals": 2, "d_honest": 2, "e_wrong": 0}, scores
+                      "c_checksfile": 0, "c_lingering": 2, "c_network": 2, "c_signals": 2, "d_honest": 2,
+                      "e_wrong": 0}, scores
+    listener.close()
 
     time.sleep(4)           # the detached child would have woken up by now
     assert processes_with(token) == []
@@ -209,7 +227,8 @@ def test_weak_mode_grades_from_private_copies_and_ends_every_process(tmp_path, s
     checks.write_text(CHECKS)
     subs = tmp_path / "submissions"
     subs.mkdir()
-    attack = attacks(subs, checks, token, delay=30)
+    listener = socket.create_server(("127.0.0.1", 0))
+    attack = attacks(subs, checks, token, delay=30, port=listener.getsockname()[1])
     paths = [notebook(subs / "honest.ipynb", WITH_DATA),
              notebook(subs / "package.ipynb", HONEST,
                       f"import pathlib, course.exercises\n"
@@ -217,7 +236,8 @@ def test_weak_mode_grades_from_private_copies_and_ends_every_process(tmp_path, s
                       f"    p.write_text('raise SystemExit  # {token}')"),
              notebook(subs / "cwd.ipynb", HONEST,
                       "import glob\nfor p in glob.glob('*.ipynb'):\n    open(p, 'w').write('{}')"),
-             notebook(subs / "lingering.ipynb", *attack["lingering"])]
+             notebook(subs / "lingering.ipynb", *attack["lingering"]),
+             notebook(subs / "network.ipynb", *attack["network"])]
     before, package_before = tree_hash(subs), tree_hash(PACKAGE)
     code, out, err = run_cli("grade", *map(str, paths), "--sandbox", "weak", "-j", "2", "--json",
                              "--checks", str(checks), "--timeout", "30")
@@ -225,7 +245,9 @@ def test_weak_mode_grades_from_private_copies_and_ends_every_process(tmp_path, s
     assert code == 0, err
     assert "sandbox: weak (one notebook at a time" in err
     data = json.loads(out)
-    assert [g["total"] for g in data] == [2, 2, 2, 2] and {g["sandbox"] for g in data} == {"weak"}
+    # The last one reached the grader's port: this mode shares the network (see the README).
+    assert [g["total"] for g in data] == [2, 2, 2, 2, 0] and {g["sandbox"] for g in data} == {"weak"}
+    listener.close()
     assert tree_hash(subs) == before and changed_by(token, PACKAGE, package_before) == []
 
 

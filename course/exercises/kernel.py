@@ -11,7 +11,8 @@
 The kernel is the `python3` kernelspec, run by this interpreter (jupyter_client substitutes
 sys.executable for 'python'). Given a `sandbox` (course.exercises.sandbox), it runs isolated in the
 sandbox's private folder, with the sandbox's environment only; its connection file lives in that
-folder, where no other kernel can see it. Without one, it runs in `cwd` with this package first on
+folder, where no other kernel can see it, and where the sandbox cuts the network it talks over Unix
+sockets in the sandbox's socket folder instead of localhost TCP. Without one, it runs in `cwd` with this package first on
 PYTHONPATH so that the learner's kernel imports the same `course` as the grader.
 """
 from __future__ import annotations
@@ -49,7 +50,8 @@ def _sandboxed_manager(sandbox, kernel_name: str, env: dict, cwd: str):
             # Called once the connection file is written: the sandbox takes it over with the folder.
             return sandbox.command(super().format_kernel_cmd(extra_arguments), env=env, cwd=cwd)
 
-    km = SandboxedKernelManager(kernel_name=kernel_name)
+    km = SandboxedKernelManager(kernel_name=kernel_name) if sandbox.socket_prefix is None else \
+        SandboxedKernelManager(kernel_name=kernel_name, transport="ipc", ip=sandbox.socket_prefix)
     km.connection_file = str(sandbox.runtime_dir / f"kernel-{os.urandom(4).hex()}.json")
     return km
 

@@ -5,14 +5,15 @@ sees); `command(argv)` returns the argv that runs `argv` isolated; `end(pid)` ki
 the command left behind; `close()` ends it all and removes the folder. The mode is picked by
 `choose_mode()`:
 
-- "namespace" (the grader is root and `unshare` works: CI, containers). New mount, pid and IPC
+- "namespace" (the grader is root and `unshare` works: CI, containers). New mount, pid, IPC, net
   namespaces whose init (`sandbox_init.py`, run as a script) builds a fresh root on a tmpfs
   holding only the system folders, the Python interpreter, the virtualenv and the `course` package
-  (all read-only) and `workdir` (writable), then runs the command as `nobody` (uid 65534, no groups, no new
-  privileges) with resource limits. Other submissions, `solutions/`, the repository, root's home
+  (all read-only) and `workdir` (writable), then runs the command as `nobody` (uid 65534, no
+  groups, no new privileges) with resource limits. Other submissions, `solutions/`, the repository, root's home
   and the grader's processes are not in that view. When the init ends, the kernel ends every
   process of the namespace (detached children, double forks), and `unshare --kill-child` ends the
-  init when the grader kills `unshare`.
+  init when the grader kills `unshare`. A new network namespace leaves it only its own localhost;
+  the kernel reaches the grader through Unix sockets in `socket_dir`.
 - "userns" (an ordinary user where unprivileged user namespaces are allowed). The same view and
   cleanup inside a new user namespace; the command keeps the grader's user id (it owns nothing
   writable but its folder) and runs without any capability. Its processes and the limits on their
@@ -20,7 +21,7 @@ the command left behind; `close()` ends it all and removes the folder. The mode 
 - "weak" (an ordinary user without that power; or forced for testing). The command runs as the
   grader's own user with resource limits, a private working folder and a private copy of the
   package first on PYTHONPATH; its processes are found by a marker in their environment and killed.
-  It does not hide files the user can read or write, and it does not stop signals to the grader.
+  It does not hide files the user can read or write, stop signals to the grader, or cut the network.
 """
 from __future__ import annotations
 
@@ -152,12 +153,22 @@ class Sandbox:
             for folder in linked:
                 os.symlink(folder, copy / _PACKAGE.name / os.path.relpath(folder, _PACKAGE))
             self.package_parent = str(copy)
+        # The namespace modes also cut the network: the kernel then talks to the grader through
+        # Unix sockets in a folder of its own (a short path: a socket's name is at most ~100 bytes).
+        self.isolates_network = self.mode in _ISOLATED and not _probe
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="cs-", dir="/tmp" if os.path.isdir("/tmp") else None)) \
+            if self.isolates_network else None
         self._inits: dict = {}           # launched pid -> its namespace init (host pid)
 
     # -- what the command sees ----------------------------------------------------------------------
     @property
     def runtime_dir(self) -> Path:
         return self.home / ".local/share/jupyter/runtime"
+
+    @property
+    def socket_prefix(self) -> str | None:
+        """Where the kernel's Unix sockets go (their names add `-N`); None: it may use TCP."""
+        return str(self.socket_dir / "k") if self.socket_dir else None
 
     def add_file(self, source: str | Path, name: str | None = None) -> Path:
         """Copy `source` into the private folder (the learner's code may change the copy only)."""
@@ -192,7 +203,8 @@ class Sandbox:
         if self.mode in _ISOLATED:
             (self.root_dir / "root").mkdir(exist_ok=True)
             spec["mounts"] = _mount_points() + [("ro", p, p) for p in self.readonly] + \
-                [("rw", str(self.workdir), str(self.workdir))]
+                [("rw", str(d), str(d)) for d in (self.workdir, self.socket_dir) if d is not None]
+            spec["net"] = self.isolates_network
         if self.mode == "namespace":
             self._give_workdir(NOBODY)
         elif spec["limits"]["processes"] is not None:
@@ -203,17 +215,19 @@ class Sandbox:
         # -I -S: the init trusts nothing of the environment and needs only the standard library.
         init = [sys.executable, "-I", "-S", str(_INIT), str(spec_path)]
         # --ipc: no System V shared memory or message queue in common with other kernels either.
+        net = ["--net"] if self.isolates_network else []
         if self.mode == "namespace":
-            return ["unshare", "--mount", "--pid", "--ipc", "--fork", "--kill-child", *init]
+            return ["unshare", "--mount", "--pid", "--ipc", *net, "--fork", "--kill-child", *init]
         if self.mode == "userns":
-            return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--ipc", "--fork", "--kill-child",
-                    *init]
+            return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--ipc", *net, "--fork",
+                    "--kill-child", *init]
         return init
 
     def _give_workdir(self, uid: int) -> None:
-        for folder, dirs, files in os.walk(self.workdir):
-            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
-                os.lchown(name, uid, uid)
+        for top in (self.workdir, self.socket_dir):
+            for folder, dirs, files in os.walk(top) if top is not None else ():
+                for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+                    os.lchown(name, uid, uid)
 
     def init_log(self) -> str:
         try:
@@ -250,6 +264,8 @@ class Sandbox:
         if self.mode in _ISOLATED:                # belt and braces: nothing of this sandbox may live on
             _kill_marked(self.tag, uid=NOBODY if self.mode == "namespace" else None)
         shutil.rmtree(self.root_dir, ignore_errors=True)
+        if self.socket_dir is not None:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def __enter__(self):
         return self

@@ -7,7 +7,7 @@ it runs before, and outside, the learner's view.
 - weak: set the limits, enter the folder, exec the command.
 - namespace, userns (run by `unshare` as pid 1 of new mount and pid namespaces, as root there):
   build a fresh root on a tmpfs (a new /proc, a minimal /dev, private /tmp and /dev/shm, the
-  read-only binds and the writable folder), fork; the child enters that root, sets the limits,
+  read-only binds and the writable folders), bring up `lo` in a new network namespace, fork; the child enters that root, sets the limits,
   drops every capability (namespace: becomes uid/gid 65534 with no groups) and execs the command
   with no new privileges; the init reaps orphans and exits with the command, which ends every
   other process of the namespace.
@@ -75,6 +75,18 @@ def _build_root(spec) -> None:
         _mount(libc, None, where, None, flags | _kept_flags(source))
 
 
+def _loopback_up() -> None:
+    """A new network namespace has only `lo`, and down: bring it up (gloo meets on localhost)."""
+    import fcntl
+    import socket
+    import struct
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH22x", b"lo", 0)                     # struct ifreq
+        flags = struct.unpack("16sH22x", fcntl.ioctl(s, siocgifflags, request))[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sH22x", b"lo", flags | iff_up))
+
+
 def _kept_flags(path: str) -> int:
     # A user namespace may not drop the flags its mounts came with (noexec, atime rules): keep them.
     f = os.statvfs(path).f_flag
@@ -140,6 +152,8 @@ def _init(spec_path: str) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             signal.signal(sig, signal.SIG_IGN)          # the kernel gets SIGINT; its init stays
         _build_root(spec)
+        if spec.get("net"):
+            _loopback_up()
     except Exception as exc:
         with open(spec["log"], "a") as log:
             log.write(f"sandbox init failed: {type(exc).__name__}: {exc}\n")
