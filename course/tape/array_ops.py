@@ -34,10 +34,10 @@ def reshape(tensor, shape, name=None):
     dims = as_shape_arg(shape)
     known = int(np.prod([d for d in dims if d != -1])) if dims else 1
     if (-1 not in dims and known != t.numel()) or (-1 in dims and (known == 0 or t.numel() % known)):
-        raise InvalidArgumentError(f"Input to reshape is a tensor with {t.numel()} values (shape {tuple(t.shape)}), "
-                                   f"but the requested shape {list(dims)} "
-                                   + (f"has {known}" if -1 not in dims else f"is not a multiple of {known}")
-                                   + ". The product of the new shape must equal the number of values.")
+        raise InvalidArgumentError(f"Input to reshape is a tensor with {t.numel()} values, but the requested shape "
+                                   + (f"has {known}" if -1 not in dims else f"requires a multiple of {known}")
+                                   + f" (shape {tuple(t.shape)} to {list(dims)}: the product of the new shape must "
+                                     f"equal the number of values).")
     return wrap(t.reshape(dims))
 
 
@@ -86,8 +86,25 @@ def concat(values, axis, name="concat"):
     try:
         return wrap(torch.cat(ts, dim=int(axis_arg(axis))))
     except RuntimeError:
-        raise InvalidArgumentError(f"ConcatOp: dimensions of inputs should match except along axis {axis}; got "
-                                   f"shapes {[tuple(t.shape) for t in ts]}.") from None
+        raise InvalidArgumentError(_concat_message(ts, int(axis_arg(axis)))) from None
+
+
+def _concat_message(ts, axis):
+    """TF's ConcatOp text for the first pair of inputs that disagree off the concat axis."""
+    first = ts[0]
+    for k, t in enumerate(ts[1:], 1):
+        if t.dim() != first.dim():
+            return (f"ConcatOp : Ranks of all input tensors should match: shape[0] = {_dims(first)} vs. "
+                    f"shape[{k}] = {_dims(t)}")
+        for d in range(first.dim()):
+            if d != axis % first.dim() and t.shape[d] != first.shape[d]:
+                return (f"ConcatOp : Dimension {d} in both shapes must be equal: shape[0] = {_dims(first)} vs. "
+                        f"shape[{k}] = {_dims(t)}")
+    return f"ConcatOp : inputs of shapes {[_dims(t) for t in ts]} cannot be joined on axis {axis}"
+
+
+def _dims(t):
+    return "[" + ",".join(str(d) for d in t.shape) + "]"
 
 
 def stack(values, axis=0, name="stack"):
@@ -110,8 +127,10 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
         raise NotImplementedError("tf.gather with batch_dims != 0 is not supported here; use tf.gather_nd or "
                                   "index each batch row with tf.gather in a loop.")
     if idx.numel() and (idx.min() < -p.shape[axis] or idx.max() >= p.shape[axis]):
-        raise InvalidArgumentError(f"indices[...] = {int(idx.max() if idx.max() >= p.shape[axis] else idx.min())} "
-                                   f"is not in [0, {p.shape[axis]}) for tf.gather on an axis of size {p.shape[axis]}.")
+        bad = ((idx < -p.shape[axis]) | (idx >= p.shape[axis])).reshape(-1).nonzero()[0].item()
+        where = "" if idx.dim() == 0 else "[" + ",".join(str(i) for i in np.unravel_index(bad, tuple(idx.shape))) + "]"
+        raise InvalidArgumentError(f"indices{where} = {int(idx.reshape(-1)[bad])} is not in [0, {p.shape[axis]}) "
+                                   f"(tf.gather on an axis of size {p.shape[axis]})")
     out = p.index_select(axis, idx.reshape(-1).to(p.device) % p.shape[axis])
     return wrap(out.reshape(p.shape[:axis] + idx.shape + p.shape[axis + 1:]))
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 import course.device
-from course.tape.dtypes import as_torch_dtype
+from course.tape.dtypes import as_dtype, as_torch_dtype
 from course.tape.ragged import RaggedTensor
 from course.tape.strings import StringTensor, is_string_value, string_constant
 from course.tape.tensor import EagerTensor, Variable, as_plain, to_numpy, to_tensor, wrap
@@ -64,8 +64,9 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         return string_constant(value)
     if isinstance(value, torch.Tensor):
         if dtype is not None and value.dtype != as_torch_dtype(dtype):
-            raise ValueError(f"Tensor conversion requested dtype {as_torch_dtype(dtype)} for Tensor with dtype "
-                             f"{value.dtype}. Use tf.cast(x, dtype) to change a tensor's dtype.")
+            raise ValueError(f"Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor with dtype "
+                             f"{as_dtype(value.dtype).name}: {value!r}. Use tf.cast(x, dtype) to change a tensor's "
+                             f"dtype.")
         if isinstance(value, Variable):
             return value.read_value() if not value.requires_grad else value.clone()   # a Tensor, still differentiable
         return value if isinstance(value, EagerTensor) else wrap(value)

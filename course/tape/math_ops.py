@@ -337,8 +337,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if transpose_b or adjoint_b:
         y = y.transpose(-1, -2).conj() if adjoint_b else y.transpose(-1, -2)
     if x.shape[-1] != y.shape[-2]:
-        raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {list(x.shape)}, In[1]: {list(y.shape)} "
-                                   f"(the last axis of a must equal the second-to-last axis of b).")
+        raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: [{','.join(map(str, x.shape))}], "
+                                   f"In[1]: [{','.join(map(str, y.shape))}] (the last axis of a must equal the "
+                                   f"second-to-last axis of b)")
     if x.dtype != y.dtype:
         raise InvalidArgumentError(f"tf.matmul needs both operands of one dtype; got {x.dtype} and {y.dtype}. "
                                    f"Use tf.cast(x, tf.float32) on one of them.")

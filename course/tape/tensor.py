@@ -137,10 +137,21 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
         if like is not None:
             args = tuple(_operand(a, like) if type(a) is np.ndarray else a for a in args)
     with _Disabled():
-        ret = func(*args, **(kwargs or {}))
+        try:
+            ret = func(*args, **(kwargs or {}))
+        except RuntimeError as exc:
+            if func in _OPERATORS and "must match the size of tensor" in str(exc):
+                raise _incompatible(args) from None            # TF's text for a failed broadcast
+            raise
     if func in torch.overrides.get_default_nowrap_functions():
         return ret
     return _wrap(ret)
+
+
+def _incompatible(args):
+    from course.tape.errors import InvalidArgumentError
+    dims = ["[" + ",".join(str(d) for d in a.shape) + "]" for a in args[:2] if isinstance(a, torch.Tensor)]
+    return InvalidArgumentError(None, None, f"Incompatible shapes: {' vs. '.join(dims)}")
 
 
 def to_numpy(t) -> np.ndarray:
@@ -478,7 +489,11 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
                 and _holds_tensor(value):
             t = _stack_tensors(value, want, device)
         else:
-            arr = np.asarray(value)
+            try:
+                arr = np.asarray(value)
+            except ValueError:                                    # numpy's "inhomogeneous shape"
+                raise ValueError("Can't convert non-rectangular Python sequence to Tensor. (Every row must have "
+                                 "the same length; for rows of different lengths use tf.ragged.constant.)") from None
             if arr.dtype == object or arr.dtype.kind in "USV":
                 raise TypeError(f"Cannot convert {_short(value)} to a tensor: strings and ragged nested lists are "
                                 f"not supported (every row must have the same length, every value a number).")

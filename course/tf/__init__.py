@@ -14,7 +14,8 @@ from course.tape.array_ops import (boolean_mask, broadcast_to, concat, ensure_sh
                                    sort, argsort, split, squeeze, stack, stop_gradient, tensor_scatter_nd_update,
                                    tile, transpose, unique, unstack, where)
 from course.tape.control import (case, cond, control_dependencies, init_scope, map_fn, numpy_function,
-                                 print_ as print, py_function, switch_case, vectorized_map, while_loop)
+                                 print_ as print, switch_case, vectorized_map, while_loop)
+from course.tape.py_function import py_function
 from course.tape.debugging import Assert
 from course.tape.creation import (constant, convert_to_tensor, eye, fill, identity, linspace, ones, ones_like,
                                   range_ as range, zeros, zeros_like)
