@@ -551,3 +551,20 @@ def test_batch_normalization_in_a_traced_step_matches_eager():
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
     for a, b in zip(results[0][1], results[1][1]):         # moving statistics included
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+
+
+def test_a_traced_call_method_trains_with_fit():
+    class Model(ctf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = ctf.keras.layers.Dense(2)
+
+        @ctf.function
+        def call(self, x):
+            return self.dense(x) * 2.0
+
+    model = Model()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((3, 4), np.float32), np.zeros((3, 2), np.float32)
+    losses = model.fit(x, y, epochs=3, verbose=0).history["loss"]
+    assert losses[2] < losses[1] < losses[0]

@@ -15,7 +15,7 @@ from course.graph.resource_ops import SIDE_EFFECTS
 from course.graph.runtime import Runtime
 from course.tape import nest
 from course.tape.function import TensorSpec
-from course.tape.gradient_tape import recording_tapes
+from course.tape.gradient_tape import autograd_wanted
 from course.tape.shape import TensorShape
 from course.tape.tensor import Variable, wrap
 
@@ -169,7 +169,7 @@ class ConcreteFunction:
         return None
 
     def _call_flat(self, values):
-        grad = torch.enable_grad() if recording_tapes() else torch.no_grad()
+        grad = torch.enable_grad() if autograd_wanted() else torch.no_grad()
         with grad:
             raw = self._step(*values)
         it = iter(raw[:self._n_out])

@@ -29,7 +29,8 @@ from course.tape import nest
 from course.tape import tensor as _tensor
 from course.tape.tensor import as_plain, to_tensor, wrap
 
-__all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient", "note_variable_read"]
+__all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient", "note_variable_read",
+           "autograd_wanted", "autograd_wanted_hooks"]
 
 _recording = _tensor.RECORDING   # tapes inside their `with` block and not paused, innermost last
 _watch_counts = {}               # id(tensor) -> number of tapes that switched requires_grad on
@@ -63,6 +64,16 @@ class UnconnectedGradients(enum.Enum):
 def recording_tapes():
     """The tapes currently recording (innermost last)."""
     return list(_recording)
+
+
+# Engines that differentiate with torch autograd directly (Keras' fit) say here when they need a
+# call to record: a traced tf.function then runs its graph with autograd on (it is off otherwise).
+autograd_wanted_hooks = []
+
+
+def autograd_wanted():
+    """Should work done now be recorded for torch autograd (a tape records, or an engine asks)?"""
+    return bool(_recording) or (torch.is_grad_enabled() and any(hook() for hook in autograd_wanted_hooks))
 
 
 class GradientTape:

@@ -26,7 +26,7 @@ import torch
 import course.device
 from course.tape import EagerTensor, Variable
 from course.tape import tensor as _tape_tensor
-from course.tape.gradient_tape import note_variable_read, recording_tapes
+from course.tape.gradient_tape import autograd_wanted_hooks, note_variable_read, recording_tapes
 from course.keras import regularizers as regularizers_module
 from course.keras.variables import KerasVariable
 
@@ -87,6 +87,8 @@ class _CallContext(threading.local):
 
 
 call_context = _CallContext()
+# inside a layer call with grad mode on (fit's step), a traced tf.function in `call` records for autograd
+autograd_wanted_hooks.append(lambda: call_context.depth > 0)
 
 
 class _Budget(threading.local):
