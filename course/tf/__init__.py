@@ -37,7 +37,8 @@ from course.tape.slicing import strided_slice
 from course.tape.ragged import RaggedTensor
 from course.tape.tensor import Tensor, Variable
 from course.tf import config, data, dtypes, errors, linalg, math, nest, nn, random, summary, test, version
-from course.tf import image, ragged, strings
+from course.tf import image, ragged, sparse, strings
+from course.tape.sparse import SparseTensor
 from course.tf._unsupported import UnsupportedError, module_getattr
 from course.tf.importhook import install as install_import_hook, uninstall as uninstall_import_hook
 from course.graph import dispatch as _dispatch
@@ -79,8 +80,6 @@ _HINTS = {
     "mod": "Use tf.math.floormod (or x % y).",
     "estimator": "tf.estimator is not supported; use tf.keras.Model.fit.",
     "saved_model": "SavedModel is not supported; use model.save('model.keras') / keras.models.load_model.",
-    "sparse": "Sparse tensors are not supported; use dense tensors.",
-    "SparseTensor": "Sparse tensors are not supported; use dense tensors.",
     "lite": "TensorFlow Lite is not supported.",
 }
 
