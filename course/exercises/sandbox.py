@@ -62,6 +62,12 @@ class Limits:
     tmp_bytes: int = 1 << 30                # size of its private /tmp and /dev/shm
 
 
+def _short_temp_dir() -> str:
+    """The temporary folder, or /tmp where its path leaves no room for socket names (108 bytes)."""
+    base = tempfile.gettempdir()
+    return base if len(base) <= 80 or not os.path.isdir("/tmp") else "/tmp"
+
+
 def _runs(cmd) -> bool:
     try:
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -155,8 +161,8 @@ class Sandbox:
             self.package_parent = str(copy)
         # The namespace modes also cut the network: the kernel then talks to the grader through
         # Unix sockets in a folder of its own (a short path: a socket's name is at most ~100 bytes).
-        self.isolates_network = self.mode in _ISOLATED and not _probe
-        self.socket_dir = Path(tempfile.mkdtemp(prefix="cs-", dir="/tmp" if os.path.isdir("/tmp") else None)) \
+        self.isolates_network = self.mode in _ISOLATED         # the probe tries that too
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="cs-", dir=_short_temp_dir())) \
             if self.isolates_network else None
         self._inits: dict = {}           # launched pid -> its namespace init (host pid)
 
