@@ -568,3 +568,15 @@ def test_a_traced_call_method_trains_with_fit():
     x, y = np.ones((3, 4), np.float32), np.zeros((3, 2), np.float32)
     losses = model.fit(x, y, epochs=3, verbose=0).history["loss"]
     assert losses[2] < losses[1] < losses[0]
+
+
+def test_functional_models_trace():
+    inputs = ctf.keras.Input((4,))
+    hidden = ctf.keras.layers.Dense(3, activation="relu")(inputs)
+    model = ctf.keras.Model(inputs, ctf.keras.layers.Dense(2, activation="softmax")(hidden))
+    x = np.random.default_rng(0).random((5, 4)).astype("float32")
+    traced = ctf.function(lambda batch: model(batch))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no fallback to eager
+        np.testing.assert_array_equal(traced(ctf.constant(x)).numpy(), model(x).numpy())

@@ -137,7 +137,17 @@ def _sequential(layer, x, training):
     return x
 
 
-FORMS = {"Dense": _dense, "Conv2D": _conv2d, "MaxPooling2D": _pool("max"), "MaxPool2D": _pool("max"),
+def _functional(model, x, training):
+    xs = list(x) if isinstance(x, (list, tuple)) else [x]
+    values = {id(t): v for t, v in zip(model._inputs, xs)}
+    for layer, parents, out in model._nodes:
+        args = [values[id(p)] for p in parents]
+        values[id(out)] = layer(args[0] if len(args) == 1 else args, training=training)
+    outs = [values[id(t)] for t in model._outputs]
+    return outs[0] if model._single_output else outs
+
+
+FORMS = {"Functional": _functional, "Dense": _dense, "Conv2D": _conv2d, "MaxPooling2D": _pool("max"), "MaxPool2D": _pool("max"),
          "AveragePooling2D": _pool("avg"), "AvgPool2D": _pool("avg"), "Flatten": _flatten, "Reshape": _reshape,
          "Dropout": _dropout, "Sequential": _sequential, "BatchNormalization": _batch_norm,
          "Activation": lambda layer, x, training: _activation(layer.activation, x, layer),
