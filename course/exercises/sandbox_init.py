@@ -100,7 +100,10 @@ def _limit(spec) -> None:
     for name, value, extra in (("RLIMIT_CPU", lim["cpu_seconds"], 5), ("RLIMIT_AS", lim["memory_bytes"], 0),
                                ("RLIMIT_NPROC", lim["processes"], 0), ("RLIMIT_FSIZE", lim["file_bytes"], 0)):
         if value is not None:
-            resource.setrlimit(getattr(resource, name), (value, value + extra))
+            which = getattr(resource, name)
+            hard = resource.getrlimit(which)[1]     # an ordinary user cannot raise its hard limits
+            hard = value + extra if hard == resource.RLIM_INFINITY else min(value + extra, hard)
+            resource.setrlimit(which, (min(value, hard), hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
