@@ -3,9 +3,12 @@
 One batch of small synthetic notebooks (exercise 93.1: `double`), honest ones before and after
 notebooks that attack their surroundings: overwrite every notebook they can reach, write into the
 installed package, read `solutions/` and the instructor's checks file, leave detached and sleeping
-processes behind to rewrite grades.csv later, and signal the grader and every pid they can see. The
-honest notebooks keep their true scores, the files are byte-identical afterwards, nothing of the
-batch survives it, and the grader ends normally with a result per notebook.
+processes behind to rewrite grades.csv later, reach a port on the grader's side of the network, and
+signal the grader and every pid they can see. The honest notebooks keep their true scores, the
+submissions are byte-identical afterwards and nothing an attack wrote reached the package or
+`solutions/`, nothing of the batch survives it, and the grader ends normally with a result per
+notebook. Then the weak mode, resource limits, a grader killed mid-grading, a grading process dying
+in a `-j 2` batch, and the atomic output files.
 
 The attacks on the checks themselves live in test_grader_security.py.
 """
