@@ -14,8 +14,9 @@ graph engine never imports Keras:
                 on the logits behind a softmax (as Keras does), else on clipped probabilities
     optimizer.apply_gradients   ResourceApply<Optimizer>: the optimizer's own update rule
     metric(...)                 UpdateMetric: the metric's own accumulation
-Sequential models and user-written `call`s run their Python on the graph tensors. A layer with no
-form raises `NoGraphForm` naming it; the traced function then runs eagerly.
+Sequential and Functional models replay their layers, and user-written `call`s run their Python, on
+the graph tensors. A layer with no form raises `NoGraphForm` naming it; the traced function then
+runs eagerly.
 """
 import math
 
