@@ -148,7 +148,8 @@ def _functional(model, x, training):
     return outs[0] if model._single_output else outs
 
 
-FORMS = {"Functional": _functional, "Dense": _dense, "Conv2D": _conv2d, "MaxPooling2D": _pool("max"), "MaxPool2D": _pool("max"),
+FORMS = {"Functional": _functional, "Dense": _dense, "Conv2D": _conv2d, "MaxPooling2D": _pool("max"),
+         "MaxPool2D": _pool("max"),
          "AveragePooling2D": _pool("avg"), "AvgPool2D": _pool("avg"), "Flatten": _flatten, "Reshape": _reshape,
          "Dropout": _dropout, "Sequential": _sequential, "BatchNormalization": _batch_norm,
          "Activation": lambda layer, x, training: _activation(layer.activation, x, layer),
