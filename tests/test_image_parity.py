@@ -75,3 +75,13 @@ def test_random_ops_keep_tf_rules():
 def test_unsupported_resize_method_says_what_works():
     with pytest.raises(NotImplementedError, match="bilinear"):
         ctf.image.resize(IMG, [3, 3], method="bicubic")
+
+
+def test_image_ops_inside_tf_function_match():
+    outs = []
+    for m in (TF, ctf):
+        @m.function
+        def f(x):
+            return m.image.resize(m.image.flip_left_right(x), [3, 4]) * 2.0
+        outs.append(f(m.constant(IMG)).numpy())
+    np.testing.assert_allclose(outs[1], outs[0], atol=1e-5)

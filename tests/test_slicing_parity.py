@@ -47,3 +47,19 @@ def test_gradient_flows_through_a_reversed_slice():
             y = m.reduce_sum(v[::-1, ::-2] * m.constant(np.arange(12, dtype=np.float32).reshape(2, 2, 3)[..., :1]))
         grads.append(tape.gradient(y, v).numpy())
     np.testing.assert_allclose(grads[1], grads[0], atol=1e-5)
+
+
+def test_negative_steps_inside_tf_function_trace_into_the_graph():
+    results = []
+    for m in (TF, ctf):
+        v = m.Variable(X)
+
+        @m.function
+        def step():
+            with m.GradientTape() as tape:
+                y = m.reduce_sum(v[::-1, 2::-2] * 3.0)
+            return v[:, ::-1, 1], tape.gradient(y, v)
+        sliced, grad = step()
+        results.append((sliced.numpy(), grad.numpy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], atol=1e-5)
+    np.testing.assert_allclose(results[1][1], results[0][1], atol=1e-5)

@@ -391,7 +391,7 @@ def _select_grad(op, grad):
 
 # -- indexing ----------------------------------------------------------------------------------------------
 def strided_slice_of(tensor, key):
-    """`tensor[key]` for ints, slices (positive steps), Ellipsis and None (tf.newaxis)."""
+    """`tensor[key]` for ints, slices (negative steps too, as TF), Ellipsis and None (tf.newaxis)."""
     key = key if isinstance(key, tuple) else (key,)
     norm = []
     for k in key:
@@ -403,8 +403,8 @@ def strided_slice_of(tensor, key):
                 if part is not None and not isinstance(part, (int, np.integer)):
                     raise NotImplementedError("Slice bounds must be Python ints (or None) in graph mode; "
                                               f"got {part!r}.")
-            if k.step is not None and k.step <= 0:
-                raise NotImplementedError("Negative or zero slice steps are not supported; use tf.reverse.")
+            if k.step is not None and k.step == 0:
+                raise ValueError("slice step cannot be zero")
             norm.append(slice(k.start, k.stop, k.step))
         elif k is Ellipsis or k is None or isinstance(k, (int, np.integer)):
             norm.append(int(k) if isinstance(k, (int, np.integer)) else k)
@@ -440,8 +440,20 @@ def _slice_shape(shape, key):
     return TensorShape(out)
 
 
+def _backwards(key):
+    return any(isinstance(k, slice) and k.step is not None and k.step < 0 for k in key)
+
+
+def _slice_kernel(op):
+    key = op.attrs["key"]
+    if _backwards(key):                       # torch refuses negative steps: the eager engine's TF slicing
+        from course.tape.slicing import getitem
+        return lambda x: getitem(x, key).as_subclass(torch.Tensor)
+    return lambda x: x[key]
+
+
 register_op("StridedSlice", infer=lambda op: _one(_slice_shape(op.inputs[0].shape, op.attrs["key"]), op.inputs[0].dtype),
-            kernel=lambda op: (lambda x, _k=op.attrs["key"]: x[_k]))
+            kernel=_slice_kernel)
 
 
 @RegisterGradient("StridedSlice")
@@ -454,6 +466,11 @@ def _slice_grad_kernel(op):
 
     def kernel(x, g):
         out = torch.zeros_like(x, dtype=g.dtype)
+        if _backwards(key):                   # scatter g back to the positions the slice read
+            from course.tape.slicing import getitem
+            where = getitem(torch.arange(x.numel(), device=x.device).reshape(x.shape), key)
+            return out.reshape(-1).index_add_(0, where.as_subclass(torch.Tensor).reshape(-1),
+                                              g.reshape(-1)).reshape(x.shape)
         out[key] = g
         return out
     return kernel

@@ -266,8 +266,8 @@ class EagerTensor(torch.Tensor):
     def __getitem__(self, key):
         """x[::-1] walks backwards as in TF (torch refuses negative steps): course.tape.slicing."""
         items = key if type(key) is tuple else (key,)
-        if any(type(k) is slice and k.step is not None and not (isinstance(k.step, int) and k.step > 0)
-               for k in items):
+        if not GRAPH_STACK and any(type(k) is slice and k.step is not None and not (isinstance(k.step, int)
+                                                                                    and k.step > 0) for k in items):
             from course.tape import slicing
             if slicing.has_negative_step(key):
                 return slicing.getitem(self, key)

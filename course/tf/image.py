@@ -6,7 +6,10 @@ from course.tape.image import (ResizeMethod, adjust_brightness, adjust_contrast,
                                resize_with_crop_or_pad, rgb_to_grayscale, rot90, stateless_random_brightness,
                                stateless_random_contrast, stateless_random_crop, stateless_random_flip_left_right,
                                stateless_random_flip_up_down, transpose)
+from course.graph import dispatch as _dispatch
 from course.tf._unsupported import module_getattr
+
+_dispatch.wrap_namespace(globals(), "image.")   # inside tf.function: no graph form, so it runs eagerly
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "decode_png": "decode images with PIL or torchvision.io, then tf.constant(array).",

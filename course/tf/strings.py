@@ -2,7 +2,10 @@
 from course.tape.strings import (as_string, bytes_split, format_ as format, join, length, lower, reduce_join,
                                  regex_full_match, regex_replace, split, strip, substr, to_number, unicode_decode,
                                  unicode_encode, unicode_split, upper)
+from course.graph import dispatch as _dispatch
 from course.tf._unsupported import module_getattr
+
+_dispatch.wrap_namespace(globals(), "strings.")   # inside tf.function: no graph form, so it runs eagerly
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "ngrams": "Build n-grams with Python on s.numpy(), or tf.strings.join of shifted slices.",
