@@ -13,6 +13,15 @@ TF = pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.parity
 
 
+def _ragged_gen():
+    for n in [1, 5, 2, 7, 3, 3, 8, 1, 4]:
+        yield np.arange(n, dtype=np.int32)
+
+
+def _ragged(m):
+    return m.data.Dataset.from_generator(_ragged_gen, output_signature=m.TensorSpec([None], m.int32))
+
+
 def _gen():
     for i in range(3):
         yield i, np.ones(i, np.float32)
@@ -54,6 +63,15 @@ CASES = {
     "scan": lambda m, d: m.data.Dataset.range(7).scan(m.constant(0, m.int64), lambda s, x: (s + x, s * 10)),
     "group_by_window": lambda m, d: m.data.Dataset.range(7).group_by_window(
         lambda x: x % 2, lambda k, ds: ds.batch(2), window_size=2),
+    "bucket_by_length": lambda m, d: _ragged(m).bucket_by_sequence_length(
+        lambda x: m.shape(x)[0], bucket_boundaries=[3, 6], bucket_batch_sizes=[2, 2, 2]),
+    "bucket_to_boundary": lambda m, d: _ragged(m).filter(lambda x: m.shape(x)[0] < 6).bucket_by_sequence_length(
+        lambda x: m.shape(x)[0], [3, 6], [2, 2, 3], pad_to_bucket_boundary=True),
+    "bucket_apply": lambda m, d: _ragged(m).apply(m.data.experimental.bucket_by_sequence_length(
+        lambda x: m.shape(x)[0], [4], [3, 2], drop_remainder=True)),
+    "group_window_size_func": lambda m, d: m.data.Dataset.range(9).group_by_window(
+        lambda x: x % 3, lambda k, ds: ds.batch(5), window_size_func=lambda k: k + 1),
+    "window_ragged_flat_map": lambda m, d: _ragged(m).window(2).flat_map(lambda w: w.padded_batch(2)),
     "interleave": lambda m, d: m.data.Dataset.range(1, 4).interleave(
         lambda x: m.data.Dataset.from_tensors(x).repeat(x), cycle_length=2, block_length=2),
 }
@@ -106,7 +124,5 @@ def test_sample_from_datasets_draws_by_weight():
 
 
 def test_unsupported_names_point_to_alternatives():
-    with pytest.raises(NotImplementedError, match="group_by_window"):
-        ctf.data.experimental.bucket_by_sequence_length
     with pytest.raises(NotImplementedError, match="sample_from_datasets"):
         ctf.data.experimental.rejection_resample

@@ -211,9 +211,15 @@ class Dataset:
         return _ScanDataset(self, initial_state, scan_func)
 
     def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None, name=None):
-        if window_size is None:
-            raise ValueError("group_by_window here needs window_size (window_size_func is not supported).")
-        return _GroupByWindowDataset(self, key_func, reduce_func, window_size)
+        """Elements grouped by key_func; each full window (or what is left at the end, by key) is reduced."""
+        return _GroupByWindowDataset(self, key_func, reduce_func, window_size, window_size_func)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                  padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
+                                  no_padding=False, drop_remainder=False, name=None):
+        return bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                         padded_shapes, padding_values, pad_to_bucket_boundary, no_padding,
+                                         drop_remainder)
 
     @staticmethod
     def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
@@ -369,4 +375,4 @@ from course.tape.data.transforms import (_BatchDataset, _CacheDataset, _Concaten
                                          _SkipDataset, _TakeDataset, _UnbatchDataset, _ZipDataset)
 from course.tape.data import sampling  # noqa: E402
 from course.tape.data.windows import (_FlatMapDataset, _GroupByWindowDataset, _InterleaveDataset,  # noqa: E402
-                                      _PaddedBatchDataset, _ScanDataset, _WindowDataset)
+                                      _PaddedBatchDataset, _ScanDataset, _WindowDataset, bucket_by_sequence_length)

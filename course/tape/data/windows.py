@@ -14,13 +14,13 @@ import torch
 
 from course.tape import nest
 from course.tape.data import structure
-from course.tape.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, DatasetSpec, _TensorSliceDataset
+from course.tape.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, DatasetSpec
 from course.tape.data.transforms import _Unary
 from course.tape.strings import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["_PaddedBatchDataset", "_WindowDataset", "_FlatMapDataset", "_ScanDataset", "_GroupByWindowDataset",
-           "_InterleaveDataset"]
+           "_InterleaveDataset", "bucket_by_sequence_length"]
 
 
 def _up_to(element, value):
@@ -152,12 +152,40 @@ class _WindowDataset(_Unary):
 def _window_of(elements):
     """A window: for each component, a dataset of that component's values."""
     flat = [nest.flatten(e) for e in elements]
-    parts = [_TensorSliceDataset(structure.stack([f[k] for f in flat]), name="_VariantDataset")
-             for k in range(len(flat[0]))]
+    parts = [_ListDataset([f[k] for f in flat]) for k in range(len(flat[0]))]
     return nest.pack_sequence_as(elements[0], parts)
 
 
-class _FlatMapDataset(_Unary):
+class _ListDataset(Dataset):
+    """The elements of one window or group, as they are (they may differ in shape)."""
+
+    _tf_name = "_VariantDataset"
+
+    def __init__(self, elements):
+        self._elements = list(elements)
+
+    def _iter_generic(self):
+        return iter(self._elements)
+
+    def _cardinality(self):
+        return len(self._elements)
+
+
+class _Nested(_Unary):
+    """A transformation whose elements come from inner datasets: their static shapes are the inner ones'."""
+
+    _inner = None
+    _spec_rule = None            # bucket_by_sequence_length: its own rule (buckets differ in their shapes)
+
+    def _spec_shape(self, shape, index):
+        if self._spec_rule is not None:
+            return self._spec_rule(shape, index)
+        if self._inner is not None:
+            return self._inner._spec_shape(shape, index)
+        return super()._spec_shape(shape, index)
+
+
+class _FlatMapDataset(_Nested):
     def __init__(self, input_dataset, map_func):
         super().__init__(input_dataset)
         self._fn = map_func
@@ -172,7 +200,7 @@ class _FlatMapDataset(_Unary):
             if not isinstance(inner, Dataset):
                 raise TypeError(f"flat_map's function must return a tf.data.Dataset; it returned "
                                 f"{type(inner).__name__}. Wrap values with Dataset.from_tensor_slices.")
-            self._batched = inner._batched
+            self._batched, self._inner = inner._batched, inner
             yield from inner._iter_elements()
 
 
@@ -194,19 +222,23 @@ class _ScanDataset(_Unary):
             yield structure.fn_output(out)
 
 
-class _GroupByWindowDataset(_Unary):
-    def __init__(self, input_dataset, key_func, reduce_func, window_size):
+class _GroupByWindowDataset(_Nested):
+    def __init__(self, input_dataset, key_func, reduce_func, window_size=None, window_size_func=None):
         super().__init__(input_dataset)
-        self._key, self._reduce, self._window = key_func, reduce_func, int(window_size)
+        if (window_size is None) == (window_size_func is None):
+            raise ValueError("group_by_window needs exactly one of window_size and window_size_func.")
+        self._key, self._reduce = key_func, reduce_func
+        self._size_of = (lambda key: int(window_size)) if window_size is not None else \
+            (lambda key: int(to_numpy(window_size_func(wrap(to_tensor(key, torch.int64))))))
         self._batched = False
 
     def _cardinality(self):
         return UNKNOWN if self._input._cardinality() != INFINITE else INFINITE
 
     def _emit(self, key, elements):
-        ds = _TensorSliceDataset(structure.stack(elements))
+        ds = _ListDataset(elements)
         out = self._reduce(wrap(to_tensor(key, torch.int64)), ds)
-        self._batched = out._batched
+        self._batched, self._inner = out._batched, out
         yield from out._iter_elements()
 
     def _iter_generic(self):
@@ -214,13 +246,13 @@ class _GroupByWindowDataset(_Unary):
         for element in self._input._iter_elements():
             key = int(to_numpy(structure.call(self._key, element)))
             groups.setdefault(key, []).append(element)
-            if len(groups[key]) == self._window:
+            if len(groups[key]) == self._size_of(key):
                 yield from self._emit(key, groups.pop(key))
         for key in sorted(groups):
             yield from self._emit(key, groups[key])
 
 
-class _InterleaveDataset(_Unary):
+class _InterleaveDataset(_Nested):
     """`interleave`: `cycle_length` inner datasets open at once, `block_length` elements from each in turn
     (TF's order: a finished slot is refilled from the next input element when the cycle comes back)."""
 
@@ -256,7 +288,50 @@ class _InterleaveDataset(_Unary):
                 if not isinstance(inner, Dataset):
                     raise TypeError(f"interleave's function must return a tf.data.Dataset; it returned "
                                     f"{type(inner).__name__}.")
-                self._batched = inner._batched
+                self._batched, self._inner = inner._batched, inner
                 slots[index], open_ = inner._iter_elements(), open_ + 1
             else:
                 index, block = (index + 1) % self._cycle, 0
+
+
+def bucket_by_sequence_length(dataset, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                              padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
+                              no_padding=False, drop_remainder=False):
+    """TF's recipe: bucket i holds lengths in [boundaries[i-1], boundaries[i]); each bucket is batched
+    (padded to its longest, or to its boundary) by group_by_window."""
+    bounds = [int(b) for b in bucket_boundaries]
+    sizes = [int(b) for b in bucket_batch_sizes]
+    if len(sizes) != len(bounds) + 1:
+        raise ValueError(f"len(bucket_batch_sizes) must equal len(bucket_boundaries) + 1; got {len(sizes)} and "
+                         f"{len(bounds)}.")
+
+    def key(*element):
+        n = int(to_numpy(element_length_func(*element)))
+        return wrap(torch.tensor(sum(n >= b for b in bounds), dtype=torch.int64))
+
+    def reduce(bucket, window):
+        b = int(to_numpy(bucket))
+        if no_padding:
+            return window.batch(sizes[b], drop_remainder=drop_remainder)
+        shapes = padded_shapes
+        if pad_to_bucket_boundary:
+            if b == len(bounds):
+                raise ValueError("When pad_to_bucket_boundary=True, elements must have length < "
+                                 "max(bucket_boundaries).")
+            shapes = [bounds[b] - 1]
+        return window.padded_batch(sizes[b], shapes, padding_values, drop_remainder=drop_remainder)
+
+    out = _GroupByWindowDataset(dataset, key, reduce, window_size_func=lambda k: sizes[int(to_numpy(k))])
+    same_size = drop_remainder and len(set(sizes)) == 1
+
+    def rule(shape, index):
+        batch = sizes[0] if same_size else None
+        if no_padding:
+            return [batch] + list(shape[1:])
+        if padded_shapes is None or pad_to_bucket_boundary:
+            return [batch] + [None] * (len(shape) - 1)
+        want = _up_to(next(iter(dataset._iter_elements())), padded_shapes)[index]
+        want = want.as_list() if hasattr(want, "as_list") else list(want)
+        return [batch] + [None if d is None or int(d) < 0 else int(d) for d in want]
+    out._spec_rule = rule
+    return out
