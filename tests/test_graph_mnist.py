@@ -170,3 +170,16 @@ def test_deep_mnist_full(mnist):
     print(f"\nDeep MNIST: accuracy {acc:.4f} on the first 2000 test images after 2000 steps, "
           f"{time.perf_counter() - t0:.1f} s")
     assert acc >= 0.955
+
+
+def test_a_train_dir_without_the_files_uses_the_kits_copy_and_a_complete_one_is_verified(tmp_path):
+    # TF1 downloads into train_dir when its files are missing; the kit's copy stands in for that.
+    sets = input_data.read_data_sets(str(tmp_path / "MNIST_data"), validation_size=0)
+    assert sets.train.num_examples == 60000 and not (tmp_path / "MNIST_data").exists()
+    from course.data import FILES, MNISTDataError
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in FILES:
+        (bad / name).write_bytes(b"\0" * 64)                 # all four present, none of them MNIST
+    with pytest.raises(MNISTDataError, match="bad"):
+        input_data.read_data_sets(str(bad))

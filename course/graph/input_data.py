@@ -15,7 +15,7 @@ import collections
 
 import numpy as np
 
-from course.data.mnist import load_mnist_numpy
+from course.data.mnist import MNISTDataError, find_mnist, load_mnist_numpy
 
 __all__ = ["DataSet", "Datasets", "read_data_sets", "dense_to_one_hot"]
 
@@ -99,6 +99,18 @@ class DataSet:
         return self._images[start:end], self._labels[start:end]
 
 
+def _folder(train_dir):
+    """`train_dir` when it holds the four files (they are then verified); otherwise None, the kit's
+    copy, which stands in for what TF1 would download into `train_dir`."""
+    if not train_dir:
+        return None
+    try:
+        find_mnist(train_dir, verify=False)
+    except MNISTDataError:
+        return None
+    return train_dir
+
+
 def read_data_sets(train_dir, fake_data=False, one_hot=False, dtype=np.float32, reshape=True, validation_size=5000,
                    seed=None, source_url=None):
     """Datasets(train, validation, test) of MNIST from `train_dir` (or the kit's copy)."""
@@ -106,7 +118,7 @@ def read_data_sets(train_dir, fake_data=False, one_hot=False, dtype=np.float32, 
         def fake():
             return DataSet([], [], fake_data=True, one_hot=one_hot, dtype=dtype, seed=seed)
         return Datasets(train=fake(), validation=fake(), test=fake())
-    (train_images, train_labels), (test_images, test_labels) = load_mnist_numpy(train_dir or None)
+    (train_images, train_labels), (test_images, test_labels) = load_mnist_numpy(_folder(train_dir))
     train_images = train_images.reshape(-1, 28, 28, 1)                    # IDX images as TF1 read them
     test_images = test_images.reshape(-1, 28, 28, 1)
     if one_hot:
