@@ -124,5 +124,22 @@ def test_sample_from_datasets_draws_by_weight():
 
 
 def test_unsupported_names_point_to_alternatives():
-    with pytest.raises(NotImplementedError, match="sample_from_datasets"):
-        ctf.data.experimental.rejection_resample
+    with pytest.raises(NotImplementedError, match="from_tensor_slices"):
+        ctf.data.TFRecordDataset
+
+
+def test_rejection_resample_reaches_the_target_distribution():
+    labels = np.array([0] * 900 + [1] * 100, np.int64)
+    out = []
+    for m in (TF, ctf):
+        ds = m.data.Dataset.from_tensor_slices(labels).shuffle(1000, seed=1)
+        r = ds.rejection_resample(lambda x: m.cast(x, m.int32), target_dist=[0.5, 0.5], initial_dist=[0.9, 0.1],
+                                  seed=2)
+        pairs = list(r.as_numpy_iterator())
+        out.append((repr(r), np.mean([c for c, _ in pairs]), all(c == e for c, e in pairs)))
+    assert out[1][0] == out[0][0] and out[1][2] and out[0][2]
+    assert abs(out[1][1] - 0.5) < 0.12
+    applied = ctf.data.Dataset.from_tensor_slices(labels).shuffle(1000, seed=4).apply(
+        ctf.data.experimental.rejection_resample(lambda x: ctf.cast(x, ctf.int32), [0.5, 0.5], seed=3))
+    classes = [c for c, _ in applied.as_numpy_iterator()]
+    assert 0.3 < np.mean(classes) < 0.7 and len(classes) > 100

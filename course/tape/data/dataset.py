@@ -226,6 +226,10 @@ class Dataset:
                              rerandomize_each_iteration=None):
         return sampling.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
 
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None, name=None):
+        """(class, element) pairs, resampled so the classes follow `target_dist`."""
+        return sampling.rejection_resample(self, class_func, target_dist, initial_dist, seed)
+
     @staticmethod
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
         return sampling.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)

@@ -1,4 +1,5 @@
-"""Mixing datasets: `Dataset.sample_from_datasets` (random, by weights) and `choose_from_datasets`.
+"""Mixing and resampling: `sample_from_datasets` (random, by weights), `choose_from_datasets`, and
+`rejection_resample` (keep elements so the classes follow a target distribution).
 
 Both are TF's `_DirectedInterleaveDataset`: each output element comes from the input that a
 selector names. The random draws use torch's generator, so the sequence of picks differs from
@@ -10,7 +11,7 @@ from course.tape.data.dataset import INFINITE, UNKNOWN, Dataset
 from course.tape.random import draw_seed
 from course.tape.tensor import to_numpy, to_tensor
 
-__all__ = ["_DirectedInterleaveDataset", "sample_from_datasets", "choose_from_datasets"]
+__all__ = ["_DirectedInterleaveDataset", "sample_from_datasets", "choose_from_datasets", "rejection_resample"]
 
 
 class _DirectedInterleaveDataset(Dataset):
@@ -65,3 +66,37 @@ def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
         for choice in choice_dataset._iter_elements():
             yield int(to_numpy(choice))
     return _DirectedInterleaveDataset(datasets, selector, stop_on_empty_dataset)
+
+
+class _RejectionResampleDataset(Dataset):
+    """`rejection_resample`: (class, element) pairs, elements kept with the probability that turns the
+    class distribution into `target_dist` (TF's acceptance rule: target/initial, scaled so the
+    likeliest ratio is 1; the initial distribution is counted on the fly when not given)."""
+
+    def __init__(self, input_dataset, class_func, target_dist, initial_dist, seed):
+        self._input, self._class_func = input_dataset, class_func
+        self._tf_name = "_DirectedInterleaveDataset" if initial_dist is not None else "_MapDataset"
+        self._target = torch.as_tensor(to_numpy(to_tensor(target_dist)), dtype=torch.float64).reshape(-1)
+        self._initial = None if initial_dist is None else \
+            torch.as_tensor(to_numpy(to_tensor(initial_dist)), dtype=torch.float64).reshape(-1)
+        self._seed = draw_seed(seed)
+
+    def _cardinality(self):
+        return UNKNOWN if self._input._cardinality() != INFINITE else INFINITE
+
+    def _iter_generic(self):
+        from course.tape.data import structure
+        gen = torch.Generator().manual_seed(self._seed % 2**63)
+        counts = torch.zeros_like(self._target)
+        for element in self._input._iter_elements():
+            c = int(to_numpy(structure.call(self._class_func, element)))
+            counts[c] += 1
+            initial = self._initial if self._initial is not None else counts / counts.sum()
+            ratio = torch.where(initial > 0, self._target / initial.clamp(min=1e-12), torch.zeros_like(initial))
+            accept = float(ratio[c] / ratio.max()) if float(ratio.max()) > 0 else 0.0
+            if float(torch.rand(1, generator=gen)) < accept:
+                yield (torch.tensor(c, dtype=torch.int32), element)
+
+
+def rejection_resample(dataset, class_func, target_dist, initial_dist=None, seed=None):
+    return _RejectionResampleDataset(dataset, class_func, target_dist, initial_dist, seed)
