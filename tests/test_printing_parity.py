@@ -94,3 +94,43 @@ def test_module_variables_order_and_repr():
                 text.startswith("<") and " object at 0x" in text and text.split(" object")[0].endswith(".Net"))
     ref, got = both(run)
     assert got == ref
+
+
+def test_nested_module_order_is_tfs():
+    def run(m):
+        class Leaf(m.Module):
+            def __init__(self, name=None):
+                super().__init__(name=name)
+                self.w = m.Variable(1.0, name=name + "_w")
+
+        class Mid(m.Module):
+            def __init__(self, name=None):
+                super().__init__(name=name)
+                self.z = Leaf(name + "_z")
+                self.a = Leaf(name + "_a")
+                self.v = m.Variable(2.0, name=name + "_v")
+
+        class Top(m.Module):
+            def __init__(self):
+                super().__init__()
+                self.m2 = Mid("m2")
+                self.m1 = Mid("m1")
+                self.layers = [Leaf("l0"), Leaf("l1")]
+                self.d = {"b": Leaf("db"), "a": Leaf("da")}
+                self.again = self.m1.a                       # met twice, listed once
+        t = Top()
+        return ([s.name for s in t.submodules], [v.name for v in t.trainable_variables],
+                [v.name for v in t.m1.variables])
+    ref, got = both(run)
+    assert got == ref
+
+
+def test_module_holding_a_keras_layer_collects_its_weights():
+    class Holder(ctf.Module):
+        def __init__(self):
+            super().__init__()
+            self.dense = ctf.keras.layers.Dense(2)
+            self.dense.build((None, 3))
+            self.scale = ctf.Variable(1.0, name="scale")
+    h = Holder()
+    assert [v.name for v in h.trainable_variables] == ["kernel", "bias", "scale:0"]

@@ -1,7 +1,8 @@
 """`tf.Module`: a container that finds the Variables in its attributes.
 
-`module.trainable_variables` walks the attributes (sorted by name, as TensorFlow does), into
-lists, tuples, dicts and sub-modules, and collects each Variable once. Objects that are not
+`module.trainable_variables` walks the attributes as TensorFlow does: a module's own variables
+first (attributes sorted by name; into lists, tuples and dicts, dict keys sorted), then each
+sub-module's in the order met; each Variable once. `submodules` is in the same order. Objects that are not
 `tf.Module`s but expose `variables`/`trainable_variables` (Keras layers) count as sub-modules.
 """
 import contextlib
@@ -22,33 +23,42 @@ def _snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _walk(obj, seen, depth=0):
-    """Yield Variables and sub-modules reachable from obj's attributes, each once."""
-    if depth > 50 or id(obj) in seen:
-        return
-    seen.add(id(obj))
-    if isinstance(obj, Variable):
-        yield obj
+def _leaves(obj, depth=0):
+    """The leaves of an attribute value, as tf.nest flattens it (dict keys sorted, lists in order)."""
+    if depth > 50:
         return
     if isinstance(obj, dict):
         for key in sorted(obj, key=str):
-            yield from _walk(obj[key], seen, depth + 1)
+            yield from _leaves(obj[key], depth + 1)
     elif isinstance(obj, (list, tuple)):
         for item in obj:
-            yield from _walk(item, seen, depth + 1)
-    elif isinstance(obj, Module) and depth > 0:
+            yield from _leaves(item, depth + 1)
+    else:
         yield obj
-        yield from _walk_attributes(obj, seen, depth + 1)
-    elif depth > 0 and not isinstance(obj, Module) and hasattr(type(obj), "trainable_variables") \
-            and hasattr(type(obj), "variables"):
-        yield obj                      # a Keras layer or model: it knows its own variables
 
 
-def _walk_attributes(module, seen, depth):
+def _is_container(obj):
+    """A tf.Module, or a Keras layer/model (it knows its own variables)."""
+    return isinstance(obj, Module) or (not isinstance(obj, Variable) and hasattr(type(obj), "trainable_variables")
+                                       and hasattr(type(obj), "variables"))
+
+
+def _flatten_module(module, seen):
+    """TF's order: this module's own leaves (attributes sorted by name), then each sub-module's, in the
+    order they were met; every object once."""
+    children = []
     for key in sorted(vars(module)):
         if key.startswith("_Module__") or key in ("_name", "_scope_name"):
             continue
-        yield from _walk(vars(module)[key], seen, depth)
+        for leaf in _leaves(vars(module)[key]):
+            if id(leaf) in seen or not (isinstance(leaf, Variable) or _is_container(leaf)):
+                continue
+            seen.add(id(leaf))
+            yield leaf
+            if isinstance(leaf, Module):
+                children.append(leaf)
+    for child in children:
+        yield from _flatten_module(child, seen)
 
 
 class Module:
@@ -66,10 +76,11 @@ class Module:
         return name_scope(self._name)
 
     def _flatten(self):
-        return list(_walk_attributes(self, {id(self)}, 1))
+        return list(_flatten_module(self, {id(self)}))
 
     @property
     def variables(self):
+        """This module's variables, then its sub-modules' (TF's breadth-then-depth order)."""
         out, seen = [], set()
         for item in self._flatten():
             group = [item] if isinstance(item, Variable) else (
