@@ -495,8 +495,9 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
                 raise ValueError("Can't convert non-rectangular Python sequence to Tensor. (Every row must have "
                                  "the same length; for rows of different lengths use tf.ragged.constant.)") from None
             if arr.dtype == object or arr.dtype.kind in "USV":
-                raise TypeError(f"Cannot convert {_short(value)} to a tensor: strings and ragged nested lists are "
-                                f"not supported (every row must have the same length, every value a number).")
+                raise TypeError(f"Cannot convert {_short(value)} to a numeric tensor: this op takes numbers. Strings "
+                                f"are tf.string tensors (tf.constant, tf.strings ops); rows of different lengths "
+                                f"are tf.ragged.constant.")
             if not isinstance(value, (np.ndarray, np.generic)):
                 if want is not None and want != torch.bool and not want.is_floating_point and arr.dtype.kind == "f" \
                         and not np.all(np.mod(arr, 1) == 0):
