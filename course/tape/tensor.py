@@ -492,8 +492,10 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
             try:
                 arr = np.asarray(value)
             except ValueError:                                    # numpy's "inhomogeneous shape"
-                raise ValueError("Can't convert non-rectangular Python sequence to Tensor. (Every row must have "
-                                 "the same length; for rows of different lengths use tf.ragged.constant.)") from None
+                err = ValueError("Can't convert non-rectangular Python sequence to Tensor.")    # TF's text
+                err.add_note("Every row must have the same length; for rows of different lengths use "
+                             "tf.ragged.constant.")                  # shown in the traceback, not in str()
+                raise err from None
             if arr.dtype == object or arr.dtype.kind in "USV":
                 raise TypeError(f"Cannot convert {_short(value)} to a numeric tensor: this op takes numbers. Strings "
                                 f"are tf.string tensors (tf.constant, tf.strings ops); rows of different lengths "
