@@ -43,6 +43,13 @@ CASES = {
     "standardize": lambda m: m.image.per_image_standardization(IMG),
     "standardize_uint8": lambda m: m.image.per_image_standardization(U8),
     "grayscale": lambda m: m.image.rgb_to_grayscale(IMG),
+    "rgb_to_hsv": lambda m: m.image.rgb_to_hsv(IMG),
+    "hsv_roundtrip": lambda m: m.image.hsv_to_rgb(m.image.rgb_to_hsv(IMG)),
+    "saturation": lambda m: m.image.adjust_saturation(IMG, 3.0),
+    "saturation_low": lambda m: m.image.adjust_saturation(IMG, 0.3),
+    "saturation_uint8": lambda m: m.image.adjust_saturation(U8, 2.0),
+    "hue": lambda m: m.image.adjust_hue(IMG, 0.2),
+    "hue_negative": lambda m: m.image.adjust_hue(IMG, -0.45),
     "gray_to_rgb": lambda m: m.image.grayscale_to_rgb(m.image.rgb_to_grayscale(IMG)),
 }
 

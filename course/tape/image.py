@@ -6,7 +6,8 @@ half-pixel centres (`bilinear` = torch's bilinear without corner alignment, `nea
 `nearest-exact`); `convert_image_dtype` scales integers by their maximum; `adjust_contrast` and
 `per_image_standardization` use per-image (per-channel) means. The random values themselves come
 from torch's generators, so a seeded `random_*`/`stateless_random_*` op is repeatable here but
-draws differently from TF's Philox streams. `bicubic`/`area`/`lanczos` resizing is not supported.
+draws differently from TF's Philox streams. Saturation and hue go through HSV as TF's do.
+`bicubic`/`area`/`lanczos` resizing is not supported.
 """
 import math
 
@@ -22,7 +23,9 @@ __all__ = ["flip_left_right", "flip_up_down", "transpose", "rot90", "resize", "c
            "random_flip_up_down", "stateless_random_flip_left_right", "stateless_random_flip_up_down",
            "stateless_random_crop", "adjust_brightness", "adjust_contrast", "adjust_gamma", "random_brightness",
            "random_contrast", "stateless_random_brightness", "stateless_random_contrast", "convert_image_dtype",
-           "per_image_standardization", "rgb_to_grayscale", "grayscale_to_rgb", "ResizeMethod"]
+           "per_image_standardization", "rgb_to_grayscale", "grayscale_to_rgb", "ResizeMethod", "rgb_to_hsv",
+           "hsv_to_rgb", "adjust_saturation", "adjust_hue", "random_saturation", "random_hue",
+           "stateless_random_saturation", "stateless_random_hue"]
 
 
 def _image(x, what="image"):
@@ -281,3 +284,72 @@ def grayscale_to_rgb(images, name=None):
     if t.shape[-1] != 1:
         raise ValueError(f"grayscale_to_rgb expects a last axis of 1 channel; got shape {tuple(t.shape)}.")
     return wrap(t.expand(*t.shape[:-1], 3).clone())
+
+
+def _rgb_to_hsv(t):
+    r, g, b = t.unbind(-1)
+    v, _ = t.max(-1)
+    c = v - t.min(-1).values                                   # chroma
+    s = torch.where(v > 0, c / torch.where(v > 0, v, torch.ones_like(v)), torch.zeros_like(v))
+    safe = torch.where(c > 0, c, torch.ones_like(c))
+    h = torch.where(v == r, (g - b) / safe, torch.where(v == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe))
+    h = torch.where(c > 0, torch.remainder(h / 6.0, 1.0), torch.zeros_like(h))
+    return torch.stack([h, s, v], -1)
+
+
+def _hsv_to_rgb(t):
+    h, s, v = t.unbind(-1)
+
+    def channel(n):                            # f(n) = v - v·s·clamp(min(k, 4 - k), 0, 1), k = (n + 6h) mod 6
+        k = torch.remainder(n + h * 6.0, 6.0)
+        return v - v * s * torch.clamp(torch.minimum(k, 4.0 - k), 0.0, 1.0)
+    return torch.stack([channel(5.0), channel(3.0), channel(1.0)], -1)
+
+
+def rgb_to_hsv(images, name=None):
+    return wrap(_rgb_to_hsv(as_plain(to_tensor(images)).float()))
+
+
+def hsv_to_rgb(images, name=None):
+    return wrap(_hsv_to_rgb(as_plain(to_tensor(images)).float()))
+
+
+def adjust_saturation(image, saturation_factor, name=None):
+    """Saturation times `saturation_factor` (clipped to [0, 1]) in HSV, as TF does."""
+    def f(t):
+        hsv = _rgb_to_hsv(t)
+        hsv = torch.stack([hsv[..., 0], (hsv[..., 1] * float(saturation_factor)).clamp(0.0, 1.0), hsv[..., 2]], -1)
+        return _hsv_to_rgb(hsv)
+    return _float_op(image, f)
+
+
+def adjust_hue(image, delta, name=None):
+    """Hue rotated by `delta` (a fraction of the colour circle, in [-1, 1])."""
+    if not -1.0 <= float(delta) <= 1.0:
+        raise ValueError(f"delta must be in the interval [-1, 1]; got {delta}.")
+
+    def f(t):
+        hsv = _rgb_to_hsv(t)
+        hsv = torch.stack([torch.remainder(hsv[..., 0] + float(delta), 1.0), hsv[..., 1], hsv[..., 2]], -1)
+        return _hsv_to_rgb(hsv)
+    return _float_op(image, f)
+
+
+def random_saturation(image, lower, upper, seed=None):
+    if not 0 <= lower < upper:
+        raise ValueError("lower must be non-negative and upper must be > lower.")
+    return adjust_saturation(image, lower + _uniform(1, _gen(seed)).item() * (upper - lower))
+
+
+def stateless_random_saturation(image, lower, upper, seed):
+    return adjust_saturation(image, lower + _uniform(1, _stateless_gen(seed)).item() * (upper - lower))
+
+
+def random_hue(image, max_delta, seed=None):
+    if not 0 <= max_delta <= 0.5:
+        raise ValueError("max_delta must be in the interval [0, 0.5].")
+    return adjust_hue(image, (_uniform(1, _gen(seed)).item() * 2 - 1) * max_delta)
+
+
+def stateless_random_hue(image, max_delta, seed):
+    return adjust_hue(image, (_uniform(1, _stateless_gen(seed)).item() * 2 - 1) * max_delta)

@@ -5,7 +5,9 @@ from course.tape.image import (ResizeMethod, adjust_brightness, adjust_contrast,
                                random_contrast, random_crop, random_flip_left_right, random_flip_up_down, resize,
                                resize_with_crop_or_pad, rgb_to_grayscale, rot90, stateless_random_brightness,
                                stateless_random_contrast, stateless_random_crop, stateless_random_flip_left_right,
-                               stateless_random_flip_up_down, transpose)
+                               stateless_random_flip_up_down, transpose, rgb_to_hsv, hsv_to_rgb, adjust_saturation,
+                               adjust_hue, random_saturation, random_hue, stateless_random_saturation,
+                               stateless_random_hue)
 from course.graph import dispatch as _dispatch
 from course.tf._unsupported import module_getattr
 
@@ -14,6 +16,5 @@ _dispatch.wrap_namespace(globals(), "image.")   # inside tf.function: no graph f
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "decode_png": "decode images with PIL or torchvision.io, then tf.constant(array).",
     "decode_jpeg": "decode images with PIL or torchvision.io, then tf.constant(array).",
-    "adjust_hue": "Hue changes are not supported; use adjust_brightness/adjust_contrast.",
-    "adjust_saturation": "Saturation changes are not supported; use adjust_brightness/adjust_contrast.",
+    "resize_with_pad": "Use tf.image.resize(..., preserve_aspect_ratio=True) then resize_with_crop_or_pad.",
 })
