@@ -38,6 +38,11 @@ CASES = {
     "zoom_out_constant": (lambda k: k.layers.RandomZoom((0.4, 0.4), (0.2, 0.2), fill_mode="constant"), RECT,
                           {"training": True}),
     "translation": (lambda k: k.layers.RandomTranslation((0.2, 0.2), (-0.3, -0.3)), RECT, {"training": True}),
+    "brightness_fixed": (lambda k: k.layers.RandomBrightness((0.1, 0.1)), U8.astype(np.float32), {"training": True}),
+    "brightness_unit_range": (lambda k: k.layers.RandomBrightness((-0.2, -0.2), value_range=(0, 1)), IMG,
+                              {"training": True}),
+    "contrast_identity": (lambda k: k.layers.RandomContrast((0.0, 0.0)), U8.astype(np.float32), {"training": True}),
+    "contrast_inference": (lambda k: k.layers.RandomContrast(0.5), IMG, {"training": False}),
     "flip_inference": (lambda k: k.layers.RandomFlip(), IMG, {"training": False}),
     "rotation_inference": (lambda k: k.layers.RandomRotation(0.2), IMG, {"training": False}),
     "crop_inference": (lambda k: k.layers.RandomCrop(4, 4), IMG, {"training": False}),
@@ -93,3 +98,14 @@ def test_augmentation_in_a_sequential_model_trains():
 def test_wrap_fill_mode_is_refused_clearly():
     with pytest.raises(NotImplementedError, match="reflect"):
         ckeras.layers.RandomRotation(0.1, fill_mode="wrap")
+
+
+def test_random_contrast_draws_within_keras_range():
+    x = U8.astype(np.float32)
+    out = np.asarray(ckeras.layers.RandomContrast(0.3, seed=5)(x, training=True))
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    c = ((out - mean) / np.where(x - mean == 0, 1, x - mean))[..., 0, 0, 0]       # the factor of each image
+    assert np.all((c >= 1.0 - 1e-4) & (c <= 1.3 + 1e-4))                          # Keras 3: [1, 1 + 0.3]
+    assert out.min() >= 0 and out.max() <= 255
+    with pytest.raises(ValueError, match="in the range"):
+        ckeras.layers.RandomContrast(1.5)

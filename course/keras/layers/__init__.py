@@ -7,13 +7,14 @@ from course.keras.layers.core import (Activation, Dense, Dropout, Flatten, Ident
 from course.keras.layers.functional import Input, InputLayer
 from course.keras.layers.lambda_layer import Lambda
 from course.keras.layers.normalization import BatchNormalization
-from course.keras.layers.preprocessing import (Normalization, RandomCrop, RandomFlip, RandomRotation,
-                                               RandomTranslation, RandomZoom, Rescaling, Resizing)
+from course.keras.layers.preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop,
+                                               RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
+                                               Resizing)
 
 __all__ = ["Layer", "Dense", "Activation", "Softmax", "ReLU", "LeakyReLU", "Identity", "Dropout", "Flatten",
            "Reshape", "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Input", "InputLayer",
            "Rescaling", "Resizing", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-           "RandomCrop", "Lambda"]
+           "RandomCrop", "RandomContrast", "RandomBrightness", "Lambda"]
 
 CLASSES = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}

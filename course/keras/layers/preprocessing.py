@@ -1,5 +1,5 @@
 """Keras preprocessing and augmentation layers: Rescaling, Resizing, Normalization (with `adapt`),
-RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop.
+RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop, RandomContrast, RandomBrightness.
 
 Images are channels-last, as in Keras. The random layers act only when `training=True` (inside
 `fit`, or called with it) and pass images through unchanged otherwise. Their geometry is Keras 3's:
@@ -19,7 +19,7 @@ from course.tape.image import resize as _resize
 from course.tape.tensor import as_plain, to_numpy, to_tensor
 
 __all__ = ["Rescaling", "Resizing", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom",
-           "RandomTranslation", "RandomCrop", "affine_transform"]
+           "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "affine_transform"]
 
 _FILL_MODES = ("reflect", "constant", "nearest")
 
@@ -328,3 +328,52 @@ class RandomCrop(_Augmentation):
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+def _keras_factor(factor, bounds):
+    """Keras 3's factor rule: a number f gives (max(-f, low), f); a pair is sorted; both within bounds."""
+    text = (f"The `factor` argument should be a number (or a list of two numbers) in the range "
+            f"[{bounds[0]}, {bounds[1]}]. Received: factor={factor}")
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+            raise ValueError(text)
+        return tuple(sorted(float(f) for f in factor))
+    if not bounds[0] <= float(factor) <= bounds[1]:
+        raise ValueError(text)
+    factor = abs(float(factor))
+    return max(-factor, bounds[0]), factor
+
+
+class RandomContrast(_Augmentation):
+    """(x - mean) · c + mean per image (mean over height and width), c uniform in [1 - lower, 1 + upper],
+    clipped to `value_range` (Keras 3: RandomContrast(0.2) draws c in [1, 1.2])."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor, self.value_range = _keras_factor(factor, (0, 1)), tuple(value_range)
+
+    def _augment(self, x):
+        x = x.float()
+        c = self._uniform(x.shape[0], 1.0 - self.factor[0], 1.0 + self.factor[1]).to(x.device).view(-1, 1, 1, 1)
+        mean = x.mean(dim=(1, 2), keepdim=True)
+        return ((x - mean) * c + mean).clamp(self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor), "value_range": list(self.value_range)}
+
+
+class RandomBrightness(_Augmentation):
+    """x + δ per image, δ uniform in factor · (value range width), clipped to `value_range`."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor, self.value_range = _keras_factor(factor, (-1, 1)), tuple(sorted(value_range))
+
+    def _augment(self, x):
+        x = x.float()
+        width = self.value_range[1] - self.value_range[0]
+        delta = self._uniform(x.shape[0], *self.factor).to(x.device).view(-1, 1, 1, 1) * width
+        return (x + delta).clamp(self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor), "value_range": list(self.value_range)}

@@ -1,7 +1,8 @@
 """`tf.keras.layers`."""
 from course.keras.layers import (Activation, AveragePooling2D, AvgPool2D, BatchNormalization, Conv2D, Convolution2D,
                                  Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Identity, Input,
-                                 InputLayer, Lambda, Layer, LeakyReLU, MaxPool2D, MaxPooling2D, Normalization, RandomCrop,
+                                 InputLayer, Lambda, Layer, LeakyReLU, MaxPool2D, MaxPooling2D, Normalization, RandomBrightness,
+                                 RandomContrast, RandomCrop,
                                  RandomFlip, RandomRotation, RandomTranslation, RandomZoom, ReLU, Rescaling, Reshape,
                                  Resizing, Softmax)
 from course.tf._unsupported import module_getattr
@@ -10,7 +11,7 @@ __all__ = ["Layer", "Dense", "Activation", "Softmax", "ReLU", "LeakyReLU", "Iden
            "Reshape", "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Input", "InputLayer",
            "Rescaling", "Resizing", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-           "RandomCrop", "Lambda"]
+           "RandomCrop", "RandomContrast", "RandomBrightness", "Lambda"]
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "Conv1D": "Use Conv2D on (batch, 1, width, channels) instead.",
