@@ -99,3 +99,8 @@ def test_to_number_error_is_tf_text():
 def test_ragged_deeper_nesting_is_refused_clearly():
     with pytest.raises(NotImplementedError, match="one ragged dimension"):
         ctf.ragged.constant([[[1], [2, 3]], [[4]]])
+
+
+def test_f_strings_show_the_value():
+    for m in (TF, ctf):
+        assert f"{m.constant([b'a', b'b'])}" == "[b'a' b'b']" and f"{m.constant('x')}" == "b'x'"

@@ -136,6 +136,9 @@ class StringTensor:
         body = "\n" + body if "\n" in body else body        # TF starts a multi-line array on its own line
         return f"<tf.Tensor: shape={_shape_text(self._array.shape)}, dtype=string, numpy={body}>"
 
+    def __format__(self, format_spec):           # f"{s}" shows the value, as TF's tensors do
+        return format(repr(self._array[()]) if self._array.ndim == 0 else str(self._array), format_spec)
+
     def __str__(self):
         body = repr(self._array[()]) if self._array.ndim == 0 else str(self._array)
         body = "\n" + body if "\n" in body else body
