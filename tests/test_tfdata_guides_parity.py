@@ -143,3 +143,29 @@ def test_rejection_resample_reaches_the_target_distribution():
         ctf.data.experimental.rejection_resample(lambda x: ctf.cast(x, ctf.int32), [0.5, 0.5], seed=3))
     classes = [c for c, _ in applied.as_numpy_iterator()]
     assert 0.3 < np.mean(classes) < 0.7 and len(classes) > 100
+
+
+DECODE_CSV = {
+    "basic": lambda m: m.io.decode_csv(m.constant(["1,2.5,a", "3,,b"]), record_defaults=[[0], [0.0], [""]]),
+    "scalar": lambda m: m.io.decode_csv("7,x", record_defaults=[[0], ["?"]]),
+    "select_cols": lambda m: m.io.decode_csv(m.constant(["1,2.5,a", "3,,b"]), [[0], [""]], select_cols=[0, 2]),
+    "delim_2d": lambda m: m.io.decode_csv(m.constant([["1;2"], ["3;4"]]), record_defaults=[[0.0], [0]],
+                                          field_delim=";"),
+    "in_dataset": lambda m: list(m.data.Dataset.from_tensor_slices(["1,a", "2,b"]).map(
+        lambda line: m.io.decode_csv(line, [[0], [""]])).as_numpy_iterator()),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DECODE_CSV))
+def test_decode_csv_as_tensorflow(case):
+    assert repr(DECODE_CSV[case](ctf)) == repr(DECODE_CSV[case](TF))
+
+
+def test_decode_csv_missing_required_field_is_tfs_error():
+    texts = []
+    for m in (TF, ctf):
+        with pytest.raises(m.errors.InvalidArgumentError) as info:
+            m.io.decode_csv(m.constant(["1,,b"]), record_defaults=[m.constant([], m.int32),
+                                                                   m.constant([], m.float32), [""]])
+        texts.append(info.value.message)
+    assert texts[1] in texts[0] and texts[1] == "Field 1 is required but missing in record 0!"

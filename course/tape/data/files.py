@@ -1,4 +1,5 @@
-"""Datasets read from local text files: `TextLineDataset`, `CsvDataset`, `make_csv_dataset`.
+"""Datasets read from local text files: `TextLineDataset`, `CsvDataset`, `make_csv_dataset`; and
+`tf.io.decode_csv` for CSV lines already in string tensors.
 
 Lines and fields are read with Python's `open` and `csv` (uncompressed or GZIP files); string
 values become string tensors (course.tape.strings). `make_csv_dataset` infers each column's
@@ -18,9 +19,9 @@ import torch
 from course.tape import dtypes
 from course.tape.data.dataset import UNKNOWN, Dataset
 from course.tape.strings import StringTensor
-from course.tape.tensor import to_numpy, to_tensor
+from course.tape.tensor import to_numpy, to_tensor, wrap
 
-__all__ = ["TextLineDataset", "CsvDataset", "make_csv_dataset"]
+__all__ = ["TextLineDataset", "CsvDataset", "make_csv_dataset", "decode_csv"]
 
 
 def _filenames(filenames):
@@ -83,11 +84,12 @@ def _as_bytes(v):
     return v if isinstance(v, bytes) else str(v).encode()
 
 
-def _parse(field, dtype, default, na_value, where):
+def _parse(field, dtype, default, na_value, where, record=None):
     if field is None or field == na_value or field == "":
         if default is None:
             from course.tape.errors import InvalidArgumentError
-            raise InvalidArgumentError(None, None, f"Field {where} is required but missing in record!")
+            at = "" if record is None else f" {record}"
+            raise InvalidArgumentError(None, None, f"Field {where} is required but missing in record{at}!")
         field = default
     if dtype == dtypes.string:
         return StringTensor(np.array(_as_bytes(field), dtype=object))
@@ -205,3 +207,28 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
         ds = ds.repeat(num_epochs)
     return ds.batch(batch_size).prefetch(prefetch_buffer_size or 1)
 
+
+def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, na_value="", select_cols=None,
+               name=None):
+    """`tf.io.decode_csv`: each string of `records` parsed as one CSV line; one tensor per column,
+    shaped like `records`, typed (and defaulted) by `record_defaults`."""
+    arr = records._array if isinstance(records, StringTensor) else np.asarray(
+        StringTensor(records)._array if not isinstance(records, np.ndarray) else records, dtype=object)
+    defaults = [_default_of(r) for r in record_defaults]
+    lines = [b.decode("utf-8") if isinstance(b, bytes) else str(b) for b in arr.reshape(-1)]
+    rows = list(csv.reader(lines, delimiter=field_delim,
+                           quoting=csv.QUOTE_MINIMAL if use_quote_delim else csv.QUOTE_NONE))
+    cols = list(select_cols) if select_cols is not None else list(range(len(defaults)))
+    if len(cols) != len(defaults):
+        raise ValueError(f"select_cols names {len(cols)} columns but record_defaults has {len(defaults)} entries.")
+    out = []
+    for j, (c, (dt, default)) in enumerate(zip(cols, defaults)):
+        values = [_parse(row[c] if c < len(row) else None, dt, default, na_value, c, i) for i, row in enumerate(rows)]
+        if dt == dtypes.string:
+            column = np.empty(len(values), dtype=object)
+            column[:] = [v._array[()] for v in values]
+            out.append(StringTensor(column.reshape(arr.shape)))
+        else:
+            column = np.array([to_numpy(v) for v in values], dtype=dt.as_numpy_dtype).reshape(arr.shape)
+            out.append(wrap(torch.from_numpy(column)))
+    return out

@@ -1,4 +1,6 @@
-"""`tf.io`: `tf.io.gfile` (course.gfile), TensorFlow's file API on the local filesystem, and `decode_raw`."""
+"""`tf.io`: `tf.io.gfile` (course.gfile), TensorFlow's file API on the local filesystem, and the
+`decode_raw` / `decode_csv` parsers of string tensors."""
+from course.tape.data.files import decode_csv
 from course.tape.strings import decode_raw
 from course.tf._unsupported import module_getattr
 
