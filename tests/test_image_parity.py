@@ -92,3 +92,33 @@ def test_image_ops_inside_tf_function_match():
             return m.image.resize(m.image.flip_left_right(x), [3, 4]) * 2.0
         outs.append(f(m.constant(IMG)).numpy())
     np.testing.assert_allclose(outs[1], outs[0], atol=1e-5)
+
+
+def test_read_and_decode_image_files_as_tensorflow(tmp_path):
+    from PIL import Image
+    img = (RNG.random((5, 7, 3)) * 255).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "a.png")
+    Image.fromarray(img[..., 0]).save(tmp_path / "g.png")
+    Image.fromarray(img).save(tmp_path / "b.jpg", quality=95)
+    got = {}
+    for m in (TF, ctf):
+        raw = m.io.read_file(str(tmp_path / "a.png"))
+        gray = m.io.read_file(str(tmp_path / "g.png"))
+        got[m] = (str(raw.dtype), raw.shape.as_list(), m.io.decode_png(raw).numpy(), m.io.decode_png(gray).numpy(),
+                  m.image.decode_png(gray, channels=3).numpy(),
+                  m.io.decode_jpeg(m.io.read_file(str(tmp_path / "b.jpg"))).numpy().astype(int),
+                  m.io.decode_image(raw, dtype=m.float32).numpy(),
+                  sorted(m.data.Dataset.list_files(str(tmp_path / "*.png")).as_numpy_iterator()),
+                  repr(m.data.Dataset.list_files(str(tmp_path / "*.png"), shuffle=False)),
+                  m.io.decode_png(m.io.encode_png(img)).numpy())
+    ref, ours = got[TF], got[ctf]
+    assert ours[0] == ref[0] and ours[1] == ref[1] and ours[7] == ref[7] and ours[8] == ref[8]
+    for k in (2, 3, 4, 9):
+        np.testing.assert_array_equal(ours[k], ref[k])
+    np.testing.assert_allclose(ours[6], ref[6], atol=1e-6)
+    assert ours[5].shape == ref[5].shape and np.abs(ours[5] - ref[5]).mean() < 5      # JPEG decoders differ a little
+
+
+def test_list_files_without_a_match_is_an_error(tmp_path):
+    with pytest.raises(ctf.errors.InvalidArgumentError, match="No files matched pattern"):
+        ctf.data.Dataset.list_files(str(tmp_path / "*.none"))

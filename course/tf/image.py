@@ -1,4 +1,5 @@
 """`tf.image`: augmentation and conversion ops on channels-last images (course.tape.image)."""
+from course.tape.image_files import decode_image, decode_jpeg, decode_png, encode_png
 from course.tape.image import (ResizeMethod, adjust_brightness, adjust_contrast, adjust_gamma, central_crop,
                                convert_image_dtype, crop_to_bounding_box, flip_left_right, flip_up_down,
                                grayscale_to_rgb, pad_to_bounding_box, per_image_standardization, random_brightness,
@@ -14,7 +15,5 @@ from course.tf._unsupported import module_getattr
 _dispatch.wrap_namespace(globals(), "image.")   # inside tf.function: no graph form, so it runs eagerly
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
-    "decode_png": "decode images with PIL or torchvision.io, then tf.constant(array).",
-    "decode_jpeg": "decode images with PIL or torchvision.io, then tf.constant(array).",
     "resize_with_pad": "Use tf.image.resize(..., preserve_aspect_ratio=True) then resize_with_crop_or_pad.",
 })

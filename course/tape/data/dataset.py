@@ -137,6 +137,12 @@ class Dataset:
         return _GeneratorDataset(generator, output_types, output_signature, args)
 
     @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None):
+        """The paths matching `file_pattern` (a glob), as string elements; shuffled unless shuffle=False."""
+        from course.tape.image_files import list_files
+        return list_files(file_pattern, shuffle, seed)
+
+    @staticmethod
     def zip(*datasets, name=None):
         if len(datasets) == 1 and isinstance(datasets[0], (tuple, list, dict)):
             datasets = datasets[0]

@@ -1,0 +1,105 @@
+"""Image and file bytes: `tf.io.read_file`/`write_file`, `decode_png`/`decode_jpeg`/`decode_image`/
+`encode_png`, and `tf.data.Dataset.list_files`.
+
+Files are read into string tensors (course.tape.strings); images decode with Pillow into uint8
+HWC tensors as TF's decoders return them. PNG pixels are exact; JPEG decoders may differ from
+TF's libjpeg settings by a few grey levels (chroma upsampling). GIF animation, 16-bit PNG and BMP's
+`decode_bmp` extras are not supported.
+"""
+import glob
+import io
+
+import numpy as np
+import torch
+
+from course.tape.strings import StringTensor
+from course.tape.tensor import as_plain, to_numpy, to_tensor, wrap
+
+__all__ = ["read_file", "write_file", "decode_png", "decode_jpeg", "decode_image", "encode_png", "list_files"]
+
+
+def _bytes(contents, what):
+    if isinstance(contents, StringTensor):
+        if contents._array.ndim != 0:
+            raise ValueError(f"{what} takes one encoded image (a scalar string); got shape {contents.shape}.")
+        return contents._array[()]
+    if isinstance(contents, (bytes, bytearray)):
+        return bytes(contents)
+    raise TypeError(f"{what} takes the file's bytes (tf.io.read_file(path)); got {type(contents).__name__}.")
+
+
+def _path(filename):
+    if isinstance(filename, StringTensor):
+        filename = filename._array[()]
+    return filename.decode() if isinstance(filename, bytes) else str(filename)
+
+
+def read_file(filename, name=None):
+    """The whole file as a scalar string tensor."""
+    with open(_path(filename), "rb") as f:
+        return StringTensor(np.array(f.read(), dtype=object))
+
+
+def write_file(filename, contents, name=None):
+    with open(_path(filename), "wb") as f:
+        f.write(_bytes(contents, "tf.io.write_file"))
+
+
+def _decode(data, channels, what):
+    from PIL import Image
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except Exception as exc:
+        from course.tape.errors import InvalidArgumentError
+        raise InvalidArgumentError(None, None, f"{what}: the bytes are not a decodable image ({exc}).") from None
+    mode = {0: None, 1: "L", 3: "RGB", 4: "RGBA"}[int(channels)]
+    if mode is None:
+        mode = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA", "P": "RGBA" if "transparency" in img.info
+                else "RGB", "1": "L", "I;16": "L"}.get(img.mode, "RGB")
+    arr = np.asarray(img.convert(mode), dtype=np.uint8)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    return wrap(torch.from_numpy(arr.copy()))
+
+
+def decode_png(contents, channels=0, dtype=None, name=None):
+    return _decode(_bytes(contents, "tf.io.decode_png"), channels, "decode_png")
+
+
+def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover_truncated=False,
+                acceptable_fraction=1, dct_method="", name=None):
+    return _decode(_bytes(contents, "tf.io.decode_jpeg"), channels, "decode_jpeg")
+
+
+def decode_image(contents, channels=None, dtype=None, name=None, expand_animations=True):
+    """PNG, JPEG, GIF (first frame) or BMP; `dtype=tf.float32` scales to [0, 1] as TF does."""
+    out = _decode(_bytes(contents, "tf.io.decode_image"), channels or 0, "decode_image")
+    if dtype is not None:
+        from course.tape.image import convert_image_dtype
+        out = convert_image_dtype(out, dtype)
+    return out
+
+
+def encode_png(image, compression=-1, name=None):
+    from PIL import Image
+    arr = to_numpy(as_plain(to_tensor(image))).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(buf, format="PNG")
+    return StringTensor(np.array(buf.getvalue(), dtype=object))
+
+
+def list_files(file_pattern, shuffle=None, seed=None, name=None):
+    """`Dataset.list_files`: the matching paths as string elements, shuffled unless shuffle=False (TF)."""
+    from course.tape.data.dataset import Dataset
+    patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else \
+        [p.decode() if isinstance(p, bytes) else str(p) for p in np.asarray(
+            file_pattern._array if isinstance(file_pattern, StringTensor) else file_pattern).reshape(-1)]
+    names = sorted({f for p in patterns for f in glob.glob(p.decode() if isinstance(p, bytes) else p)})
+    if not names:
+        from course.tape.errors import InvalidArgumentError
+        raise InvalidArgumentError(None, None, f"Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be true. "
+                                               f"Summarized data: b'No files matched pattern: "
+                                               f"{', '.join(map(str, patterns))}'")
+    ds = Dataset.from_tensor_slices(names)
+    return ds.shuffle(len(names), seed=seed) if shuffle is None or shuffle else ds
