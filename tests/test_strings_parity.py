@@ -60,6 +60,13 @@ CASES = {
     "ragged_from_row_lengths": lambda m: m.RaggedTensor.from_row_lengths([1, 2, 3, 4], [3, 0, 1]),
     "ragged_from_row_splits": lambda m: m.RaggedTensor.from_row_splits([1, 2, 3], [0, 2, 3]),
     "ragged_row": lambda m: m.ragged.constant([[1, 2], [3]])[0],
+    "ragged_plus_scalar": lambda m: m.ragged.constant([[3, 1, 4, 1], [], [5, 9, 2], [6], []]) + 3,
+    "ragged_times_ragged": lambda m: m.ragged.constant([[1, 2], [3]]) * m.ragged.constant([[4, 5], [6]]),
+    "ragged_map_flat_values": lambda m: m.ragged.map_flat_values(lambda x: x * 10, m.ragged.constant([[1, 2], [3]])),
+    "ragged_column_slice": lambda m: m.ragged.constant([[3, 1, 4, 1], [], [5, 9, 2], [6], []])[:, :2],
+    "ragged_row_slice": lambda m: m.ragged.constant([[3, 1, 4, 1], [], [5, 9, 2], [6], []])[1:3],
+    "ragged_negate_compare": lambda m: (-m.ragged.constant([[1, 2], [3]]), m.ragged.constant([[1, 2], [3]]) == 1),
+    "ragged_float_divide": lambda m: m.ragged.constant([[1.5], [2.0, 3.0]]) / 2,
     "ragged_strings_to_tensor": lambda m: m.strings.split(["a b", "c"]).to_tensor(),
 }
 

@@ -3,8 +3,10 @@
 A `RaggedTensor` here has one ragged dimension (TF's `ragged_rank=1`): `values` (a tensor, or a
 string tensor) and `row_splits` (int64, `[0, len(row0), len(row0)+len(row1), ...]`), which is
 exactly TF's encoding. It prints, converts (`to_tensor`, `to_list`, `numpy`), indexes by row and
-reports its shape (`[nrows, None]`) as TF does. Deeper nesting, ragged arithmetic and ragged inputs
-to other ops are not supported; convert with `to_tensor()` first.
+reports its shape (`[nrows, None]`) as TF does; `+ - * /`, comparisons and negation with a scalar
+or a same-shaped RaggedTensor work on the flat values, as does `tf.ragged.map_flat_values`. Deeper
+nesting and ragged inputs to other ops (`tf.reduce_*`, `tf.concat`) are not supported; convert with
+`to_tensor()` first.
 """
 import numpy as np
 import torch
@@ -13,7 +15,7 @@ from course.tape import dtypes
 from course.tape.shape import TensorShape
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
-__all__ = ["RaggedTensor", "constant"]
+__all__ = ["RaggedTensor", "constant", "map_flat_values"]
 
 
 def _strings():
@@ -154,7 +156,63 @@ class RaggedTensor:
             out[i, :len(part)] = part
         return wrap(torch.from_numpy(out))
 
+    # --- elementwise arithmetic: on the flat values, the row structure kept ----------------------
+    def _with_values(self, values):
+        return RaggedTensor(values, self._row_splits)
+
+    def _binary(self, other, op):
+        if isinstance(other, RaggedTensor):
+            if not np.array_equal(other._row_splits, self._row_splits):
+                raise ValueError("Ragged operands must have the same row lengths (row_splits); got "
+                                 f"{self._row_splits.tolist()} and {other._row_splits.tolist()}.")
+            other = other._values
+        elif isinstance(other, torch.Tensor) and other.dim() > 0 or isinstance(other, (list, np.ndarray)):
+            raise NotImplementedError("A RaggedTensor combines here with a scalar or a RaggedTensor of the same "
+                                      "row lengths; for a dense tensor convert with rt.to_tensor() first.")
+        return self._with_values(op(self._values, other))
+
+    def __add__(self, other):
+        return self._binary(other, lambda a, b: a + b)
+
+    def __radd__(self, other):
+        return self._binary(other, lambda a, b: b + a)
+
+    def __sub__(self, other):
+        return self._binary(other, lambda a, b: a - b)
+
+    def __rsub__(self, other):
+        return self._binary(other, lambda a, b: b - a)
+
+    def __mul__(self, other):
+        return self._binary(other, lambda a, b: a * b)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._binary(other, lambda a, b: a / b)
+
+    def __eq__(self, other):
+        return self._binary(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._binary(other, lambda a, b: a != b)
+
+    def __lt__(self, other):
+        return self._binary(other, lambda a, b: a < b)
+
+    def __gt__(self, other):
+        return self._binary(other, lambda a, b: a > b)
+
+    def __neg__(self):
+        return self._with_values(-self._values)
+
+    __hash__ = object.__hash__
+
     def __getitem__(self, key):
+        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], slice) and key[0] == slice(None):
+            rows = [_as_list(self[i])[key[1]] for i in range(self._nrows())]     # rt[:, a:b]: within each row
+            return RaggedTensor.from_nested_rows(rows, dtype=None if not rows or isinstance(
+                self._values, _strings().StringTensor) else to_numpy(self._values).dtype)
         if isinstance(key, (int, np.integer)):
             i = int(key) + (self._nrows() if key < 0 else 0)
             return self._values[int(self._row_splits[i]):int(self._row_splits[i + 1])]
@@ -214,3 +272,16 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, 
     else:
         values = wrap(to_tensor(flat if flat else np.zeros(0, np.float32), dtype))
     return RaggedTensor(values, splits)
+
+
+def map_flat_values(op, *args, **kwargs):
+    """`tf.ragged.map_flat_values`: `op` applied to the flat values of the RaggedTensor arguments."""
+    ragged = [a for a in list(args) + list(kwargs.values()) if isinstance(a, RaggedTensor)]
+    if not ragged:
+        raise ValueError("map_flat_values needs at least one RaggedTensor argument.")
+    splits = ragged[0]._row_splits
+    if any(not np.array_equal(r._row_splits, splits) for r in ragged[1:]):
+        raise ValueError("map_flat_values: every RaggedTensor argument must have the same row lengths.")
+    flat = [a._values if isinstance(a, RaggedTensor) else a for a in args]
+    kw = {k: (v._values if isinstance(v, RaggedTensor) else v) for k, v in kwargs.items()}
+    return RaggedTensor(op(*flat, **kw), splits)
