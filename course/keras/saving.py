@@ -164,7 +164,7 @@ def _deserialize_model(entry, custom_objects):
 # -- the weights file: Keras' paths -------------------------------------------------------------------
 def weight_path(model, weight):
     """Keras 3's `variable.path` of one of `model`'s weights: 'sequential/dense/kernel'."""
-    return f"{model.name}/{weight.name.split(':')[0]}"
+    return f"{model.name}/{getattr(weight, 'path', None) or weight.name.split(':')[0]}"
 
 
 def _layer_entries(model):
