@@ -109,3 +109,33 @@ def test_random_contrast_draws_within_keras_range():
     assert out.min() >= 0 and out.max() <= 255
     with pytest.raises(ValueError, match="in the range"):
         ckeras.layers.RandomContrast(1.5)
+
+
+def _augmenting_model(k):
+    return k.Sequential([k.Input((8, 8, 3)), k.layers.Rescaling(1 / 255), k.layers.RandomFlip("horizontal"),
+                         k.layers.RandomRotation(0.1), k.layers.RandomZoom(0.1), k.layers.RandomTranslation(0.1, 0.1),
+                         k.layers.RandomContrast(0.2), k.layers.RandomBrightness(0.1, value_range=(0, 1)),
+                         k.layers.RandomCrop(6, 6), k.layers.Resizing(4, 4), k.layers.Normalization(mean=[0.5] * 3,
+                                                                                                    variance=[0.25] * 3),
+                         k.layers.Flatten(), k.layers.Dense(2)])
+
+
+@pytest.mark.parametrize("writer", ["keras", "course"])
+def test_models_with_these_layers_cross_both_ways(tmp_path, writer):
+    import contextlib
+    import io
+    x = (RNG.random((2, 8, 8, 3)) * 255).astype(np.float32)
+    src, dst = (keras, ckeras) if writer == "keras" else (ckeras, keras)
+    model = _augmenting_model(src)
+    path = str(tmp_path / "aug.keras")
+    model.save(path)
+    loaded = dst.models.load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
+                               atol=1e-4)
+    texts = []
+    for m in (model, loaded):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            m.summary()
+        texts.append(out.getvalue())
+    assert texts[0] == texts[1]

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from course.keras.layers.base import Layer
+from course.keras.layers.base import Layer, call_context
 from course.tape.image import resize as _resize
 from course.tape.tensor import as_plain, to_numpy, to_tensor
 
@@ -130,10 +130,14 @@ class Rescaling(Layer):
 class Resizing(Layer):
     """Resize images to (height, width) with tf.image.resize's arithmetic."""
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, **kwargs):
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
+                 fill_mode="constant", fill_value=0.0, antialias=False, data_format=None, **kwargs):
         super().__init__(**kwargs)
+        if pad_to_aspect_ratio:
+            raise NotImplementedError("Resizing(pad_to_aspect_ratio=True) is not supported; use "
+                                      "crop_to_aspect_ratio=True, or tf.image.resize_with_crop_or_pad.")
         self.height, self.width, self.interpolation = int(height), int(width), interpolation
-        self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.crop_to_aspect_ratio, self.antialias = bool(crop_to_aspect_ratio), bool(antialias)
 
     def call(self, inputs):
         x = as_plain(inputs)
@@ -142,11 +146,13 @@ class Resizing(Layer):
             ch, cw = min(h, int(w * self.height / self.width)), min(w, int(h * self.width / self.height))
             top, left = (h - ch) // 2, (w - cw) // 2
             x = x[..., top:top + ch, left:left + cw, :]
-        return as_plain(_resize(x, (self.height, self.width), method=self.interpolation))
+        return as_plain(_resize(x, (self.height, self.width), method=self.interpolation, antialias=self.antialias))
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio}
+                "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": False, "fill_mode": "constant", "fill_value": 0.0, "antialias": self.antialias,
+                "data_format": "channels_last"}
 
 
 class Normalization(Layer):
@@ -316,8 +322,12 @@ class RandomCrop(_Augmentation):
         x = as_plain(inputs)
         batch = x if x.dim() == 4 else x.unsqueeze(0)
         h, w = batch.shape[1], batch.shape[2]
-        if not training:
+        if not training and not getattr(call_context, "dry_run", False):
             return inputs                    # Keras 3 passes images through at inference
+        if not training:                     # shape inference: Keras reports the cropped shape
+            top, left = max((h - self.height) // 2, 0), max((w - self.width) // 2, 0)
+            out = batch[:, top:top + self.height, left:left + self.width]
+            return out if x.dim() == 4 else out.squeeze(0)
         if h >= self.height and w >= self.width:
             top = int(self._uniform(1, 0, 1).item() * (h - self.height + 1))
             left = int(self._uniform(1, 0, 1).item() * (w - self.width + 1))
