@@ -13,6 +13,7 @@ from course.tape.creation import as_shape_arg
 from course.tape.dtypes import as_torch_dtype
 from course.tape.errors import InvalidArgumentError
 from course.tape.math_ops import _pair, axis_arg
+from course.tape.string_shapes import accepts_strings
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "unstack", "gather", "gather_nd",
@@ -29,6 +30,7 @@ def _t(x):
     return to_tensor(x)
 
 
+@accepts_strings                        # tf.string tensors: course.tape.string_shapes
 def reshape(tensor, shape, name=None):
     t = _t(tensor)
     dims = as_shape_arg(shape)
@@ -41,6 +43,7 @@ def reshape(tensor, shape, name=None):
     return wrap(t.reshape(dims))
 
 
+@accepts_strings
 def transpose(a, perm=None, conjugate=False, name="transpose"):
     t = _t(a)
     perm = tuple(reversed(range(t.dim()))) if perm is None else as_shape_arg(perm, "perm")
@@ -53,10 +56,12 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     return wrap(t.transpose(-1, -2).conj() if conjugate else t.transpose(-1, -2))
 
 
+@accepts_strings
 def expand_dims(input, axis, name=None):
     return wrap(_t(input).unsqueeze(int(axis_arg(axis))))
 
 
+@accepts_strings
 def squeeze(input, axis=None, name=None):
     t = _t(input)
     ax = axis_arg(axis)
@@ -79,6 +84,7 @@ def _same_dtype(values):
     return [t.to(device=device, dtype=dtype) for t in ts]
 
 
+@accepts_strings
 def concat(values, axis, name="concat"):
     if isinstance(values, torch.Tensor):
         values = list(values.unbind(0))
@@ -107,6 +113,7 @@ def _dims(t):
     return "[" + ",".join(str(d) for d in t.shape) + "]"
 
 
+@accepts_strings
 def stack(values, axis=0, name="stack"):
     ts = _same_dtype(list(values))
     if len({tuple(t.shape) for t in ts}) > 1:
@@ -115,10 +122,12 @@ def stack(values, axis=0, name="stack"):
     return wrap(torch.stack(ts, dim=int(axis)))
 
 
+@accepts_strings
 def unstack(value, num=None, axis=0, name="unstack"):
     return [wrap(p) for p in _t(value).unbind(int(axis))]
 
 
+@accepts_strings
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     """params[..., indices, ...] along `axis` (0): shape params[:axis] + indices.shape + params[axis+1:]."""
     p, idx = _t(params), _t(indices).long()
@@ -186,6 +195,7 @@ def where(condition, x=None, y=None, name=None):
     return wrap(torch.where(c.bool().to(a.device), a, b))
 
 
+@accepts_strings
 def shape(input, out_type=torch.int32, name=None):
     return wrap(torch.tensor(tuple(_t(input).shape), dtype=as_torch_dtype(out_type), device=_t(input).device))
 
@@ -194,14 +204,17 @@ def shape_n(input, out_type=torch.int32, name=None):
     return [shape(v, out_type) for v in input]
 
 
+@accepts_strings
 def size(input, out_type=torch.int32, name=None):
     return wrap(torch.tensor(_t(input).numel(), dtype=as_torch_dtype(out_type), device=_t(input).device))
 
 
+@accepts_strings
 def rank(input, name=None):
     return wrap(torch.tensor(_t(input).dim(), dtype=torch.int32, device=_t(input).device))
 
 
+@accepts_strings
 def tile(input, multiples, name=None):
     return wrap(_t(input).repeat(as_shape_arg(multiples, "multiples")))
 
@@ -268,11 +281,13 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     return wrap(out)
 
 
+@accepts_strings
 def reverse(tensor, axis, name=None):
     ax = axis_arg(axis)
     return wrap(torch.flip(_t(tensor), (ax,) if isinstance(ax, int) else ax))
 
 
+@accepts_strings
 def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
     t, m = _t(tensor), _t(mask).bool()
     axis = 0 if axis is None else int(axis)

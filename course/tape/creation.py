@@ -9,6 +9,7 @@ import torch
 import course.device
 from course.tape.dtypes import as_dtype, as_torch_dtype
 from course.tape.ragged import RaggedTensor
+from course.tape.string_shapes import accepts_strings
 from course.tape.strings import StringTensor, is_string_value, string_constant
 from course.tape.tensor import EagerTensor, Variable, as_plain, to_numpy, to_tensor, wrap
 
@@ -149,6 +150,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=torch.float32, name=
     return wrap(e)
 
 
+@accepts_strings
 def identity(input, name=None):
     """`tf.identity`: the same values (a new tensor on the same autograd graph)."""
     x = input if isinstance(input, torch.Tensor) else to_tensor(input)
