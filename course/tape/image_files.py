@@ -57,7 +57,12 @@ def _decode(data, channels, what):
     if mode is None:
         mode = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA", "P": "RGBA" if "transparency" in img.info
                 else "RGB", "1": "L", "I;16": "L"}.get(img.mode, "RGB")
-    arr = np.asarray(img.convert(mode), dtype=np.uint8)
+    if mode == "L" and img.format == "PNG" and img.mode in ("RGB", "RGBA", "P"):
+        # TF's PNG decoder: libpng's grey with 0.299/0.587 as 15-bit integers, truncated (Pillow rounds)
+        rgb = np.asarray(img.convert("RGB"), dtype=np.uint32)
+        arr = ((9797 * rgb[..., 0] + 19234 * rgb[..., 1] + 3737 * rgb[..., 2]) >> 15).astype(np.uint8)
+    else:
+        arr = np.asarray(img.convert(mode), dtype=np.uint8)
     if arr.ndim == 2:
         arr = arr[..., None]
     return wrap(torch.from_numpy(arr.copy()))
