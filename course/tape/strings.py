@@ -18,7 +18,8 @@ from course.tape.tensor import to_numpy, wrap
 
 __all__ = ["StringTensor", "is_string_value", "string_constant", "length", "split", "join", "reduce_join",
            "to_number", "as_string", "substr", "regex_replace", "regex_full_match", "unicode_decode",
-           "unicode_encode", "unicode_split", "bytes_split", "format_", "upper", "lower", "strip", "decode_raw"]
+           "unicode_encode", "unicode_split", "bytes_split", "format_", "upper", "lower", "strip", "decode_raw",
+           "ngrams"]
 
 
 def _to_bytes(v):
@@ -381,3 +382,36 @@ def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, nam
     width = len(rows[0]) if rows else 0
     out = np.stack(rows).reshape(a.shape + (width,)) if rows else np.zeros(a.shape + (0,), dt)
     return _numeric(out.astype(dt.newbyteorder("=")), out.dtype.newbyteorder("="))
+
+
+def _ngrams_of(tokens, widths, sep, pad, padding_width, preserve_short):
+    out = []
+    for n in widths:
+        width = (n - 1) if padding_width is None else min(int(padding_width), n - 1)
+        row = ([pad[0]] * width if pad else []) + list(tokens) + ([pad[1]] * width if pad else [])
+        grams = [sep.join(row[i:i + n]) for i in range(len(row) - n + 1)]
+        out.extend(grams)
+    if not out and preserve_short and tokens:
+        out = [sep.join(tokens)]
+    return out
+
+
+def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None, preserve_short_sequences=False,
+           name=None):
+    """`tf.strings.ngrams`: n-grams of the last axis (a vector gives a vector, rows give a RaggedTensor)."""
+    from course.tape.ragged import RaggedTensor
+    widths = [int(ngram_width)] if isinstance(ngram_width, (int, np.integer)) else [int(w) for w in ngram_width]
+    sep = _to_bytes(separator)
+    pad = None
+    if pad_values is not None:
+        pad = (_to_bytes(pad_values[0]), _to_bytes(pad_values[1])) if isinstance(pad_values, (tuple, list)) \
+            else (_to_bytes(pad_values),) * 2
+    if isinstance(data, RaggedTensor):
+        rows = [_ngrams_of(r, widths, sep, pad, padding_width, preserve_short_sequences) for r in data.to_list()]
+        return RaggedTensor.from_nested_rows(rows)
+    a = _arr(data)
+    if a.ndim != 1:
+        raise ValueError(f"tf.strings.ngrams here takes a vector of tokens or a RaggedTensor of rows; got shape "
+                         f"{a.shape}.")
+    grams = _ngrams_of(list(a), widths, sep, pad, padding_width, preserve_short_sequences)
+    return StringTensor(np.array(grams + [b""], dtype=object)[:-1])
