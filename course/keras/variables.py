@@ -46,9 +46,16 @@ class KerasVariable(Variable):
         return (f"<Variable path={self._name}, shape={tuple(self.shape)}, dtype={dtype}, "
                 f"value={to_numpy(self)}>")
 
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (to_numpy(self).copy(), self._trainable, self._name))
+
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
         out = KerasVariable(to_numpy(self).copy(), trainable=self._trainable, name=self._name)
         memo[id(self)] = out
         return out
+
+
+def _rebuild(array, trainable, name):
+    return KerasVariable(array, trainable=trainable, name=name)
