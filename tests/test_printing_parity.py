@@ -134,3 +134,13 @@ def test_module_holding_a_keras_layer_collects_its_weights():
             self.scale = ctf.Variable(1.0, name="scale")
     h = Holder()
     assert [v.name for v in h.trainable_variables] == ["kernel", "bias", "scale:0"]
+
+
+def test_gradients_flow_through_what_assign_returns():
+    def run(m):
+        v = m.Variable([1.0, 2.0])
+        with m.GradientTape() as tape:
+            y = m.reduce_sum(v.assign([3.0, 4.0]) * 2.0)
+        return tape.gradient(y, v).numpy().tolist(), v.numpy().tolist()
+    ref, got = both(run)
+    assert got == ref

@@ -391,11 +391,12 @@ class Variable(EagerTensor, torch.nn.Parameter):
 
     def _unread(self, read_value):
         """What TF's eager assign returns: None without read_value, else the same variable under the
-        name 'UnreadVariable' (it shares this variable's storage: assigning through it updates this one)."""
+        name 'UnreadVariable': a view of this one (assigning through it updates this one, and gradients
+        of what is computed from it reach this one, as TF's reads of the shared handle do)."""
         if not read_value:
             return None
-        with _Disabled():
-            alias = torch.Tensor._make_subclass(Variable, torch.Tensor.detach(self), self.requires_grad)
+        with _Disabled(), torch.enable_grad():
+            alias = torch.Tensor.view_as(self, self).as_subclass(Variable)
         alias._name, alias._trainable, alias._unread_of = "UnreadVariable", self._trainable, self
         return alias
 
