@@ -53,7 +53,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     fast = args.fast or course.config.fast_mode()
     torch.set_num_threads(args.threads)
-    device = course.device.set_default("cpu")
+    course.device.set_default("cpu")
     course.device.seed(args.seed)
 
     (x, y), (xt, yt) = course.data.load_mnist()

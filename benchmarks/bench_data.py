@@ -9,7 +9,6 @@ import argparse
 import statistics
 import time
 
-import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import course.device

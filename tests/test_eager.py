@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import course.tf as tf
-from course.tape import EagerTensor, Variable, as_plain
+from course.tape import EagerTensor, as_plain
 
 RNG = np.random.default_rng(0)
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-import course.device
 import course.export as export
 from course.apps.train import build_model
 
