@@ -193,15 +193,18 @@ EN_PROSE = "The loss $L = (y - \\hat y)^2$ of `scale(x, 2)`."
 ZH_PROSE = "`scale(x, 2)` 的损失是 $L = (y - \\hat y)^2$。"
 
 
-def zh_meta(text):
-    return {"course": {"zh": text}}
+def zh_meta(text, en=None):
+    """metadata.course for a cell translated as `text`; `en`: the English it translates (stamped)."""
+    from course.notebooks.translation import fingerprint
+    return {"course": {"zh": text, **({"en": fingerprint(en)} if en is not None else {})}}
 
 
 def bilingual_cells(prose_zh=ZH_PROSE, heading_zh=ZH_HEADING, code_zh=None):
     solved = SOLVED.replace('    """Multiply x by factor."""', '    """Multiply x by factor."""  # scale it')
+    heading = "# Demo (演示)\n### Exercise 1.1"
     return [
-        v4.new_markdown_cell("# Demo (演示)\n### Exercise 1.1", metadata=zh_meta(heading_zh)),
-        v4.new_markdown_cell(EN_PROSE, metadata=zh_meta(prose_zh)),
+        v4.new_markdown_cell(heading, metadata=zh_meta(heading_zh, heading)),
+        v4.new_markdown_cell(EN_PROSE, metadata=zh_meta(prose_zh, EN_PROSE)),
         v4.new_code_cell(solved, metadata=zh_meta(code_zh) if code_zh is not None else {}),
         v4.new_code_cell('check("1.1", scale)'),
     ]
@@ -339,7 +342,7 @@ def test_code_comments_translate_by_mapping(tmp_path):
     from course.notebooks.translation import apply_comments
     out, stale = apply_comments(code, {"# the input": "# 输入", "# gone": "# 已删除"})
     assert out == 'x = "# not a comment"  # 输入\n%timeit f(x)  # time it\ny = x  # 输入' and stale == ["# gone"]
-    cells = [v4.new_markdown_cell("Text.", metadata=zh_meta("文本。")),
+    cells = [v4.new_markdown_cell("Text.", metadata=zh_meta("文本。", "Text.")),
              v4.new_code_cell("x = 1  # one\ny = 2  # two", metadata=zh_meta({"# one": "一"}))]
     make_solution(tmp_path, cells=cells)
     result = build_all(tmp_path)
@@ -350,3 +353,23 @@ def test_code_comments_translate_by_mapping(tmp_path):
     make_solution(tmp_path, cells=cells)
     found = check_lessons(tmp_path).problems
     assert len(found) == 1 and "Chinese comment for '# one' matches no comment" in found[0]
+
+
+def test_an_english_edit_without_its_chinese_fails_until_stamped(tmp_path, capsys):
+    path = make_solution(tmp_path, cells=bilingual_cells())
+    root = str(tmp_path)
+    main(["lessons", "build", "--root", root])
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[1].source = EN_PROSE.replace("The loss", "The squared loss")      # English edited, Chinese not
+    nbformat.write(nb, str(path))
+    main(["lessons", "build", "--root", root])
+    capsys.readouterr()
+    assert main(["lessons", "build", "--check", "--root", root]) == 1
+    assert "cell 1 (counting from 0): its English changed after the Chinese was written" in capsys.readouterr().out
+    nb.cells[1].metadata["course"]["zh"] = ZH_PROSE.replace("损失", "平方损失")  # the translator catches up ...
+    nbformat.write(nb, str(path))
+    assert main(["lessons", "stamp", str(path)]) == 0                         # ... and stamps
+    assert "1 translated cell(s) stamped" in capsys.readouterr().out
+    main(["lessons", "build", "--root", root])
+    assert main(["lessons", "build", "--check", "--root", root]) == 0
+    assert "平方损失" in lesson_of(tmp_path, "zh/01_demo.ipynb").cells[3].source

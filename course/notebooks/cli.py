@@ -1,4 +1,5 @@
 """`course lessons build [--check] [--root DIR]`: regenerate lessons/ from solutions/;
+`course lessons stamp SOLUTION...`: record that their Chinese matches their English as it is now;
 `course lessons execute SOLUTION...`: run solution notebooks (fast mode) and save their outputs.
 
 `add_parser(subparsers)` registers the `lessons` command on the top-level `course` parser; the
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_parser", "run_build", "run_execute", "main"]
+__all__ = ["add_parser", "run_build", "run_stamp", "run_execute", "main"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -17,7 +18,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     lessons = subparsers.add_parser("lessons", help="build the learners' notebooks from solutions/",
                                     description="Work with the lesson notebooks.")
     lessons.set_defaults(func=lambda args: (lessons.print_help(), 2)[1])
-    actions = lessons.add_subparsers(dest="lessons_command", metavar="{build,execute}")
+    actions = lessons.add_subparsers(dest="lessons_command", metavar="{build,stamp,execute}")
     build = actions.add_parser(
         "build", help="regenerate lessons/ from solutions/",
         description="Regenerate lessons/NN_name.ipynb (English) and lessons/zh/NN_name.ipynb (Chinese) from "
@@ -29,6 +30,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     build.add_argument("--root", default=None,
                        help="folder holding solutions/ and lessons/ (default: found from the working directory)")
     build.set_defaults(func=run_build)
+    stamp = actions.add_parser(
+        "stamp", help="record that the Chinese of solution notebooks matches their English as it is now",
+        description="After updating the Chinese (metadata.course.zh) of markdown cells whose English changed, "
+                    "record the English's fingerprint in each translated cell, so that `build --check` accepts "
+                    "them again. Writes only the fingerprints.")
+    stamp.add_argument("notebooks", nargs="+", metavar="SOLUTION")
+    stamp.set_defaults(func=run_stamp)
     execute = actions.add_parser(
         "execute", help="run solution notebooks top to bottom and save their outputs",
         description="Execute each notebook in a fresh kernel in fast mode (COURSE_FAST=1, TQDM_DISABLE=1) and "
@@ -38,6 +46,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     execute.add_argument("--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)")
     execute.set_defaults(func=run_execute)
     return lessons
+
+
+def run_stamp(args) -> int:
+    import nbformat
+
+    from course.notebooks.translation import stamp
+
+    status = 0
+    for name in args.notebooks:
+        try:
+            nb = nbformat.read(name, as_version=4)
+        except (OSError, ValueError) as exc:
+            print(f"course lessons stamp: {name}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        changed = stamp(nb)
+        if changed:
+            nbformat.write(nb, name)
+        print(f"{name}: {changed} translated cell(s) stamped")
+    return status
 
 
 def run_execute(args) -> int:

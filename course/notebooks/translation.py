@@ -16,17 +16,21 @@ The rules that keep the editions in step (`problems` lists every broken one):
 - a heading that names "Exercise N.M" (the grader finds exercises by it) keeps that token in the
   Chinese heading, with 练习 beside it;
 - a code cell's Chinese comments translate comments the cell has (a stale one is reported), and
-  the Chinese variant is the English code up to comments.
+  the Chinese variant is the English code up to comments;
+- a translation was written for the English the cell holds now: ``metadata.course.en`` keeps a
+  fingerprint of the English it translates (`stamp` writes it once the Chinese is up to date), so
+  an English edit without its Chinese one is caught.
 """
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import re
 import tokenize
 
 __all__ = ["LANGS", "CJK", "zh_source", "zh_comments", "apply_comments", "code_zh", "needs_translation", "formulas", "code_spans", "same_code",
-           "markdown_problems", "code_problems", "problems", "is_untranslated"]
+           "markdown_problems", "code_problems", "problems", "is_untranslated", "fingerprint", "stamp"]
 
 LANGS = ("en", "zh")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -196,6 +200,25 @@ def code_problems(en: str, zh: str | None) -> list[str]:
             "must run the same code: change only comments there, or copy the new code over"]
 
 
+def fingerprint(text: str) -> str:
+    """A short fingerprint of a cell's English (trailing whitespace of lines ignored)."""
+    norm = "\n".join(line.rstrip() for line in text.strip().split("\n"))
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:12]
+
+
+def stamp(nb) -> int:
+    """Record, in every translated markdown cell, that its Chinese matches its English as it is now;
+    returns how many fingerprints changed. Run it after updating the Chinese of edited cells."""
+    changed = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and zh_source(cell) is not None:
+            value = fingerprint(_text(cell.source))
+            if cell.metadata["course"].get("en") != value:
+                cell.metadata["course"]["en"] = value
+                changed += 1
+    return changed
+
+
 def is_untranslated(nb) -> bool:
     """True if no cell of the notebook carries a translation (the lesson has not been started)."""
     return all(_zh(cell) is None for cell in nb.cells)
@@ -214,6 +237,10 @@ def problems(nb, *, source: str) -> list[str]:
             continue
         if cell.cell_type == "markdown":
             issues = markdown_problems(text, zh)
+            if zh is not None and cell.metadata["course"].get("en") != fingerprint(text):
+                issues.append("its English changed after the Chinese was written (metadata.course.en is not the "
+                              "English's fingerprint): update the Chinese, then run `course lessons stamp` on "
+                              "this notebook")
         elif cell.cell_type == "code":
             mapping = zh_comments(cell)
             if mapping is None:
