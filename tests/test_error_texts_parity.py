@@ -2,7 +2,6 @@
 import os
 import re
 
-import numpy as np
 import pytest
 
 import course.tf as ctf

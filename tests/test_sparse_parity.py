@@ -1,7 +1,6 @@
 """tf.sparse basics as TF's tensor guide shows them, against real TensorFlow (printed text compared)."""
 import os
 
-import numpy as np
 import pytest
 
 import course.tf as ctf

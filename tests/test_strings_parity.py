@@ -1,7 +1,6 @@
 """String tensors and tf.strings / tf.ragged basics against real TensorFlow (text compared)."""
 import os
 
-import numpy as np
 import pytest
 
 import course.tf as ctf

@@ -41,6 +41,9 @@ CASES = {
     "padded_after_filter_shuffle": lambda m, d: m.data.Dataset.range(6).filter(lambda x: x > 1).map(
         lambda x: m.fill([x], x)).shuffle(1).padded_batch(2),
     "window": lambda m, d: m.data.Dataset.range(7).window(3, shift=2, drop_remainder=True),
+    "window_long_shift": lambda m, d: m.data.Dataset.range(11).window(2, shift=4).flat_map(lambda w: w.batch(2)),
+    "window_stride": lambda m, d: m.data.Dataset.range(10).window(3, shift=1, stride=2, drop_remainder=True).flat_map(
+        lambda w: w.batch(3)),
     "window_flat_map": lambda m, d: m.data.Dataset.range(7).window(3, shift=2, drop_remainder=True).flat_map(
         lambda w: w.batch(3)),
     "window_tuple": lambda m, d: m.data.Dataset.from_tensor_slices(([1, 2, 3], [4.0, 5.0, 6.0])).window(2).flat_map(

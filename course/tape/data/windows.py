@@ -125,7 +125,7 @@ class _WindowDataset(_Unary):
 
     def _iter_generic(self):
         span = (self._size - 1) * self._stride + 1
-        buffer, start = [], 0
+        buffer = []
         it = self._input._iter_elements()
         exhausted = False
         while True:
@@ -139,7 +139,12 @@ class _WindowDataset(_Unary):
             if not window or (self._drop and len(window) < self._size):
                 return
             yield _window_of(window)
+            skip = self._shift - len(buffer)               # a shift longer than the window: skip those too
             del buffer[:self._shift]
+            for _ in range(max(skip, 0)):
+                if next(it, None) is None:
+                    exhausted = True
+                    break
             if exhausted and not buffer:
                 return
 
