@@ -1,6 +1,6 @@
 """`Layer`: a `torch.nn.Module` that behaves like a Keras 3 layer.
 
-- Weights are `course.tape.Variable`s (torch Parameters with TensorFlow manners), created by
+- Weights are KerasVariables (`course.tape.Variable`s named as Keras 3 names them), created by
   `build(input_shape)` on the first call, or at once when the input shape is known.
 - Names follow Keras: the class name in snake case, made unique per session ("dense", "dense_1").
 - `layer(x)` takes numpy arrays, tensors or EagerTensors, casts float64 to float32 (Keras' floatx),
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 import course.device
-from course.tape import EagerTensor, Variable
+from course.tape import EagerTensor
 from course.tape import tensor as _tape_tensor
 from course.tape.gradient_tape import autograd_wanted_hooks, note_variable_read, recording_tapes
 from course.keras import regularizers as regularizers_module
