@@ -35,9 +35,14 @@ def _path(filename):
 
 
 def read_file(filename, name=None):
-    """The whole file as a scalar string tensor."""
-    with open(_path(filename), "rb") as f:
-        return StringTensor(np.array(f.read(), dtype=object))
+    """The whole file as a scalar string tensor; a missing file raises TF's NotFoundError."""
+    from course.tape.errors import NotFoundError
+    path = _path(filename)
+    try:
+        with open(path, "rb") as f:
+            return StringTensor(np.array(f.read(), dtype=object))
+    except FileNotFoundError:
+        raise NotFoundError(None, None, f"{path}; No such file or directory [Op:ReadFile]") from None
 
 
 def write_file(filename, contents, name=None):
