@@ -19,6 +19,7 @@ import torch
 
 import course.device
 from course import tf
+from course.apps.train import build_model
 
 
 def sync():
@@ -27,20 +28,8 @@ def sync():
 
 
 def seed000(batch):
-    layers = tf.keras.layers
-
     def build():
-        model = tf.keras.Sequential()
-        model.add(layers.Reshape((28, 28, 1), input_shape=(28 * 28,)))
-        model.add(layers.Conv2D(filters=32, kernel_size=5, activation="relu", padding="same"))
-        model.add(layers.MaxPooling2D(pool_size=(2, 2)))
-        model.add(layers.Conv2D(filters=64, kernel_size=5, activation="relu", padding="same"))
-        model.add(layers.MaxPooling2D(pool_size=(2, 2)))
-        model.add(layers.Flatten())
-        model.add(layers.Dense(units=1024, activation="relu"))
-        model.add(layers.Dropout(0.5))
-        model.add(layers.Dense(units=10, activation="softmax"))
-        return model
+        return build_model("cnn-large")           # seed000's CNN, as `course train` builds it
 
     def make_step(model):
         loss_object = tf.keras.losses.SparseCategoricalCrossentropy()
