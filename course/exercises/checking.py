@@ -209,7 +209,10 @@ def _object_sources(obj, name):
 
 
 def format_result(r: Result) -> str:
-    """The verdict line(s) a learner sees."""
+    """The verdict line(s) a learner sees, in Chinese when COURSE_LANG says so (course.exercises.language)."""
+    from course.exercises import language
+    if language.language() == "zh":
+        return language.result_line_zh(r)
     score = f"{r.points}/{r.max} points"
     if r.status == "passed":
         return f"✓ Exercise {r.id} passed ({score})"

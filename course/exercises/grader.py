@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.exercises import registry
+from course.exercises import language, registry
 from course.exercises.checking import Result, _number, run_checks
 from course.exercises.forbidden import refused_imports, relevant_sources
 from course.exercises.kernel import Kernel, KernelStartError, Outcome
@@ -47,6 +47,7 @@ class NotebookGrade:
     notebook: str
     exercises: list[Result] = field(default_factory=list)
     cells: list[tuple[int, str, str]] = field(default_factory=list)   # (cell index, status, error)
+    lang: str = "en"                   # the report's language: the notebook's metadata.course.lang
 
     @property
     def total(self):
@@ -63,6 +64,10 @@ class NotebookGrade:
                 "total": self.total, "max": self.max}
 
     def to_text(self) -> str:
+        if self.lang == "zh":
+            width = max((len(r.id) for r in self.exercises), default=3)
+            return "\n".join([self.notebook, *(language.grade_row_zh(r, width) for r in self.exercises),
+                              language.total_line_zh(self.total, self.max)])
         lines = [self.notebook]
         width = max((len(r.id) for r in self.exercises), default=3)
         for r in self.exercises:
@@ -161,7 +166,7 @@ def grade_notebook(path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, checks
             registry.load_checks_file(checks)
         ids = exercises_in(nb, path)
         maxima = {i: _number(registry.max_points(i)) for i in ids}
-    grade = NotebookGrade(notebook=str(path))
+    grade = NotebookGrade(notebook=str(path), lang=language.notebook_language(nb))
     # OMP_WAIT_POLICY: idle OpenMP threads sleep rather than spin (spinning made fits ~8x slower
     # while the grader and the kernel share a small machine).
     env = {"COURSE_FAST": "1" if fast else "0", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
