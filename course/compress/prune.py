@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch.nn.utils import prune as torch_prune
 
-from course.keras.callbacks import Callback
+from course.keras.callback import Callback
 
 __all__ = ["prunable", "magnitude_prune", "sparsity", "apply_masks", "KeepPruned"]
 

@@ -10,45 +10,11 @@ import math
 import os
 import warnings
 
-from course.atomic_file import atomic_write      # re-exported: Keras' saving code imports it from here
+from course.keras.callback import Callback
+from course.keras.progbar import ProgbarLogger
 
-
-__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
-           "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "LearningRateScheduler", "ProgbarLogger",
-           "atomic_write"]
-
-
-class Callback:
-    """Base class: override any of the `on_*` hooks; `self.model` and `self.params` are set for you."""
-
-    def __init__(self):
-        self.model = None
-        self.params = {}
-
-    def set_model(self, model):
-        self.model = model
-
-    def set_params(self, params):
-        self.params = params
-
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
-    def on_test_begin(self, logs=None): pass
-    def on_test_end(self, logs=None): pass
-    def on_test_batch_begin(self, batch, logs=None): pass
-    def on_test_batch_end(self, batch, logs=None): pass
-    def on_predict_begin(self, logs=None): pass
-    def on_predict_end(self, logs=None): pass
-    def on_predict_batch_begin(self, batch, logs=None): pass
-    def on_predict_batch_end(self, batch, logs=None): pass
-
-    # Keras 2 names
-    def on_batch_begin(self, batch, logs=None): pass
-    def on_batch_end(self, batch, logs=None): pass
+__all__ = ["CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
+           "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "LearningRateScheduler"]
 
 
 def _overrides(cb, *names):
@@ -60,7 +26,6 @@ class CallbackList:
     """Calls each hook on every callback, in order; batch hooks only on callbacks that define them."""
 
     def __init__(self, callbacks=None, *, add_history=False, add_progbar=False, model=None, **params):
-        from course.keras.progbar import ProgbarLogger
         self.callbacks = list(callbacks or [])
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.insert(0, ProgbarLogger())
@@ -430,6 +395,3 @@ class LambdaCallback(Callback):
         for name, fn in kwargs.items():
             if fn is not None:
                 setattr(self, name, fn)
-
-
-from course.keras.progbar import ProgbarLogger  # noqa: E402  (re-export; progbar imports Callback)

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from course.keras.callbacks import atomic_write
+from course.atomic_file import atomic_write
 from course.keras.hdf5_guard import open_checked
 from course.keras.saving import (KERAS_VERSION, MAX_CONFIG_BYTES, SavingError, _h5py, compile_saved,
                                  parse_config, rebuild, serialize_model, weight_path)

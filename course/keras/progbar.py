@@ -10,7 +10,7 @@ the device; between refreshes a batch costs the bar one counter increment.
 import sys
 import time
 
-from course.keras.callbacks import Callback
+from course.keras.callback import Callback
 
 __all__ = ["ProgbarLogger", "format_logs"]
 

@@ -30,7 +30,7 @@ import torch
 from course.keras import losses as losses_module
 from course.keras import metrics as metrics_module
 from course.keras import optimizers as optimizers_module
-from course.keras.callbacks import atomic_write
+from course.atomic_file import atomic_write
 from course.keras.hdf5_guard import _h5py, open_checked
 from course.keras.layers import CLASSES as LAYER_CLASSES
 from course.keras.registration import REGISTRY, get_registered_name, safe_mode_scope

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from course import summary
-from course.keras.callbacks import Callback
+from course.keras.callback import Callback
 from course.keras.saving import weight_path
 
 

@@ -1,7 +1,8 @@
 """`tf.keras.callbacks`."""
-from course.keras.callbacks import (CSVLogger, Callback, CallbackList, EarlyStopping, History, LambdaCallback,
-                                    LearningRateScheduler, ModelCheckpoint, ProgbarLogger, ReduceLROnPlateau,
-                                    TerminateOnNaN)
+from course.keras.callback import Callback
+from course.keras.callbacks import (CSVLogger, CallbackList, EarlyStopping, History, LambdaCallback,
+                                    LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
+from course.keras.progbar import ProgbarLogger
 from course.keras.tensorboard import TensorBoard
 from course.tf._unsupported import module_getattr
 
