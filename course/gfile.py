@@ -10,7 +10,7 @@ import glob as _glob
 import os
 import shutil
 
-from course.tape.errors import AlreadyExistsError, NotFoundError
+from course.framework.errors import AlreadyExistsError, NotFoundError
 
 __all__ = ["exists", "makedirs", "mkdir", "rmtree", "remove", "rename", "copy", "glob", "isdir", "listdir",
            "walk", "GFile", "TF1_NAMES"]

@@ -18,13 +18,16 @@ the override broke exactly these). What TF's guides show still holds where it ma
 tensor write `tf.as_dtype(x.dtype)` (prints `<dtype: 'float32'>`, has `.name`, `.is_floating`).
 A `DType` also answers what torch code asks of a dtype (`is_floating_point`, `is_complex`,
 `is_signed`, `itemsize`), so code written against either reads it.
+
+Also here: TF's names of dtypes (`name`, and `proto_name` for the runtime's messages) and the dtype
+`tf.constant(value)` infers for a Python value (`infer`).
 """
 import numpy as np
 import torch
 
 __all__ = ["DType", "as_dtype", "as_torch_dtype", "DTYPES", "float16", "bfloat16", "float32", "float64",
            "half", "double", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64", "complex128",
-           "string", "is_integer", "is_floating", "tf_dtype_of"]
+           "string", "is_integer", "is_floating", "tf_dtype_of", "name", "proto_name", "numpy_dtype", "infer", "FLOATS"]
 
 DTYPES = {
     "float16": torch.float16, "half": torch.float16, "bfloat16": torch.bfloat16,
@@ -210,9 +213,67 @@ def as_dtype(dtype) -> DType:
     return _BY_TORCH[as_torch_dtype(dtype)]
 
 
+FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_INTEGERS = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
+
+
 def is_floating(dtype) -> bool:
-    return as_torch_dtype(dtype).is_floating_point
+    """True for the real floating dtypes (any dtype-like value; False for what is no dtype)."""
+    try:
+        return as_torch_dtype(dtype) in FLOATS
+    except TypeError:
+        return False
 
 
 def is_integer(dtype) -> bool:
-    return as_dtype(dtype).is_integer
+    """True for the integer dtypes (bool is not one, as in TF)."""
+    try:
+        return as_torch_dtype(dtype) in _INTEGERS
+    except TypeError:
+        return False
+
+
+# --- names: TF's `dtype.name`, and the names TF's C++ runtime writes in its messages ---------------
+_NAMES = {d._torch: d.name for d in _BY_TORCH.values()}
+_PROTO = {**_NAMES, torch.float16: "half", torch.float32: "float", torch.float64: "double"}
+
+
+def name(dtype) -> str:
+    """'float32' for torch.float32 (or tf.float32), as TF's `dtype.name`."""
+    return _NAMES.get(dtype, str(dtype).replace("torch.", ""))
+
+
+def proto_name(dtype) -> str:
+    """'float' for torch.float32, as TF's runtime writes it in error messages ("with dtype float")."""
+    return _PROTO.get(dtype, name(dtype))
+
+
+def numpy_dtype(dtype) -> np.dtype:
+    """The numpy dtype of a torch dtype; bfloat16, which numpy lacks, reads as float32."""
+    if dtype == torch.bfloat16:
+        return np.dtype(np.float32)
+    return np.dtype(name(dtype))
+
+
+def infer(value) -> torch.dtype:
+    """The dtype `tf.constant(value)` gives without a dtype argument: a Python float is float32, a Python
+    int int32 (int64 when it does not fit), a numpy array keeps its dtype (float64 stays float64)."""
+    if isinstance(value, torch.Tensor):
+        return value.dtype
+    if isinstance(value, bool):
+        return torch.bool
+    if isinstance(value, int):
+        return torch.int32 if -2**31 <= value < 2**31 else torch.int64
+    if isinstance(value, float):
+        return torch.float32
+    if isinstance(value, (np.ndarray, np.generic)):
+        return as_torch_dtype(value.dtype)
+    arr = np.asarray(value)
+    if arr.dtype == np.float64:                  # a (nested) list of Python floats
+        return torch.float32
+    if arr.dtype == np.int64:                    # a list of Python ints
+        return torch.int32 if arr.size == 0 or (arr.min() >= -2**31 and arr.max() < 2**31) else torch.int64
+    if arr.dtype == object or arr.dtype.kind in "US":
+        raise TypeError(f"Cannot convert {value!r} to a tensor: only numbers and (nested) lists of numbers "
+                        "can become graph constants.")
+    return as_torch_dtype(arr.dtype)

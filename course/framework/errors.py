@@ -3,12 +3,15 @@
 Each takes either TensorFlow's `(node_def, op, message)` or just a message. `InvalidArgumentError`
 is also a `ValueError`, `OutOfRangeError` also an `IndexError`, `UnimplementedError` also a
 `NotImplementedError`, `ResourceExhaustedError` also a `MemoryError`, so plain Python `except`
-clauses catch them too.
+clauses catch them too. `node_note(op)` is the trailer that names the failing graph node as TF does:
+
+    FailedPreconditionError: Attempting to use uninitialized value Variable_1
+         [[node Variable_1 (defined at my_script.py:8)]]
 """
 __all__ = ["OpError", "CancelledError", "UnknownError", "InvalidArgumentError", "DeadlineExceededError",
            "NotFoundError", "AlreadyExistsError", "PermissionDeniedError", "UnauthenticatedError",
            "ResourceExhaustedError", "FailedPreconditionError", "AbortedError", "OutOfRangeError",
-           "UnimplementedError", "InternalError", "UnavailableError", "DataLossError"]
+           "UnimplementedError", "InternalError", "UnavailableError", "DataLossError", "node_note"]
 
 
 class OpError(Exception):
@@ -64,3 +67,12 @@ InternalError = _error("InternalError", 13, doc="An internal invariant broke.")
 UnavailableError = _error("UnavailableError", 14, doc="A service is unavailable.")
 DataLossError = _error("DataLossError", 15, doc="Unrecoverable data loss or corruption.")
 UnauthenticatedError = _error("UnauthenticatedError", 16, doc="The request lacks valid credentials.")
+
+
+def node_note(op) -> str:
+    """TF's trailer naming the node, with where the learner's code created it when known."""
+    if op is None:
+        return ""
+    where = getattr(op, "defined_at", None)
+    at = f" (defined at {where})" if where else ""
+    return f"\n\t [[node {op.name}{at}]]"

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.graph import Tensor, get_default_graph, graph_of
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.graph.shapes import TensorShape, as_shape, brackets
+from course.framework.shapes import TensorShape, as_shape, brackets
 
 __all__ = ["convert_to_tensor", "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
            "fill", "zeros", "ones", "zeros_like", "ones_like", "cast", "to_float", "group", "no_op", "Print",
@@ -38,8 +38,8 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, graph=
     """A graph Tensor for `value`: tensors pass through (dtype checked), Variables give their
     value, anything else becomes a `Const` op of `dtype` (or the dtype TF infers)."""
     if isinstance(value, Tensor):
-        if dtype is not None and value.dtype != _dt.as_dtype(dtype):
-            raise ValueError(f"Tensor conversion requested dtype {_dt.name(_dt.as_dtype(dtype))} for Tensor with "
+        if dtype is not None and value.dtype != _dt.as_torch_dtype(dtype):
+            raise ValueError(f"Tensor conversion requested dtype {_dt.name(_dt.as_torch_dtype(dtype))} for Tensor with "
                              f"dtype {_dt.name(value.dtype)}: {value!r}. Use tf.cast(x, dtype) to convert it.")
         return value
     to_tensor = getattr(value, "_graph_tensor", None)
@@ -57,7 +57,7 @@ def _as_array(value, dtype):
     """numpy array of `value` in torch dtype `dtype` (None: TF's inference), refusing lossy casts."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
-    want = _dt.infer(value) if dtype is None else _dt.as_dtype(dtype)
+    want = _dt.infer(value) if dtype is None else _dt.as_torch_dtype(dtype)
     arr = np.asarray(value)
     if arr.dtype == object:
         raise TypeError(f"Cannot convert {value!r} to a tensor of dtype {_dt.name(want)}: it is not a number "
@@ -113,13 +113,13 @@ class ConstKernel:
 def placeholder(dtype, shape=None, name=None):
     """A value that must be fed: `sess.run(..., feed_dict={x: array})`. `None` dims are any size."""
     shape = TensorShape(None) if shape is None else as_shape(shape)
-    return get_default_graph().create_op("Placeholder", [], {"dtype": _dt.as_dtype(dtype), "shape": shape},
+    return get_default_graph().create_op("Placeholder", [], {"dtype": _dt.as_torch_dtype(dtype), "shape": shape},
                                          name or "Placeholder").outputs[0]
 
 
 def _unfed(op, rt, device):
     def kernel():
-        from course.graph.errors import InvalidArgumentError, node_note
+        from course.framework.errors import InvalidArgumentError, node_note
         raise InvalidArgumentError(None, op, feed_missing_message(op) + node_note(op))
     return kernel
 
@@ -244,7 +244,7 @@ NotDifferentiable("Fill")
 
 
 def _filled(shape, dtype, value, name):
-    dtype = _dt.as_dtype(dtype)
+    dtype = _dt.as_torch_dtype(dtype)
     static = static_shape_from(shape)
     if static is not None and math.prod(static) <= _CONST_LIMIT:
         return constant(np.full(static, value, dtype=_dt.numpy_dtype(dtype)), dtype, name=name)
@@ -261,13 +261,13 @@ def ones(shape, dtype=torch.float32, name=None):
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
     tensor = convert_to_tensor(tensor)
-    return make_op("ZerosLike", [tensor], {"dtype": _dt.as_dtype(dtype) if dtype else tensor.dtype},
+    return make_op("ZerosLike", [tensor], {"dtype": _dt.as_torch_dtype(dtype) if dtype else tensor.dtype},
                    name or "zeros_like").outputs[0]
 
 
 def ones_like(tensor, dtype=None, name=None, optimize=True):
     tensor = convert_to_tensor(tensor)
-    return make_op("OnesLike", [tensor], {"dtype": _dt.as_dtype(dtype) if dtype else tensor.dtype},
+    return make_op("OnesLike", [tensor], {"dtype": _dt.as_torch_dtype(dtype) if dtype else tensor.dtype},
                    name or "ones_like").outputs[0]
 
 
@@ -282,7 +282,7 @@ NotDifferentiable("OnesLike")
 # -- dtype ----------------------------------------------------------------------------------------------
 def cast(x, dtype, name=None):
     x = convert_to_tensor(x)
-    dtype = _dt.as_dtype(dtype)
+    dtype = _dt.as_torch_dtype(dtype)
     if x.dtype == dtype:
         return x
     return make_op("Cast", [x], {"DstT": dtype}, name or "Cast").outputs[0]

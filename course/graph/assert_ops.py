@@ -6,7 +6,7 @@ order (a `tf.print` before it prints first), and raises InvalidArgumentError nam
 """
 from course.graph import math_ops, reduce_ops
 from course.graph.array_ops import convert_to_tensor, make_op
-from course.graph.errors import InvalidArgumentError, node_note
+from course.framework.errors import InvalidArgumentError, node_note
 from course.graph.graph import Tensor, get_default_graph
 from course.graph.registry import NotDifferentiable, register_op
 from course.graph.resource_ops import SIDE_EFFECTS

@@ -7,16 +7,16 @@ in TF). `reduce_retracing` relaxes two keys into one whose differing dimensions 
 import numpy as np
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.dispatch import NoGraphForm
 from course.graph.graph import Graph, Tensor
 from course.graph.plan import build_plan, compile_plan
 from course.graph.resource_ops import SIDE_EFFECTS
 from course.graph.runtime import Runtime
-from course.tape import nest
+from course.framework import nest
 from course.tape.function import TensorSpec
 from course.tape.gradient_tape import autograd_wanted
-from course.tape.shape import TensorShape
+from course.framework.shapes import TensorShape
 from course.tape.tensor import Variable, wrap
 
 __all__ = ["ConcreteFunction", "FuncGraph", "V2Graph", "tf2_str", "encode", "relax", "fits", "is_tensor"]

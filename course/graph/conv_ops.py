@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from course import layers
 from course.graph.array_ops import _one, convert_to_tensor, make_op
 from course.graph.registry import RegisterGradient, register_op
-from course.graph.shapes import TensorShape, dims_error, shape_error
+from course.framework.shapes import TensorShape, dims_error, shape_error
 
 __all__ = ["conv2d", "max_pool", "avg_pool", "max_pool2d", "avg_pool2d"]
 

@@ -265,7 +265,7 @@ def tape_gradient(tape, target, sources, output_gradients, zero):
     """`tape.gradient` on graph tensors (inside a traced function): symbolic gradient ops. A
     Variable's gradient sums over its reads in the graph; unwatched sources give None (or zeros)."""
     from course.graph.gradients import gradients     # local: gradients imports the op modules
-    from course.tape import nest
+    from course.framework import nest
     flat_sources = nest.flatten(sources)
     ys = [t for t in nest.flatten(target) if isinstance(t, _graph.Tensor)]
     grad_ys = None if output_gradients is None else nest.flatten(output_gradients)

@@ -30,7 +30,7 @@ from course.graph.concrete_function import ConcreteFunction, FuncGraph, encode, 
 from course.graph.dispatch import NoGraphForm
 from course.graph.graph import Tensor
 from course.graph.resource_ops import mark_copies
-from course.tape import nest
+from course.framework import nest
 from course.tape import tensor as _tensor
 from course.tape.function import TensorSpec
 from course.tape.tensor import EagerTensor, as_plain, to_tensor, wrap
@@ -318,7 +318,7 @@ class Function:
 
 def _spec_repr(spec):
     from course.graph.concrete_function import tf2_str
-    from course.graph import dtypes as _dt
+    from course.framework import dtypes as _dt
     return f"TensorSpec(shape={tf2_str(spec.shape)}, dtype=tf.{_dt.name(spec.dtype)}, name={spec.name!r})"
 
 
@@ -330,7 +330,7 @@ def encode_spec(v):
 
 
 def _torch_dtype(dtype):
-    from course.tape.dtypes import as_torch_dtype
+    from course.framework.dtypes import as_torch_dtype
     return as_torch_dtype(dtype)
 
 

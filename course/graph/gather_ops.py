@@ -10,7 +10,7 @@ import torch
 
 from course.graph.array_ops import _one, constant, convert_to_tensor, make_op
 from course.graph.registry import RegisterGradient, register_op
-from course.graph.shapes import TensorShape
+from course.framework.shapes import TensorShape
 
 __all__ = ["gather"]
 

@@ -12,7 +12,7 @@ Reverse-mode differentiation on the graph, as TensorFlow's `gradients_util` does
 Only floating-point tensors carry gradients. Running the returned tensors evaluates the backward
 ops like any other ops -- no autograd tape is involved.
 """
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.array_ops import constant, convert_to_tensor, ones_like
 from course.graph.graph import graph_of
 from course.graph.math_ops import add_n

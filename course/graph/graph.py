@@ -11,9 +11,9 @@ import os
 import re
 import sys
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.registry import REGISTRY
-from course.graph.shapes import as_shape, tf1_str
+from course.framework.shapes import as_shape, tf1_str
 
 __all__ = ["Graph", "Operation", "Tensor", "GraphKeys", "get_default_graph", "reset_default_graph",
            "graph_of", "control_dependencies", "device", "name_scope"]

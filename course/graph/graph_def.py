@@ -13,7 +13,7 @@ import types
 import numpy as np
 import torch
 
-from course.graph.shapes import TensorShape
+from course.framework.shapes import TensorShape
 
 __all__ = ["to_graph_def", "MAX_CONSTANT"]
 

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.array_ops import constant, fill, zeros
 from course.graph.random_ops import random_normal, random_uniform, truncated_normal
 
@@ -46,7 +46,7 @@ class Initializer:
 
 class zeros_initializer(Initializer):   # noqa: N801 (TF's names)
     def __init__(self, dtype=torch.float32):
-        self.dtype = _dt.as_dtype(dtype)
+        self.dtype = _dt.as_torch_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return zeros(shape, dtype or self.dtype)
@@ -54,7 +54,7 @@ class zeros_initializer(Initializer):   # noqa: N801 (TF's names)
 
 class ones_initializer(Initializer):   # noqa: N801
     def __init__(self, dtype=torch.float32):
-        self.dtype = _dt.as_dtype(dtype)
+        self.dtype = _dt.as_torch_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return fill(list(shape), constant(1, dtype or self.dtype))
@@ -62,7 +62,7 @@ class ones_initializer(Initializer):   # noqa: N801
 
 class constant_initializer(Initializer):   # noqa: N801
     def __init__(self, value=0, dtype=torch.float32, verify_shape=False):
-        self.value, self.dtype = value, _dt.as_dtype(dtype)
+        self.value, self.dtype = value, _dt.as_torch_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return constant(self.value, dtype or self.dtype, shape=list(shape))
@@ -70,7 +70,7 @@ class constant_initializer(Initializer):   # noqa: N801
 
 class random_normal_initializer(Initializer):   # noqa: N801
     def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=torch.float32):
-        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, _dt.as_dtype(dtype)
+        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, _dt.as_torch_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return random_normal(shape, self.mean, self.stddev, dtype or self.dtype, seed=self.seed)
@@ -78,7 +78,7 @@ class random_normal_initializer(Initializer):   # noqa: N801
 
 class truncated_normal_initializer(Initializer):   # noqa: N801
     def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=torch.float32):
-        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, _dt.as_dtype(dtype)
+        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, _dt.as_torch_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return truncated_normal(shape, self.mean, self.stddev, dtype or self.dtype, seed=self.seed)
@@ -86,7 +86,7 @@ class truncated_normal_initializer(Initializer):   # noqa: N801
 
 class random_uniform_initializer(Initializer):   # noqa: N801
     def __init__(self, minval=0.0, maxval=None, seed=None, dtype=torch.float32):
-        self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, _dt.as_dtype(dtype)
+        self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, _dt.as_torch_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return random_uniform(shape, self.minval, self.maxval, dtype or self.dtype, seed=self.seed)
@@ -100,7 +100,7 @@ class variance_scaling_initializer(Initializer):   # noqa: N801
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg'; got {mode!r}.")
         self.scale, self.mode, self.distribution = scale, mode, distribution.lower()
-        self.seed, self.dtype = seed, _dt.as_dtype(dtype)
+        self.seed, self.dtype = seed, _dt.as_torch_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
         fan_in, fan_out = fans(shape)

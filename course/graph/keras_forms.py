@@ -29,7 +29,7 @@ from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.dispatch import NoGraphForm, _OutsideGraph
 from course.graph.registry import RegisterGradient, register_op
 from course.graph.resource_ops import SIDE_EFFECTS, assign_variable
-from course.graph.shapes import TensorShape
+from course.framework.shapes import TensorShape
 from course.tape import tensor as _tensor
 
 __all__ = ["layer_call", "loss_call", "metric_update", "apply_gradients", "FORMS"]

@@ -11,11 +11,11 @@ import functools
 
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.array_ops import _one, convert_to_tensor, make_op
 from course.graph.graph import Tensor
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.graph.shapes import TensorShape, broadcast, dims_error, same_or_unknown, shape_error
+from course.framework.shapes import TensorShape, broadcast, dims_error, same_or_unknown, shape_error
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "mod", "pow", "maximum",
            "minimum", "negative", "log", "exp", "square", "sqrt", "rsqrt", "abs", "reciprocal", "log1p", "sign", "floor",

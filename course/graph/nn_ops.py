@@ -12,10 +12,10 @@ cross-entropy ops return their gradient as a second output, as TF's kernels do.
 import torch
 import torch.nn.functional as F
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.array_ops import _one, convert_to_tensor, make_op, stop_gradient
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.graph.shapes import TensorShape, dims_error, shape_error
+from course.framework.shapes import TensorShape, dims_error, shape_error
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax", "bias_add",
            "dropout", "l2_loss",
@@ -366,7 +366,7 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
 
 def _sigmoid_ce_infer(op):
-    from course.graph.shapes import broadcast
+    from course.framework.shapes import broadcast
     x, z = op.inputs
     if not x.shape.is_compatible_with(z.shape):
         raise shape_error(op, "logits and labels must have the same shape")

@@ -28,11 +28,11 @@ import numpy as np
 import torch
 
 from course.graph.array_ops import ConstKernel, feed_missing_message
-from course.graph.errors import (InvalidArgumentError, OpError, ResourceExhaustedError, node_note)
+from course.framework.errors import (InvalidArgumentError, OpError, ResourceExhaustedError, node_note)
 from course.graph.graph import Tensor
 from course.graph.registry import REGISTRY
-from course.graph import dtypes as _dt
-from course.graph.shapes import tf1_str
+from course.framework import dtypes as _dt
+from course.framework.shapes import tf1_str
 
 __all__ = ["Node", "Plan", "build_plan", "Interpreter", "compile_plan", "to_numpy", "feed_converter"]
 

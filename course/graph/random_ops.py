@@ -14,13 +14,13 @@ import secrets
 
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph import philox
 from course.graph.array_ops import _one, constant, convert_to_tensor, make_op
 from course.graph.graph import get_default_graph
 from course.graph.math_ops import add, multiply, subtract
 from course.graph.registry import NotDifferentiable, register_op
-from course.graph.shapes import TensorShape
+from course.framework.shapes import TensorShape
 
 __all__ = ["set_random_seed", "get_seed", "random_normal", "truncated_normal", "random_uniform", "DEFAULT_GRAPH_SEED"]
 
@@ -111,7 +111,7 @@ NotDifferentiable("RandomUniformInt")
 
 def _scaled_draw(op_type, default_name, shape, mean, stddev, dtype, seed, name):
     """`mean + stddev * z`, z from the seeded standard op `op_type`, named as TF names it."""
-    dtype = _dt.as_dtype(dtype)
+    dtype = _dt.as_torch_dtype(dtype)
     with get_default_graph().name_scope(name or default_name) as scope:
         shape_t = _shape_tensor(shape)
         mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
@@ -133,7 +133,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=torch.float32, seed=None
 
 def random_uniform(shape, minval=0, maxval=None, dtype=torch.float32, seed=None, name=None):
     """Uniform values in [minval, maxval) (maxval defaults to 1 for floats; required for ints)."""
-    dtype = _dt.as_dtype(dtype)
+    dtype = _dt.as_torch_dtype(dtype)
     g = get_default_graph()
     if maxval is None:
         if _dt.is_integer(dtype):

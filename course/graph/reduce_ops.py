@@ -10,10 +10,10 @@ positions that held the maximum (shared equally between ties, as TF does).
 """
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.array_ops import _one, convert_to_tensor, make_op
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.graph.shapes import TensorShape, shape_error
+from course.framework.shapes import TensorShape, shape_error
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
            "argmax", "argmin", "count_nonzero"]
@@ -222,7 +222,7 @@ def _arg(op_type, input, axis, name, dimension, output_type):   # noqa: A002
         if not -x.shape.rank <= axis < x.shape.rank:
             raise ValueError(f"{op_type}: axis {axis} is out of range for a tensor of rank {x.shape.rank}.")
         axis %= x.shape.rank
-    return make_op(op_type, [x], {"axis": axis, "out": _dt.as_dtype(output_type)}, name or op_type).outputs[0]
+    return make_op(op_type, [x], {"axis": axis, "out": _dt.as_torch_dtype(output_type)}, name or op_type).outputs[0]
 
 
 def argmax(input, axis=None, name=None, dimension=None, output_type=torch.int64):   # noqa: A002

@@ -15,7 +15,7 @@ import torch
 from course.graph.array_ops import _one, convert_to_tensor, make_op
 from course.graph.graph import Tensor, get_default_graph
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.graph.shapes import TensorShape, tf1_str
+from course.framework.shapes import TensorShape, tf1_str
 from course.tape import tensor as _tensor
 from course.tape.control import print_ as _eager_print
 

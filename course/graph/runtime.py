@@ -10,7 +10,7 @@ import re
 import torch
 
 import course.device
-from course.graph.errors import FailedPreconditionError, InvalidArgumentError, node_note
+from course.framework.errors import FailedPreconditionError, InvalidArgumentError, node_note
 
 __all__ = ["VarSlot", "Runtime", "parse_device"]
 

@@ -20,9 +20,9 @@ import torch
 
 from course.atomic_file import atomic_write
 
-from course.graph import dtypes as _dt
-from course.graph.errors import DataLossError, InvalidArgumentError, NotFoundError
-from course.graph.shapes import brackets
+from course.framework import dtypes as _dt
+from course.framework.errors import DataLossError, InvalidArgumentError, NotFoundError
+from course.framework.shapes import brackets
 from course.graph.variables import Variable, global_variables
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "checkpoint_exists", "CheckpointState"]

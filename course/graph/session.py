@@ -16,7 +16,7 @@ import os
 
 import torch
 
-from course.graph.errors import InvalidArgumentError  # noqa: F401  (re-exported for convenience)
+from course.framework.errors import InvalidArgumentError  # noqa: F401  (re-exported for convenience)
 from course.graph.graph import Graph, Tensor, get_default_graph
 from course.graph.plan import Interpreter, build_plan, compile_plan
 from course.graph.runtime import Runtime

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.array_ops import _one, constant, convert_to_tensor, identity, make_op, static_shape_from, zeros_like
 from course.graph.graph import Tensor
 from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.graph.shapes import TensorShape, brackets, shape_error
+from course.framework.shapes import TensorShape, brackets, shape_error
 
 __all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "expand_dims", "squeeze", "one_hot",
            "where", "strided_slice_of", "static_shape_from"]
@@ -232,7 +232,7 @@ def shape(input, name=None, out_type=torch.int32):   # noqa: A002
     input = convert_to_tensor(input)
     if input.shape.is_fully_defined():
         return constant(list(input.shape), out_type, name=name or "Shape", graph=input.graph)
-    return make_op("Shape", [input], {"out_type": _dt.as_dtype(out_type)}, name or "Shape").outputs[0]
+    return make_op("Shape", [input], {"out_type": _dt.as_torch_dtype(out_type)}, name or "Shape").outputs[0]
 
 
 register_op("Shape", infer=lambda op: _one(TensorShape([op.inputs[0].shape.rank]), op.attrs["out_type"]),
@@ -242,7 +242,7 @@ NotDifferentiable("Shape")
 
 def size(input, name=None, out_type=torch.int32):   # noqa: A002
     input = convert_to_tensor(input)
-    return make_op("Size", [input], {"out_type": _dt.as_dtype(out_type)}, name or "Size").outputs[0]
+    return make_op("Size", [input], {"out_type": _dt.as_torch_dtype(out_type)}, name or "Size").outputs[0]
 
 
 register_op("Size", infer=lambda op: _one(TensorShape([]), op.attrs["out_type"]),
@@ -327,7 +327,7 @@ def _squeeze_grad(op, grad):
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     indices = convert_to_tensor(indices)
-    dtype = _dt.as_dtype(dtype) if dtype is not None else torch.float32
+    dtype = _dt.as_torch_dtype(dtype) if dtype is not None else torch.float32
     attrs = {"depth": int(depth), "on": 1 if on_value is None else on_value, "off": 0 if off_value is None else off_value,
              "axis": -1 if axis is None else int(axis), "dtype": dtype}
     return make_op("OneHot", [indices], attrs, name or "one_hot").outputs[0]
@@ -371,7 +371,7 @@ def where(condition, x=None, y=None, name=None):
 
 
 def _select_infer(op):
-    from course.graph.shapes import broadcast
+    from course.framework.shapes import broadcast
     c, x, y = (t.shape for t in op.inputs)
     return _one(broadcast(op, broadcast(op, c, x), y), op.inputs[1].dtype)
 

@@ -20,7 +20,7 @@ import numpy as np
 from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.graph import GraphKeys, get_default_graph
 from course.graph.registry import NotDifferentiable, register_op
-from course.graph.shapes import TensorShape
+from course.framework.shapes import TensorShape
 
 __all__ = ["scalar", "histogram", "image", "merge", "merge_all", "STRING", "default_bucket_limits"]
 

@@ -14,13 +14,13 @@ import contextlib
 
 import torch
 
-from course.graph import dtypes as _dt
+from course.framework import dtypes as _dt
 from course.graph.array_ops import _one, convert_to_tensor, group
-from course.graph.errors import InvalidArgumentError, node_note
+from course.framework.errors import InvalidArgumentError, node_note
 from course.graph.graph import GraphKeys, Tensor, get_default_graph
 from course.graph.math_ops import TENSOR_OPERATORS
 from course.graph.registry import NotDifferentiable, register_op
-from course.graph.shapes import TensorShape, as_shape, brackets, tf1_str
+from course.framework.shapes import TensorShape, as_shape, brackets, tf1_str
 
 __all__ = ["Variable", "VariableScope", "variable_scope", "get_variable", "get_variable_scope", "AUTO_REUSE",
            "global_variables", "trainable_variables", "local_variables", "model_variables", "all_variables",
@@ -388,7 +388,7 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
     if scope.reuse is True:
         raise ValueError(f"Variable {full} does not exist, or was not created with tf.get_variable(). Did you mean "
                          "to set reuse=tf.AUTO_REUSE in VarScope?")
-    dtype = _dt.as_dtype(dtype) if dtype is not None else (scope.dtype or torch.float32)
+    dtype = _dt.as_torch_dtype(dtype) if dtype is not None else (scope.dtype or torch.float32)
     initializer = initializer if initializer is not None else scope.initializer
     if initializer is None:
         initializer = init_ops.glorot_uniform_initializer() if _dt.is_floating(dtype) else init_ops.zeros_initializer()

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from course.tape.creation import as_shape_arg
-from course.tape.dtypes import as_torch_dtype
-from course.tape.errors import InvalidArgumentError
+from course.framework.dtypes import as_torch_dtype
+from course.framework.errors import InvalidArgumentError
 from course.tape.math_ops import _pair, axis_arg
 from course.tape.string_shapes import accepts_strings
 from course.tape.tensor import to_numpy, to_tensor, wrap
@@ -360,7 +360,7 @@ def get_static_value(tensor, partial=False):
 
 def ensure_shape(x, shape, name=None):
     """x unchanged, after checking its shape against `shape` (None dimensions match anything)."""
-    from course.tape.shape import TensorShape
+    from course.framework.shapes import TensorShape
     t = _t(x)
     if not TensorShape(shape).is_compatible_with(tuple(t.shape)):
         raise InvalidArgumentError(f"Shape of tensor {tuple(t.shape)} is not compatible with expected shape "

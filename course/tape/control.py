@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import torch
 
-from course.tape import nest
+from course.framework import nest
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["cond", "while_loop", "map_fn", "vectorized_map", "print_", "py_function", "numpy_function",

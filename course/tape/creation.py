@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 import course.device
-from course.tape.dtypes import as_dtype, as_torch_dtype
+from course.framework.dtypes import as_dtype, as_torch_dtype
 from course.tape.ragged import RaggedTensor
 from course.tape.string_shapes import accepts_strings
 from course.tape.strings import StringTensor, is_string_value, string_constant
@@ -119,7 +119,7 @@ def range_(start, limit=None, delta=1, dtype=None, name="range"):
     else:
         want = torch.int32
     if values[2] == 0:
-        from course.tape.errors import InvalidArgumentError
+        from course.framework.errors import InvalidArgumentError
         raise InvalidArgumentError("Requires delta != 0: tf.range(start, limit, delta) needs a non-zero delta.")
     t = torch.arange(*values, dtype=torch.float64 if want.is_floating_point else torch.int64)
     return wrap(t.to(device=course.device.get(), dtype=want))

@@ -8,7 +8,7 @@ checks on every call and keeps its place in program order.
 import numpy as np
 import torch
 
-from course.tape.errors import InvalidArgumentError
+from course.framework.errors import InvalidArgumentError
 from course.tape.tensor import to_numpy, to_tensor
 
 __all__ = ["Assert", "assert_equal", "assert_greater", "assert_greater_equal", "assert_less", "assert_less_equal",

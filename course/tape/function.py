@@ -5,8 +5,8 @@
 """
 import torch
 
-from course.tape.dtypes import as_dtype, as_torch_dtype
-from course.tape.shape import TensorShape
+from course.framework.dtypes import as_dtype, as_torch_dtype
+from course.framework.shapes import TensorShape
 from course.tape.tensor import to_tensor
 
 __all__ = ["TensorSpec"]

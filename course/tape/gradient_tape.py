@@ -25,7 +25,7 @@ import functools
 
 import torch
 
-from course.tape import nest
+from course.framework import nest
 from course.tape import tensor as _tensor
 from course.tape.tensor import as_plain, to_tensor, wrap
 

@@ -14,7 +14,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from course.tape.dtypes import as_dtype, as_torch_dtype
+from course.framework.dtypes import as_dtype, as_torch_dtype
 from course.tape.random import generator_for
 from course.tape.tensor import as_plain, to_tensor, wrap
 

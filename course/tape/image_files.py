@@ -36,7 +36,7 @@ def _path(filename):
 
 def read_file(filename, name=None):
     """The whole file as a scalar string tensor; a missing file raises TF's NotFoundError."""
-    from course.tape.errors import NotFoundError
+    from course.framework.errors import NotFoundError
     path = _path(filename)
     try:
         with open(path, "rb") as f:
@@ -56,7 +56,7 @@ def _decode(data, channels, what):
         img = Image.open(io.BytesIO(data))
         img.load()
     except Exception as exc:
-        from course.tape.errors import InvalidArgumentError
+        from course.framework.errors import InvalidArgumentError
         raise InvalidArgumentError(None, None, f"{what}: the bytes are not a decodable image ({exc}).") from None
     mode = {0: None, 1: "L", 3: "RGB", 4: "RGBA"}[int(channels)]
     if mode is None:
@@ -107,7 +107,7 @@ def list_files(file_pattern, shuffle=None, seed=None, name=None):
             file_pattern._array if isinstance(file_pattern, StringTensor) else file_pattern).reshape(-1)]
     names = sorted({f for p in patterns for f in glob.glob(p.decode() if isinstance(p, bytes) else p)})
     if not names:
-        from course.tape.errors import InvalidArgumentError
+        from course.framework.errors import InvalidArgumentError
         raise InvalidArgumentError(None, None, f"Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be true. "
                                                f"Summarized data: b'No files matched pattern: "
                                                f"{', '.join(map(str, patterns))}'")

@@ -14,8 +14,8 @@ from collections import namedtuple
 import numpy as np
 import torch
 
-from course.tape.dtypes import as_torch_dtype
-from course.tape.errors import InvalidArgumentError
+from course.framework.dtypes import as_torch_dtype
+from course.framework.errors import InvalidArgumentError
 from course.tape.tensor import _TRUEDIV, to_numpy, to_tensor, wrap
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "pow_", "maximum", "minimum",

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 import course.layers
 import course.losses
-from course.tape.errors import InvalidArgumentError
+from course.framework.errors import InvalidArgumentError
 from course.tape.math_ops import _pair, axis_arg
 from course.tape.tensor import to_numpy, to_tensor, wrap
 

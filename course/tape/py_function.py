@@ -9,7 +9,7 @@ import functools
 
 import torch
 
-from course.tape import dtypes
+from course.framework import dtypes
 from course.tape.creation import convert_to_tensor
 from course.tape.strings import StringTensor
 

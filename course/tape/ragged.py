@@ -11,8 +11,8 @@ nesting and ragged inputs to other ops (`tf.reduce_*`, `tf.concat`) are not supp
 import numpy as np
 import torch
 
-from course.tape import dtypes
-from course.tape.shape import TensorShape
+from course.framework import dtypes
+from course.framework.shapes import TensorShape
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["RaggedTensor", "constant", "map_flat_values"]

@@ -13,7 +13,7 @@ import torch
 
 import course.device
 from course.tape.creation import as_shape_arg
-from course.tape.dtypes import as_torch_dtype
+from course.framework.dtypes import as_torch_dtype
 from course.tape.tensor import to_tensor, wrap
 
 __all__ = ["set_seed", "set_global_seed", "get_global_seed", "generator_for", "draw_seed", "normal", "uniform",

@@ -9,8 +9,8 @@ guide's sizes, not for large sparse models. Anything else raises the facade's un
 import numpy as np
 import torch
 
-from course.tape import dtypes
-from course.tape.shape import TensorShape
+from course.framework import dtypes
+from course.framework.shapes import TensorShape
 from course.tape.tensor import as_plain, to_numpy, to_tensor, wrap
 
 __all__ = ["SparseTensor", "to_dense", "from_dense", "reorder", "add", "reduce_sum", "sparse_dense_matmul",

@@ -27,7 +27,7 @@ def _axis(v):
 
 
 def _int_tensor(values, out_type=torch.int32):
-    from course.tape.dtypes import as_torch_dtype
+    from course.framework.dtypes import as_torch_dtype
     return wrap(torch.tensor(values, dtype=as_torch_dtype(out_type)))
 
 

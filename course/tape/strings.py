@@ -12,8 +12,8 @@ import re
 import numpy as np
 import torch
 
-from course.tape import dtypes
-from course.tape.shape import TensorShape
+from course.framework import dtypes
+from course.framework.shapes import TensorShape
 from course.tape.tensor import to_numpy, wrap
 
 __all__ = ["StringTensor", "is_string_value", "string_constant", "length", "split", "join", "reduce_join",
@@ -224,7 +224,7 @@ def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
 
 def to_number(string_tensor, out_type=dtypes.float32, name=None):
     """`tf.strings.to_number`; an unparsable element raises TF's InvalidArgumentError text."""
-    from course.tape.errors import InvalidArgumentError
+    from course.framework.errors import InvalidArgumentError
     out = dtypes.as_dtype(out_type)
     parse = float if out.is_floating else int
 
@@ -258,7 +258,7 @@ def substr(input, pos, len, unit="BYTE", name=None):
     def cut(b):
         s = b if unit == "BYTE" else b.decode("utf-8")
         if pos > (s.__len__()) or pos < -s.__len__():
-            from course.tape.errors import InvalidArgumentError
+            from course.framework.errors import InvalidArgumentError
             raise InvalidArgumentError(None, None, f"pos {pos} out of range for string b'{b.decode('utf-8', 'replace')}' "
                                                    f"at index 0")
         part = s[pos:pos + n] if pos >= 0 else s[pos:][:n]

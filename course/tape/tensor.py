@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 import course.device
-from course.tape.dtypes import as_torch_dtype
-from course.tape.shape import TensorShape
+from course.framework.dtypes import as_torch_dtype
+from course.framework.shapes import TensorShape
 
 __all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
 
@@ -149,7 +149,7 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
 
 
 def _incompatible(args):
-    from course.tape.errors import InvalidArgumentError
+    from course.framework.errors import InvalidArgumentError
     dims = ["[" + ",".join(str(d) for d in a.shape) + "]" for a in args[:2] if isinstance(a, torch.Tensor)]
     return InvalidArgumentError(None, None, f"Incompatible shapes: {' vs. '.join(dims)}")
 

@@ -20,7 +20,7 @@ from course.tape.debugging import Assert
 from course.tape.creation import (constant, convert_to_tensor, eye, fill, identity, linspace, ones, ones_like,
                                   range_ as range, zeros, zeros_like)
 from course.tape.devices import device, executing_eagerly
-from course.tape.dtypes import (DType, as_dtype, bfloat16, bool_ as bool, complex64, complex128, double, float16,
+from course.framework.dtypes import (DType, as_dtype, bfloat16, bool_ as bool, complex64, complex128, double, float16,
                                 float32, float64, half, int8, int16, int32, int64, string, uint8)
 from course.tape.gradient_tape import GradientTape, UnconnectedGradients, custom_gradient
 from course.tape.math_ops import (abs_ as abs, acos, add, add_n, argmax, argmin, asin, atan, atan2, cast, ceil,
@@ -32,7 +32,7 @@ from course.tape.math_ops import (abs_ as abs, acos, add, add_n, argmax, argmin,
                                   reduce_sum, reduce_variance, round_ as round, saturate_cast, sigmoid, sign, sin,
                                   sinh, sqrt, square, squared_difference, subtract, tan, tanh, tensordot, truediv)
 from course.tape.module import Module, name_scope
-from course.tape.shape import TensorShape
+from course.framework.shapes import TensorShape
 from course.tape.slicing import strided_slice
 from course.tape.ragged import RaggedTensor
 from course.tape.tensor import Tensor, Variable

@@ -4,11 +4,11 @@ import itertools
 import torch
 
 import course.device
-from course.tape import nest
+from course.framework import nest
 from course.tape.data import plans, structure
-from course.tape.dtypes import as_torch_dtype
+from course.framework.dtypes import as_torch_dtype
 from course.tape.function import TensorSpec
-from course.tape.shape import TensorShape
+from course.framework.shapes import TensorShape
 from course.tape.strings import StringTensor
 from course.tape.tensor import to_tensor, wrap
 
@@ -292,7 +292,7 @@ class _Iterator:
         try:
             return next(self)
         except StopIteration:
-            from course.tape.errors import OutOfRangeError
+            from course.framework.errors import OutOfRangeError
             raise OutOfRangeError("End of sequence") from None
 
     def get_next_as_optional(self):

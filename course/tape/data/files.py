@@ -16,7 +16,7 @@ import io
 import numpy as np
 import torch
 
-from course.tape import dtypes
+from course.framework import dtypes
 from course.tape.data.dataset import UNKNOWN, Dataset
 from course.tape.strings import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
@@ -87,7 +87,7 @@ def _as_bytes(v):
 def _parse(field, dtype, default, na_value, where, record=None):
     if field is None or field == na_value or field == "":
         if default is None:
-            from course.tape.errors import InvalidArgumentError
+            from course.framework.errors import InvalidArgumentError
             at = "" if record is None else f" {record}"
             raise InvalidArgumentError(None, None, f"Field {where} is required but missing in record{at}!")
         field = default
@@ -130,7 +130,7 @@ class CsvDataset(Dataset):
             cols = self._select if self._select is not None else \
                 [i for i in range(len(record)) if i not in self._exclude]
             if len(cols) < len(self._defaults) or (self._select is None and len(cols) != len(self._defaults)):
-                from course.tape.errors import InvalidArgumentError
+                from course.framework.errors import InvalidArgumentError
                 raise InvalidArgumentError(None, None, f"Expect {len(self._defaults)} fields but have "
                                                        f"{len(cols)} in record")
             yield tuple(_parse(record[c] if c < len(record) else None, dt, default, self._na, c)

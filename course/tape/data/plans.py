@@ -6,7 +6,7 @@ shuffle/repeat/take/skip transform the index stream; batch gathers each batch wi
 import numpy as np
 import torch
 
-from course.tape import nest
+from course.framework import nest
 
 __all__ = ["Plan", "rechunk", "buffer_shuffle", "CHUNK"]
 

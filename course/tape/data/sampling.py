@@ -28,7 +28,7 @@ class _DirectedInterleaveDataset(Dataset):
         alive = [True] * len(iters)
         for pick in self._selector(alive):
             if not 0 <= pick < len(iters):
-                from course.tape.errors import InvalidArgumentError
+                from course.framework.errors import InvalidArgumentError
                 raise InvalidArgumentError(None, None, f"Selector index out of range: {pick} >= {len(iters)}")
             if not alive[pick]:
                 continue

@@ -6,7 +6,7 @@ tf.data treats Python lists as tensors, not as structures; tuples and dicts are 
 import numpy as np
 import torch
 
-from course.tape import nest
+from course.framework import nest
 from course.tape.strings import StringTensor, is_string_value
 from course.tape.tensor import as_plain, to_tensor, wrap
 

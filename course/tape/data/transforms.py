@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from course.tape import nest
+from course.framework import nest
 from course.tape.data import plans, structure
 from course.tape.data.dataset import INFINITE, UNKNOWN, AUTOTUNE, Dataset, _TensorSliceDataset
 from course.tape.random import draw_seed

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import torch
 
-from course.tape import nest
+from course.framework import nest
 from course.tape.data import structure
 from course.tape.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, DatasetSpec
 from course.tape.data.transforms import _Unary

@@ -29,7 +29,7 @@ from course.graph.session import (ConfigProto, GPUOptions, InteractiveSession, R
                                   get_default_session)
 from course.graph.shape_ops import (concat, expand_dims, one_hot, rank, reshape, shape, size, squeeze, stack,
                                     transpose, where)
-from course.graph.shapes import TensorShape
+from course.framework.shapes import TensorShape
 from course.graph.variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assign, assign_add,
                                     assign_sub, get_variable, get_variable_scope, global_variables,
                                     global_variables_initializer, initialize_all_variables, initialize_local_variables,
@@ -68,7 +68,7 @@ def executing_eagerly():
 
 
 def as_dtype(type_value):
-    from course.graph.dtypes import as_dtype as _as
+    from course.framework.dtypes import as_torch_dtype as _as
     return _as(type_value)
 
 

@@ -1,5 +1,5 @@
 """`tf.compat.v1.errors`: TensorFlow's error classes. Names only."""
-from course.graph.errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossError,
+from course.framework.errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossError,
                                  DeadlineExceededError, FailedPreconditionError, InternalError, InvalidArgumentError,
                                  NotFoundError, OpError, OutOfRangeError, PermissionDeniedError,
                                  ResourceExhaustedError, UnauthenticatedError, UnavailableError, UnimplementedError,
