@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import course.tf as tf
-from course.tape import EagerTensor, as_plain
+from course.tape import EagerTensor
+from course.framework.convert import as_plain
 
 RNG = np.random.default_rng(0)
 

@@ -21,28 +21,45 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass
 
-from course.exercises import registry, remote
+from course.exercises import language, registry, remote
 from course.exercises.codec import CodecError
 from course.exercises.expect import CheckFailure
+from course.exercises.language import Text, say
 from course.exercises.forbidden import relevant_sources, violations
 from course.exercises.seeding import seeded
 
 __all__ = ["Result", "RESULTS", "check", "run_checks", "format_result"]
 
 _MISSING = object()
+_EMPTY = Text("", "")
+_NOT_IMPLEMENTED = say("not implemented yet", "尚未实现")
+_CRASHED = say("the kernel died while this exercise was checked", "检查这道练习时内核崩溃了")
 
 
 @dataclass
 class Result:
     """The outcome of one exercise: status is one of passed, partial, failed, not implemented,
     error, missing, no checks (and, from the grader, timeout, crashed); `seed` is the
-    seed the checks drew their inputs from."""
+    seed the checks drew their inputs from. `message` is the explanation in English,
+    `message_zh` in Chinese (`text(lang)` picks one; made from a Text by `Result.of`)."""
     id: str
     points: float
     max: float
     status: str
     message: str
     seed: int | None = None
+    message_zh: str | None = None
+
+    @classmethod
+    def of(cls, id, points, max, status, text, seed=None) -> "Result":
+        text = Text.of(text)
+        return cls(id, points, max, status, text.en, seed, text.zh)
+
+    def text(self, lang: str | None = None) -> str:
+        """The explanation in `lang` (default: COURSE_LANG's language)."""
+        if language.language(lang) == "zh" and self.message_zh is not None:
+            return self.message_zh
+        return self.message
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -63,46 +80,54 @@ class _Stop(Exception):
         self.status, self.message = status, message
 
 
-def _run_one(c: registry.Check, obj) -> tuple[float, str, str]:
+def _run_one(c: registry.Check, obj) -> tuple[float, str, Text]:
     """(points, status, message) for one check; points are capped here, on the checks' side."""
     try:
         verdict = c.func(obj)
     except remote.LearnerError as exc:
         if exc.remote_type == "NotImplementedError" and not exc.message:
-            return 0, "not implemented", "not implemented yet"
-        return 0, "error", f"your code raised {exc.remote_type}: {exc.message}\n{exc.trace}".rstrip()
+            return 0, "not implemented", _NOT_IMPLEMENTED
+        detail = f"{exc.remote_type}: {exc.message}\n{exc.trace}".rstrip()
+        return 0, "error", say(f"your code raised {detail}", f"你的代码抛出了异常 {detail}")
     except CheckFailure as exc:
-        return 0, "failed", str(exc) or "a check failed (no details given)"
+        return 0, "failed", exc.text or say("a check failed (no details given)", "检查未通过（没有给出细节）")
     except remote.CheckTimeout as exc:
-        raise _Stop("timeout", f"{exc} (an endless loop?) and was stopped") from None
+        raise _Stop("timeout", say(f"{exc} (an endless loop?) and was stopped",
+                                   "你的代码没有在限定时间内完成（是死循环吗？），已被停止")) from None
     except remote.KernelCrashed:
-        raise _Stop("crashed", "the kernel died while this exercise was checked") from None
+        raise _Stop("crashed", _CRASHED) from None
     except remote.ForbiddenUse as exc:
         rule = registry.forbidden(c.id)
-        return 0, "failed", f"your code called {', '.join(exc.names)} while it ran. {rule.why if rule else ''}".strip()
+        names = ", ".join(exc.names)
+        why = Text.of(rule.why if rule else "")
+        return 0, "failed", say(f"your code called {names} while it ran. {why.en}".strip(),
+                                f"你的代码在运行时调用了 {names}。{why.zh}".strip())
     except remote.NoReply as exc:
-        return 0, "error", f"{exc}: did a cell replace or delete part of the course package?"
+        return 0, "error", say(f"{exc}: did a cell replace or delete part of the course package?",
+                               f"{exc}：是不是有单元格替换或删除了 course 包的一部分？")
     except (CodecError, Exception) as exc:
-        return 0, "failed", f"the check could not use your result: {type(exc).__name__}: {exc}"
+        detail = f"{type(exc).__name__}: {exc}"
+        return 0, "failed", say(f"the check could not use your result: {detail}", f"检查程序无法使用你的结果：{detail}")
     if verdict is None or verdict is True:
-        return c.points, "passed", ""
+        return c.points, "passed", _EMPTY
     if verdict is False:
-        return 0, "failed", "wrong result"
+        return 0, "failed", say("wrong result", "结果错误")
     if isinstance(verdict, (int, float)):
         earned = min(max(float(verdict), 0.0), float(c.points))
-        return earned, "passed" if earned == c.points else "partial", ""
+        return earned, "passed" if earned == c.points else "partial", _EMPTY
     raise TypeError(f"check {c.func.__qualname__} for exercise {c.id} returned {verdict!r}; "
                     f"a check returns None/True (pass), False (fail) or points earned.")
 
 
-def _forbidden_message(exercise_id, sources, context) -> str:
+def _forbidden_message(exercise_id, sources, context) -> Text:
     rule = registry.forbidden(exercise_id)
     if rule is None or not sources:
-        return ""
+        return _EMPTY
     found = violations(sources, rule, context)
     if not found:
-        return ""
-    return f"your code uses {'; '.join(found[:3])}. {rule.why}".strip()
+        return _EMPTY
+    uses, why = Text.join(found[:3], "; ", "；"), Text.of(rule.why)
+    return say(f"your code uses {uses.en}. {why.en}".strip(), f"你的代码使用了 {uses.zh}。{why.zh}".strip())
 
 
 def run_checks(exercise_id: str, obj=_MISSING, *, transport: remote.Transport | None = None,
@@ -115,15 +140,18 @@ def run_checks(exercise_id: str, obj=_MISSING, *, transport: remote.Transport | 
     """
     checks = registry.checks_for(exercise_id)
     if not checks:
-        result = Result(exercise_id, 0, 0, "no checks",
-                        f"no checks are registered for exercise {exercise_id}; is the id right?")
+        result = Result.of(exercise_id, 0, 0, "no checks",
+                           say(f"no checks are registered for exercise {exercise_id}; is the id right?",
+                               f"练习 {exercise_id} 没有注册任何检查；练习编号写对了吗？"))
         RESULTS[exercise_id] = result
         return result
     total = sum(c.points for c in checks)
     name = checks[0].name
-    missing = Result(exercise_id, 0, _number(total), "missing",
-                     f"`{name}` is not defined in the notebook; exercise {exercise_id} expects it under "
-                     f"that name (was it renamed or deleted, or its cell not run?)")
+    missing = Result.of(exercise_id, 0, _number(total), "missing",
+                        say(f"`{name}` is not defined in the notebook; exercise {exercise_id} expects it under "
+                            f"that name (was it renamed or deleted, or its cell not run?)",
+                            f"笔记本中没有定义 `{name}`；练习 {exercise_id} 要求使用这个名字"
+                            f"（它是否被改名或删除了，或者它所在的单元格没有运行？）"))
     own = transport is None
     if own:
         if obj is _MISSING:
@@ -147,16 +175,18 @@ def _run_all(exercise_id, checks, total, name, transport, sources, context, miss
     try:
         target = transport.lookup(name)
     except remote.CheckTimeout:
-        return Result(exercise_id, 0, _number(total), "timeout", "looking up your answer did not finish in time")
+        return Result.of(exercise_id, 0, _number(total), "timeout",
+                         say("looking up your answer did not finish in time", "查找你的答案没有在限定时间内完成"))
     except remote.KernelCrashed:
-        return Result(exercise_id, 0, _number(total), "crashed", "the kernel died while this exercise was checked")
+        return Result.of(exercise_id, 0, _number(total), "crashed", _CRASHED)
     except Exception as exc:
-        return Result(exercise_id, 0, _number(total), "error", f"your answer could not be read: {exc}")
+        return Result.of(exercise_id, 0, _number(total), "error",
+                         say(f"your answer could not be read: {exc}", f"无法读取你的答案：{exc}"))
     if target is remote.MISSING:
         return missing
     forbidden = _forbidden_message(exercise_id, sources, context)
     if forbidden:
-        return Result(exercise_id, 0, _number(total), "failed", forbidden)
+        return Result.of(exercise_id, 0, _number(total), "failed", forbidden)
     earned, statuses, messages = 0.0, [], []
     rule = registry.forbidden(exercise_id)
     transport.watch = {"names": list(rule.names), "methods": list(rule.methods)} if rule else None
@@ -165,7 +195,7 @@ def _run_all(exercise_id, checks, total, name, transport, sources, context, miss
             try:
                 points, status, message = _run_one(c, target)
             except _Stop as stop:
-                return Result(exercise_id, 0, _number(total), stop.status, stop.message)
+                return Result.of(exercise_id, 0, _number(total), stop.status, stop.message)
             earned += points
             statuses.append(status)
             if message and message not in messages:
@@ -181,7 +211,7 @@ def _run_all(exercise_id, checks, total, name, transport, sources, context, miss
     else:
         status = "error" if "error" in statuses else "failed"
     earned = min(earned, total)
-    return Result(exercise_id, _number(earned), _number(total), status, "\n".join(messages))
+    return Result.of(exercise_id, _number(earned), _number(total), status, Text.join(messages, "\n"))
 
 
 def _object_sources(obj, name):
@@ -208,19 +238,9 @@ def _object_sources(obj, name):
     return [source], context
 
 
-def format_result(r: Result) -> str:
-    """The verdict line(s) a learner sees, in Chinese when COURSE_LANG says so (course.exercises.language)."""
-    from course.exercises import language
-    if language.language() == "zh":
-        return language.result_line_zh(r)
-    score = f"{r.points}/{r.max} points"
-    if r.status == "passed":
-        return f"✓ Exercise {r.id} passed ({score})"
-    if r.status == "not implemented":
-        return f"Exercise {r.id}: not implemented yet"
-    if r.status == "partial":
-        return f"~ Exercise {r.id}: {score}\n{r.message}".rstrip()
-    return f"✗ Exercise {r.id} ({score}): {r.message}"
+def format_result(r: Result, lang: str | None = None) -> str:
+    """The verdict line(s) a learner sees, in `lang` (default: Chinese when COURSE_LANG says so)."""
+    return language.result_line(r, lang)
 
 
 def check(exercise_id: str, obj=_MISSING) -> None:

@@ -26,6 +26,8 @@ import fnmatch
 import textwrap
 from dataclasses import dataclass
 
+from course.exercises.language import Text, say
+
 __all__ = ["Forbid", "SCRATCH", "violations", "refused_imports", "relevant_sources", "parse"]
 
 # A program that says `import tensorflow as tf` runs on the facade (course run); same names.
@@ -37,18 +39,19 @@ class Forbid:
     """Names and methods an exercise's code must not use, and the reason shown to the learner."""
     names: tuple = ()
     methods: tuple = ()
-    why: str = ""
+    why: Text | str = ""              # say(en, zh): shown in the learner's language
 
     def __add__(self, other: "Forbid") -> "Forbid":
-        why = " ".join(w for w in (self.why, other.why) if w)
+        why = Text.join([w for w in (self.why, other.why) if w], " ", "")
         return Forbid(tuple(dict.fromkeys(self.names + other.names)),
                       tuple(dict.fromkeys(self.methods + other.methods)), why)
 
 
 # The course's own from-scratch layers and losses are the answer key of the exercises that ask for them.
 SCRATCH = Forbid(names=("course.scratch.*",),
-                 why="The course's own from-scratch version (course.scratch) is this exercise's answer key, so "
-                     "it is not allowed here: write it yourself.")
+                 why=say("The course's own from-scratch version (course.scratch) is this exercise's answer key, so "
+                         "it is not allowed here: write it yourself.",
+                         "课程自带的从零实现（course.scratch）正是这道练习的参考答案，所以这里不能使用它：请自己实现。"))
 
 
 def _canonical(dotted: str) -> str:
@@ -153,7 +156,13 @@ def _aliases(sources) -> _Names:
     return names
 
 
-def violations(sources, rule: Forbid, context=()) -> list[str]:
+def _at(line: int, code: str, imported: bool = False) -> Text:
+    if imported:
+        return say(f" (imported on line {line}: `{code}`)", f"（在第 {line} 行导入：`{code}`）")
+    return say(f" (line {line}: `{code}`)", f"（第 {line} 行：`{code}`）")
+
+
+def violations(sources, rule: Forbid, context=()) -> list[Text]:
     """One sentence per forbidden use found in `sources` (cell texts), in order, without repeats.
 
     Imports and aliases are read from `context` (every code cell of the notebook) and `sources`.
@@ -171,13 +180,13 @@ def violations(sources, rule: Forbid, context=()) -> list[str]:
                     hit = ([n for n in rule.names if n.startswith(module + ".")][:1] if a.name == "*"
                            else [_matches(_canonical(f"{module}.{a.name}"), rule.names)])
                     if hit and hit[0]:
-                        found.append(f"{hit[0]} (imported on line {node.lineno}: `{_line(source, node.lineno)}`)")
+                        found.append(hit[0] + _at(node.lineno, _line(source, node.lineno), imported=True))
                 continue
             if isinstance(node, ast.Import):
                 for a in node.names:
                     hit = _matches(_canonical(a.name), rule.names)
                     if hit:
-                        found.append(f"{hit} (imported on line {node.lineno}: `{_line(source, node.lineno)}`)")
+                        found.append(hit + _at(node.lineno, _line(source, node.lineno), imported=True))
                 continue
             if not (isinstance(node, (ast.Attribute, ast.Name)) or _literal_getattr(node)):
                 continue
@@ -189,9 +198,10 @@ def violations(sources, rule: Forbid, context=()) -> list[str]:
             elif dotted is None and _literal_getattr(node):
                 method = node.args[1].value
             if hit:
-                found.append(f"{hit} (line {node.lineno}: `{_line(source, node.lineno)}`)")
+                found.append(hit + _at(node.lineno, _line(source, node.lineno)))
             elif method and method in rule.methods:
-                found.append(f"the tensor method .{method}() (line {node.lineno}: `{_line(source, node.lineno)}`)")
+                found.append(say(f"the tensor method .{method}()", f"张量方法 .{method}()")
+                             + _at(node.lineno, _line(source, node.lineno)))
     return list(dict.fromkeys(found))
 
 

@@ -24,6 +24,7 @@ from course.exercises import language, registry
 from course.exercises.checking import Result, _number, run_checks
 from course.exercises.forbidden import refused_imports, relevant_sources
 from course.exercises.kernel import Kernel, KernelStartError, Outcome
+from course.exercises.language import say
 from course.exercises.remote import KernelTransport
 from course.exercises.sandbox import Sandbox, choose_mode
 from course.exercises.seeding import new_seed
@@ -58,24 +59,18 @@ class NotebookGrade:
         return _number(sum(r.max for r in self.exercises))
 
     def to_json(self) -> dict:
-        return {"notebook": self.notebook,
+        """The machine-readable report: `status` is a fixed code in every language; `verdict` and
+        `message` are in the report's language (`lang`)."""
+        return {"notebook": self.notebook, "lang": self.lang,
                 "exercises": [{"id": r.id, "points": r.points, "max": r.max, "status": r.status,
-                               "message": r.message, "seed": r.seed} for r in self.exercises],
+                               "verdict": language.status_word(r.status, self.lang),
+                               "message": r.text(self.lang), "seed": r.seed} for r in self.exercises],
                 "total": self.total, "max": self.max}
 
     def to_text(self) -> str:
-        if self.lang == "zh":
-            width = max((len(r.id) for r in self.exercises), default=3)
-            return "\n".join([self.notebook, *(language.grade_row_zh(r, width) for r in self.exercises),
-                              language.total_line_zh(self.total, self.max)])
-        lines = [self.notebook]
         width = max((len(r.id) for r in self.exercises), default=3)
-        for r in self.exercises:
-            first = r.message.split("\n", 1)[0] if r.message else ""
-            note = first if first.startswith(r.status) else f"{r.status}: {first}" if first else r.status
-            lines.append(f"  Exercise {r.id:<{width}}  {r.points}/{r.max}  {note}")
-        lines.append(f"Total: {self.total}/{self.max}")
-        return "\n".join(lines)
+        return "\n".join([self.notebook, *(language.grade_row(r, width, self.lang) for r in self.exercises),
+                          language.total_line(self.total, self.max, self.lang)])
 
 
 def read_notebook(path: str | Path):
@@ -229,10 +224,11 @@ def _check_exercises(grade, run, folder, ids, maxima, checks, code_cells, timeou
 def _result(result: Result, maximum, timeout: float) -> Result:
     """The verdict, its points capped at the maximum computed before any of the learner's code ran."""
     points = min(max(float(result.points), 0.0), float(maximum))
-    message = result.message
+    text = say(result.message, result.text("zh"))
     if result.status == "timeout":
-        message = f"checking took longer than {timeout:g} s (an endless loop?) and was stopped"
-    return Result(result.id, _number(points), maximum, result.status, message, result.seed)
+        text = say(f"checking took longer than {timeout:g} s (an endless loop?) and was stopped",
+                   f"检查用时超过 {timeout:g} 秒（是死循环吗？），已被停止")
+    return Result.of(result.id, _number(points), maximum, result.status, text, result.seed)
 
 
 def grade_notebooks(paths, *, jobs: int = 1, sandbox: str | None = None,

@@ -1,47 +1,88 @@
-"""The fixed sentences of a verdict, in the learner's language (English or Simplified Chinese).
+"""Every learner-facing sentence of `check()` and `course grade`, in English and Simplified Chinese.
 
-`check()` speaks Chinese when `COURSE_LANG` names Chinese (the Chinese edition of a lesson sets
-`COURSE_LANG=zh` in its first code cell); `course grade` when the graded notebook is the Chinese
-edition (`metadata.course.lang == "zh"`) or `COURSE_LANG` says so. What is translated: the result
-lines (passed, not implemented yet, points, total, the status words) and the sentences the checking
-machinery writes itself (missing answer, exception raised, timeout, crash). What a check explains
-about the numbers (expected, got, on which input) stays as the check wrote it. The exercise ids and
-the points are the same in both languages, so a grade reads the same in either.
+A check writes each message once per language where it raises it
+(`CheckFailure(en=f"...", zh=f"...")`, or a `Text` built with `say(en, zh)`); the language is
+chosen when the verdict is rendered: `check()` speaks Chinese when `COURSE_LANG` names Chinese
+(the Chinese edition of a lesson sets `COURSE_LANG=zh` in its first code cell), `course grade` when
+the graded notebook is the Chinese edition (`metadata.course.lang == "zh"`) or `COURSE_LANG` says
+so. Numbers, shapes, code and formulas are the same in both languages; so are the exercise ids,
+the points and the machine-readable status codes of the JSON report.
 """
 from __future__ import annotations
 
 import os
-import re
 
-__all__ = ["LANGS", "language", "notebook_language", "status_word", "translate_message", "result_line_zh",
-           "grade_row_zh", "total_line_zh"]
+__all__ = ["LANGS", "Text", "say", "tr", "language", "notebook_language", "status_word", "result_line",
+           "grade_row", "total_line"]
 
 LANGS = ("en", "zh")
 
-_STATUS_ZH = {"passed": "通过", "partial": "部分得分", "failed": "未通过", "not implemented": "尚未实现",
-              "error": "出错", "missing": "缺少答案", "no checks": "没有检查", "timeout": "超时",
-              "crashed": "内核崩溃", "refused": "拒绝运行"}
 
-# The machinery's own sentences (course.exercises.checking and .grader), English pattern -> Chinese.
-_MESSAGES_ZH = [
-    (r"not implemented yet", "尚未实现"),
-    (r"wrong result", "结果错误"),
-    (r"a check failed \(no details given\)", "检查未通过（没有给出细节）"),
-    (r"`(?P<name>[^`]+)` is not defined in the notebook; exercise (?P<id>\S+) expects it under that name "
-     r"\(was it renamed or deleted, or its cell not run\?\)",
-     "笔记本中没有定义 `{name}`；练习 {id} 要求使用这个名字（它是否被改名或删除了，或者它所在的单元格没有运行？）"),
-    (r"your code raised (?P<rest>.*)", "你的代码抛出了异常 {rest}"),
-    (r"your code called (?P<rest>.*)", "你的代码调用了被禁止的 {rest}"),
-    (r"your code uses (?P<rest>.*)", "你的代码使用了被禁止的 {rest}"),
-    (r"the check could not use your result: (?P<rest>.*)", "检查程序无法使用你的结果：{rest}"),
-    (r"your answer could not be read: (?P<rest>.*)", "无法读取你的答案：{rest}"),
-    (r"looking up your answer did not finish in time", "查找你的答案没有在限定时间内完成"),
-    (r"the kernel died while this exercise was checked", "检查这道练习时内核崩溃了"),
-    (r"checking took longer than (?P<s>\S+) s \(an endless loop\?\) and was stopped",
-     "检查用时超过 {s} 秒（是死循环吗？），已被停止"),
-    (r"no checks are registered for exercise (?P<id>\S+); is the id right\?",
-     "练习 {id} 没有注册任何检查；练习编号写对了吗？"),
-]
+class Text:
+    """One message in both languages; str() gives the English (what logs and exceptions show)."""
+
+    __slots__ = ("en", "zh")
+
+    def __init__(self, en: str, zh: str):
+        if isinstance(en, Text) or isinstance(zh, Text):
+            raise TypeError("Text(en, zh) takes two strings; use `text.en` / `text.zh` to build one from another")
+        object.__setattr__(self, "en", str(en))
+        object.__setattr__(self, "zh", str(zh))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a Text is immutable")
+
+    @classmethod
+    def of(cls, x) -> "Text":
+        """`x` as a Text: a plain str (code, a number, a shape) reads the same in both languages."""
+        if isinstance(x, Text):
+            return x
+        x = "" if x is None else str(x)
+        return cls(x, x)
+
+    def get(self, lang: str | None = None) -> str:
+        return self.zh if language(lang) == "zh" else self.en
+
+    def __str__(self) -> str:
+        return self.en
+
+    def __repr__(self) -> str:
+        return f"say({self.en!r}, {self.zh!r})"
+
+    def __bool__(self) -> bool:
+        return bool(self.en or self.zh)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Text) and (self.en, self.zh) == (other.en, other.zh)
+
+    def __hash__(self) -> int:
+        return hash((self.en, self.zh))
+
+    def __add__(self, other) -> "Text":
+        other = Text.of(other)
+        return Text(self.en + other.en, self.zh + other.zh)
+
+    def __radd__(self, other) -> "Text":
+        return Text.of(other) + self
+
+    @staticmethod
+    def join(parts, en: str = " ", zh: str | None = None) -> "Text":
+        """The parts (Text or str) joined with `en` in English and `zh` (default `en`) in Chinese."""
+        parts = [Text.of(p) for p in parts]
+        return Text((en).join(p.en for p in parts), (en if zh is None else zh).join(p.zh for p in parts))
+
+    def strip(self) -> "Text":
+        return Text(self.en.strip(), self.zh.strip())
+
+
+def say(en: str, zh: str) -> Text:
+    """The message `en` in English and `zh` in Chinese."""
+    return Text(en, zh)
+
+
+def tr(x, lang: str | None = None) -> str:
+    """`x` in `lang`: a Text's translation, a plain str as it is."""
+    return x.get(lang) if isinstance(x, Text) else ("" if x is None else str(x))
 
 
 def language(lang: str | None = None) -> str:
@@ -58,41 +99,65 @@ def notebook_language(nb) -> str:
     return "zh" if lang.startswith("zh") else language()
 
 
+_STATUS = {"zh": {"passed": "通过", "partial": "部分得分", "failed": "未通过", "not implemented": "尚未实现",
+                  "error": "出错", "missing": "缺少答案", "no checks": "没有检查", "timeout": "超时",
+                  "crashed": "内核崩溃", "refused": "拒绝运行"}}
+
+# The verdict lines, one table per language: `check()` prints LINE[status]; the grader's text
+# report prints ROW per exercise and TOTAL at the end.
+_TEMPLATES = {
+    "en": {"score": "{points}/{max} points",
+           "passed": "✓ Exercise {id} passed ({score})",
+           "not implemented": "Exercise {id}: not implemented yet",
+           "partial": "~ Exercise {id}: {score}\n{message}",
+           "other": "✗ Exercise {id} ({score}): {message}",
+           "row": "  Exercise {id:<{width}}  {points}/{max}  {note}",
+           "note": "{status}: {said}",
+           "total": "Total: {total}/{max}"},
+    "zh": {"score": "{points}/{max} 分",
+           "passed": "✓ 练习 {id} 通过（{score}）",
+           "not implemented": "练习 {id}：尚未实现",
+           "partial": "~ 练习 {id}：{score}\n{message}",
+           "other": "✗ 练习 {id}（{score}，{status}）：{message}",
+           "row": "  练习 {id:<{width}}  {points}/{max}  {note}",
+           "note": "{status}：{said}",
+           "total": "总分：{total}/{max}"},
+}
+
+
 def status_word(status: str, lang: str | None = None) -> str:
-    return _STATUS_ZH.get(status, status) if language(lang) == "zh" else status
+    return _STATUS.get(language(lang), {}).get(status, status)
 
 
-def translate_message(message: str, lang: str | None = None) -> str:
-    """The message with its first line translated when it is one of the machinery's own sentences."""
-    if language(lang) != "zh" or not message:
-        return message
-    first, sep, rest = message.partition("\n")
-    for pattern, template in _MESSAGES_ZH:
-        m = re.fullmatch(pattern, first, flags=re.DOTALL)
-        if m:
-            return template.format(**m.groupdict()) + sep + rest
-    return message
+def _message(r, lang: str) -> str:
+    text = getattr(r, "text", None)
+    return text(lang) if callable(text) else (r.message or "")
 
 
-def result_line_zh(r) -> str:
-    """The verdict line(s) `check()` prints for the Result `r`, in Chinese."""
-    score = f"{r.points}/{r.max} 分"
-    if r.status == "passed":
-        return f"✓ 练习 {r.id} 通过（{score}）"
-    if r.status == "not implemented":
-        return f"练习 {r.id}：尚未实现"
-    if r.status == "partial":
-        return f"~ 练习 {r.id}：{score}\n{translate_message(r.message, 'zh')}".rstrip()
-    return f"✗ 练习 {r.id}（{score}，{status_word(r.status, 'zh')}）：{translate_message(r.message, 'zh')}"
+def result_line(r, lang: str | None = None) -> str:
+    """The verdict line(s) `check()` prints for the Result `r`."""
+    t = _TEMPLATES[language(lang)]
+    score = t["score"].format(points=r.points, max=r.max)
+    key = r.status if r.status in ("passed", "not implemented", "partial") else "other"
+    line = t[key].format(id=r.id, score=score, message=_message(r, language(lang)),
+                         status=status_word(r.status, lang))
+    return line.rstrip() if key == "partial" else line
 
 
-def grade_row_zh(r, width: int) -> str:
-    """One exercise's line of the grader's text report, in Chinese."""
-    first = r.message.split("\n", 1)[0] if r.message else ""
-    word, said = status_word(r.status, "zh"), translate_message(first, "zh")
-    note = word if not said or said == word else f"{word}：{said}"
-    return f"  练习 {r.id:<{width}}  {r.points}/{r.max}  {note}"
+def grade_row(r, width: int, lang: str | None = None) -> str:
+    """One exercise's line of the grader's text report."""
+    lang = language(lang)
+    message = _message(r, lang)
+    said = message.split("\n", 1)[0] if message else ""
+    word = status_word(r.status, lang)
+    if not said:
+        note = word
+    elif said == word or (lang == "en" and said.startswith(r.status)):
+        note = said
+    else:
+        note = _TEMPLATES[lang]["note"].format(status=word, said=said)
+    return _TEMPLATES[lang]["row"].format(id=r.id, width=width, points=r.points, max=r.max, note=note)
 
 
-def total_line_zh(total, maximum) -> str:
-    return f"总分：{total}/{maximum}"
+def total_line(total, maximum, lang: str | None = None) -> str:
+    return _TEMPLATES[language(lang)]["total"].format(total=total, max=maximum)

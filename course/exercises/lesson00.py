@@ -16,9 +16,12 @@ def _check_keep_prob_to_rate(keep_prob_to_rate):
         try:
             value = float(got)
         except (TypeError, ValueError):
-            raise CheckFailure(f"keep_prob_to_rate({keep_prob}): expected a number, got {got!r}.") from None
+            raise CheckFailure(en=f"keep_prob_to_rate({keep_prob}): expected a number, got {got!r}.",
+                               zh=f"keep_prob_to_rate({keep_prob})：期望一个数，得到 {got!r}。") from None
         expected = 1.0 - keep_prob
         if not math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
-            hint = " (that is keep_prob itself: rate is the probability of dropping)" if math.isclose(
-                value, keep_prob) and keep_prob != 0.5 else ""
-            raise CheckFailure(f"keep_prob_to_rate({keep_prob}): expected {expected:g}, got {value:g}{hint}.")
+            same = math.isclose(value, keep_prob) and keep_prob != 0.5
+            hint = " (that is keep_prob itself: rate is the probability of dropping)" if same else ""
+            hint_zh = "（这就是 keep_prob 本身：rate 是丢弃的概率）" if same else ""
+            raise CheckFailure(en=f"keep_prob_to_rate({keep_prob}): expected {expected:g}, got {value:g}{hint}.",
+                               zh=f"keep_prob_to_rate({keep_prob})：期望 {expected:g}，得到 {value:g}{hint_zh}。")

@@ -15,8 +15,9 @@ def _unchanged(before, after, what):
     else:
         same = torch.equal(before, after)
     if not same:
-        raise CheckFailure(f"{what} modified its input in place; return a new tensor instead "
-                           f"(avoid in-place methods such as div_ / sub_ on the argument).")
+        raise CheckFailure(en=f"{what} modified its input in place; return a new tensor instead "
+                              f"(avoid in-place methods such as div_ / sub_ on the argument).",
+                           zh=f"{what} 原地修改了输入；请返回一个新的张量（不要对参数使用 div_ / sub_ 这类原地方法）。")
 
 
 @exercise("1.1", name="prepare_images", points=2)
@@ -31,8 +32,10 @@ def _check_prepare_images(prepare_images):
         expected = torch.from_numpy(keep).to(torch.float32).div(255.0).unsqueeze(-1)  # (N, H, W, 1)
         if (isinstance(got, torch.Tensor) and got.shape == expected.shape and got.is_floating_point()
                 and torch.allclose(got.float(), expected * 255.0)):
-            raise CheckFailure(f"prepare_images(images) with images of shape {shape}: the values run from 0 to "
-                               f"255; divide by 255.0 so that they lie in [0, 1].")
+            raise CheckFailure(en=f"prepare_images(images) with images of shape {shape}: the values run from 0 to "
+                                  f"255; divide by 255.0 so that they lie in [0, 1].",
+                               zh=f"prepare_images(images)（images 的形状为 {shape}）：结果的值在 0 到 255 之间；"
+                                  f"请除以 255.0，使它们落在 [0, 1] 区间内。")
         expect_close(got, expected, what="prepare_images(images)", inputs={"images": images},
                      kind="torch", rtol=1e-6, atol=1e-7)
         _unchanged(keep, images, "prepare_images")
@@ -46,8 +49,10 @@ def _check_one_hot(one_hot):
         got = one_hot(y.clone(), depth)
         expected = (y[:, None] == torch.arange(depth)[None, :]).to(torch.float32)  # (N, depth)
         if isinstance(got, torch.Tensor) and got.dtype == torch.int64 and got.shape == expected.shape:
-            raise CheckFailure(f"one_hot({labels}, {depth}): dtype: expected float32 (as tf.one_hot gives), "
-                               f"got int64 -- torch.nn.functional.one_hot returns integers; convert with .float().")
+            raise CheckFailure(en=f"one_hot({labels}, {depth}): dtype: expected float32 (as tf.one_hot gives), "
+                                  f"got int64 -- torch.nn.functional.one_hot returns integers; convert with .float().",
+                               zh=f"one_hot({labels}, {depth})：数据类型：期望 float32（与 tf.one_hot 的结果一致），"
+                                  f"得到 int64——torch.nn.functional.one_hot 返回整数；请用 .float() 转换。")
         expect_close(got, expected, what=f"one_hot(labels, {depth})", inputs={"labels": y}, kind="torch")
 
 
@@ -63,9 +68,12 @@ def _check_standardize(standardize):
         unbiased = (keep - keep.mean(dim=0)) / keep.std(dim=0, correction=1)
         if (isinstance(got, torch.Tensor) and got.shape == unbiased.shape
                 and torch.allclose(got, unbiased, atol=1e-5) and not torch.allclose(got, expected, atol=1e-5)):
-            raise CheckFailure(f"standardize(x) with x of shape {(n, d)}: you divided by the unbiased std "
-                               f"(N - 1 in the denominator, torch.std's default); TensorFlow's "
-                               f"tf.math.reduce_std and this exercise divide by N: use correction=0.")
+            raise CheckFailure(en=f"standardize(x) with x of shape {(n, d)}: you divided by the unbiased std "
+                                  f"(N - 1 in the denominator, torch.std's default); TensorFlow's "
+                                  f"tf.math.reduce_std and this exercise divide by N: use correction=0.",
+                               zh=f"standardize(x)（x 的形状为 {(n, d)}）：你除以的是无偏标准差（分母为 N - 1，"
+                                  f"这是 torch.std 的默认行为）；TensorFlow 的 tf.math.reduce_std 和本练习都除以 N："
+                                  f"请使用 correction=0。")
         expect_close(got, expected, what="standardize(x)", inputs={"x": keep}, kind="torch",
                      rtol=1e-4, atol=1e-5)
         _unchanged(keep, x, "standardize")
@@ -82,7 +90,9 @@ def _check_pairwise_sq_distances(pairwise_sq_distances):
         got = pairwise_sq_distances(x.clone(), y.clone())
         expected = ((x[:, None, :] - y[None, :, :]) ** 2).sum(dim=-1)   # (N, M)
         if isinstance(got, torch.Tensor) and tuple(got.shape) == (y.shape[0], x.shape[0]) != tuple(expected.shape):
-            raise CheckFailure(f"pairwise_sq_distances(a, b): shape: expected (N, M) = {tuple(expected.shape)}, "
-                               f"got {tuple(got.shape)} -- rows should follow a, columns b (transposed?).")
+            raise CheckFailure(en=f"pairwise_sq_distances(a, b): shape: expected (N, M) = {tuple(expected.shape)}, "
+                                  f"got {tuple(got.shape)} -- rows should follow a, columns b (transposed?).",
+                               zh=f"pairwise_sq_distances(a, b)：形状：期望 (N, M) = {tuple(expected.shape)}，"
+                                  f"得到 {tuple(got.shape)}——行应对应 a，列应对应 b（是不是转置了？）。")
         expect_close(got, expected, what="pairwise_sq_distances(a, b)", inputs={"a": x, "b": y},
                      kind="torch", rtol=1e-5, atol=1e-5)

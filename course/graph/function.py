@@ -33,7 +33,8 @@ from course.graph.resource_ops import mark_copies
 from course.framework import nest
 from course.tape import tensor as _tensor
 from course.tape.function import TensorSpec
-from course.tape.tensor import EagerTensor, as_plain, to_tensor, wrap
+from course.tape.tensor import EagerTensor, to_tensor, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["function", "Function", "run_functions_eagerly", "functions_run_eagerly", "TensorSpec"]
 

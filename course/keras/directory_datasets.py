@@ -16,7 +16,8 @@ from course.tape.data.dataset import AUTOTUNE, Dataset
 from course.tape.image import resize
 from course.tape.image_files import decode_image, read_file
 from course.tape.strings import StringTensor
-from course.tape.tensor import as_plain, wrap
+from course.tape.tensor import wrap
+from course.framework.convert import as_plain
 
 __all__ = ["image_dataset_from_directory", "text_dataset_from_directory"]
 

@@ -16,7 +16,8 @@ import types
 
 from course.keras.layers.base import Layer
 from course.keras.registration import get_registered_name, get_registered_object, in_safe_mode
-from course.tape.tensor import as_eager, as_plain
+from course.tape.tensor import as_eager
+from course.framework.convert import as_plain
 
 __all__ = ["Lambda"]
 

@@ -16,7 +16,8 @@ import torch
 
 from course.keras.layers.base import Layer, call_context
 from course.tape.image import resize as _resize
-from course.tape.tensor import as_plain, to_numpy, to_tensor
+from course.tape.tensor import to_numpy, to_tensor
+from course.framework.convert import as_plain
 
 __all__ = ["Rescaling", "Resizing", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom",
            "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "affine_transform"]
