@@ -7,7 +7,8 @@ full path, so messages that quote `_name` still say which layer a weight belongs
 """
 import torch
 
-from course.tape.tensor import Variable, _TF_DTYPE_NAMES, to_numpy
+from course.framework import dtypes
+from course.tape.tensor import Variable, to_numpy
 
 __all__ = ["KerasVariable"]
 
@@ -42,7 +43,7 @@ class KerasVariable(Variable):
         return self.read_value() if isinstance(out, Variable) else out     # graph mode: the graph's op
 
     def __repr__(self, *, tensor_contents=None):
-        dtype = _TF_DTYPE_NAMES.get(torch.Tensor.dtype.__get__(self), "float32")
+        dtype = dtypes.name(torch.Tensor.dtype.__get__(self))
         return (f"<Variable path={self._name}, shape={tuple(self.shape)}, dtype={dtype}, "
                 f"value={to_numpy(self)}>")
 
