@@ -22,9 +22,10 @@ TF2's graphs are here too: `function` (tf.function traces into a `concrete_funct
 """
 from course.graph import array_ops, conv_ops, math_ops, nn_ops, reduce_ops, shape_ops  # noqa: F401 (op types)
 from course.graph import dispatch, keras_forms  # noqa: F401  (eager values and Keras objects meeting a graph)
-from course.graph.graph import Graph, GraphKeys, Operation, Tensor, get_default_graph, reset_default_graph
+from course.graph.graph import (Graph, GraphKeys, Operation, Tensor, get_default_graph, get_default_session,
+                                reset_default_graph)
 from course.graph.gradients import gradients
-from course.graph.session import ConfigProto, InteractiveSession, Session, get_default_session
+from course.graph.session import ConfigProto, InteractiveSession, Session
 from course.graph.variables import Variable, global_variables_initializer
 
 __all__ = ["Graph", "GraphKeys", "Operation", "Tensor", "get_default_graph", "reset_default_graph", "gradients",

@@ -10,13 +10,15 @@ import numpy as np
 import torch
 
 from course.framework import dtypes as _dt
+from course.framework.errors import InvalidArgumentError, node_note
+from course.framework.shapes import TensorShape, as_shape
 from course.graph.graph import Tensor, get_default_graph, graph_of
-from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
-from course.framework.shapes import TensorShape, as_shape, brackets
+from course.graph.registry import (ConstKernel, NotDifferentiable, RegisterGradient, feed_missing_message, one_output,
+                                   register_op)
 
 __all__ = ["convert_to_tensor", "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
            "fill", "zeros", "ones", "zeros_like", "ones_like", "cast", "to_float", "group", "no_op", "Print",
-           "ConstKernel", "static_shape_from", "make_op", "feed_missing_message"]
+           "static_shape_from", "make_op"]
 
 
 def make_op(op_type, inputs, attrs=None, name=None, graph=None):
@@ -25,12 +27,8 @@ def make_op(op_type, inputs, attrs=None, name=None, graph=None):
     return g.create_op(op_type, inputs, attrs, name)
 
 
-def _one(shape, dtype):
-    return [(shape, dtype)]
-
-
 def _same_as_input(op):
-    return _one(op.inputs[0].shape, op.inputs[0].dtype)
+    return one_output(op.inputs[0].shape, op.inputs[0].dtype)
 
 
 # -- conversion ----------------------------------------------------------------------------------
@@ -92,21 +90,10 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False, gr
     return g.create_op("Const", [], {"value": arr, "dtype": want}, name).outputs[0]
 
 
-register_op("Const", infer=lambda op: _one(TensorShape(op.attrs["value"].shape), op.attrs["dtype"]),
+register_op("Const", infer=lambda op: one_output(TensorShape(op.attrs["value"].shape), op.attrs["dtype"]),
             make=lambda op, rt, device: ConstKernel(torch.as_tensor(np.array(op.attrs["value"]), device=device)),
             doc="A value stored in the graph; made into a device tensor once per session.")
 NotDifferentiable("Const")
-
-
-class ConstKernel:
-    """Kernel of a Const: returns the same tensor each run (the plan inlines `.value`)."""
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __call__(self):
-        return self.value
 
 
 # -- placeholders ---------------------------------------------------------------------------------
@@ -119,18 +106,11 @@ def placeholder(dtype, shape=None, name=None):
 
 def _unfed(op, rt, device):
     def kernel():
-        from course.framework.errors import InvalidArgumentError, node_note
         raise InvalidArgumentError(None, op, feed_missing_message(op) + node_note(op))
     return kernel
 
 
-def feed_missing_message(op):
-    t = op.outputs[0]
-    return (f"You must feed a value for placeholder tensor '{op.name}' with dtype {_dt.proto_name(t.dtype)}"
-            + (f" and shape {brackets(t.shape)}" if t.shape.rank is not None else ""))
-
-
-register_op("Placeholder", infer=lambda op: _one(op.attrs["shape"], op.attrs["dtype"]), make=_unfed)
+register_op("Placeholder", infer=lambda op: one_output(op.attrs["shape"], op.attrs["dtype"]), make=_unfed)
 NotDifferentiable("Placeholder")
 
 
@@ -144,7 +124,7 @@ def placeholder_with_default(input, shape, name=None):   # noqa: A002 (TF's argu
     return make_op("PlaceholderWithDefault", [value], {"shape": shape}, name or "PlaceholderWithDefault").outputs[0]
 
 
-register_op("PlaceholderWithDefault", infer=lambda op: _one(op.attrs["shape"], op.inputs[0].dtype),
+register_op("PlaceholderWithDefault", infer=lambda op: one_output(op.attrs["shape"], op.inputs[0].dtype),
             kernel=lambda op: (lambda x: x), alias=True)
 
 
@@ -227,9 +207,9 @@ def fill(dims, value, name=None):
 
 def _fill_infer(op):
     if "shape" in op.attrs:
-        return _one(TensorShape(op.attrs["shape"]), op.inputs[-1].dtype)
+        return one_output(TensorShape(op.attrs["shape"]), op.inputs[-1].dtype)
     n = op.inputs[0].shape[0] if op.inputs[0].shape.rank == 1 else None
-    return _one(TensorShape(None if n is None else [None] * n), op.inputs[-1].dtype)
+    return one_output(TensorShape(None if n is None else [None] * n), op.inputs[-1].dtype)
 
 
 def _fill_kernel(op):
@@ -271,9 +251,9 @@ def ones_like(tensor, dtype=None, name=None, optimize=True):
                    name or "ones_like").outputs[0]
 
 
-register_op("ZerosLike", infer=lambda op: _one(op.inputs[0].shape, op.attrs["dtype"]),
+register_op("ZerosLike", infer=lambda op: one_output(op.inputs[0].shape, op.attrs["dtype"]),
             kernel=lambda op: (lambda x, _t=op.attrs["dtype"]: torch.zeros_like(x, dtype=_t)))
-register_op("OnesLike", infer=lambda op: _one(op.inputs[0].shape, op.attrs["dtype"]),
+register_op("OnesLike", infer=lambda op: one_output(op.inputs[0].shape, op.attrs["dtype"]),
             kernel=lambda op: (lambda x, _t=op.attrs["dtype"]: torch.ones_like(x, dtype=_t)))
 NotDifferentiable("ZerosLike")
 NotDifferentiable("OnesLike")
@@ -292,7 +272,7 @@ def to_float(x, name="ToFloat"):
     return cast(x, torch.float32, name=name)
 
 
-register_op("Cast", infer=lambda op: _one(op.inputs[0].shape, op.attrs["DstT"]),
+register_op("Cast", infer=lambda op: one_output(op.inputs[0].shape, op.attrs["DstT"]),
             kernel=lambda op: (lambda x, _t=op.attrs["DstT"]: x.to(_t)))
 
 

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from course import layers
-from course.graph.array_ops import _one, convert_to_tensor, make_op
-from course.graph.registry import RegisterGradient, register_op
+from course.graph.array_ops import convert_to_tensor, make_op
+from course.graph.registry import RegisterGradient, one_output, register_op
 from course.framework.shapes import TensorShape, dims_error, shape_error
 
 __all__ = ["conv2d", "max_pool", "avg_pool", "max_pool2d", "avg_pool2d"]
@@ -74,13 +74,13 @@ def _conv_infer(op):
         bad = x.shape if x.shape.rank not in (None, 4) else w.shape
         raise shape_error(op, f"Shape must be rank 4 but is rank {bad.rank}")
     if x.shape.rank is None or w.shape.rank is None:
-        return _one(TensorShape([None] * 4), x.dtype)
+        return one_output(TensorShape([None] * 4), x.dtype)
     n, h, wd, c = x.shape
     kh, kw, cin, cout = w.shape
     if c is not None and cin is not None and c != cin:
         raise dims_error(op, c, cin)
     (sh, sw), (dh, dw), p = op.attrs["strides"], op.attrs["dilations"], op.attrs["padding"]
-    return _one(TensorShape([n, _out_size(h, kh, sh, p, dh), _out_size(wd, kw, sw, p, dw), cout]), x.dtype)
+    return one_output(TensorShape([n, _out_size(h, kh, sh, p, dh), _out_size(wd, kw, sw, p, dw), cout]), x.dtype)
 
 
 def _conv_pads(x_shape, w_shape, strides, dilations, padding):
@@ -123,9 +123,9 @@ def _conv_grad_kernel(op):
     return lambda x, w, g: _conv_backward(x, w, g, s, d, p, [False, True, False])[1]
 
 
-register_op("Conv2DBackpropInput", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype),
+register_op("Conv2DBackpropInput", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
             kernel=_conv_grad_kernel, doc="dL/dx of Conv2D; inputs (x, filter, grad).")
-register_op("Conv2DBackpropFilter", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype),
+register_op("Conv2DBackpropFilter", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
             kernel=_conv_grad_kernel, doc="dL/dfilter of Conv2D; inputs (x, filter, grad).")
 
 
@@ -172,7 +172,7 @@ def _pool_infer(op):
     out = TensorShape([n, _out_size(h, kh, sh, p), _out_size(w, kw, sw, p), c])
     if op.type == "MaxPool":
         return [(out, x.dtype), (out, torch.int64)]          # the value, and where each max came from
-    return _one(out, x.dtype)
+    return one_output(out, x.dtype)
 
 
 def _pool_pads(x, k, s, p):
@@ -209,7 +209,7 @@ def _max_pool_grad_kernel(op):
     return kernel
 
 
-register_op("MaxPoolGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype), kernel=_max_pool_grad_kernel)
+register_op("MaxPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_max_pool_grad_kernel)
 
 
 @RegisterGradient("MaxPool")
@@ -243,7 +243,7 @@ def _avg_pool_grad_kernel(op):
     return kernel
 
 
-register_op("AvgPoolGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype), kernel=_avg_pool_grad_kernel)
+register_op("AvgPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_avg_pool_grad_kernel)
 
 
 @RegisterGradient("AvgPool")

@@ -8,8 +8,8 @@ TensorFlow's guide to graphs.
 """
 import torch
 
-from course.graph.array_ops import _one, constant, convert_to_tensor, make_op
-from course.graph.registry import RegisterGradient, register_op
+from course.graph.array_ops import constant, convert_to_tensor, make_op
+from course.graph.registry import RegisterGradient, one_output, register_op
 from course.framework.shapes import TensorShape
 
 __all__ = ["gather"]
@@ -32,9 +32,9 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 def _gather_infer(op):
     p, idx = op.inputs[0].shape, op.inputs[1].shape
     if p.rank is None or idx.rank is None:
-        return _one(TensorShape(None), op.inputs[0].dtype)
+        return one_output(TensorShape(None), op.inputs[0].dtype)
     a = op.attrs["axis"]
-    return _one(TensorShape(list(p)[:a] + list(idx) + list(p)[a + 1:]), op.inputs[0].dtype)
+    return one_output(TensorShape(list(p)[:a] + list(idx) + list(p)[a + 1:]), op.inputs[0].dtype)
 
 
 def _gather_kernel(op):
@@ -64,7 +64,7 @@ def _scatter_kernel(op):
     return kernel
 
 
-register_op("GatherGrad", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype), kernel=_scatter_kernel,
+register_op("GatherGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype), kernel=_scatter_kernel,
             doc="d params of GatherV2: the gradient added back at each index (repeats sum).")
 
 

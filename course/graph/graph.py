@@ -5,6 +5,9 @@ its type, inputs, attributes and device) to the default graph and returns its ou
 symbolic value that knows its dtype and static shape (`None` where only the run will tell).
 Names are unique per graph, as TensorFlow makes them: "x", "x_1", "x_2", ...; name scopes
 prefix them ("layer1/MatMul"). A `Session` later runs the part of the graph a fetch needs.
+
+The default graph and the default session are stacks kept here, beside the graph, so that
+`t.eval()` and `op.run()` find their session without this module importing `session`.
 """
 import contextlib
 import os
@@ -12,11 +15,13 @@ import re
 import sys
 
 from course.framework import dtypes as _dt
-from course.graph.registry import REGISTRY
 from course.framework.shapes import as_shape, tf1_str
+from course.graph.graph_def import to_graph_def
+from course.graph.registry import REGISTRY
 
 __all__ = ["Graph", "Operation", "Tensor", "GraphKeys", "get_default_graph", "reset_default_graph",
-           "graph_of", "control_dependencies", "device", "name_scope"]
+           "graph_of", "control_dependencies", "device", "name_scope", "get_default_session", "default_session",
+           "session_for", "leave_defaults"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # TensorFlow's rules for names given by the user (ops.py): a name at the top level must start with
@@ -114,8 +119,7 @@ class Tensor:
 
     def eval(self, feed_dict=None, session=None):
         """The value of this tensor in `session` (default: the default session), as numpy."""
-        from course.graph.session import _session_for
-        return _session_for(session, self, "eval()").run(self, feed_dict)
+        return session_for(session, self, "eval()").run(self, feed_dict)
 
     def _as_graph_element(self):
         return self
@@ -174,8 +178,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None):
         """Run this op in `session` (default: the default session); returns None."""
-        from course.graph.session import _session_for
-        _session_for(session, self, "run()").run(self, feed_dict)
+        session_for(session, self, "run()").run(self, feed_dict)
 
     def _as_graph_element(self):
         return self
@@ -344,7 +347,6 @@ class Graph:
 
     def as_graph_def(self, from_version=None, add_shapes=False):
         """This graph as TensorFlow's GraphDef protobuf (see course.graph.graph_def)."""
-        from course.graph.graph_def import to_graph_def
         return to_graph_def(self, add_shapes=add_shapes)
 
     # -- lookup ---------------------------------------------------------------------------------
@@ -474,14 +476,56 @@ def reset_default_graph():
     _global_graph[0] = Graph()
 
 
+_session_stack = []
+
+
+def get_default_session():
+    """The innermost session entered with `with sess.as_default():` (or `with sess:`), else None."""
+    return _session_stack[-1] if _session_stack else None
+
+
+@contextlib.contextmanager
+def default_session(sess):
+    """Make `sess` the default session inside the `with` block (`Session.as_default`)."""
+    _session_stack.append(sess)
+    try:
+        yield sess
+    finally:
+        if sess in _session_stack:
+            _session_stack.remove(sess)
+
+
+def session_for(session, element, what):
+    """`session`, else the default session, checked to run `element`'s graph (`t.eval()`, `op.run()`)."""
+    sess = session or get_default_session()
+    if sess is None:
+        raise ValueError(f"Cannot evaluate tensor using `{what}`: No default session is registered. Use `with "
+                         "sess.as_default()` or pass an explicit session to `eval(session=sess)`")
+    if element.graph is not sess.graph:
+        raise ValueError(f"Cannot use the given session to evaluate tensor: the tensor's graph is different from "
+                         f"the session's graph ({element!r}).")
+    return sess
+
+
+def leave_defaults(graph, session):
+    """Take `graph` and `session` off the default stacks wherever they are (an InteractiveSession closing)."""
+    if session in _session_stack:
+        _session_stack.remove(session)
+    if graph is not None and graph in _graph_stack:
+        _graph_stack.remove(graph)
+
+
 def graph_of(values, default=None) -> Graph:
     """The graph that the tensors/ops among `values` belong to (all the same), else the default."""
     found = None
+    lifts = getattr(get_default_graph(), "lifts", None)   # a cond/while branch: outer tensors are captured
     for v in values:
         conv = getattr(v, "_as_graph_element", None)
         if conv is None:
             continue
         g = conv().graph
+        if lifts is not None and lifts(g):
+            g = get_default_graph()
         if found is None:
             found, first = g, v
         elif g is not found:

@@ -12,9 +12,9 @@ import functools
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import _one, convert_to_tensor, make_op
+from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.graph import Tensor
-from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
 from course.framework.shapes import TensorShape, broadcast, dims_error, same_or_unknown, shape_error
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "mod", "pow", "maximum",
@@ -50,12 +50,12 @@ def binary(op_type, x, y, name):
 
 def _broadcast_infer(op):
     x, y = op.inputs
-    return _one(broadcast(op, x.shape, y.shape), x.dtype)
+    return one_output(broadcast(op, x.shape, y.shape), x.dtype)
 
 
 def _compare_infer(op):
     x, y = op.inputs
-    return _one(broadcast(op, x.shape, y.shape), torch.bool)
+    return one_output(broadcast(op, x.shape, y.shape), torch.bool)
 
 
 _BINARY = {"AddV2": torch.add, "Sub": torch.sub, "Mul": torch.mul, "RealDiv": torch.div, "Maximum": torch.maximum,
@@ -166,7 +166,7 @@ def _sum_to(g, x):
     return g if g.shape == x.shape else g.sum_to_size(x.shape)
 
 
-register_op("SumToShape", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype), kernel=lambda op: _sum_to,
+register_op("SumToShape", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype), kernel=lambda op: _sum_to,
             doc="Sum a broadcast gradient back to the run-time shape of the second input.")
 
 
@@ -175,7 +175,7 @@ def _sum_to_shape_grad(op, grad):
     return [make_op("BroadcastLike", [grad, op.inputs[0]], None, "BroadcastLike").outputs[0], None]
 
 
-register_op("BroadcastLike", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype),
+register_op("BroadcastLike", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
             kernel=lambda op: (lambda g, x: g.expand(x.shape)))
 
 
@@ -214,7 +214,7 @@ def _pow_grad(op, grad):
     return [sum_to_shape(gx, x), sum_to_shape(gy, y)]
 
 
-register_op("SafeLog", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype),
+register_op("SafeLog", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
             kernel=lambda op: (lambda x: torch.where(x > 0, torch.log(torch.where(x > 0, x, 1)), 0)),
             doc="log(x) where x > 0, else 0 (the exponent's gradient of Pow, as TF computes it).")
 
@@ -226,7 +226,7 @@ def _select_grad_kernel(op):
     return lambda g, x, y: torch.where(cmp(x, y), 0.0, g)
 
 
-register_op("MaximumMinimumGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype),
+register_op("MaximumMinimumGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
             kernel=_select_grad_kernel,
             doc="The gradient of Maximum/Minimum for one input: grad where that input was chosen (ties go to x).")
 
@@ -251,7 +251,7 @@ _UNARY = {"Neg": torch.neg, "Log": torch.log, "Exp": torch.exp, "Square": torch.
           "Rsqrt": torch.rsqrt, "Abs": torch.abs, "Reciprocal": torch.reciprocal, "Log1p": torch.log1p,
           "Sign": torch.sign, "LogicalNot": torch.logical_not, "Floor": torch.floor}
 for _t, _f in _UNARY.items():
-    register_op(_t, infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype), kernel=lambda op, _f=_f: _f)
+    register_op(_t, infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=lambda op, _f=_f: _f)
 
 
 def _unary(op_type, x, name):
@@ -379,7 +379,7 @@ def _matmul_infer(op):
     a, b = op.inputs
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     if a.shape.rank is None or b.shape.rank is None:
-        return _one(TensorShape(None), a.dtype)
+        return one_output(TensorShape(None), a.dtype)
     if op.type == "MatMul" and (a.shape.rank != 2 or b.shape.rank != 2):
         bad = a.shape if a.shape.rank != 2 else b.shape
         raise shape_error(op, f"Shape must be rank 2 but is rank {bad.rank}")
@@ -392,7 +392,7 @@ def _matmul_infer(op):
     batch = []
     if op.type == "BatchMatMulV2":
         batch = list(broadcast(op, TensorShape(list(a.shape)[:-2]), TensorShape(list(b.shape)[:-2])))
-    return _one(TensorShape(batch + [m, n]), a.dtype)
+    return one_output(TensorShape(batch + [m, n]), a.dtype)
 
 
 def _matmul_kernel(op):
@@ -447,7 +447,7 @@ def _add_n_infer(op):
         if not s.is_compatible_with(t.shape):
             raise shape_error(op, "Shapes must be equal")
         s = s.merge_with(t.shape)
-    return _one(s, op.inputs[0].dtype)
+    return one_output(s, op.inputs[0].dtype)
 
 
 def _add_n(*xs):
@@ -481,7 +481,7 @@ def _clip_infer(op):
     for extra in op.inputs[1:]:
         if extra.shape.rank not in (None, 0) and not broadcast(op, s, extra.shape) == s:
             raise shape_error(op, "clip_value_min and clip_value_max must broadcast to the shape of t")
-    return _one(s, op.inputs[0].dtype)
+    return one_output(s, op.inputs[0].dtype)
 
 
 def _clip_kernel(op):
@@ -512,7 +512,7 @@ def _within(t, lo, hi, bounds):
     return (t >= a) & (t <= b)
 
 
-register_op("ClipByValueGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype), kernel=_clip_grad_kernel,
+register_op("ClipByValueGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_clip_grad_kernel,
             doc="grad where lo <= t <= hi, else 0.")
 
 

@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import _one, convert_to_tensor, make_op, stop_gradient
-from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.array_ops import convert_to_tensor, make_op, stop_gradient
+from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
 from course.framework.shapes import TensorShape, dims_error, shape_error
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax", "bias_add",
@@ -26,7 +26,7 @@ _aten = torch.ops.aten
 
 
 def _same(op):
-    return _one(op.inputs[0].shape, op.inputs[0].dtype)
+    return one_output(op.inputs[0].shape, op.inputs[0].dtype)
 
 
 def _unary(op_type, x, name, attrs=None):
@@ -158,11 +158,11 @@ def _bias_infer(op):
     c = v.shape[-1] if v.shape.rank else None
     if c is not None and b.shape.rank == 1 and b.shape[0] is not None and c != b.shape[0]:
         raise dims_error(op, c, b.shape[0])
-    return _one(v.shape, v.dtype)
+    return one_output(v.shape, v.dtype)
 
 
 register_op("BiasAdd", infer=_bias_infer, kernel=lambda op: torch.add)
-register_op("BiasAddGrad", infer=lambda op: _one(TensorShape([op.inputs[0].shape[-1] if op.inputs[0].shape.rank else None]),
+register_op("BiasAddGrad", infer=lambda op: one_output(TensorShape([op.inputs[0].shape[-1] if op.inputs[0].shape.rank else None]),
                                                  op.inputs[0].dtype),
             kernel=lambda op: (lambda g: g.sum(tuple(range(g.dim() - 1)))))
 
@@ -226,7 +226,7 @@ def l2_loss(t, name=None):
     return make_op("L2Loss", [t], {}, name or "L2Loss").outputs[0]
 
 
-register_op("L2Loss", infer=lambda op: _one(TensorShape([]), op.inputs[0].dtype),
+register_op("L2Loss", infer=lambda op: one_output(TensorShape([]), op.inputs[0].dtype),
             kernel=lambda op: (lambda t: torch.sum(t * t) * 0.5))
 
 
@@ -293,7 +293,7 @@ def _sparse_ce_grad_kernel(op):
     return kernel
 
 
-register_op("SparseSoftmaxCrossEntropyWithLogitsGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype),
+register_op("SparseSoftmaxCrossEntropyWithLogitsGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
             kernel=_sparse_ce_grad_kernel, doc="d loss / d logits: g·(softmax - onehot(labels)).")
 
 
@@ -370,7 +370,7 @@ def _sigmoid_ce_infer(op):
     x, z = op.inputs
     if not x.shape.is_compatible_with(z.shape):
         raise shape_error(op, "logits and labels must have the same shape")
-    return _one(broadcast(op, x.shape, z.shape), x.dtype)
+    return one_output(broadcast(op, x.shape, z.shape), x.dtype)
 
 
 register_op("SigmoidCrossEntropyWithLogits", infer=_sigmoid_ce_infer,

@@ -27,10 +27,9 @@ import linecache
 import numpy as np
 import torch
 
-from course.graph.array_ops import ConstKernel, feed_missing_message
 from course.framework.errors import (InvalidArgumentError, OpError, ResourceExhaustedError, node_note)
 from course.graph.graph import Tensor
-from course.graph.registry import REGISTRY
+from course.graph.registry import ConstKernel, REGISTRY, feed_missing_message
 from course.framework import dtypes as _dt
 from course.framework.shapes import tf1_str
 

@@ -16,10 +16,10 @@ import torch
 
 from course.framework import dtypes as _dt
 from course.graph import philox
-from course.graph.array_ops import _one, constant, convert_to_tensor, make_op
+from course.graph.array_ops import constant, convert_to_tensor, make_op
 from course.graph.graph import get_default_graph
 from course.graph.math_ops import add, multiply, subtract
-from course.graph.registry import NotDifferentiable, register_op
+from course.graph.registry import NotDifferentiable, one_output, register_op
 from course.framework.shapes import TensorShape
 
 __all__ = ["set_random_seed", "get_seed", "random_normal", "truncated_normal", "random_uniform", "DEFAULT_GRAPH_SEED"]
@@ -61,8 +61,8 @@ def _random_infer(op):
     static = s.op.attrs["value"].tolist() if s.op.type == "Const" else None
     if static is None:
         n = s.shape[0] if s.shape.rank == 1 else None
-        return _one(TensorShape(None if n is None else [None] * n), op.attrs["dtype"])
-    return _one(TensorShape(static), op.attrs["dtype"])
+        return one_output(TensorShape(None if n is None else [None] * n), op.attrs["dtype"])
+    return one_output(TensorShape(static), op.attrs["dtype"])
 
 
 _DRAW = {"RandomStandardNormal": philox.normal, "TruncatedNormal": philox.truncated_normal,

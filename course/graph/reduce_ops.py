@@ -11,8 +11,8 @@ positions that held the maximum (shared equally between ties, as TF does).
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import _one, convert_to_tensor, make_op
-from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.array_ops import convert_to_tensor, make_op
+from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
 from course.framework.shapes import TensorShape, shape_error
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
@@ -54,11 +54,11 @@ def _reduce_infer(op):
     axes, keep = _norm(op, op.attrs["axes"], x.shape.rank), op.attrs["keepdims"]
     dtype = torch.bool if op.type in ("All", "Any") else (op.attrs.get("out") or x.dtype)
     if x.shape.rank is None:
-        return _one(TensorShape(None), dtype)
+        return one_output(TensorShape(None), dtype)
     if axes is None:
-        return _one(TensorShape([1] * x.shape.rank if keep else []), dtype)
+        return one_output(TensorShape([1] * x.shape.rank if keep else []), dtype)
     dims = [(1 if i in axes else d) for i, d in enumerate(x.shape) if keep or i not in axes]
-    return _one(TensorShape(dims), dtype)
+    return one_output(TensorShape(dims), dtype)
 
 
 def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims, default_name):
@@ -165,7 +165,7 @@ def _spread_kernel(op):
     return kernel
 
 
-register_op("ReduceGrad", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype), kernel=_spread_kernel,
+register_op("ReduceGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype), kernel=_spread_kernel,
             doc="The gradient of Sum/Mean: TF builds it from Reshape, Tile and (for Mean) RealDiv.")
 
 
@@ -191,7 +191,7 @@ def _extreme_grad_kernel(op):
     return kernel
 
 
-register_op("ReduceExtremeGrad", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype),
+register_op("ReduceExtremeGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
             kernel=_extreme_grad_kernel, doc="The gradient of Max/Min: to the arg-max positions, ties sharing.")
 
 
@@ -237,8 +237,8 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=torch.int64)
 def _arg_infer(op):
     s = op.inputs[0].shape
     if s.rank is None:
-        return _one(s, op.attrs["out"])
-    return _one(TensorShape([d for i, d in enumerate(s) if i != op.attrs["axis"]]), op.attrs["out"])
+        return one_output(s, op.attrs["out"])
+    return one_output(TensorShape([d for i, d in enumerate(s) if i != op.attrs["axis"]]), op.attrs["out"])
 
 
 def _arg_kernel(op):

@@ -14,9 +14,17 @@ do between them:
 `alias=True` marks ops whose output *is* their first input (Identity and friends); the compiled
 plan passes the value through instead of calling anything. `refs` lists inputs that name a
 variable to write (Assign's `ref`) rather than values to read.
+
+The gradient functions of the op families are registered by `math_grad`, `array_grad` and
+`nn_grad` (as TensorFlow splits them); `gradients` imports those, so they are in place whenever
+a backward pass is built. The few pieces both the op modules and the executor need (the one-output
+shape-function result, the Const kernel, the missing-feed message) live here, below both.
 """
+from course.framework import dtypes as _dt
+from course.framework.shapes import brackets
+
 __all__ = ["OpSpec", "REGISTRY", "GRADIENTS", "register_op", "RegisterGradient", "NotDifferentiable",
-           "get_gradient_function"]
+           "get_gradient_function", "one_output", "ConstKernel", "feed_missing_message"]
 
 REGISTRY = {}
 GRADIENTS = {}
@@ -70,3 +78,26 @@ def get_gradient_function(op):
         raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type}). Stop the "
                           "gradient with tf.stop_gradient or differentiate with respect to other tensors.")
     return GRADIENTS[op.type]
+
+
+def one_output(shape, dtype):
+    """A shape function's result for an op with one output."""
+    return [(shape, dtype)]
+
+
+class ConstKernel:
+    """Kernel of a Const: returns the same tensor each run (the compiled plan inlines `.value`)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self):
+        return self.value
+
+
+def feed_missing_message(op):
+    """TF's message for a Placeholder `op` that a run needs but nobody fed."""
+    t = op.outputs[0]
+    return (f"You must feed a value for placeholder tensor '{op.name}' with dtype {_dt.proto_name(t.dtype)}"
+            + (f" and shape {brackets(t.shape)}" if t.shape.rank is not None else ""))

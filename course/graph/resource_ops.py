@@ -12,9 +12,9 @@ output, and run in program order (TensorFlow's automatic control dependencies).
 """
 import torch
 
-from course.graph.array_ops import _one, convert_to_tensor, make_op
+from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.graph import Tensor, get_default_graph
-from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
 from course.framework.shapes import TensorShape, tf1_str
 from course.tape import tensor as _tensor
 from course.tape.control import print_ as _eager_print
@@ -37,7 +37,7 @@ def _read_make(op, rt, device):
     return lambda: _storage(var)
 
 
-register_op("ReadVariableOp", infer=lambda op: _one(op.attrs["shape"], op.attrs["dtype"]), make=_read_make,
+register_op("ReadVariableOp", infer=lambda op: one_output(op.attrs["shape"], op.attrs["dtype"]), make=_read_make,
             doc="The current value of an eager tf.Variable captured by a traced function.")
 
 

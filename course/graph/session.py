@@ -11,21 +11,18 @@ validated, placed, bound and compiled -- that is cached, so the second `run` wit
 signature only converts the feeds and calls one generated function (`plan_cache_info()` counts
 hits). `Session(executor="interpreter")` runs the same plans node by node instead.
 """
-import contextlib
 import os
 
 import torch
 
-from course.framework.errors import InvalidArgumentError  # noqa: F401  (re-exported for convenience)
-from course.graph.graph import Graph, Tensor, get_default_graph
+from course.graph.graph import Graph, Tensor, default_session, get_default_graph, leave_defaults
 from course.graph.plan import Interpreter, build_plan, compile_plan
 from course.graph.runtime import Runtime
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto", "GPUOptions", "RunOptions", "RunMetadata",
-           "get_default_session", "EXECUTORS"]
+           "EXECUTORS"]
 
 EXECUTORS = ("compiled", "interpreter")
-_session_stack = []
 
 
 class GPUOptions:
@@ -66,21 +63,6 @@ class RunOptions:
 class RunMetadata:
     def __init__(self):
         self.step_stats = None
-
-
-def get_default_session():
-    return _session_stack[-1] if _session_stack else None
-
-
-def _session_for(session, element, what):
-    sess = session or get_default_session()
-    if sess is None:
-        raise ValueError(f"Cannot evaluate tensor using `{what}`: No default session is registered. Use `with "
-                         "sess.as_default()` or pass an explicit session to `eval(session=sess)`")
-    if element.graph is not sess.graph:
-        raise ValueError(f"Cannot use the given session to evaluate tensor: the tensor's graph is different from "
-                         f"the session's graph ({element!r}).")
-    return sess
 
 
 # -- fetch structures -------------------------------------------------------------------------------------
@@ -167,6 +149,7 @@ class Session:
         if value not in EXECUTORS:
             raise ValueError(f"executor must be one of {EXECUTORS}; got {value!r}.")
         self._executor = value
+        self._rt.executor = value          # control-flow ops run their branches the same way
         self._plans = {}
 
     @property
@@ -265,14 +248,9 @@ class Session:
             self._plans = {}
             self._rt.close()
 
-    @contextlib.contextmanager
     def as_default(self):
-        _session_stack.append(self)
-        try:
-            yield self
-        finally:
-            if self in _session_stack:
-                _session_stack.remove(self)
+        """Make this the default session inside the `with` block (`t.eval()` and `op.run()` use it)."""
+        return default_session(self)
 
     def __enter__(self):
         g = self._graph.as_default()
@@ -313,11 +291,6 @@ class InteractiveSession(Session):
     def close(self):
         if not self._closed:
             super().close()
-            if self in _session_stack:
-                _session_stack.remove(self)
-            if self._graph_ctx is not None:
-                from course.graph.graph import _graph_stack
-                if self._graph in _graph_stack:
-                    _graph_stack.remove(self._graph)
+            leave_defaults(self._graph if self._graph_ctx is not None else None, self)
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import _one, constant, convert_to_tensor, identity, make_op, static_shape_from, zeros_like
+from course.graph.array_ops import constant, convert_to_tensor, identity, make_op, static_shape_from, zeros_like
 from course.graph.graph import Tensor
-from course.graph.registry import NotDifferentiable, RegisterGradient, register_op
+from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
 from course.framework.shapes import TensorShape, brackets, shape_error
 
 __all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "expand_dims", "squeeze", "one_hot",
@@ -24,7 +24,7 @@ def _reshape_infer(op):
     target = op.attrs.get("shape")
     if target is None:                                   # shape fed at run time
         n = op.inputs[1].shape[0] if op.inputs[1].shape.rank == 1 else None
-        return _one(TensorShape(None if n is None else [None] * n), x.dtype)
+        return one_output(TensorShape(None if n is None else [None] * n), x.dtype)
     if sum(d == -1 for d in target) > 1:
         raise shape_error(op, "Cannot infer the shape: only one dimension of the new shape can be -1; got "
                               f"{target}", [x.shape])
@@ -41,7 +41,7 @@ def _reshape_infer(op):
     elif have is not None and have != known:
         raise shape_error(op, f"Cannot reshape a tensor with {have} elements to shape {target} ({known} elements)",
                           [x.shape])
-    return _one(TensorShape(out), x.dtype)
+    return one_output(TensorShape(out), x.dtype)
 
 
 def reshape(tensor, shape, name=None):
@@ -74,7 +74,7 @@ def _reshape_grad(op, grad):
     return [g] + [None] * (len(op.inputs) - 1)
 
 
-register_op("ReshapeLike", infer=lambda op: _one(op.inputs[1].shape, op.inputs[0].dtype),
+register_op("ReshapeLike", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
             kernel=lambda op: (lambda g, x: g.reshape(x.shape)),
             doc="Reshape the first input to the (run-time) shape of the second; TF writes Reshape(g, Shape(x)).")
 
@@ -97,10 +97,10 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
 def _transpose_infer(op):
     x, perm = op.inputs[0], op.attrs["perm"]
     if x.shape.rank is None:
-        return _one(TensorShape(None), x.dtype)
+        return one_output(TensorShape(None), x.dtype)
     if sorted(perm) != list(range(x.shape.rank)):
         raise shape_error(op, f"perm {perm} is not a permutation of the {x.shape.rank} dimensions")
-    return _one(TensorShape([x.shape[p] for p in perm]), x.dtype)
+    return one_output(TensorShape([x.shape[p] for p in perm]), x.dtype)
 
 
 register_op("Transpose", infer=_transpose_infer, kernel=lambda op: (lambda x, _p=tuple(op.attrs["perm"]): x.permute(_p)))
@@ -137,7 +137,7 @@ def _concat_infer(op):
     shapes = [t.shape for t in op.inputs]
     rank = next((s.rank for s in shapes if s.rank is not None), None)
     if rank is None:
-        return _one(TensorShape(None), op.inputs[0].dtype)
+        return one_output(TensorShape(None), op.inputs[0].dtype)
     axis = _norm_axis(op.attrs["axis"], rank, op)
     out = [None] * rank
     total = 0
@@ -156,7 +156,7 @@ def _concat_infer(op):
                                       shapes)
                 out[i] = d
     out[axis] = total
-    return _one(TensorShape(out), op.inputs[0].dtype)
+    return one_output(TensorShape(out), op.inputs[0].dtype)
 
 
 def _concat_kernel(op):
@@ -182,7 +182,7 @@ def _concat_grad_kernel(op):
     return kernel
 
 
-register_op("ConcatGrad", infer=lambda op: _one(op.inputs[1 + op.attrs["index"]].shape, op.inputs[0].dtype),
+register_op("ConcatGrad", infer=lambda op: one_output(op.inputs[1 + op.attrs["index"]].shape, op.inputs[0].dtype),
             kernel=_concat_grad_kernel, doc="The slice of a concat's gradient that belongs to input `index`.")
 
 
@@ -198,11 +198,11 @@ def _pack_infer(op):
             raise shape_error(op, f"Shapes must be equal rank, but are {brackets(s)} and {brackets(t.shape)}")
         s = s.merge_with(t.shape)
     if s.rank is None:
-        return _one(s, op.inputs[0].dtype)
+        return one_output(s, op.inputs[0].dtype)
     axis = _norm_axis(op.attrs["axis"], s.rank + 1, op)
     dims = list(s)
     dims.insert(axis, len(op.inputs))
-    return _one(TensorShape(dims), op.inputs[0].dtype)
+    return one_output(TensorShape(dims), op.inputs[0].dtype)
 
 
 register_op("Pack", infer=_pack_infer, kernel=lambda op: (lambda *xs, _a=op.attrs["axis"]: torch.stack(xs, _a)))
@@ -222,10 +222,10 @@ register_op("Unpack1", infer=lambda op: _pack_part_infer(op),
 def _pack_part_infer(op):
     s = op.inputs[0].shape
     if s.rank is None:
-        return _one(s, op.inputs[0].dtype)
+        return one_output(s, op.inputs[0].dtype)
     dims = list(s)
     del dims[op.attrs["axis"] % s.rank]
-    return _one(TensorShape(dims), op.inputs[0].dtype)
+    return one_output(TensorShape(dims), op.inputs[0].dtype)
 
 
 def shape(input, name=None, out_type=torch.int32):   # noqa: A002
@@ -235,7 +235,7 @@ def shape(input, name=None, out_type=torch.int32):   # noqa: A002
     return make_op("Shape", [input], {"out_type": _dt.as_torch_dtype(out_type)}, name or "Shape").outputs[0]
 
 
-register_op("Shape", infer=lambda op: _one(TensorShape([op.inputs[0].shape.rank]), op.attrs["out_type"]),
+register_op("Shape", infer=lambda op: one_output(TensorShape([op.inputs[0].shape.rank]), op.attrs["out_type"]),
             make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.shape, dtype=_t, device=device)))
 NotDifferentiable("Shape")
 
@@ -245,7 +245,7 @@ def size(input, name=None, out_type=torch.int32):   # noqa: A002
     return make_op("Size", [input], {"out_type": _dt.as_torch_dtype(out_type)}, name or "Size").outputs[0]
 
 
-register_op("Size", infer=lambda op: _one(TensorShape([]), op.attrs["out_type"]),
+register_op("Size", infer=lambda op: one_output(TensorShape([]), op.attrs["out_type"]),
             make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.numel(), dtype=_t, device=device)))
 NotDifferentiable("Size")
 
@@ -257,7 +257,7 @@ def rank(input, name=None):   # noqa: A002
     return make_op("Rank", [input], {}, name or "Rank").outputs[0]
 
 
-register_op("Rank", infer=lambda op: _one(TensorShape([]), torch.int32),
+register_op("Rank", infer=lambda op: one_output(TensorShape([]), torch.int32),
             make=lambda op, rt, device: (lambda x: torch.tensor(x.dim(), dtype=torch.int32, device=device)))
 NotDifferentiable("Rank")
 
@@ -272,11 +272,11 @@ def expand_dims(input, axis=None, name=None, dim=None):   # noqa: A002
 def _expand_infer(op):
     s = op.inputs[0].shape
     if s.rank is None:
-        return _one(s, op.inputs[0].dtype)
+        return one_output(s, op.inputs[0].dtype)
     axis = _norm_axis(op.attrs["axis"], s.rank + 1, op)
     dims = list(s)
     dims.insert(axis, 1)
-    return _one(TensorShape(dims), op.inputs[0].dtype)
+    return one_output(TensorShape(dims), op.inputs[0].dtype)
 
 
 register_op("ExpandDims", infer=_expand_infer, kernel=lambda op: (lambda x, _a=op.attrs["axis"]: x.unsqueeze(_a)))
@@ -297,16 +297,16 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None):   # noqa: A002
 def _squeeze_infer(op):
     s, axes = op.inputs[0].shape, op.attrs["axes"]
     if s.rank is None:
-        return _one(s, op.inputs[0].dtype)
+        return one_output(s, op.inputs[0].dtype)
     if axes is None:
         if any(d is None for d in s):
-            return _one(TensorShape(None), op.inputs[0].dtype)
-        return _one(TensorShape([d for d in s if d != 1]), op.inputs[0].dtype)
+            return one_output(TensorShape(None), op.inputs[0].dtype)
+        return one_output(TensorShape([d for d in s if d != 1]), op.inputs[0].dtype)
     axes = [_norm_axis(a, s.rank, op) for a in axes]
     for a in axes:
         if s[a] not in (1, None):
             raise shape_error(op, f"Can not squeeze dim[{a}], expected a dimension of 1, got {s[a]}")
-    return _one(TensorShape([d for i, d in enumerate(s) if i not in axes]), op.inputs[0].dtype)
+    return one_output(TensorShape([d for i, d in enumerate(s) if i not in axes]), op.inputs[0].dtype)
 
 
 def _squeeze_kernel(op):
@@ -336,11 +336,11 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 def _one_hot_infer(op):
     s = op.inputs[0].shape
     if s.rank is None:
-        return _one(s, op.attrs["dtype"])
+        return one_output(s, op.attrs["dtype"])
     dims = list(s)
     axis = op.attrs["axis"]
     dims.insert(len(dims) if axis == -1 else axis, op.attrs["depth"])
-    return _one(TensorShape(dims), op.attrs["dtype"])
+    return one_output(TensorShape(dims), op.attrs["dtype"])
 
 
 def _one_hot_kernel(op):
@@ -373,7 +373,7 @@ def where(condition, x=None, y=None, name=None):
 def _select_infer(op):
     from course.framework.shapes import broadcast
     c, x, y = (t.shape for t in op.inputs)
-    return _one(broadcast(op, broadcast(op, c, x), y), op.inputs[1].dtype)
+    return one_output(broadcast(op, broadcast(op, c, x), y), op.inputs[1].dtype)
 
 
 register_op("SelectV2", infer=_select_infer, kernel=lambda op: torch.where)
@@ -452,7 +452,7 @@ def _slice_kernel(op):
     return lambda x: x[key]
 
 
-register_op("StridedSlice", infer=lambda op: _one(_slice_shape(op.inputs[0].shape, op.attrs["key"]), op.inputs[0].dtype),
+register_op("StridedSlice", infer=lambda op: one_output(_slice_shape(op.inputs[0].shape, op.attrs["key"]), op.inputs[0].dtype),
             kernel=_slice_kernel)
 
 
@@ -476,7 +476,7 @@ def _slice_grad_kernel(op):
     return kernel
 
 
-register_op("StridedSliceGrad", infer=lambda op: _one(op.inputs[0].shape, op.inputs[1].dtype),
+register_op("StridedSliceGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[1].dtype),
             kernel=_slice_grad_kernel)
 
 

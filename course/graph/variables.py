@@ -15,11 +15,11 @@ import contextlib
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import _one, convert_to_tensor, group
+from course.graph.array_ops import convert_to_tensor, group
 from course.framework.errors import InvalidArgumentError, node_note
-from course.graph.graph import GraphKeys, Tensor, get_default_graph
+from course.graph.graph import GraphKeys, Tensor, get_default_graph, session_for
 from course.graph.math_ops import TENSOR_OPERATORS
-from course.graph.registry import NotDifferentiable, register_op
+from course.graph.registry import NotDifferentiable, one_output, register_op
 from course.framework.shapes import TensorShape, as_shape, brackets, tf1_str
 
 __all__ = ["Variable", "VariableScope", "variable_scope", "get_variable", "get_variable_scope", "AUTO_REUSE",
@@ -30,7 +30,7 @@ __all__ = ["Variable", "VariableScope", "variable_scope", "get_variable", "get_v
 
 
 # -- the ops ------------------------------------------------------------------------------------------
-register_op("VariableV2", infer=lambda op: _one(op.attrs["shape"], op.attrs["dtype"]),
+register_op("VariableV2", infer=lambda op: one_output(op.attrs["shape"], op.attrs["dtype"]),
             make=lambda op, rt, device: rt.slot(op).read, stateful=True,
             doc="The variable's storage in the running session; reading it before initialisation fails.")
 NotDifferentiable("VariableV2")
@@ -61,12 +61,12 @@ def _assign_make(op, rt, device):
 
 
 for _t in ("Assign", "AssignAdd", "AssignSub"):
-    register_op(_t, infer=lambda op: _one(op.inputs[0].shape, op.inputs[0].dtype), make=_assign_make,
+    register_op(_t, infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), make=_assign_make,
                 stateful=True, refs=(0,))
     NotDifferentiable(_t)
 
 
-register_op("IsVariableInitialized", infer=lambda op: _one(TensorShape([]), torch.bool),
+register_op("IsVariableInitialized", infer=lambda op: one_output(TensorShape([]), torch.bool),
             make=lambda op, rt, device: (lambda: torch.tensor(rt.slot(op.inputs[0].op).value is not None)),
             stateful=True, refs=(0,))
 NotDifferentiable("IsVariableInitialized")
@@ -216,8 +216,7 @@ class Variable:
 
     def load(self, value, session=None):
         """Write `value` into this variable in `session` (default session), without new ops."""
-        from course.graph.session import _session_for
-        sess = _session_for(session, self._variable, "load()")
+        sess = session_for(session, self._variable, "load()")
         slot = sess._rt.slot(self.op)
         t = torch.as_tensor(value, dtype=self.dtype, device=sess._rt.device_for(self.op))
         if slot.value is not None and slot.value.shape == t.shape:

@@ -13,7 +13,7 @@ from course.graph.array_ops import (Print, cast, constant, convert_to_tensor, fi
                                     zeros, zeros_like)
 from course.graph.gradients import AggregationMethod, UnconnectedGradients, gradients
 from course.graph.graph import (Graph, GraphKeys, Operation, Tensor, control_dependencies, device,
-                                get_default_graph, name_scope, reset_default_graph)
+                                get_default_graph, get_default_session, name_scope, reset_default_graph)
 from course.graph.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
                                        ones_initializer, random_normal_initializer, random_uniform_initializer,
                                        truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
@@ -25,8 +25,7 @@ from course.graph.nn_ops import sigmoid, tanh
 from course.graph.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
 from course.graph.reduce_ops import (argmax, argmin, count_nonzero, reduce_all, reduce_any, reduce_max, reduce_mean,
                                      reduce_min, reduce_prod, reduce_sum)
-from course.graph.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions, Session,
-                                  get_default_session)
+from course.graph.session import ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions, Session
 from course.graph.shape_ops import (concat, expand_dims, one_hot, rank, reshape, shape, size, squeeze, stack,
                                     transpose, where)
 from course.framework.shapes import TensorShape
