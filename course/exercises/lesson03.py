@@ -6,7 +6,7 @@ of ``nn.Linear``/``nn.ReLU``), never the course's code.
 import torch
 
 from course.exercises import seeding
-from course.exercises.expect import CheckFailure, as_tensor, expect_close
+from course.exercises.expect import CheckFailure, as_tensor, expect_close, say
 from course.exercises.forbidden import SCRATCH, Forbid
 from course.exercises.registry import exercise
 
@@ -18,9 +18,11 @@ def _gen(seed):
 
 
 def _unchanged(before, after, what):
+    """`what` is a Text (say(...)): the function and the argument it modified."""
     if not torch.equal(before, after):
-        raise CheckFailure(f"{what} modified its input in place; return a new tensor instead "
-                           f"(avoid in-place methods such as add_ / exp_ on the arguments).")
+        raise CheckFailure(en=f"{what.en} modified its input in place; return a new tensor instead "
+                              f"(avoid in-place methods such as add_ / exp_ on the arguments).",
+                           zh=f"{what.zh}原地修改了输入；请返回一个新的张量（不要对参数使用 add_ / exp_ 这类原地方法）。")
 
 
 @exercise("3.1", name="dense", points=2, forbid=SCRATCH)
@@ -39,23 +41,26 @@ def _check_dense(dense):
         t = as_tensor(got) if got is not None else None
         if t is not None and tuple(t.shape) == (n, m) and n > 1 and torch.allclose(
                 t.float(), expected - keep[2], atol=1e-4) and not torch.allclose(t.float(), expected, atol=1e-4):
-            raise CheckFailure(f"dense(x, w, b) with x {tuple(x.shape)}: the bias b is missing (got x @ w).")
+            raise CheckFailure(en=f"dense(x, w, b) with x {tuple(x.shape)}: the bias b is missing (got x @ w).",
+                               zh=f"dense(x, w, b)（x 的形状为 {tuple(x.shape)}）：缺少偏置 b（得到的是 x @ w）。")
         expect_close(got, expected, what="dense(x, w, b)",
                      inputs={"x": keep[0], "w": keep[1], "b": keep[2]}, kind="torch", rtol=1e-4, atol=1e-4)
         for before, after, nm in zip(keep, (x, w, b), "xwb"):
-            _unchanged(before, after, f"dense (argument {nm})")
+            _unchanged(before, after, say(f"dense (argument {nm})", f"dense（参数 {nm}）"))
 
 
 def _softmax_cases():
     g = _gen(32)
     return [
-        ("small logits (3, 4)", torch.randn(3, 4, generator=g)),
-        ("one row (1, 10)", torch.randn(1, 10, generator=g) * 3),
-        ("a 1-D vector (5,)", torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])),
-        ("large logits [1000, 1001, 1002]", torch.tensor([[1000.0, 1001.0, 1002.0]])),
-        ("very negative logits [-1000, -1001, -1002]", torch.tensor([[-1000.0, -1001.0, -1002.0]])),
-        ("logits of 1e4 (2, 3)", torch.tensor([[1e4, 0.0, -1e4], [5e3, 5e3, 0.0]])),
-        ("equal logits (2, 4)", torch.zeros(2, 4)),
+        (say("small logits (3, 4)", "较小的 logit (3, 4)"), torch.randn(3, 4, generator=g)),
+        (say("one row (1, 10)", "单独一行 (1, 10)"), torch.randn(1, 10, generator=g) * 3),
+        (say("a 1-D vector (5,)", "一维向量 (5,)"), torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])),
+        (say("large logits [1000, 1001, 1002]", "很大的 logit [1000, 1001, 1002]"),
+         torch.tensor([[1000.0, 1001.0, 1002.0]])),
+        (say("very negative logits [-1000, -1001, -1002]", "很小的负 logit [-1000, -1001, -1002]"),
+         torch.tensor([[-1000.0, -1001.0, -1002.0]])),
+        (say("logits of 1e4 (2, 3)", "量级为 1e4 的 logit (2, 3)"), torch.tensor([[1e4, 0.0, -1e4], [5e3, 5e3, 0.0]])),
+        (say("equal logits (2, 4)", "全部相等的 logit (2, 4)"), torch.zeros(2, 4)),
     ]
 
 
@@ -63,8 +68,10 @@ _NO_SOFTMAX = Forbid(
     names=("torch.*softmax*", "torch.*Softmax*", "course.*softmax*", "scipy.special.softmax",
            "scipy.special.log_softmax"),
     methods=("softmax", "log_softmax"),
-    why="Exercise 3.2 asks for the softmax itself (exp of the shifted logits over their sum): torch.softmax, "
-        "tf.nn.softmax and the other softmax functions are not allowed here.")
+    why=say("Exercise 3.2 asks for the softmax itself (exp of the shifted logits over their sum): torch.softmax, "
+            "tf.nn.softmax and the other softmax functions are not allowed here.",
+            "练习 3.2 要求你自己实现 softmax（平移后的 logit 取 exp，再除以它们的和）：这里不能使用 torch.softmax、"
+            "tf.nn.softmax 以及其他 softmax 函数。"))
 
 
 @exercise("3.2", name="softmax", points=2, forbid=_NO_SOFTMAX + SCRATCH)
@@ -77,17 +84,22 @@ def _check_softmax(softmax):
         t = as_tensor(got)
         if t is not None and t.is_floating_point() and tuple(t.shape) == tuple(expected.shape) \
                 and not bool(torch.isfinite(t).all()):
-            raise CheckFailure(f"softmax on {label}: got non-finite values {t.tolist()} -- e^z overflows "
-                               f"(e^1000 = inf in float32, inf/inf = nan). Subtract the maximum of each row "
-                               f"before exponentiating: softmax(z) = softmax(z - max(z)).")
+            raise CheckFailure(en=f"softmax on {label.en}: got non-finite values {t.tolist()} -- e^z overflows "
+                                  f"(e^1000 = inf in float32, inf/inf = nan). Subtract the maximum of each row "
+                                  f"before exponentiating: softmax(z) = softmax(z - max(z)).",
+                               zh=f"softmax（输入为{label.zh}）：得到了非有限值 {t.tolist()}——e^z 溢出了"
+                                  f"（在 float32 中 e^1000 = inf，inf/inf = nan）。请在取指数之前减去每一行的最大值："
+                                  f"softmax(z) = softmax(z - max(z))。")
         if t is not None and t.dim() == 2 and t.shape[0] > 1 and tuple(t.shape) == tuple(expected.shape) \
                 and torch.allclose(t.float(), torch.softmax(keep, dim=0), atol=1e-5) \
                 and not torch.allclose(t.float(), expected, atol=1e-5):
-            raise CheckFailure(f"softmax on {label}: you normalised over the batch axis (columns sum to 1); "
-                               f"normalise over the last axis (dim=-1), one distribution per row.")
-        expect_close(got, expected, what=f"softmax(z) on {label}", inputs={"z": keep}, kind="torch",
-                     rtol=1e-5, atol=1e-6)
-        _unchanged(keep, z, "softmax")
+            raise CheckFailure(en=f"softmax on {label.en}: you normalised over the batch axis (columns sum to 1); "
+                                  f"normalise over the last axis (dim=-1), one distribution per row.",
+                               zh=f"softmax（输入为{label.zh}）：你沿批次轴做了归一化（每一列的和为 1）；"
+                                  f"请沿最后一个轴（dim=-1）归一化，每一行是一个概率分布。")
+        expect_close(got, expected, what=say(f"softmax(z) on {label.en}", f"softmax(z)（输入为{label.zh}）"),
+                     inputs={"z": keep}, kind="torch", rtol=1e-5, atol=1e-6)
+        _unchanged(keep, z, say("softmax", "softmax "))
 
 
 @exercise("3.3", name="mlp_forward", points=3, forbid=SCRATCH)
@@ -113,10 +125,12 @@ def _check_mlp_forward(mlp_forward):
         t = as_tensor(got)
         if t is not None and tuple(t.shape) == tuple(expected.shape) and torch.allclose(t.float(), logits, atol=1e-4) \
                 and not torch.allclose(t.float(), expected, atol=1e-4):
-            raise CheckFailure(f"mlp_forward(x, params) with x {tuple(x.shape)}: you returned the logits; "
-                               f"apply softmax to them to return probabilities (each row sums to 1).")
+            raise CheckFailure(en=f"mlp_forward(x, params) with x {tuple(x.shape)}: you returned the logits; "
+                                  f"apply softmax to them to return probabilities (each row sums to 1).",
+                               zh=f"mlp_forward(x, params)（x 的形状为 {tuple(x.shape)}）：你返回的是 logit；"
+                                  f"请对它们做 softmax，返回概率（每一行的和为 1）。")
         expect_close(got, expected, what="mlp_forward(x, params)",
                      inputs={"x": x_keep, **keep}, kind="torch", rtol=1e-4, atol=1e-5)
-        _unchanged(x_keep, x, "mlp_forward (argument x)")
+        _unchanged(x_keep, x, say("mlp_forward (argument x)", "mlp_forward（参数 x）"))
         for k in keep:
-            _unchanged(keep[k], params[k], f"mlp_forward (params[{k!r}])")
+            _unchanged(keep[k], params[k], say(f"mlp_forward (params[{k!r}])", f"mlp_forward（params[{k!r}]）"))

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from course.framework import dtypes as _dt
+from course.framework.convert import infer_dtype
 from course.framework.errors import InvalidArgumentError, node_note
 from course.framework.shapes import TensorShape, as_shape
 from course.graph.graph import Tensor, get_default_graph, graph_of
@@ -55,7 +56,7 @@ def _as_array(value, dtype):
     """numpy array of `value` in torch dtype `dtype` (None: TF's inference), refusing lossy casts."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
-    want = _dt.infer(value) if dtype is None else _dt.as_torch_dtype(dtype)
+    want = infer_dtype(value) if dtype is None else _dt.as_torch_dtype(dtype)
     arr = np.asarray(value)
     if arr.dtype == object:
         raise TypeError(f"Cannot convert {value!r} to a tensor of dtype {_dt.name(want)}: it is not a number "
