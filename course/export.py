@@ -25,6 +25,8 @@ from pathlib import Path
 
 import torch
 
+from course.framework.convert import as_plain
+
 __all__ = ["inference_module", "training_module", "plain_parameters", "export", "save", "load", "to_onnx", "onnx_available",
            "max_abs_diff"]
 
@@ -93,8 +95,7 @@ def plain_parameters(module: torch.nn.Module):
         for mod in module.modules():
             for name, p in list(mod._parameters.items()):
                 if p is not None and type(p) is not torch.nn.Parameter:
-                    with torch._C.DisableTorchFunctionSubclass():
-                        data = p.detach().as_subclass(torch.Tensor).clone()
+                    data = as_plain(p, detach=True, clone=True)
                     mod._parameters[name] = torch.nn.Parameter(data, requires_grad=p.requires_grad)
                     swapped.append((mod, name, p))
         yield module
@@ -144,11 +145,7 @@ def _example(example, module):
         return example
     device = next(module.parameters()).device if any(True for _ in module.parameters()) else None
     t = example if isinstance(example, torch.Tensor) else torch.as_tensor(example)
-    with torch._C.DisableTorchFunctionSubclass():
-        t = t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
-    if t.dtype == torch.float64:
-        t = t.to(torch.float32)
-    t = t.to(device) if device is not None else t
+    t = as_plain(t, floatx=True, device=device)
     return (t.clone(),)             # a slice would drag its whole base tensor into the saved sample inputs
 
 
@@ -212,7 +209,5 @@ def to_onnx(model: torch.nn.Module, path, example, *, dynamic_batch: bool = True
 def max_abs_diff(a, b) -> float:
     """max |a - b| over all elements (tensors or arrays, any device)."""
     def plain(t):
-        t = torch.as_tensor(t)
-        with torch._C.DisableTorchFunctionSubclass():
-            return t.as_subclass(torch.Tensor).detach().cpu().to(torch.float64)
+        return as_plain(torch.as_tensor(t), detach=True, dtype=torch.float64, device="cpu")
     return float((plain(a) - plain(b)).abs().max())

@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from course.framework.convert import as_plain
+
 __all__ = ["to_torch", "ToNCHW", "Reshape"]
 
 
@@ -43,13 +45,13 @@ class ToNCHW(nn.Module):
         return x.permute(0, 3, 1, 2).contiguous()          # (N, C, H, W)
 
 
+def _copy(weight):
+    """A float32 copy of a Keras weight that shares nothing with it (the torch twin trains apart)."""
+    return as_plain(weight, detach=True, dtype=torch.float32, clone=True)
+
+
 _ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softmax": lambda: nn.Softmax(dim=-1),
                 "linear": None}
-
-
-def _plain(t):
-    with torch._C.DisableTorchFunctionSubclass():
-        return t.detach().as_subclass(torch.Tensor).clone().float()
 
 
 def _activation(layer):
@@ -98,9 +100,9 @@ def to_torch(model, example) -> nn.Sequential:
             kh, kw, cin, cout = layer.kernel.shape
             conv = nn.Conv2d(cin, cout, (kh, kw), stride=tuple(layer.strides), padding=layer.padding,
                              dilation=tuple(layer.dilation_rate), bias=layer.use_bias)
-            conv.weight.data = _plain(layer.kernel).permute(3, 2, 0, 1).contiguous()    # (out, in, kh, kw)
+            conv.weight.data = _copy(layer.kernel).permute(3, 2, 0, 1).contiguous()    # (out, in, kh, kw)
             if layer.use_bias:
-                conv.bias.data = _plain(layer.bias)
+                conv.bias.data = _copy(layer.bias)
             out += [conv] + _activation(layer)
         elif isinstance(layer, (L.MaxPooling2D, L.AveragePooling2D)):
             if layer.padding != "valid":
@@ -116,13 +118,13 @@ def to_torch(model, example) -> nn.Sequential:
                 reorder = torch.arange(h * w * c).reshape(h, w, c).permute(2, 0, 1).reshape(-1)   # (C·H·W,)
                 nchw = False
         elif isinstance(layer, L.Dense):
-            kernel = _plain(layer.kernel)                                                    # (in, out)
+            kernel = _copy(layer.kernel)                                                    # (in, out)
             if reorder is not None:
                 kernel, reorder = kernel[reorder], None
             lin = nn.Linear(kernel.shape[0], kernel.shape[1], bias=layer.use_bias)
             lin.weight.data = kernel.t().contiguous()                                        # (out, in)
             if layer.use_bias:
-                lin.bias.data = _plain(layer.bias)
+                lin.bias.data = _copy(layer.bias)
             out += [lin] + _activation(layer)
         elif isinstance(layer, L.Dropout):
             out.append(nn.Dropout(layer.rate))

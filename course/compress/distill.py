@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from course.framework.convert import as_plain
+
 __all__ = ["distillation_loss", "logits_of", "distill"]
 
 
@@ -37,11 +39,6 @@ def distillation_loss(student_logits, teacher_logits, y, *, temperature: float =
     return alpha * T * T * kl + (1.0 - alpha) * hard
 
 
-def _plain(t):
-    with torch._C.DisableTorchFunctionSubclass():
-        return t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
-
-
 def logits_of(model, x, *, batch_size: int = 1000) -> torch.Tensor:
     """The logits behind `model`'s outputs on x (inference mode), batch by batch.
 
@@ -58,11 +55,11 @@ def logits_of(model, x, *, batch_size: int = 1000) -> torch.Tensor:
             out = module(x[lo:lo + batch_size].to(device))                    # (b, K)
             logits = getattr(out, "_keras_logits", None)
             if logits is None:
-                out = _plain(out)
+                out = as_plain(out)
                 is_prob = bool(((out >= 0) & (out <= 1)).all()) and torch.allclose(
                     out.sum(-1), torch.ones(len(out), device=out.device), atol=1e-4)
                 logits = out.clamp_min(1e-30).log() if is_prob else out
-            parts.append(_plain(logits).float())
+            parts.append(as_plain(logits).float())
     return torch.cat(parts)                                                    # (N, K)
 
 
@@ -80,7 +77,7 @@ def distill(student, x, y, *, teacher_logits=None, epochs: int = 3, batch_size: 
     zt = None if teacher_logits is None else teacher_logits.to(device)
     params = [p for p in student.parameters() if p.requires_grad]
     # Adam updates plain aliases of the weights (same storage): no subclass dispatch per update.
-    plain = [_plain(p.detach()) for p in params]
+    plain = [as_plain(p.detach()) for p in params]
     opt = torch.optim.Adam(plain, lr=learning_rate)
     forward = training_module(student)
     g = torch.Generator().manual_seed(seed)
@@ -90,7 +87,7 @@ def distill(student, x, y, *, teacher_logits=None, epochs: int = 3, batch_size: 
         total = 0.0
         for lo in range(0, len(x), batch_size):
             idx = order[lo:lo + batch_size]
-            z_s = _plain(forward(x[idx]))                                         # (b, K)
+            z_s = as_plain(forward(x[idx]))                                         # (b, K)
             loss = distillation_loss(z_s, zt[idx] if zt is not None else z_s, y[idx], temperature=temperature,
                                      alpha=alpha if zt is not None else 0.0)
             loss.backward()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from course.framework.convert import as_plain
+
 __all__ = ["Measurement", "file_size", "latency", "accuracy", "measure", "table"]
 
 
@@ -49,10 +51,7 @@ def _module(model):
 def _plain_state(module):
     state = {}
     for k, v in module.state_dict().items():
-        if isinstance(v, torch.Tensor) and type(v) is not torch.Tensor:
-            with torch._C.DisableTorchFunctionSubclass():
-                v = v.as_subclass(torch.Tensor)
-        state[k] = v
+        state[k] = as_plain(v)
     return state
 
 
@@ -92,8 +91,7 @@ def accuracy(model, x, y, *, batch_size: int = 1000) -> float:
     with torch.inference_mode():
         for lo in range(0, len(x), batch_size):
             out = module(x[lo:lo + batch_size])                                      # (b, classes)
-            with torch._C.DisableTorchFunctionSubclass():
-                pred = out.argmax(-1).cpu()                                           # (b,)
+            pred = as_plain(out).argmax(-1).cpu()                                     # (b,)
             correct += int((pred == y[lo:lo + batch_size].cpu()).sum())
     return correct / len(x)
 

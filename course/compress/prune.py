@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch.nn.utils import prune as torch_prune
 
+from course.framework.convert import as_plain
 from course.keras.callback import Callback
 
 __all__ = ["prunable", "magnitude_prune", "sparsity", "apply_masks", "KeepPruned"]
@@ -42,8 +43,7 @@ def prunable(model) -> list[tuple[torch.nn.Module, str]]:
 
 
 def _data(t):
-    with torch._C.DisableTorchFunctionSubclass():
-        return t.detach().as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t.detach()
+    return as_plain(t, detach=True)
 
 
 def magnitude_prune(model, amount: float, *, scope: str = "global") -> list[torch.Tensor]:

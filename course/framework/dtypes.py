@@ -19,15 +19,15 @@ tensor write `tf.as_dtype(x.dtype)` (prints `<dtype: 'float32'>`, has `.name`, `
 A `DType` also answers what torch code asks of a dtype (`is_floating_point`, `is_complex`,
 `is_signed`, `itemsize`), so code written against either reads it.
 
-Also here: TF's names of dtypes (`name`, and `proto_name` for the runtime's messages) and the dtype
-`tf.constant(value)` infers for a Python value (`infer`).
+Also here: TF's names of dtypes (`name`, and `proto_name` for the runtime's messages). The dtype
+`tf.constant(value)` infers for a Python value is `course.framework.convert.infer_dtype`.
 """
 import numpy as np
 import torch
 
 __all__ = ["DType", "as_dtype", "as_torch_dtype", "DTYPES", "float16", "bfloat16", "float32", "float64",
            "half", "double", "int8", "int16", "int32", "int64", "uint8", "bool_", "complex64", "complex128",
-           "string", "is_integer", "is_floating", "tf_dtype_of", "name", "proto_name", "numpy_dtype", "infer", "FLOATS"]
+           "string", "is_integer", "is_floating", "tf_dtype_of", "name", "proto_name", "numpy_dtype", "FLOATS"]
 
 DTYPES = {
     "float16": torch.float16, "half": torch.float16, "bfloat16": torch.bfloat16,
@@ -254,26 +254,3 @@ def numpy_dtype(dtype) -> np.dtype:
         return np.dtype(np.float32)
     return np.dtype(name(dtype))
 
-
-def infer(value) -> torch.dtype:
-    """The dtype `tf.constant(value)` gives without a dtype argument: a Python float is float32, a Python
-    int int32 (int64 when it does not fit), a numpy array keeps its dtype (float64 stays float64)."""
-    if isinstance(value, torch.Tensor):
-        return value.dtype
-    if isinstance(value, bool):
-        return torch.bool
-    if isinstance(value, int):
-        return torch.int32 if -2**31 <= value < 2**31 else torch.int64
-    if isinstance(value, float):
-        return torch.float32
-    if isinstance(value, (np.ndarray, np.generic)):
-        return as_torch_dtype(value.dtype)
-    arr = np.asarray(value)
-    if arr.dtype == np.float64:                  # a (nested) list of Python floats
-        return torch.float32
-    if arr.dtype == np.int64:                    # a list of Python ints
-        return torch.int32 if arr.size == 0 or (arr.min() >= -2**31 and arr.max() < 2**31) else torch.int64
-    if arr.dtype == object or arr.dtype.kind in "US":
-        raise TypeError(f"Cannot convert {value!r} to a tensor: only numbers and (nested) lists of numbers "
-                        "can become graph constants.")
-    return as_torch_dtype(arr.dtype)

@@ -11,7 +11,7 @@ so a mismatch fails where the graph is built, naming the op and both shapes; the
 
     Dimensions must be equal, but are 3 and 4 for 'MatMul' (op: 'MatMul') with input shapes: [?,3], [4,1].
 """
-__all__ = ["TensorShape", "as_shape", "brackets", "tf1_str", "broadcast", "shape_error", "dims_error", "unknown",
+__all__ = ["TensorShape", "as_shape", "shape_text", "brackets", "tf1_str", "broadcast", "shape_error", "dims_error", "unknown",
            "same_or_unknown"]
 
 
@@ -121,6 +121,11 @@ class TensorShape(tuple):
 def as_shape(shape) -> TensorShape:
     """A `TensorShape` from a TensorShape, a tuple/list, an int, a torch.Size or None."""
     return shape if isinstance(shape, TensorShape) else TensorShape(shape)
+
+
+def shape_text(shape) -> str:
+    """'(2, 3)', '(5,)', '()' -- how TF2 prints a shape in reprs (an unknown dimension reads None)."""
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def brackets(shape) -> str:

@@ -11,7 +11,8 @@ from course.framework.dtypes import as_dtype, as_torch_dtype
 from course.tape.ragged import RaggedTensor
 from course.tape.string_shapes import accepts_strings
 from course.tape.strings import StringTensor, is_string_value, string_constant
-from course.tape.tensor import EagerTensor, Variable, as_plain, to_numpy, to_tensor, wrap
+from course.tape.tensor import EagerTensor, Variable, to_numpy, to_tensor, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["constant", "convert_to_tensor", "zeros", "ones", "zeros_like", "ones_like", "fill", "range_",
            "linspace", "eye", "identity", "shape_list", "as_shape_arg"]

@@ -27,7 +27,8 @@ import torch
 
 from course.framework import nest
 from course.tape import tensor as _tensor
-from course.tape.tensor import as_plain, to_tensor, wrap
+from course.tape.tensor import to_tensor, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["GradientTape", "UnconnectedGradients", "recording_tapes", "custom_gradient", "note_variable_read",
            "autograd_wanted", "autograd_wanted_hooks"]

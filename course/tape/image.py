@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from course.framework.dtypes import as_dtype, as_torch_dtype
 from course.tape.random import generator_for
-from course.tape.tensor import as_plain, to_tensor, wrap
+from course.tape.tensor import to_tensor, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["flip_left_right", "flip_up_down", "transpose", "rot90", "resize", "central_crop", "crop_to_bounding_box",
            "pad_to_bounding_box", "resize_with_crop_or_pad", "random_crop", "random_flip_left_right",

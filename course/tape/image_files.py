@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from course.tape.strings import StringTensor
-from course.tape.tensor import as_plain, to_numpy, to_tensor, wrap
+from course.tape.tensor import to_numpy, to_tensor, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["read_file", "write_file", "decode_png", "decode_jpeg", "decode_image", "encode_png", "list_files"]
 

@@ -16,7 +16,8 @@ import torch
 
 from course.framework.dtypes import as_torch_dtype
 from course.framework.errors import InvalidArgumentError
-from course.tape.tensor import _TRUEDIV, to_numpy, to_tensor, wrap
+from course.framework.convert import TRUEDIV
+from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "pow_", "maximum", "minimum",
            "squared_difference", "divide_no_nan", "add_n", "scalar_mul", "atan2", "xdivy",
@@ -112,8 +113,8 @@ def squared_difference(x, y, name=None):
 def divide(x, y, name=None):
     """x / y; integers divide into float64 (float32 for 8/16-bit ints), as TF's truediv."""
     a, b = _pair(x, y)
-    if a.dtype in _TRUEDIV and b.dtype in _TRUEDIV:
-        a, b = a.to(_TRUEDIV[a.dtype]), b.to(_TRUEDIV[a.dtype])
+    if a.dtype in TRUEDIV and b.dtype in TRUEDIV:
+        a, b = a.to(TRUEDIV[a.dtype]), b.to(TRUEDIV[a.dtype])
     return wrap(torch.div(a, b))
 
 

@@ -7,7 +7,8 @@ the bounds follow Python's and TF's rules) with `index_select`, which keeps grad
 import torch
 
 from course.tape.creation import as_shape_arg
-from course.tape.tensor import as_plain, to_numpy, wrap
+from course.tape.tensor import to_numpy, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["has_negative_step", "getitem", "strided_slice"]
 

@@ -11,7 +11,8 @@ import torch
 
 from course.framework import dtypes
 from course.framework.shapes import TensorShape
-from course.tape.tensor import as_plain, to_numpy, to_tensor, wrap
+from course.tape.tensor import to_numpy, to_tensor, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["SparseTensor", "to_dense", "from_dense", "reorder", "add", "reduce_sum", "sparse_dense_matmul",
            "transpose", "slice_", "retain"]

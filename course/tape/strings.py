@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from course.framework import dtypes
-from course.framework.shapes import TensorShape
+from course.framework.shapes import TensorShape, shape_text
 from course.tape.tensor import to_numpy, wrap
 
 __all__ = ["StringTensor", "is_string_value", "string_constant", "length", "split", "join", "reduce_join",
@@ -135,7 +135,7 @@ class StringTensor:
     def __repr__(self):
         body = repr(self._array[()]) if self._array.ndim == 0 else repr(self._array)
         body = "\n" + body if "\n" in body else body        # TF starts a multi-line array on its own line
-        return f"<tf.Tensor: shape={_shape_text(self._array.shape)}, dtype=string, numpy={body}>"
+        return f"<tf.Tensor: shape={shape_text(self._array.shape)}, dtype=string, numpy={body}>"
 
     def __format__(self, format_spec):           # f"{s}" shows the value, as TF's tensors do
         return format(repr(self._array[()]) if self._array.ndim == 0 else str(self._array), format_spec)
@@ -143,11 +143,7 @@ class StringTensor:
     def __str__(self):
         body = repr(self._array[()]) if self._array.ndim == 0 else str(self._array)
         body = "\n" + body if "\n" in body else body
-        return f"tf.Tensor({body}, shape={_shape_text(self._array.shape)}, dtype=string)"
-
-
-def _shape_text(shape):
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+        return f"tf.Tensor({body}, shape={shape_text(self._array.shape)}, dtype=string)"
 
 
 def string_constant(value, shape=None):

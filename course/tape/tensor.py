@@ -21,12 +21,13 @@ import numpy as np
 import torch
 
 import course.device
+from course.framework import dtypes
+from course.framework.convert import (TRUEDIV, as_plain, default_int_array, floatx_array, no_dispatch,
+                                      python_defaults)
 from course.framework.dtypes import as_torch_dtype
-from course.framework.shapes import TensorShape
+from course.framework.shapes import TensorShape, shape_text
 
-__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "as_plain", "to_numpy", "convert", "to_tensor", "wrap"]
-
-_Disabled = torch._C.DisableTorchFunctionSubclass
+__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "to_numpy", "convert", "to_tensor", "wrap"]
 
 
 def _wrap(ret):
@@ -50,9 +51,6 @@ _OPERATORS = {getattr(_T, name) for name in (
     "__rmatmul__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__",
     "__ror__", "__xor__", "__rxor__") if hasattr(_T, name)}
 _DIVISIONS = {getattr(_T, n) for n in ("div", "__div__", "__rdiv__", "__truediv__", "__rtruediv__") if hasattr(_T, n)}
-# TensorFlow's true-division table: integer / integer gives a float of this dtype.
-_TRUEDIV = {torch.uint8: torch.float32, torch.int8: torch.float32, torch.int16: torch.float32,
-            torch.int32: torch.float64, torch.int64: torch.float64}
 
 
 _NUMPY_OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
@@ -72,7 +70,7 @@ def _operand(other, like):
             hint = None        # float data next to an integer tensor: keep its own dtype, torch promotes
         return to_tensor(arr, hint, device=like.device)
     if isinstance(other, torch.Tensor) and other.device != like.device and other.dim() > 0:
-        with _Disabled():
+        with no_dispatch():
             return other.to(like.device)
     return other
 
@@ -83,11 +81,11 @@ def _true_division(func, args, kwargs):
         return args
     def is_int(v):
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool) or \
-            (isinstance(v, torch.Tensor) and v.dtype in _TRUEDIV)
+            (isinstance(v, torch.Tensor) and v.dtype in TRUEDIV)
     if is_int(a) and is_int(b):
         tensor = a if isinstance(a, torch.Tensor) else b
-        to = _TRUEDIV[tensor.dtype]
-        with _Disabled():
+        to = TRUEDIV[tensor.dtype]
+        with no_dispatch():
             return tuple(v.to(to) if isinstance(v, torch.Tensor) else v for v in args)
     return args
 
@@ -136,7 +134,7 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
         like = next((a for a in args if isinstance(a, torch.Tensor)), None)
         if like is not None:
             args = tuple(_operand(a, like) if type(a) is np.ndarray else a for a in args)
-    with _Disabled():
+    with no_dispatch():
         try:
             ret = func(*args, **(kwargs or {}))
         except RuntimeError as exc:
@@ -157,7 +155,7 @@ def _incompatible(args):
 def to_numpy(t) -> np.ndarray:
     """A numpy copy-or-view of any tensor: detached, on the CPU. Non-tensors go through np.asarray."""
     if isinstance(t, torch.Tensor):
-        with _Disabled():
+        with no_dispatch():
             t = t.detach()
             if t.device.type != "cpu":
                 t = t.cpu()
@@ -167,24 +165,14 @@ def to_numpy(t) -> np.ndarray:
     return np.asarray(t)
 
 
-_TF_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
-                   torch.bfloat16: "bfloat16", torch.int32: "int32", torch.int64: "int64", torch.int16: "int16",
-                   torch.int8: "int8", torch.uint8: "uint8", torch.bool: "bool", torch.complex64: "complex64",
-                   torch.complex128: "complex128"}
-
-
-def _shape_text(shape):
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 def _tf_repr(t, kind="tf.Tensor", extra="", sep=","):
     """TF's repr: <tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>."""
     arr = to_numpy(t)
-    dtype = _TF_DTYPE_NAMES.get(t.dtype, str(t.dtype).replace("torch.", ""))
+    dtype = dtypes.name(t.dtype)
     body = repr(arr) if arr.ndim else str(arr[()])
     body = "\n" + body if "\n" in body else body          # TF starts a multi-line array on its own line
     head = f"{kind}:" if not extra else f"{kind} {extra}"
-    return f"<{head} shape={_shape_text(arr.shape)}{sep} dtype={dtype}, numpy={body}>"
+    return f"<{head} shape={shape_text(arr.shape)}{sep} dtype={dtype}, numpy={body}>"
 
 
 class EagerTensor(torch.Tensor):
@@ -203,10 +191,10 @@ class EagerTensor(torch.Tensor):
 
     def __str__(self):
         arr = to_numpy(self)
-        dtype = _TF_DTYPE_NAMES.get(self.dtype, str(self.dtype).replace("torch.", ""))
+        dtype = dtypes.name(self.dtype)
         body = str(arr) if arr.ndim else str(arr[()])
         body = "\n" + body if "\n" in body else body
-        return f"tf.Tensor({body}, shape={_shape_text(arr.shape)}, dtype={dtype})"
+        return f"tf.Tensor({body}, shape={shape_text(arr.shape)}, dtype={dtype})"
 
     def __array__(self, dtype=None, copy=None):
         arr = to_numpy(self)
@@ -256,11 +244,11 @@ class EagerTensor(torch.Tensor):
 
     # float(loss) on a value that requires grad: TF has no such notion, so no warning either.
     def __float__(self):
-        with _Disabled():
+        with no_dispatch():
             return torch.Tensor.__float__(torch.Tensor.detach(self))
 
     def __int__(self):
-        with _Disabled():
+        with no_dispatch():
             return torch.Tensor.__int__(torch.Tensor.detach(self))
 
     def __getitem__(self, key):
@@ -276,12 +264,12 @@ class EagerTensor(torch.Tensor):
     # TensorFlow spells some tensor attributes differently.
     @property
     def ndim(self):
-        with _Disabled():
+        with no_dispatch():
             return torch.Tensor.dim(self)
 
     @property
     def shape(self):
-        with _Disabled():
+        with no_dispatch():
             return TensorShape(torch.Tensor.size(self))
 
     def get_shape(self):
@@ -314,7 +302,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
         if callable(initial_value):
             initial_value = initial_value()
         data = convert(initial_value, dtype)
-        with _Disabled():
+        with no_dispatch():
             data = data.detach().clone() if isinstance(initial_value, torch.Tensor) else data
             data = data.as_subclass(torch.Tensor)
             if not isinstance(initial_value, torch.Tensor) and data.device.type == "cpu":
@@ -333,7 +321,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        with _Disabled():
+        with no_dispatch():
             data = self.detach().clone()
         out = type(self)(data, trainable=self._trainable, name=self._name)
         memo[id(self)] = out
@@ -371,21 +359,21 @@ class Variable(EagerTensor, torch.nn.Parameter):
         if tuple(value.shape) != tuple(self.shape):
             raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to variable '{self._name}' "
                              f"of shape {tuple(self.shape)}.")
-        with torch.no_grad(), _Disabled():
+        with torch.no_grad(), no_dispatch():
             torch.Tensor.copy_(self, value)
         return self._unread(read_value)
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         if self._in_graph(delta):
             return graph_hooks["variable_method"](self, "assign_add", delta, name=name)
-        with torch.no_grad(), _Disabled():
+        with torch.no_grad(), no_dispatch():
             torch.Tensor.add_(self, convert(delta, self.dtype, device=self.device))
         return self._unread(read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         if self._in_graph(delta):
             return graph_hooks["variable_method"](self, "assign_sub", delta, name=name)
-        with torch.no_grad(), _Disabled():
+        with torch.no_grad(), no_dispatch():
             torch.Tensor.sub_(self, convert(delta, self.dtype, device=self.device))
         return self._unread(read_value)
 
@@ -395,7 +383,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
         of what is computed from it reach this one, as TF's reads of the shared handle do)."""
         if not read_value:
             return None
-        with _Disabled(), torch.enable_grad():
+        with no_dispatch(), torch.enable_grad():
             alias = torch.Tensor.view_as(self, self).as_subclass(Variable)
         alias._name, alias._trainable, alias._unread_of = "UnreadVariable", self._trainable, self
         return alias
@@ -403,7 +391,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
     def read_value(self):
         if GRAPH_STACK and graph_hooks:
             return graph_hooks["variable_method"](self, "read_value")
-        with _Disabled():
+        with no_dispatch():
             return torch.Tensor.clone(self).detach().as_subclass(EagerTensor)
 
     def value(self):
@@ -418,7 +406,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
         def f(self, other):
             if torch.is_grad_enabled():
                 raise RuntimeError(_IADD_ERROR.format(op=op, method=method))
-            with _Disabled():
+            with no_dispatch():
                 return getattr(torch.Tensor, torch_name)(self, other)
         return f
 
@@ -452,17 +440,10 @@ def _rebuild_variable(array, trainable, name):
     return Variable(array, trainable=trainable, name=name)
 
 
-def _int_default(arr):
-    """TF's default for python ints: int32 when every value fits, else int64."""
-    if arr.size and (arr.max() > 2**31 - 1 or arr.min() < -2**31):
-        return arr
-    return arr.astype(np.int32)
-
-
 def _stack_tensors(value, want, device):
     """A (nested) list holding tensors -> one stacked tensor (as tf.convert_to_tensor packs it)."""
     parts = [to_tensor(v, want, device=device) for v in value]
-    with _Disabled():
+    with no_dispatch():
         kinds = {p.dtype for p in parts}
         if len(kinds) > 1:
             common = parts[0].dtype
@@ -505,11 +486,9 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
                 if want is not None and want != torch.bool and not want.is_floating_point and arr.dtype.kind == "f" \
                         and not np.all(np.mod(arr, 1) == 0):
                     raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
-                                    f"{_TF_DTYPE_NAMES.get(want, want)}")
-                if want is None and arr.dtype == np.float64:
-                    arr = arr.astype(np.float32)
-                elif want is None and arr.dtype.kind == "i":
-                    arr = _int_default(arr)
+                                    f"{dtypes.name(want)}")
+                if want is None:
+                    arr = python_defaults(arr)
             if arr.dtype.byteorder == ">":
                 arr = arr.astype(arr.dtype.newbyteorder("="))
             t = torch.from_numpy(_contiguous(arr))
@@ -534,9 +513,6 @@ def _short(value, limit=60):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-_NP_FLOATS = (np.float64,)
-
-
 def convert(value, dtype=None, *, device=None) -> torch.Tensor:
     """Anything array-like -> a torch tensor (float64 numpy/python floats become float32, Keras' floatx).
 
@@ -547,10 +523,10 @@ def convert(value, dtype=None, *, device=None) -> torch.Tensor:
         t = value
     else:
         arr = np.asarray(value)
-        if want is None and arr.dtype in _NP_FLOATS:
-            arr = arr.astype(np.float32)
+        if want is None and arr.dtype == np.float64:
+            arr = floatx_array(arr)
         elif want is None and arr.dtype == np.int64 and not isinstance(value, np.ndarray):
-            arr = _int_default(arr)     # TF: tf.constant(3) is int32
+            arr = default_int_array(arr)     # TF: tf.constant(3) is int32
         t = torch.from_numpy(_contiguous(arr))
     if want is not None and t.dtype != want:
         t = t.to(want)
@@ -563,7 +539,3 @@ def as_eager(t):
     """Wrap a plain tensor (no copy) so that it has TF manners."""
     return t.as_subclass(EagerTensor) if type(t) is torch.Tensor else t
 
-
-def as_plain(t):
-    """The plain torch tensor behind an EagerTensor or Variable (no copy, still on the autograd graph)."""
-    return t.as_subclass(torch.Tensor) if isinstance(t, torch.Tensor) and type(t) is not torch.Tensor else t

@@ -8,7 +8,8 @@ import torch
 
 from course.framework import nest
 from course.tape.strings import StringTensor, is_string_value
-from course.tape.tensor import as_plain, to_tensor, wrap
+from course.tape.tensor import to_tensor, wrap
+from course.framework.convert import as_plain
 
 __all__ = ["normalize", "fn_output", "call", "row", "rows", "stack", "num_rows", "RowList"]
 

@@ -8,7 +8,7 @@ from course.framework import nest
 from course.tape.data import plans, structure
 from course.tape.data.dataset import INFINITE, UNKNOWN, AUTOTUNE, Dataset, _TensorSliceDataset
 from course.tape.random import draw_seed
-from course.tape.tensor import as_plain
+from course.framework.convert import as_plain
 
 
 class _Unary(Dataset):
