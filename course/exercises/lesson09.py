@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from course.exercises import seeding
-from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
+from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal, say
 from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
@@ -20,7 +20,8 @@ __all__ = []
 
 def _pair(result, what):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailure(f"{what}: expected a pair (x, y), got {describe(result)}.")
+        raise CheckFailure(en=f"{what.en}: expected a pair (x, y), got {describe(result)}.",
+                           zh=f"{what.zh}：期望一对值 (x, y)，得到 {describe(result, lang='zh')}。")
     return result
 
 
@@ -43,7 +44,8 @@ def _check_preprocess(preprocess):
         images = rng.integers(0, 256, size=shape, dtype=np.uint8)
         images[0, 0, 0], images[-1, -1, -1] = 0, 255
         keep_images, keep_labels = images.copy(), labels.copy()
-        what = f"preprocess(images, labels, num_classes={num_classes}) with images of shape {shape}"
+        call = f"preprocess(images, labels, num_classes={num_classes})"
+        what = say(f"{call} with images of shape {shape}", f"{call}（images 的形状为 {shape}）")
         x, y = _pair(preprocess(images, labels, num_classes), what)
         n = shape[0]
         expected_x = torch.from_numpy(keep_images.reshape(n, -1).astype(np.float64) / 255.0).float()  # (N, H*W)
@@ -51,28 +53,44 @@ def _check_preprocess(preprocess):
         for i, label in enumerate(keep_labels):
             expected_y[i, int(label)] = 1.0
         gx, gy = as_tensor(x), as_tensor(y)
-        expect(gx is not None, f"{what}: x should be an array or tensor, got {describe(x)}.")
-        expect(gy is not None, f"{what}: y should be an array or tensor, got {describe(y)}.")
+        expect(gx is not None, en=f"{what.en}: x should be an array or tensor, got {describe(x)}.",
+               zh=f"{what.zh}：x 应当是数组或张量，得到 {describe(x, lang='zh')}。")
+        expect(gy is not None, en=f"{what.en}: y should be an array or tensor, got {describe(y)}.",
+               zh=f"{what.zh}：y 应当是数组或张量，得到 {describe(y, lang='zh')}。")
         if tuple(gx.shape) == shape:
-            raise CheckFailure(f"{what}: x has shape {shape}; flatten each image to a vector: "
-                               f"reshape(N, -1) gives {tuple(expected_x.shape)}.")
+            raise CheckFailure(en=f"{what.en}: x has shape {shape}; flatten each image to a vector: "
+                                  f"reshape(N, -1) gives {tuple(expected_x.shape)}.",
+                               zh=f"{what.zh}：x 的形状是 {shape}；请把每张图像展平成一个向量："
+                                  f"reshape(N, -1) 得到 {tuple(expected_x.shape)}。")
         if gx.numel() and gx.is_floating_point() and float(gx.max()) > 1.5:
-            raise CheckFailure(f"{what}: x runs up to {float(gx.max()):g}; divide the pixels by 255 so that "
-                               f"they lie in [0, 1].")
+            raise CheckFailure(en=f"{what.en}: x runs up to {float(gx.max()):g}; divide the pixels by 255 so that "
+                                  f"they lie in [0, 1].",
+                               zh=f"{what.zh}：x 的值最大达到 {float(gx.max()):g}；请把像素除以 255，"
+                                  f"使它们落在 [0, 1] 之间。")
         if gx.dtype == torch.float64:
-            raise CheckFailure(f"{what}: x is float64; networks compute in float32: use .astype('float32') "
-                               f"(NumPy) or .float() (torch).")
+            raise CheckFailure(en=f"{what.en}: x is float64; networks compute in float32: use .astype('float32') "
+                                  f"(NumPy) or .float() (torch).",
+                               zh=f"{what.zh}：x 是 float64；神经网络用 float32 计算：请用 .astype('float32')"
+                                  f"（NumPy）或 .float()（torch）。")
         if tuple(gy.shape) == (n,):
-            raise CheckFailure(f"{what}: y has shape {(n,)}: the labels are still integers; turn each into a "
-                               f"one-hot row of length {num_classes} (to_categorical, or np.eye(num_classes)[labels]).")
+            raise CheckFailure(en=f"{what.en}: y has shape {(n,)}: the labels are still integers; turn each into a "
+                                  f"one-hot row of length {num_classes} (to_categorical, or "
+                                  f"np.eye(num_classes)[labels]).",
+                               zh=f"{what.zh}：y 的形状是 {(n,)}：标签还是整数；请把每个标签变成长度为 "
+                                  f"{num_classes} 的独热编码行（to_categorical，或 np.eye(num_classes)[labels]）。")
         if gy.dtype != torch.float32 and tuple(gy.shape) == (n, num_classes):
-            raise CheckFailure(f"{what}: y has dtype {str(gy.dtype).replace('torch.', '')}; one-hot labels are "
-                               f"float32, as to_categorical returns them (convert with .astype('float32') or "
-                               f".float()).")
-        expect_close(x, expected_x, what=f"{what}: x", rtol=1e-6, atol=1e-7)
-        expect_close(y, expected_y, what=f"{what}: y (one-hot)", inputs={"labels": keep_labels})
+            dtype = str(gy.dtype).replace('torch.', '')
+            raise CheckFailure(en=f"{what.en}: y has dtype {dtype}; one-hot labels are "
+                                  f"float32, as to_categorical returns them (convert with .astype('float32') or "
+                                  f".float()).",
+                               zh=f"{what.zh}：y 的数据类型是 {dtype}；独热编码的标签是 float32，"
+                                  f"和 to_categorical 返回的一样（用 .astype('float32') 或 .float() 转换）。")
+        expect_close(x, expected_x, what=what + say(": x", "：x"), rtol=1e-6, atol=1e-7)
+        expect_close(y, expected_y, what=what + say(": y (one-hot)", "：y（独热编码）"),
+                     inputs={"labels": keep_labels})
         expect(np.array_equal(images, keep_images) and np.array_equal(labels, keep_labels),
-               f"{what} modified its arguments in place; compute new arrays instead.")
+               en=f"{what.en} modified its arguments in place; compute new arrays instead.",
+               zh=f"{what.zh} 原地修改了它的参数；请计算新的数组。")
 
 
 # -- 9.2 ----------------------------------------------------------------------------------------
@@ -82,41 +100,61 @@ def _activation_name(layer):
 
 
 @exercise("9.2", name="build_mlp", points=2, forbid=Forbid(
-    methods=("compile",), why="Exercise 9.2 builds the model and does not compile it (the caller does)."))
+    methods=("compile",), why=say("Exercise 9.2 builds the model and does not compile it (the caller does).",
+                                  "练习 9.2 只构建模型，不编译它（由调用者编译）。")))
 def _check_build_mlp(build_mlp):
     """seed002's Sequential: Flatten(28, 28) -> Dense(h, relu) -> Dropout(r) -> Dense(C, softmax)."""
     for hidden, dropout, num_classes in ((128, 0.2, 10), (64, 0.5, 5)):
         what = f"build_mlp(hidden={hidden}, dropout={dropout}, num_classes={num_classes})"
         model = build_mlp(hidden=hidden, dropout=dropout, num_classes=num_classes)
         if is_a(model, "torch.nn.modules.container.Sequential"):
-            raise CheckFailure(f"{what} returned a torch nn.Sequential; this exercise wants Keras': "
-                               f"models.Sequential([...]) with layers from course.tf.keras.layers.")
+            raise CheckFailure(en=f"{what} returned a torch nn.Sequential; this exercise wants Keras': "
+                                  f"models.Sequential([...]) with layers from course.tf.keras.layers.",
+                               zh=f"{what} 返回了 torch 的 nn.Sequential；这道练习要的是 Keras 的 "
+                                  f"models.Sequential([...])，其中的层来自 course.tf.keras.layers。")
         expect(is_a(model, "course.keras.models.Sequential", "course.keras.sequential.Sequential"),
-               f"{what}: expected a models.Sequential, got {describe(model)}.")
+               en=f"{what}: expected a models.Sequential, got {describe(model)}.",
+               zh=f"{what}：期望 models.Sequential，得到 {describe(model, lang='zh')}。")
         kinds = [remote_type(layer) for layer in model.layers]
-        expect_equal(kinds, ["Flatten", "Dense", "Dropout", "Dense"], what=f"{what}: the layer types, in order")
+        expect_equal(kinds, ["Flatten", "Dense", "Dropout", "Dense"],
+                     what=say(f"{what}: the layer types, in order", f"{what}：各层的类型（按顺序）"))
         flatten, dense1, drop, dense2 = model.layers
-        expect(model.built, f"{what}: the model is not built, so its weights do not exist yet; give the first "
-                            f"layer its input shape: layers.Flatten(input_shape=(28, 28)).")
-        expect_equal(dense1.units, hidden, what=f"{what}: units of the hidden Dense layer")
-        expect_equal(_activation_name(dense1), "relu", what=f"{what}: activation of the hidden Dense layer")
+        expect(model.built, en=f"{what}: the model is not built, so its weights do not exist yet; give the first "
+                               f"layer its input shape: layers.Flatten(input_shape=(28, 28)).",
+               zh=f"{what}：模型还没有构建，所以它的权重还不存在；请给第一层指定输入形状："
+                  f"layers.Flatten(input_shape=(28, 28))。")
+        expect_equal(dense1.units, hidden, what=say(f"{what}: units of the hidden Dense layer",
+                                                    f"{what}：隐藏 Dense 层的单元数"))
+        expect_equal(_activation_name(dense1), "relu", what=say(f"{what}: activation of the hidden Dense layer",
+                                                                f"{what}：隐藏 Dense 层的激活函数"))
         if abs(drop.rate - (1 - dropout)) < 1e-9 and abs(dropout - 0.5) > 1e-9:
-            raise CheckFailure(f"{what}: Dropout rate is {drop.rate:g} = 1 - {dropout}; Keras' Dropout takes the "
-                               f"fraction to DROP (rate), not TF1's keep_prob: Dropout({dropout}).")
-        expect(abs(drop.rate - dropout) < 1e-9, f"{what}: Dropout rate: expected {dropout}, got {drop.rate}.")
-        expect_equal(dense2.units, num_classes, what=f"{what}: units of the output Dense layer")
-        expect_equal(_activation_name(dense2), "softmax", what=f"{what}: activation of the output layer")
+            raise CheckFailure(en=f"{what}: Dropout rate is {drop.rate:g} = 1 - {dropout}; Keras' Dropout takes the "
+                                  f"fraction to DROP (rate), not TF1's keep_prob: Dropout({dropout}).",
+                               zh=f"{what}：Dropout 的 rate 是 {drop.rate:g} = 1 - {dropout}；Keras 的 Dropout "
+                                  f"接收的是要*丢弃*的比例（rate），而不是 TF1 的 keep_prob：Dropout({dropout})。")
+        expect(abs(drop.rate - dropout) < 1e-9, en=f"{what}: Dropout rate: expected {dropout}, got {drop.rate}.",
+               zh=f"{what}：Dropout 的 rate：期望 {dropout}，得到 {drop.rate}。")
+        expect_equal(dense2.units, num_classes, what=say(f"{what}: units of the output Dense layer",
+                                                         f"{what}：输出 Dense 层的单元数"))
+        expect_equal(_activation_name(dense2), "softmax", what=say(f"{what}: activation of the output layer",
+                                                                   f"{what}：输出层的激活函数"))
         counts = [784 * hidden + hidden, hidden * num_classes + num_classes]    # n_in·n_out + n_out
-        expect_equal(dense1.count_params(), counts[0], what=f"{what}: parameters of the hidden layer "
-                                                            f"(784·{hidden} + {hidden}; input 28·28 = 784?)")
-        expect_equal(dense2.count_params(), counts[1], what=f"{what}: parameters of the output layer")
-        expect_equal(model.count_params(), sum(counts), what=f"{what}: model.count_params()")
+        expect_equal(dense1.count_params(), counts[0],
+                     what=say(f"{what}: parameters of the hidden layer (784·{hidden} + {hidden}; input 28·28 = 784?)",
+                              f"{what}：隐藏层的参数个数（784·{hidden} + {hidden}；输入是 28·28 = 784 吗？）"))
+        expect_equal(dense2.count_params(), counts[1], what=say(f"{what}: parameters of the output layer",
+                                                                f"{what}：输出层的参数个数"))
+        expect_equal(model.count_params(), sum(counts),
+                     what=say(f"{what}: model.count_params()", f"{what}：model.count_params()"))
         x = seeding.numpy_rng(0).random((4, 28, 28)).astype(np.float32)
         p = as_tensor(model(x))
         expect(p is not None and tuple(p.shape) == (4, num_classes),
-               f"{what}: model(x) for x of shape (4, 28, 28) should have shape (4, {num_classes}); "
-               f"got {describe(p)}.")
-        expect_close(p.sum(dim=1), torch.ones(4), what=f"{what}: row sums of model(x) (softmax probabilities)",
+               en=f"{what}: model(x) for x of shape (4, 28, 28) should have shape (4, {num_classes}); "
+                  f"got {describe(p)}.",
+               zh=f"{what}：对形状为 (4, 28, 28) 的 x，model(x) 的形状应为 (4, {num_classes})；"
+                  f"得到 {describe(p, lang='zh')}。")
+        expect_close(p.sum(dim=1), torch.ones(4), what=say(f"{what}: row sums of model(x) (softmax probabilities)",
+                                                           f"{what}：model(x) 每一行的和（softmax 概率）"),
                      rtol=1e-5, atol=1e-5)
 
 
@@ -135,7 +173,8 @@ def _check_confusion(confusion):
         inputs = {"y_true": y_true, "y_pred": y_pred}
         result = confusion(y_true.clone(), y_pred.clone(), c)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
-            raise CheckFailure(f"{what}: expected a pair (accuracy, counts), got {describe(result)}.")
+            raise CheckFailure(en=f"{what}: expected a pair (accuracy, counts), got {describe(result)}.",
+                               zh=f"{what}：期望一对值 (accuracy, counts)，得到 {describe(result, lang='zh')}。")
         accuracy, counts = result
         expected = torch.zeros(c, c, dtype=torch.int64)                  # (C, C)
         for t, p in zip(y_true.tolist(), y_pred.tolist()):
@@ -144,19 +183,26 @@ def _check_confusion(confusion):
         try:
             acc = float(accuracy)
         except (TypeError, ValueError):
-            raise CheckFailure(f"{what}: accuracy should be a number, got {describe(accuracy)}.") from None
+            raise CheckFailure(en=f"{what}: accuracy should be a number, got {describe(accuracy)}.",
+                               zh=f"{what}：accuracy（准确率）应当是一个数，得到 {describe(accuracy, lang='zh')}。"
+                               ) from None
         if abs(acc - 100 * expected_acc) < 1e-4 and expected_acc > 0.01:
-            raise CheckFailure(f"{what}: accuracy {acc:g} looks like a percentage; return a fraction in [0, 1] "
-                               f"({expected_acc:g}).")
+            raise CheckFailure(en=f"{what}: accuracy {acc:g} looks like a percentage; return a fraction in [0, 1] "
+                                  f"({expected_acc:g}).",
+                               zh=f"{what}：准确率 {acc:g} 看起来是百分数；应返回 [0, 1] 之间的比例"
+                                  f"（{expected_acc:g}）。")
+        shown = f"y_true = {y_true.tolist()[:12]}, y_pred = {y_pred.tolist()[:12]}{' ...' if len(y_true) > 12 else ''}"
         expect(abs(acc - expected_acc) < 1e-6 + 1e-6 * expected_acc,
-               f"{what} on input y_true = {y_true.tolist()[:12]}, y_pred = {y_pred.tolist()[:12]}"
-               f"{' ...' if len(y_true) > 12 else ''}: accuracy expected {expected_acc:g}, got {acc:g}.")
+               en=f"{what} on input {shown}: accuracy expected {expected_acc:g}, got {acc:g}.",
+               zh=f"{what}，输入为 {shown}：准确率期望 {expected_acc:g}，得到 {acc:g}。")
         got = as_tensor(counts)
         if got is not None and tuple(got.shape) == (c, c) and not torch.equal(expected, expected.T) \
                 and torch.equal(got.to(torch.int64), expected.T):
-            raise CheckFailure(f"{what}: counts is transposed: rows are the TRUE classes, columns the predicted "
-                               f"ones (counts[true, predicted]).")
-        expect_close(counts, expected, what=f"{what}: counts", inputs=inputs, kind="torch")
+            raise CheckFailure(en=f"{what}: counts is transposed: rows are the TRUE classes, columns the predicted "
+                                  f"ones (counts[true, predicted]).",
+                               zh=f"{what}：counts 转置了：行是*真实*类别，列是预测的类别"
+                                  f"（counts[true, predicted]）。")
+        expect_close(counts, expected, what=say(f"{what}: counts", f"{what}：counts"), inputs=inputs, kind="torch")
 
 
 # -- 9.4 ----------------------------------------------------------------------------------------
@@ -169,27 +215,39 @@ def _check_torch_mlp(torch_mlp):
         _seed_learner_side(0)
         model = torch_mlp(hidden=hidden, dropout=dropout, num_classes=num_classes)
         expect(is_a(model, "torch.nn.modules.module.Module"),
-               f"{what}: expected an nn.Module (nn.Sequential), got {describe(model)}.")
+               en=f"{what}: expected an nn.Module (nn.Sequential), got {describe(model)}.",
+               zh=f"{what}：期望 nn.Module（nn.Sequential），得到 {describe(model, lang='zh')}。")
         modules = list(model.modules())
         linears = [m for m in modules if is_a(m, "torch.nn.modules.linear.Linear")]
-        expect(len(linears) == 2, f"{what}: expected 2 nn.Linear layers, found {len(linears)}.")
+        expect(len(linears) == 2, en=f"{what}: expected 2 nn.Linear layers, found {len(linears)}.",
+               zh=f"{what}：期望 2 个 nn.Linear 层，找到 {len(linears)} 个。")
         first, last = linears
         first_weight, first_bias, last_weight, last_bias = first.weight, first.bias, last.weight, last.bias
         if tuple(first_weight.shape) == (784, hidden) and hidden != 784:
-            raise CheckFailure(f"{what}: the first nn.Linear has weight shape (784, {hidden}), i.e. it maps {hidden} "
-                               f"inputs to 784 outputs: nn.Linear takes (in_features, out_features) = (784, {hidden}).")
+            raise CheckFailure(en=f"{what}: the first nn.Linear has weight shape (784, {hidden}), i.e. it maps "
+                                  f"{hidden} inputs to 784 outputs: nn.Linear takes (in_features, out_features) = "
+                                  f"(784, {hidden}).",
+                               zh=f"{what}：第一个 nn.Linear 的权重形状是 (784, {hidden})，也就是把 {hidden} 个输入"
+                                  f"映射到 784 个输出：nn.Linear 的参数是 (in_features, out_features) = "
+                                  f"(784, {hidden})。")
         expect_equal(tuple(first_weight.shape), (hidden, 784),
-                     what=f"{what}: weight shape of the first nn.Linear ((out, in) in PyTorch)")
+                     what=say(f"{what}: weight shape of the first nn.Linear ((out, in) in PyTorch)",
+                              f"{what}：第一个 nn.Linear 的权重形状（PyTorch 中为 (out, in)）"))
         expect_equal(tuple(last_weight.shape), (num_classes, hidden),
-                     what=f"{what}: weight shape of the last nn.Linear")
+                     what=say(f"{what}: weight shape of the last nn.Linear", f"{what}：最后一个 nn.Linear 的权重形状"))
         expected_params = 784 * hidden + hidden + hidden * num_classes + num_classes
-        expect_equal(sum(p.numel() for p in model.parameters()), expected_params, what=f"{what}: number of parameters")
+        expect_equal(sum(p.numel() for p in model.parameters()), expected_params,
+                     what=say(f"{what}: number of parameters", f"{what}：参数个数"))
         drops = [m for m in modules if is_a(m, "torch.nn.modules.dropout.Dropout")]
-        expect(len(drops) == 1, f"{what}: expected one nn.Dropout layer, found {len(drops)}.")
+        expect(len(drops) == 1, en=f"{what}: expected one nn.Dropout layer, found {len(drops)}.",
+               zh=f"{what}：期望 1 个 nn.Dropout 层，找到 {len(drops)} 个。")
         if abs(drops[0].p - (1 - dropout)) < 1e-9 and abs(dropout - 0.5) > 1e-9:
-            raise CheckFailure(f"{what}: nn.Dropout(p={drops[0].p:g}); p is the probability of dropping a unit "
-                               f"(Keras' rate), not TF1's keep_prob: nn.Dropout({dropout}).")
-        expect(abs(drops[0].p - dropout) < 1e-9, f"{what}: nn.Dropout p: expected {dropout}, got {drops[0].p}.")
+            raise CheckFailure(en=f"{what}: nn.Dropout(p={drops[0].p:g}); p is the probability of dropping a unit "
+                                  f"(Keras' rate), not TF1's keep_prob: nn.Dropout({dropout}).",
+                               zh=f"{what}：nn.Dropout(p={drops[0].p:g})；p 是丢弃一个单元的概率"
+                                  f"（即 Keras 的 rate），而不是 TF1 的 keep_prob：nn.Dropout({dropout})。")
+        expect(abs(drops[0].p - dropout) < 1e-9, en=f"{what}: nn.Dropout p: expected {dropout}, got {drops[0].p}.",
+               zh=f"{what}：nn.Dropout 的 p：期望 {dropout}，得到 {drops[0].p}。")
 
         x = torch.rand(5, 28, 28, generator=seeding.torch_generator(1))          # (5, 28, 28)
         model.eval()
@@ -197,20 +255,28 @@ def _check_torch_mlp(torch_mlp):
             with torch.no_grad():
                 out = model(x.clone())
         except RuntimeError as exc:
-            raise CheckFailure(f"{what}: model(x) with x of shape (5, 28, 28) failed ({str(exc).splitlines()[0]}); "
-                               f"start with nn.Flatten() so that each image becomes a vector of 784.") from None
+            said = str(exc).splitlines()[0]
+            raise CheckFailure(en=f"{what}: model(x) with x of shape (5, 28, 28) failed ({said}); "
+                                  f"start with nn.Flatten() so that each image becomes a vector of 784.",
+                               zh=f"{what}：对形状为 (5, 28, 28) 的 x 调用 model(x) 失败了（`{said}`）；"
+                                  f"请以 nn.Flatten() 开头，把每张图像变成长度为 784 的向量。") from None
         with torch.no_grad():
             hidden_ref = torch.relu(x.reshape(5, -1) @ first_weight.T + first_bias)    # (5, h)
             logits_ref = hidden_ref @ last_weight.T + last_bias                        # (5, C)
         got = as_tensor(out)
         if got is not None and got.shape == logits_ref.shape and torch.allclose(
                 got, torch.softmax(logits_ref, dim=1), atol=1e-5):
-            raise CheckFailure(f"{what}: the model ends with a softmax; return logits instead: "
-                               f"nn.CrossEntropyLoss applies log-softmax itself.")
-        expect_close(out, logits_ref, what=f"{what} in eval mode: model(x), x of shape (5, 28, 28), compared with "
-                                          f"Linear -> ReLU -> Linear on your own layers", rtol=1e-4, atol=1e-5)
+            raise CheckFailure(en=f"{what}: the model ends with a softmax; return logits instead: "
+                                  f"nn.CrossEntropyLoss applies log-softmax itself.",
+                               zh=f"{what}：模型以 softmax 结尾；应返回 logit（未归一化分数）："
+                                  f"nn.CrossEntropyLoss 自己会做 log-softmax。")
+        expect_close(out, logits_ref, what=say(f"{what} in eval mode: model(x), x of shape (5, 28, 28), compared with "
+                                               f"Linear -> ReLU -> Linear on your own layers",
+                                               f"{what}，评估模式下：model(x)（x 的形状为 (5, 28, 28)）与用你自己的层"
+                                               f"计算的 Linear -> ReLU -> Linear 比较"), rtol=1e-4, atol=1e-5)
         model.train()
         with torch.no_grad():
             a, b = model(x.clone()), model(x.clone())
-        expect(not torch.equal(a, b), f"{what}: in train mode two forward passes gave the same output; Dropout "
-                                      f"should switch units off at random during training.")
+        expect(not torch.equal(a, b), en=f"{what}: in train mode two forward passes gave the same output; Dropout "
+                                         f"should switch units off at random during training.",
+               zh=f"{what}：训练模式下两次前向传播给出了相同的输出；训练时 Dropout 应当随机关闭一些单元。")
