@@ -9,7 +9,7 @@ gradients derived by hand and evaluated in float64 numpy with the SGD rule w <- 
 import numpy as np
 import torch
 
-from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
+from course.exercises.expect import CheckFailure, Text, as_tensor, describe, expect, expect_close, say
 from course.exercises.fixtures import Fixture
 from course.exercises.registry import exercise
 from course.exercises.remote import current
@@ -42,13 +42,13 @@ def _gradient_cases():
     r = lambda *shape: rng.uniform(-2.0, 2.0, size=shape).round(2)        # noqa: E731
     x1, x2, x3, x4, x5 = r(3), round(float(r(1)[0]) + 3.0, 2), r(4), r(3), r(2, 2)
     return [
-        ("f(x) = sum(x^2)", "sum_square", lambda x: (x ** 2).sum(), x1),
-        ("f(x) = x^3 at a scalar x", "cube", lambda x: x ** 3, x2),
-        ("f(x) = sum(sin(x) * x)", "sum_sin_times_x", lambda x: (torch.sin(x) * x).sum(), x3),
-        ("f(x) = log(sum(exp(x))) (log-sum-exp)", "logsumexp", lambda x: torch.logsumexp(x, 0), r(3)),
-        ("f(x) = sum((A x)^2) for a 2x3 matrix A", "sum_square_Ax",
+        (Text.of("f(x) = sum(x^2)"), "sum_square", lambda x: (x ** 2).sum(), x1),
+        (say("f(x) = x^3 at a scalar x", "f(x) = x^3，x 为标量"), "cube", lambda x: x ** 3, x2),
+        (Text.of("f(x) = sum(sin(x) * x)"), "sum_sin_times_x", lambda x: (torch.sin(x) * x).sum(), x3),
+        (Text.of("f(x) = log(sum(exp(x))) (log-sum-exp)"), "logsumexp", lambda x: torch.logsumexp(x, 0), r(3)),
+        (say("f(x) = sum((A x)^2) for a 2x3 matrix A", "f(x) = sum((A x)^2)，A 为 2x3 矩阵"), "sum_square_Ax",
          lambda x: ((torch.from_numpy(_A) @ x) ** 2).sum(), x4),
-        ("f(x) = mean(x) for a 2x2 matrix x", "mean", lambda x: x.mean(), x5),
+        (say("f(x) = mean(x) for a 2x2 matrix x", "f(x) = mean(x)，x 为 2x2 矩阵"), "mean", lambda x: x.mean(), x5),
     ]
 
 
@@ -56,23 +56,28 @@ def _gradient_cases():
 def _check_gradient(gradient):
     """df/dx with a GradientTape that watches the constant x; reference: torch autograd in float64."""
     for label, f_name, f_torch, values in _gradient_cases():
-        label = f"{label}, x = {_show(values)}"
+        label = label + f", x = {_show(values)}"
+        what = say(f"gradient(f, x) for {label.en}", f"gradient(f, x)（{label.zh}）")
         x = _constant(values)
         got = gradient(Fixture("function", f_name), x)
         ref = torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
         f_torch(ref).backward()
         expected = ref.grad.numpy()
         if got is None:
-            raise CheckFailure(f"gradient(f, x) for {label}: got None. x is a constant, which a tape does not "
-                               f"watch by itself: call tape.watch(x) inside the `with tf.GradientTape() as tape:` "
-                               f"block before computing f(x).")
+            raise CheckFailure(en=f"{what.en}: got None. x is a constant, which a tape does not "
+                                  f"watch by itself: call tape.watch(x) inside the `with tf.GradientTape() as tape:` "
+                                  f"block before computing f(x).",
+                               zh=f"{what.zh}：得到 None。x 是常量，梯度带不会自动监视它：请在 "
+                                  f"`with tf.GradientTape() as tape:` 块中、计算 f(x) 之前调用 tape.watch(x)。")
         g = _as_np(got)
-        expect(g is not None, f"gradient(f, x) for {label}: expected a tensor, got {describe(got)}.")
+        expect(g is not None, en=f"{what.en}: expected a tensor, got {describe(got)}.",
+               zh=f"{what.zh}：期望一个张量，得到 {describe(got, lang='zh')}。")
         if g.shape != expected.shape and g.size == expected.size:
-            raise CheckFailure(f"gradient(f, x) for {label}: shape {g.shape}, expected {expected.shape} (the "
-                               f"gradient has the shape of x; return tape.gradient(y, x) as it is).")
-        expect_close(g, expected, what=f"gradient(f, x) for {label}", rtol=1e-4, atol=1e-5,
-                     check_dtype=False)
+            raise CheckFailure(en=f"{what.en}: shape {g.shape}, expected {expected.shape} (the "
+                                  f"gradient has the shape of x; return tape.gradient(y, x) as it is).",
+                               zh=f"{what.zh}：形状为 {g.shape}，期望 {expected.shape}"
+                                  f"（梯度的形状与 x 相同；请原样返回 tape.gradient(y, x)）。")
+        expect_close(g, expected, what=what, rtol=1e-4, atol=1e-5, check_dtype=False)
 
 
 # -- 5.2 ------------------------------------------------------------------------------------------------
@@ -86,7 +91,7 @@ def _second_cases():
          lambda x: (lambda s: s * (1 - s) * (1 - 2 * s))(1 / (1 + np.exp(-x))), r(3)),
         ("f(x) = exp(x) * sin(x)", "exp_sin", lambda x: torch.exp(x) * torch.sin(x),
          lambda x: 2 * np.exp(x) * np.cos(x), r(3)),
-        ("f(x) = x^2 at a scalar x", "square", lambda x: x ** 2, lambda x: 2.0 + 0 * x,
+        (say("f(x) = x^2 at a scalar x", "f(x) = x^2，x 为标量"), "square", lambda x: x ** 2, lambda x: 2.0 + 0 * x,
          round(float(r(1)[0]) + 3.0, 2)),
     ]
 
@@ -95,7 +100,8 @@ def _second_cases():
 def _check_second_derivative(second_derivative):
     """f''(x) elementwise with nested tapes; references: torch double backward and the closed form."""
     for label, f_name, f_torch, closed_form, values in _second_cases():
-        label = f"{label}, x = {_show(values)}"
+        label = Text.of(label) + f", x = {_show(values)}"
+        what = say(f"second_derivative(f, x) for {label.en}", f"second_derivative(f, x)（{label.zh}）")
         x = _constant(values)
         keep = np.asarray(values, dtype=np.float64)
         got = second_derivative(Fixture("function", f_name), x)
@@ -105,18 +111,21 @@ def _check_second_derivative(second_derivative):
         expected = d2.numpy()
         assert np.allclose(expected, closed_form(keep)), label          # the two references agree
         if got is None:
-            raise CheckFailure(f"second_derivative(f, x) for {label}: got None. Both tapes must watch x, and the "
-                               f"inner tape.gradient must be computed inside the outer tape's `with` block (so "
-                               f"that the outer tape records it).")
+            raise CheckFailure(en=f"{what.en}: got None. Both tapes must watch x, and the "
+                                  f"inner tape.gradient must be computed inside the outer tape's `with` block (so "
+                                  f"that the outer tape records it).",
+                               zh=f"{what.zh}：得到 None。两条梯度带都必须监视 x，而且内层的 tape.gradient 必须在"
+                                  f"外层梯度带的 `with` 块内计算（这样外层梯度带才会记录它）。")
         g = _as_np(got)
-        expect(g is not None, f"second_derivative(f, x) for {label}: expected a tensor, got {describe(got)}.")
+        expect(g is not None, en=f"{what.en}: expected a tensor, got {describe(got)}.",
+               zh=f"{what.zh}：期望一个张量，得到 {describe(got, lang='zh')}。")
         first = d1.detach().numpy()
         if g.shape == expected.shape and np.allclose(g, first, rtol=1e-4, atol=1e-5) \
                 and not np.allclose(first, expected, rtol=1e-4, atol=1e-5):
-            raise CheckFailure(f"second_derivative(f, x) for {label}: you returned the first derivative "
-                               f"{_show(first)}; differentiate it once more with the outer tape.")
-        expect_close(g, expected, what=f"second_derivative(f, x) for {label}", rtol=1e-4,
-                     atol=1e-4, check_dtype=False)
+            raise CheckFailure(en=f"{what.en}: you returned the first derivative "
+                                  f"{_show(first)}; differentiate it once more with the outer tape.",
+                               zh=f"{what.zh}：你返回的是一阶导数 {_show(first)}；请用外层梯度带再求一次导。")
+        expect_close(g, expected, what=what, rtol=1e-4, atol=1e-4, check_dtype=False)
 
 
 # -- seed001, by hand ----------------------------------------------------------------------------------
@@ -148,7 +157,8 @@ def _seed001_cases():
         X = rng.rand(n, d).astype(np.float32)                 # (N, D)
         y = rng.rand(n, 1).astype(np.float32)                 # (N, 1)
         params = [rng.randn(d, hidden), rng.randn(hidden) * 0.5, rng.randn(hidden, 1), rng.randn(1) * 0.5]
-        cases.append((f"a {d}-{hidden}-1 network on {n} samples, lr={lr}", X, y,
+        cases.append((say(f"a {d}-{hidden}-1 network on {n} samples, lr={lr}",
+                          f"在 {n} 个样本上的 {d}-{hidden}-1 网络，lr={lr}"), X, y,
                       [p.astype(np.float32) for p in params], lr))
     return cases
 
@@ -157,18 +167,26 @@ _NAMES = ("W1", "b1", "W2", "b2")
 
 
 def _compare_step(label, step, got_loss, got_params, before, ref_loss, ref_params, fn, apply_hint):
+    """`label` and `apply_hint` are Texts; `fn` is code."""
+    at = say(f"{fn} on {label.en}", f"{fn}（{label.zh}）")
     if got_loss is None:
-        raise CheckFailure(f"{fn} on {label}, step {step}: return the loss (computed before the update); got None.")
+        raise CheckFailure(en=f"{at.en}, step {step}: return the loss (computed before the update); got None.",
+                           zh=f"{at.zh}，第 {step} 步：应返回损失（在更新之前计算）；得到 None。")
     loss = _as_np(got_loss)
     expect(loss is not None and loss.size == 1,
-           f"{fn} on {label}, step {step}: return the loss as a scalar tensor or number; got {describe(got_loss)}.")
+           en=f"{at.en}, step {step}: return the loss as a scalar tensor or number; got {describe(got_loss)}.",
+           zh=f"{at.zh}，第 {step} 步：应以标量张量或数字的形式返回损失；得到 {describe(got_loss, lang='zh')}。")
     for name, g, b, r in zip(_NAMES, got_params, before, ref_params):
         if step == 1 and np.allclose(g, b, atol=1e-8) and not np.allclose(r, b, atol=1e-8):
-            raise CheckFailure(f"{fn} on {label}: {name} did not change after one step; {apply_hint}.")
+            raise CheckFailure(en=f"{at.en}: {name} did not change after one step; {apply_hint.en}.",
+                               zh=f"{at.zh}：一步之后 {name} 没有变化；{apply_hint.zh}。")
         if step == 1 and np.allclose(g - b, -(r - b), rtol=1e-3, atol=1e-7) and not np.allclose(r, b, atol=1e-8):
-            raise CheckFailure(f"{fn} on {label}: {name} moved uphill; gradient descent subtracts lr * gradient.")
-    expect_close(float(loss.reshape(())), ref_loss, what=f"the loss {fn} returned on {label}, step {step} "
-                 f"(the loss before the update)", rtol=1e-4, atol=1e-6, check_dtype=False)
+            raise CheckFailure(en=f"{at.en}: {name} moved uphill; gradient descent subtracts lr * gradient.",
+                               zh=f"{at.zh}：{name} 朝上坡方向移动了；梯度下降应减去 lr * 梯度。")
+    expect_close(float(loss.reshape(())), ref_loss,
+                 what=say(f"the loss {fn} returned on {label.en}, step {step} (the loss before the update)",
+                          f"{fn} 返回的损失（{label.zh}，第 {step} 步；应是更新之前的损失）"),
+                 rtol=1e-4, atol=1e-6, check_dtype=False)
     return got_params
 
 
@@ -187,9 +205,11 @@ def _check_train_step(train_step):
             got = [_as_np(p) for p in params.fetch()]
             _compare_step(label, step, got_loss, got, current_params, ref_loss, ref_params,
                           "train_step(params, X, y, optimizer)",
-                          "apply the gradients: optimizer.apply_gradients(zip(grads, params))")
+                          say("apply the gradients: optimizer.apply_gradients(zip(grads, params))",
+                              "请应用梯度：optimizer.apply_gradients(zip(grads, params))"))
             for name, g, r in zip(_NAMES, got, ref_params):
-                expect_close(g, r, what=f"{name} after {step} call(s) of train_step on {label}",
+                expect_close(g, r, what=say(f"{name} after {step} call(s) of train_step on {label.en}",
+                                            f"调用 train_step {step} 次后的 {name}（{label.zh}）"),
                              rtol=1e-4, atol=1e-5, check_dtype=False)
             current_params = ref_params
 
@@ -209,18 +229,26 @@ def _check_torch_train_step(torch_train_step):
             got_loss = torch_train_step(params, Xt, yt, lr)
             expect(all(p is h for p, h in zip(params, handles))
                    and all(h.requires_grad is True and h.is_leaf is True for h in handles),
-                   f"torch_train_step on {label}: update the tensors in params in place (under torch.no_grad(): "
-                   f"p -= lr * p.grad); do not replace them with new tensors, and keep them requiring grad.")
+                   en=f"torch_train_step on {label.en}: update the tensors in params in place (under "
+                      f"torch.no_grad(): p -= lr * p.grad); do not replace them with new tensors, and keep them "
+                      f"requiring grad.",
+                   zh=f"torch_train_step（{label.zh}）：请原地更新 params 中的张量（在 torch.no_grad() 下："
+                      f"p -= lr * p.grad）；不要用新的张量替换它们，并保持它们 requires_grad 为 True。")
             got = [_as_np(h.detach()) for h in handles]
             _compare_step(label, step, got_loss, got, current_params, ref_loss, ref_params,
                           "torch_train_step(params, X, y, lr)",
-                          "after loss.backward(), update each tensor in place under torch.no_grad(): "
-                          "p -= lr * p.grad")
+                          say("after loss.backward(), update each tensor in place under torch.no_grad(): "
+                              "p -= lr * p.grad",
+                              "请在 loss.backward() 之后，在 torch.no_grad() 下原地更新每个张量：p -= lr * p.grad"))
             for name, g, r in zip(_NAMES, got, ref_params):
                 if step == 2 and not np.allclose(g, r, rtol=1e-4, atol=1e-5):
-                    raise CheckFailure(f"torch_train_step on {label}: the first step was right but {name} is wrong "
-                                       f"after the second. backward() adds to .grad: reset the gradients after "
-                                       f"each update (p.grad.zero_() or p.grad = None).")
-                expect_close(g, r, what=f"{name} after {step} call(s) of torch_train_step on {label}",
+                    raise CheckFailure(en=f"torch_train_step on {label.en}: the first step was right but {name} is "
+                                          f"wrong after the second. backward() adds to .grad: reset the gradients "
+                                          f"after each update (p.grad.zero_() or p.grad = None).",
+                                       zh=f"torch_train_step（{label.zh}）：第一步是对的，但第二步之后 {name} 错了。"
+                                          f"backward() 会把梯度累加到 .grad 上：每次更新之后请把梯度清零"
+                                          f"（p.grad.zero_() 或 p.grad = None）。")
+                expect_close(g, r, what=say(f"{name} after {step} call(s) of torch_train_step on {label.en}",
+                                            f"调用 torch_train_step {step} 次后的 {name}（{label.zh}）"),
                              rtol=1e-4, atol=1e-5, check_dtype=False)
             current_params = ref_params
