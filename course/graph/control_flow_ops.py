@@ -23,6 +23,8 @@ from course.framework import dtypes as _dt
 from course.framework import nest
 from course.framework.shapes import TensorShape, as_shape
 from course.graph import graph as _graph
+from course.graph.dispatch import GRAPH_FORMS
+from course.graph.range_ops import range_
 from course.graph.array_ops import constant, convert_to_tensor, identity, zeros_like
 from course.graph.gradients import gradients
 from course.graph.graph import Tensor, get_default_graph, graph_of
@@ -447,3 +449,7 @@ def _while_grad(op, *grads):
     for k, j in enumerate(float_vars + float_caps):
         result[j] = grad_op.outputs[k]
     return result
+
+
+GRAPH_FORMS.update({"cond": cond, "case": case, "switch_case": switch_case, "while_loop": while_loop,
+                    "range": range_})

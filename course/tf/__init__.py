@@ -42,6 +42,8 @@ from course.tape.sparse import SparseTensor
 from course.tf._unsupported import UnsupportedError, module_getattr
 from course.tf.importhook import install as install_import_hook, uninstall as uninstall_import_hook
 from course.graph import dispatch as _dispatch
+from course.graph import control_flow_ops as _control_flow   # noqa: F401  (graph forms of cond, while_loop, range)
+from course.graph.tensor_array import TensorArray
 from course.graph.concrete_function import V2Graph as Graph
 from course.graph.function import TensorSpec, function
 
@@ -65,8 +67,6 @@ _HINTS = {
     "disable_eager_execution": f"It {_V1}",
     "disable_v2_behavior": f"It {_V1}",
     "enable_eager_execution": "Eager execution is always on in course.tf (TF2).",
-    "train": "tf.train (TF1 optimizers, Saver) is not in the TF2 facade: use tf.keras.optimizers, or "
-             "tf.compat.v1.train with `course run --v1`.",
     "layers": "tf.layers is TensorFlow 1; use tf.keras.layers.",
     "contrib": "tf.contrib was removed in TensorFlow 2 and is not supported.",
     "random_normal": "It is TF1's name; use tf.random.normal (or run with `course run --v1`).",

@@ -34,6 +34,9 @@ from course.graph.variables import (AUTO_REUSE, Variable, VariableScope, all_var
                                     global_variables_initializer, initialize_all_variables, initialize_local_variables,
                                     is_variable_initialized, local_variables, local_variables_initializer,
                                     model_variables, trainable_variables, variable_scope, variables_initializer)
+from course.graph.control_flow_ops import case, cond, switch_case, while_loop_v1 as while_loop
+from course.graph.range_ops import range_ as range  # noqa: A004 (TF's name)
+from course.graph.tensor_array import TensorArray
 from course.tf import _unsupported
 from course.tf.compat.v1 import errors, nn, train  # noqa: F401  (tf.nn, tf.train, tf.errors)
 
@@ -100,6 +103,4 @@ __getattr__, __dir__ = _unsupported.module_getattr(__name__, globals(), lazy={
     "keras": "use course.tf.keras (TF2-style) instead of tf.compat.v1.keras.",
     "Estimator": "Estimators are not supported; use Session.run loops or course.tf.keras.",
     "estimator": "Estimators are not supported; use Session.run loops or course.tf.keras.",
-    "cond": "tf.cond is not supported in graphs here; compute both branches and use tf.where(cond, a, b).",
-    "while_loop": "tf.while_loop is not supported in graphs here; loop in Python around sess.run.",
 })
