@@ -14,7 +14,7 @@ from course.framework.convert import infer_dtype
 from course.framework.errors import InvalidArgumentError, node_note
 from course.framework.shapes import TensorShape, as_shape
 from course.graph.graph import Tensor, get_default_graph, graph_of
-from course.graph.registry import (ConstKernel, NotDifferentiable, RegisterGradient, feed_missing_message, one_output,
+from course.graph.registry import (ConstKernel, feed_missing_message, one_output,
                                    register_op)
 
 __all__ = ["convert_to_tensor", "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
@@ -94,7 +94,6 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False, gr
 register_op("Const", infer=lambda op: one_output(TensorShape(op.attrs["value"].shape), op.attrs["dtype"]),
             make=lambda op, rt, device: ConstKernel(torch.as_tensor(np.array(op.attrs["value"]), device=device)),
             doc="A value stored in the graph; made into a device tensor once per session.")
-NotDifferentiable("Const")
 
 
 # -- placeholders ---------------------------------------------------------------------------------
@@ -112,7 +111,6 @@ def _unfed(op, rt, device):
 
 
 register_op("Placeholder", infer=lambda op: one_output(op.attrs["shape"], op.attrs["dtype"]), make=_unfed)
-NotDifferentiable("Placeholder")
 
 
 def placeholder_with_default(input, shape, name=None):   # noqa: A002 (TF's argument name)
@@ -142,17 +140,6 @@ def stop_gradient(input, name=None):   # noqa: A002
 
 register_op("Identity", infer=_same_as_input, kernel=lambda op: (lambda x: x), alias=True)
 register_op("StopGradient", infer=_same_as_input, kernel=lambda op: (lambda x: x), alias=True)
-NotDifferentiable("StopGradient")
-
-
-@RegisterGradient("Identity")
-def _identity_grad(op, grad):
-    return [grad]
-
-
-@RegisterGradient("PlaceholderWithDefault")
-def _pwd_grad(op, grad):
-    return [grad]
 
 
 def Print(input_, data, message=None, first_n=None, summarize=None, name=None):   # noqa: N802 (TF's name)
@@ -177,11 +164,6 @@ def _print_kernel(op):
 
 
 register_op("Print", infer=_same_as_input, kernel=_print_kernel, stateful=True)
-
-
-@RegisterGradient("Print")
-def _print_grad(op, grad):
-    return [grad] + [None] * (len(op.inputs) - 1)
 
 
 def static_shape_from(shape):
@@ -221,7 +203,6 @@ def _fill_kernel(op):
 
 
 register_op("Fill", infer=_fill_infer, kernel=_fill_kernel)
-NotDifferentiable("Fill")
 
 
 def _filled(shape, dtype, value, name):
@@ -256,8 +237,6 @@ register_op("ZerosLike", infer=lambda op: one_output(op.inputs[0].shape, op.attr
             kernel=lambda op: (lambda x, _t=op.attrs["dtype"]: torch.zeros_like(x, dtype=_t)))
 register_op("OnesLike", infer=lambda op: one_output(op.inputs[0].shape, op.attrs["dtype"]),
             kernel=lambda op: (lambda x, _t=op.attrs["dtype"]: torch.ones_like(x, dtype=_t)))
-NotDifferentiable("ZerosLike")
-NotDifferentiable("OnesLike")
 
 
 # -- dtype ----------------------------------------------------------------------------------------------
@@ -275,14 +254,6 @@ def to_float(x, name="ToFloat"):
 
 register_op("Cast", infer=lambda op: one_output(op.inputs[0].shape, op.attrs["DstT"]),
             kernel=lambda op: (lambda x, _t=op.attrs["DstT"]: x.to(_t)))
-
-
-@RegisterGradient("Cast")
-def _cast_grad(op, grad):
-    src = op.inputs[0].dtype
-    if _dt.is_floating(src) and _dt.is_floating(grad.dtype):
-        return [cast(grad, src)]
-    return [None]
 
 
 # -- grouping ----------------------------------------------------------------------------------------------
@@ -313,4 +284,3 @@ def group(*inputs, **kwargs):
 
 
 register_op("NoOp", infer=lambda op: [], kernel=lambda op: (lambda: None))
-NotDifferentiable("NoOp")

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from course import layers
 from course.graph.array_ops import convert_to_tensor, make_op
-from course.graph.registry import RegisterGradient, one_output, register_op
+from course.graph.registry import one_output, register_op
 from course.framework.shapes import TensorShape, dims_error, shape_error
 
 __all__ = ["conv2d", "max_pool", "avg_pool", "max_pool2d", "avg_pool2d"]
@@ -129,13 +129,6 @@ register_op("Conv2DBackpropFilter", infer=lambda op: one_output(op.inputs[1].sha
             kernel=_conv_grad_kernel, doc="dL/dfilter of Conv2D; inputs (x, filter, grad).")
 
 
-@RegisterGradient("Conv2D")
-def _conv_grad(op, grad):
-    x, w = op.inputs
-    return [make_op("Conv2DBackpropInput", [x, w, grad], dict(op.attrs), "Conv2DBackpropInput").outputs[0],
-            make_op("Conv2DBackpropFilter", [x, w, grad], dict(op.attrs), "Conv2DBackpropFilter").outputs[0]]
-
-
 # -- pooling -------------------------------------------------------------------------------------------------
 def _pool(op_type, value, ksize, strides, padding, data_format, name, default):
     if data_format not in ("NHWC", None):
@@ -212,12 +205,6 @@ def _max_pool_grad_kernel(op):
 register_op("MaxPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_max_pool_grad_kernel)
 
 
-@RegisterGradient("MaxPool")
-def _max_pool_grad(op, grad, _argmax_grad=None):
-    x = op.inputs[0]
-    return [make_op("MaxPoolGrad", [x, op.outputs[1], grad], dict(op.attrs), "MaxPoolGrad").outputs[0]]
-
-
 def _avg_pool_kernel(op):
     k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
     return lambda x: layers.avg_pool2d(x, k, s, p)
@@ -246,6 +233,3 @@ def _avg_pool_grad_kernel(op):
 register_op("AvgPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_avg_pool_grad_kernel)
 
 
-@RegisterGradient("AvgPool")
-def _avg_pool_grad(op, grad):
-    return [make_op("AvgPoolGrad", [op.inputs[0], grad], dict(op.attrs), "AvgPoolGrad").outputs[0]]

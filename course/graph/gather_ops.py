@@ -9,7 +9,7 @@ TensorFlow's guide to graphs.
 import torch
 
 from course.graph.array_ops import constant, convert_to_tensor, make_op
-from course.graph.registry import RegisterGradient, one_output, register_op
+from course.graph.registry import one_output, register_op
 from course.framework.shapes import TensorShape
 
 __all__ = ["gather"]
@@ -68,8 +68,3 @@ register_op("GatherGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inp
             doc="d params of GatherV2: the gradient added back at each index (repeats sum).")
 
 
-@RegisterGradient("GatherV2")
-def _gather_grad(op, grad):
-    p, idx, _ = op.inputs
-    dp = make_op("GatherGrad", [grad, p, idx], dict(op.attrs), "GatherGrad").outputs[0]
-    return [dp, None, None]

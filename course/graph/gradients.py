@@ -10,10 +10,12 @@ Reverse-mode differentiation on the graph, as TensorFlow's `gradients_util` does
    type (`@RegisterGradient`), which *builds ops* returning one gradient per input;
 4. the gradient of x is the sum of what reached it (None when no path connects it to y).
 Only floating-point tensors carry gradients. Running the returned tensors evaluates the backward
-ops like any other ops -- no autograd tape is involved.
+ops like any other ops -- no autograd tape is involved. The gradient functions are registered by
+`math_grad`, `array_grad` and `nn_grad`, imported here so they are in place before any backward pass.
 """
 from course.framework import dtypes as _dt
-from course.graph.array_ops import constant, convert_to_tensor, ones_like
+from course.graph import array_grad, math_grad, nn_grad  # noqa: F401  (they register the gradient functions)
+from course.graph.array_ops import constant, convert_to_tensor, ones_like, zeros_like
 from course.graph.graph import graph_of
 from course.graph.math_ops import add_n
 from course.graph.registry import get_gradient_function
@@ -116,7 +118,6 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             if parts:
                 out.append(_sum(parts, x))
             elif unconnected_gradients == UnconnectedGradients.ZERO:
-                from course.graph.array_ops import zeros_like
                 out.append(zeros_like(x))
             else:
                 out.append(None)

@@ -1,26 +1,29 @@
-"""Elementwise arithmetic, matmul, clip_by_value and the Tensor operators, with their gradients.
+"""Elementwise arithmetic, matmul, clip_by_value and the Tensor operators.
 
     y = tf.matmul(x, w) + b        # MatMul, then AddV2 with numpy broadcasting
     loss = -tf.reduce_mean(y_ * tf.log(tf.clip_by_value(y, 1e-10, 1.0)))
 
 A binary op converts a Python number or array on either side to the other side's dtype (as
 TensorFlow does), broadcasts shapes statically, and raises TF's shape error when they cannot
-broadcast. Gradients of broadcasting ops are summed back to each input's shape (`sum_to_shape`).
+broadcast. Their gradients are in `math_grad`; the ops here that only gradients build
+(SumToShape, BroadcastLike, SafeLog, MaximumMinimumGrad, ClipByValueGrad) are registered beside
+the ops they differentiate.
 """
 import functools
 
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import convert_to_tensor, make_op
+from course.framework.shapes import TensorShape, broadcast, dims_error, shape_error
+from course.graph.array_ops import cast, convert_to_tensor, make_op
 from course.graph.graph import Tensor
-from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
-from course.framework.shapes import TensorShape, broadcast, dims_error, same_or_unknown, shape_error
+from course.graph.registry import one_output, register_op
+from course.graph.shape_ops import strided_slice_of
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "mod", "pow", "maximum",
            "minimum", "negative", "log", "exp", "square", "sqrt", "rsqrt", "abs", "reciprocal", "log1p", "sign", "floor",
            "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
-           "logical_not", "matmul", "add_n", "clip_by_value", "sum_to_shape", "binary"]
+           "logical_not", "matmul", "add_n", "clip_by_value", "binary"]
 
 
 # -- binary ops ----------------------------------------------------------------------------------
@@ -66,8 +69,6 @@ for _t, _f in _BINARY.items():
     register_op(_t, infer=_broadcast_infer, kernel=lambda op, _f=_f: _f)
 for _t, _f in _COMPARE.items():
     register_op(_t, infer=_compare_infer, kernel=lambda op, _f=_f: _f)
-    NotDifferentiable(_t)
-NotDifferentiable("FloorDiv")
 
 
 def add(x, y, name=None):
@@ -86,7 +87,6 @@ def truediv(x, y, name=None):
     """x / y; integers are divided as float64 (float32 for 8/16-bit ints), as TF's truediv."""
     x, y = _pair("RealDiv", x, y)
     if _dt.is_integer(x.dtype):
-        from course.graph.array_ops import cast
         to = torch.float32 if x.dtype in (torch.int8, torch.int16, torch.uint8) else torch.float64
         x, y = cast(x, to), cast(y, to)
     return make_op("RealDiv", [x, y], None, name or "truediv").outputs[0]
@@ -152,16 +152,6 @@ def logical_or(x, y, name=None):
     return binary("LogicalOr", x, y, name or "LogicalOr")
 
 
-def sum_to_shape(grad, x):
-    """`grad` summed over the axes that broadcasting added to `x` (TF: BroadcastGradientArgs +
-    Sum + Reshape); nothing is added when the static shapes already agree."""
-    if grad is None:
-        return None
-    if same_or_unknown(grad.shape, x.shape):
-        return grad
-    return make_op("SumToShape", [grad, x], None, "SumToShape").outputs[0]
-
-
 def _sum_to(g, x):
     return g if g.shape == x.shape else g.sum_to_size(x.shape)
 
@@ -170,48 +160,8 @@ register_op("SumToShape", infer=lambda op: one_output(op.inputs[1].shape, op.inp
             doc="Sum a broadcast gradient back to the run-time shape of the second input.")
 
 
-@RegisterGradient("SumToShape")
-def _sum_to_shape_grad(op, grad):
-    return [make_op("BroadcastLike", [grad, op.inputs[0]], None, "BroadcastLike").outputs[0], None]
-
-
 register_op("BroadcastLike", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
             kernel=lambda op: (lambda g, x: g.expand(x.shape)))
-
-
-@RegisterGradient("AddV2")
-def _add_grad(op, grad):
-    x, y = op.inputs
-    return [sum_to_shape(grad, x), sum_to_shape(grad, y)]
-
-
-@RegisterGradient("Sub")
-def _sub_grad(op, grad):
-    x, y = op.inputs
-    return [sum_to_shape(grad, x), sum_to_shape(negative(grad), y)]
-
-
-@RegisterGradient("Mul")
-def _mul_grad(op, grad):
-    x, y = op.inputs
-    return [sum_to_shape(multiply(grad, y), x), sum_to_shape(multiply(x, grad), y)]
-
-
-@RegisterGradient("RealDiv")
-def _div_grad(op, grad):
-    x, y = op.inputs                                   # d(x/y) = dx/y - x dy/y²
-    return [sum_to_shape(realdiv(grad, y), x),
-            sum_to_shape(multiply(grad, realdiv(realdiv(negative(x), y), y)), y)]
-
-
-@RegisterGradient("Pow")
-def _pow_grad(op, grad):
-    x, y = op.inputs                                   # d(x^y) = y x^(y-1) dx + x^y log(x) dy
-    z = op.outputs[0]
-    gx = multiply(grad, multiply(y, binary("Pow", x, subtract(y, 1.0), "Pow")))
-    safe_log = make_op("SafeLog", [x], None, "Log").outputs[0]
-    gy = multiply(grad, multiply(z, safe_log))
-    return [sum_to_shape(gx, x), sum_to_shape(gy, y)]
 
 
 register_op("SafeLog", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
@@ -229,21 +179,6 @@ def _select_grad_kernel(op):
 register_op("MaximumMinimumGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
             kernel=_select_grad_kernel,
             doc="The gradient of Maximum/Minimum for one input: grad where that input was chosen (ties go to x).")
-
-
-def _max_min_grad(op, grad):
-    x, y = op.inputs
-    parts = []
-    for which, t in (("x", x), ("y", y)):
-        g = make_op("MaximumMinimumGrad", [grad, x, y], {"op": op.type, "which": which},
-                    f"{op.type}Grad_{which}").outputs[0]
-        parts.append(sum_to_shape(g, t))
-    return parts
-
-
-RegisterGradient("Maximum")(_max_min_grad)
-RegisterGradient("Minimum")(_max_min_grad)
-NotDifferentiable("FloorMod")
 
 
 # -- unary ops -------------------------------------------------------------------------------------
@@ -307,59 +242,6 @@ def logical_not(x, name=None):
     return _unary("LogicalNot", x, name)
 
 
-NotDifferentiable("Sign")
-NotDifferentiable("Floor")
-NotDifferentiable("LogicalNot")
-
-
-@RegisterGradient("Neg")
-def _neg_grad(op, grad):
-    return [negative(grad)]
-
-
-@RegisterGradient("Log")
-def _log_grad(op, grad):
-    return [realdiv(grad, op.inputs[0])]                  # d log x = dx / x
-
-
-@RegisterGradient("Log1p")
-def _log1p_grad(op, grad):
-    return [realdiv(grad, add(op.inputs[0], 1.0))]
-
-
-@RegisterGradient("Exp")
-def _exp_grad(op, grad):
-    return [multiply(grad, op.outputs[0])]                # d e^x = e^x dx
-
-
-@RegisterGradient("Square")
-def _square_grad(op, grad):
-    x = op.inputs[0]
-    return [multiply(grad, multiply(x, 2.0))]             # d x² = 2x dx
-
-
-@RegisterGradient("Sqrt")
-def _sqrt_grad(op, grad):
-    return [realdiv(multiply(grad, 0.5), op.outputs[0])]  # d √x = dx / (2√x)
-
-
-@RegisterGradient("Rsqrt")
-def _rsqrt_grad(op, grad):
-    y = op.outputs[0]                                     # d x^-½ = -½ x^-3/2 dx
-    return [multiply(grad, multiply(multiply(y, multiply(y, y)), -0.5))]
-
-
-@RegisterGradient("Abs")
-def _abs_grad(op, grad):
-    return [multiply(grad, sign(op.inputs[0]))]
-
-
-@RegisterGradient("Reciprocal")
-def _reciprocal_grad(op, grad):
-    y = op.outputs[0]                                     # d (1/x) = -dx / x²
-    return [negative(multiply(grad, multiply(y, y)))]
-
-
 # -- matmul ------------------------------------------------------------------------------------------
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, a_is_sparse=False,
            b_is_sparse=False, output_type=None, grad_a=False, grad_b=False, name=None):
@@ -414,25 +296,6 @@ register_op("MatMul", infer=_matmul_infer, kernel=_matmul_kernel)
 register_op("BatchMatMulV2", infer=_matmul_infer, kernel=_matmul_kernel)
 
 
-@RegisterGradient("MatMul")
-def _matmul_grad(op, grad):
-    a, b = op.inputs
-    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
-    if not ta and not tb:        # C = A B:  dA = dC Bᵀ,  dB = Aᵀ dC
-        return [matmul(grad, b, transpose_b=True), matmul(a, grad, transpose_a=True)]
-    if not ta and tb:            # C = A Bᵀ: dA = dC B,   dB = dCᵀ A
-        return [matmul(grad, b), matmul(grad, a, transpose_a=True)]
-    if ta and not tb:            # C = Aᵀ B: dA = B dCᵀ,  dB = A dC
-        return [matmul(b, grad, transpose_b=True), matmul(a, grad)]
-    return [matmul(b, grad, transpose_a=True, transpose_b=True), matmul(grad, a, transpose_a=True, transpose_b=True)]
-
-
-@RegisterGradient("BatchMatMulV2")
-def _batch_matmul_grad(op, grad):
-    ga, gb = _matmul_grad(op, grad)
-    return [sum_to_shape(ga, op.inputs[0]), sum_to_shape(gb, op.inputs[1])]
-
-
 # -- sums and clipping ---------------------------------------------------------------------------------
 def add_n(inputs, name=None):
     inputs = [convert_to_tensor(t) for t in inputs]
@@ -455,11 +318,6 @@ def _add_n(*xs):
 
 
 register_op("AddN", infer=_add_n_infer, kernel=lambda op: (torch.add if len(op.inputs) == 2 else _add_n))
-
-
-@RegisterGradient("AddN")
-def _add_n_grad(op, grad):
-    return [grad] * len(op.inputs)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
@@ -516,15 +374,8 @@ register_op("ClipByValueGrad", infer=lambda op: one_output(op.inputs[0].shape, o
             doc="grad where lo <= t <= hi, else 0.")
 
 
-@RegisterGradient("ClipByValue")
-def _clip_grad(op, grad):
-    g = make_op("ClipByValueGrad", [grad] + list(op.inputs), dict(op.attrs), "ClipByValueGrad").outputs[0]
-    return [g] + [None] * (len(op.inputs) - 1)
-
-
 # -- Tensor operators ---------------------------------------------------------------------------------
 def _install_operators():
-    from course.graph.shape_ops import strided_slice_of
     ops = {
         "__add__": lambda a, b: binary("AddV2", a, b, "add"), "__radd__": lambda a, b: binary("AddV2", b, a, "add"),
         "__sub__": lambda a, b: binary("Sub", a, b, "sub"), "__rsub__": lambda a, b: binary("Sub", b, a, "sub"),

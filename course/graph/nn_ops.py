@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from course.framework import dtypes as _dt
 from course.graph.array_ops import convert_to_tensor, make_op, stop_gradient
-from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
+from course.graph.registry import one_output, register_op
 from course.framework.shapes import TensorShape, dims_error, shape_error
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax", "bias_add",
@@ -98,22 +98,6 @@ for _t in _GRAD_KERNELS:
     register_op(_t, infer=_same, kernel=_grad_kernel)
 
 
-def _fused_grad(grad_type, use_output):
-    def fn(op, grad):
-        ref = op.outputs[0] if use_output else op.inputs[0]
-        return [make_op(grad_type, [grad, ref], dict(op.attrs), grad_type).outputs[0]]
-    return fn
-
-
-RegisterGradient("Relu")(_fused_grad("ReluGrad", True))
-RegisterGradient("Relu6")(_fused_grad("Relu6Grad", False))
-RegisterGradient("LeakyRelu")(_fused_grad("LeakyReluGrad", False))
-RegisterGradient("Elu")(_fused_grad("EluGrad", True))
-RegisterGradient("Softplus")(_fused_grad("SoftplusGrad", False))
-RegisterGradient("Sigmoid")(_fused_grad("SigmoidGrad", True))
-RegisterGradient("Tanh")(_fused_grad("TanhGrad", True))
-
-
 # -- softmax ----------------------------------------------------------------------------------------
 def _softmax(op_type, logits, axis, name, dim):
     axis = dim if axis is None else axis
@@ -135,8 +119,6 @@ register_op("SoftmaxGrad", infer=_same, kernel=lambda op: (
     lambda g, y, _a=op.attrs["axis"]: _aten._softmax_backward_data(g, y, _a % y.dim(), y.dtype)))
 register_op("LogSoftmaxGrad", infer=_same, kernel=lambda op: (
     lambda g, y, _a=op.attrs["axis"]: _aten._log_softmax_backward_data(g, y, _a % y.dim(), y.dtype)))
-RegisterGradient("Softmax")(_fused_grad("SoftmaxGrad", True))
-RegisterGradient("LogSoftmax")(_fused_grad("LogSoftmaxGrad", True))
 
 
 # -- bias ------------------------------------------------------------------------------------------------
@@ -165,11 +147,6 @@ register_op("BiasAdd", infer=_bias_infer, kernel=lambda op: torch.add)
 register_op("BiasAddGrad", infer=lambda op: one_output(TensorShape([op.inputs[0].shape[-1] if op.inputs[0].shape.rank else None]),
                                                  op.inputs[0].dtype),
             kernel=lambda op: (lambda g: g.sum(tuple(range(g.dim() - 1)))))
-
-
-@RegisterGradient("BiasAdd")
-def _bias_add_grad(op, grad):
-    return [grad, make_op("BiasAddGrad", [grad], {}, "BiasAddGrad").outputs[0]]
 
 
 # -- dropout ----------------------------------------------------------------------------------------------
@@ -213,12 +190,6 @@ register_op("Dropout", infer=lambda op: [(op.inputs[0].shape, op.inputs[0].dtype
             doc="Outputs (x * mask / keep_prob, mask / keep_prob); TF builds it from RandomUniform, Floor and Mul.")
 
 
-@RegisterGradient("Dropout")
-def _dropout_grad(op, grad, _mask_grad=None):
-    from course.graph.math_ops import multiply
-    return [multiply(grad, op.outputs[1]), None]
-
-
 # -- losses ---------------------------------------------------------------------------------------------------
 def l2_loss(t, name=None):
     """sum(t²) / 2."""
@@ -228,12 +199,6 @@ def l2_loss(t, name=None):
 
 register_op("L2Loss", infer=lambda op: one_output(TensorShape([]), op.inputs[0].dtype),
             kernel=lambda op: (lambda t: torch.sum(t * t) * 0.5))
-
-
-@RegisterGradient("L2Loss")
-def _l2_grad(op, grad):
-    from course.graph.math_ops import multiply
-    return [multiply(op.inputs[0], grad)]
 
 
 def _ce_infer(op):
@@ -274,15 +239,6 @@ register_op("SoftmaxCrossEntropyWithLogits", infer=_ce_infer, kernel=lambda op: 
 register_op("SparseSoftmaxCrossEntropyWithLogits", infer=_ce_infer, kernel=lambda op: _sparse_softmax_ce)
 
 
-@RegisterGradient("SoftmaxCrossEntropyWithLogits")
-def _softmax_ce_grad(op, grad_loss, _grad_backprop=None):
-    from course.graph.math_ops import multiply, negative
-    from course.graph.shape_ops import expand_dims
-    g = expand_dims(grad_loss, -1)
-    logits = op.inputs[0]
-    return [multiply(g, op.outputs[1]), multiply(g, negative(log_softmax(logits)))]
-
-
 def _sparse_ce_grad_kernel(op):
     def kernel(logits, labels, g):
         # -g at each label, through log_softmax's own backward: the float steps of torch's cross_entropy
@@ -295,19 +251,6 @@ def _sparse_ce_grad_kernel(op):
 
 register_op("SparseSoftmaxCrossEntropyWithLogitsGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
             kernel=_sparse_ce_grad_kernel, doc="d loss / d logits: g·(softmax - onehot(labels)).")
-
-
-@RegisterGradient("SparseSoftmaxCrossEntropyWithLogits")
-def _sparse_ce_grad(op, grad_loss, _grad_backprop=None):
-    from course.graph.array_ops import make_op
-    logits, labels = op.inputs
-    if logits.shape.rank != 2:
-        from course.graph.math_ops import multiply
-        from course.graph.shape_ops import expand_dims
-        return [multiply(expand_dims(grad_loss, -1), op.outputs[1]), None]
-    grad = make_op("SparseSoftmaxCrossEntropyWithLogitsGrad", [logits, labels, grad_loss], {},
-                   "SparseSoftmaxCrossEntropyWithLogitsGrad").outputs[0]
-    return [grad, None]
 
 
 def _move_axis_last(t, axis):
@@ -379,12 +322,3 @@ register_op("SigmoidCrossEntropyGrad", infer=_same,
             kernel=lambda op: (lambda g, x, z: g * (torch.sigmoid(x) - z)))      # d/dx = σ(x) - z
 
 
-@RegisterGradient("SigmoidCrossEntropyWithLogits")
-def _sigmoid_ce_grad(op, grad):
-    from course.graph.math_ops import multiply, negative
-    x, z = op.inputs
-    gx = make_op("SigmoidCrossEntropyGrad", [grad, x, z], {}, "SigmoidCrossEntropyGrad").outputs[0]
-    return [gx, multiply(grad, negative(x))]                                  # d/dz = -x
-
-
-NotDifferentiable("ReluGrad")

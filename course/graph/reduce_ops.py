@@ -12,7 +12,7 @@ import torch
 
 from course.framework import dtypes as _dt
 from course.graph.array_ops import convert_to_tensor, make_op
-from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
+from course.graph.registry import one_output, register_op
 from course.framework.shapes import TensorShape, shape_error
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
@@ -139,8 +139,6 @@ def _mean(x, dims=None, keep=False):
 
 for _t in ("Sum", "Mean", "Max", "Min", "Prod", "All", "Any"):
     register_op(_t, infer=_reduce_infer, kernel=_reduce_kernel)
-NotDifferentiable("All")
-NotDifferentiable("Any")
 
 
 # -- gradients ---------------------------------------------------------------------------------------
@@ -169,15 +167,6 @@ register_op("ReduceGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inp
             doc="The gradient of Sum/Mean: TF builds it from Reshape, Tile and (for Mean) RealDiv.")
 
 
-def _sum_mean_grad(op, grad):
-    attrs = {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"], "mean": op.type == "Mean"}
-    return [make_op("ReduceGrad", [grad, op.inputs[0]], attrs, f"{op.type}_grad").outputs[0]]
-
-
-RegisterGradient("Sum")(_sum_mean_grad)
-RegisterGradient("Mean")(_sum_mean_grad)
-
-
 def _extreme_grad_kernel(op):
     axes, keep = op.attrs["axes"], op.attrs["keepdims"]
 
@@ -193,24 +182,6 @@ def _extreme_grad_kernel(op):
 
 register_op("ReduceExtremeGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
             kernel=_extreme_grad_kernel, doc="The gradient of Max/Min: to the arg-max positions, ties sharing.")
-
-
-def _extreme_grad(op, grad):
-    attrs = {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"]}
-    return [make_op("ReduceExtremeGrad", [grad, op.inputs[0], op.outputs[0]], attrs, f"{op.type}_grad").outputs[0]]
-
-
-RegisterGradient("Max")(_extreme_grad)
-RegisterGradient("Min")(_extreme_grad)
-
-
-@RegisterGradient("Prod")
-def _prod_grad(op, grad):
-    from course.graph.math_ops import multiply, realdiv
-    x, y = op.inputs[0], op.outputs[0]          # d prod = prod / x  (x != 0)
-    spread = make_op("ReduceGrad", [multiply(grad, y), x],
-                     {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"], "mean": False}, "Prod_grad").outputs[0]
-    return [realdiv(spread, x)]
 
 
 # -- arg max / min -----------------------------------------------------------------------------------------
@@ -251,8 +222,6 @@ def _arg_kernel(op):
 
 register_op("ArgMax", infer=_arg_infer, kernel=_arg_kernel)
 register_op("ArgMin", infer=_arg_infer, kernel=_arg_kernel)
-NotDifferentiable("ArgMax")
-NotDifferentiable("ArgMin")
 
 
 def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=torch.int64, name=None, reduction_indices=None,

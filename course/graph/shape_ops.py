@@ -9,9 +9,9 @@ import numpy as np
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import constant, convert_to_tensor, identity, make_op, static_shape_from, zeros_like
+from course.graph.array_ops import constant, convert_to_tensor, identity, make_op, static_shape_from
 from course.graph.graph import Tensor
-from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
+from course.graph.registry import one_output, register_op
 from course.framework.shapes import TensorShape, brackets, shape_error
 
 __all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "expand_dims", "squeeze", "one_hot",
@@ -64,24 +64,9 @@ def _reshape_kernel(op):
 register_op("Reshape", infer=_reshape_infer, kernel=_reshape_kernel)
 
 
-@RegisterGradient("Reshape")
-def _reshape_grad(op, grad):
-    x = op.inputs[0]
-    if x.shape.is_fully_defined():
-        g = reshape(grad, list(x.shape))
-    else:
-        g = make_op("ReshapeLike", [grad, x], None, "Reshape").outputs[0]
-    return [g] + [None] * (len(op.inputs) - 1)
-
-
 register_op("ReshapeLike", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
             kernel=lambda op: (lambda g, x: g.reshape(x.shape)),
             doc="Reshape the first input to the (run-time) shape of the second; TF writes Reshape(g, Shape(x)).")
-
-
-@RegisterGradient("ReshapeLike")
-def _reshape_like_grad(op, grad):
-    return [make_op("ReshapeLike", [grad, op.inputs[0]], None, "Reshape").outputs[0], None]
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -104,12 +89,6 @@ def _transpose_infer(op):
 
 
 register_op("Transpose", infer=_transpose_infer, kernel=lambda op: (lambda x, _p=tuple(op.attrs["perm"]): x.permute(_p)))
-
-
-@RegisterGradient("Transpose")
-def _transpose_grad(op, grad):
-    perm = op.attrs["perm"]
-    return [transpose(grad, [perm.index(i) for i in range(len(perm))])]
 
 
 def _norm_axis(axis, rank, op=None):
@@ -167,12 +146,6 @@ def _concat_kernel(op):
 register_op("ConcatV2", infer=_concat_infer, kernel=_concat_kernel)
 
 
-@RegisterGradient("ConcatV2")
-def _concat_grad(op, grad):
-    return [make_op("ConcatGrad", [grad] + list(op.inputs), {"axis": op.attrs["axis"], "index": i},
-                    "ConcatGrad").outputs[0] for i in range(len(op.inputs))]
-
-
 def _concat_grad_kernel(op):
     axis, index = op.attrs["axis"], op.attrs["index"]
 
@@ -208,12 +181,6 @@ def _pack_infer(op):
 register_op("Pack", infer=_pack_infer, kernel=lambda op: (lambda *xs, _a=op.attrs["axis"]: torch.stack(xs, _a)))
 
 
-@RegisterGradient("Pack")
-def _pack_grad(op, grad):
-    return [make_op("Unpack1", [grad], {"axis": op.attrs["axis"], "index": i}, "unstack").outputs[0]
-            for i in range(len(op.inputs))]
-
-
 register_op("Unpack1", infer=lambda op: _pack_part_infer(op),
             kernel=lambda op: (lambda g, _a=op.attrs["axis"], _i=op.attrs["index"]: g.select(_a, _i)),
             doc="Element `index` along `axis` (one output of TF's Unpack).")
@@ -237,7 +204,6 @@ def shape(input, name=None, out_type=torch.int32):   # noqa: A002
 
 register_op("Shape", infer=lambda op: one_output(TensorShape([op.inputs[0].shape.rank]), op.attrs["out_type"]),
             make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.shape, dtype=_t, device=device)))
-NotDifferentiable("Shape")
 
 
 def size(input, name=None, out_type=torch.int32):   # noqa: A002
@@ -247,7 +213,6 @@ def size(input, name=None, out_type=torch.int32):   # noqa: A002
 
 register_op("Size", infer=lambda op: one_output(TensorShape([]), op.attrs["out_type"]),
             make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.numel(), dtype=_t, device=device)))
-NotDifferentiable("Size")
 
 
 def rank(input, name=None):   # noqa: A002
@@ -259,7 +224,6 @@ def rank(input, name=None):   # noqa: A002
 
 register_op("Rank", infer=lambda op: one_output(TensorShape([]), torch.int32),
             make=lambda op, rt, device: (lambda x: torch.tensor(x.dim(), dtype=torch.int32, device=device)))
-NotDifferentiable("Rank")
 
 
 # -- dims -------------------------------------------------------------------------------------------------
@@ -280,11 +244,6 @@ def _expand_infer(op):
 
 
 register_op("ExpandDims", infer=_expand_infer, kernel=lambda op: (lambda x, _a=op.attrs["axis"]: x.unsqueeze(_a)))
-
-
-@RegisterGradient("ExpandDims")
-def _expand_grad(op, grad):
-    return [_reshape_grad(op, grad)[0]]
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):   # noqa: A002
@@ -320,11 +279,6 @@ def _squeeze_kernel(op):
 register_op("Squeeze", infer=_squeeze_infer, kernel=_squeeze_kernel)
 
 
-@RegisterGradient("Squeeze")
-def _squeeze_grad(op, grad):
-    return [_reshape_grad(op, grad)[0]]
-
-
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     indices = convert_to_tensor(indices)
     dtype = _dt.as_torch_dtype(dtype) if dtype is not None else torch.float32
@@ -356,7 +310,6 @@ def _one_hot_kernel(op):
 
 
 register_op("OneHot", infer=_one_hot_infer, kernel=_one_hot_kernel)
-NotDifferentiable("OneHot")
 
 
 def where(condition, x=None, y=None, name=None):
@@ -377,16 +330,6 @@ def _select_infer(op):
 
 
 register_op("SelectV2", infer=_select_infer, kernel=lambda op: torch.where)
-
-
-@RegisterGradient("SelectV2")
-def _select_grad(op, grad):
-    from course.graph.math_ops import sum_to_shape
-    c, x, y = op.inputs
-    zeros_ = zeros_like(grad)
-    gx = make_op("SelectV2", [c, grad, zeros_], {}, "Select").outputs[0]
-    gy = make_op("SelectV2", [c, zeros_, grad], {}, "Select_1").outputs[0]
-    return [None, sum_to_shape(gx, x), sum_to_shape(gy, y)]
 
 
 # -- indexing ----------------------------------------------------------------------------------------------
@@ -454,11 +397,6 @@ def _slice_kernel(op):
 
 register_op("StridedSlice", infer=lambda op: one_output(_slice_shape(op.inputs[0].shape, op.attrs["key"]), op.inputs[0].dtype),
             kernel=_slice_kernel)
-
-
-@RegisterGradient("StridedSlice")
-def _strided_slice_grad(op, grad):
-    return [make_op("StridedSliceGrad", [op.inputs[0], grad], {"key": op.attrs["key"]}, "StridedSliceGrad").outputs[0]]
 
 
 def _slice_grad_kernel(op):
