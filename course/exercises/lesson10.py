@@ -11,7 +11,7 @@ import math
 import torch
 
 from course.exercises import seeding
-from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close
+from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, say
 from course.exercises.fixtures import Fixture, probe
 from course.exercises.forbidden import SCRATCH
 from course.exercises.registry import exercise
@@ -37,40 +37,57 @@ def _check_l2_penalty(l2_penalty):
              ([torch.randn(4, 3, generator=g), torch.randn(3, generator=g), torch.randn(3, 2, generator=g)], 1e-3)]
     for weights, lam in cases:
         shapes = [tuple(w.shape) for w in weights]
-        what = f"l2_penalty(weights, l2={lam}) with weights of shapes {shapes}"
+        what = say(f"l2_penalty(weights, l2={lam}) with weights of shapes {shapes}",
+                   f"l2_penalty(weights, l2={lam})（weights 中张量的形状为 {shapes}）")
         # The gradient is taken on the learner's side (a probe); its values are compared here.
         r = probe("probe_call_and_grad", l2_penalty, [w.clone() for w in weights], lam)
         got = r["out"]
         squares = [(w.double() ** 2).sum() for w in weights]
         expected = lam * sum(squares)                                            # λ Σ_W Σ w²
         if not r["is_tensor"] or not isinstance(got, torch.Tensor):
-            raise CheckFailure(f"{what}: expected a scalar torch tensor (so that autograd can differentiate it), "
-                               f"got {describe(got)}. Build it from torch operations and do not call .item().")
+            raise CheckFailure(en=f"{what.en}: expected a scalar torch tensor (so that autograd can differentiate "
+                                  f"it), got {describe(got)}. Build it from torch operations and do not call .item().",
+                               zh=f"{what.zh}：期望一个 torch 标量张量（这样 autograd 才能对它求导），"
+                                  f"得到 {describe(got, lang='zh')}。请用 torch 运算构造它，不要调用 .item()。")
         value = float(got.detach())
         near = lambda a: math.isclose(value, float(a), rel_tol=1e-4, abs_tol=1e-9)
         if near(expected / 2):
-            raise CheckFailure(f"{what}: got {value:.6g}, half of the expected {float(expected):.6g}; Keras' L2 is "
-                               f"λ·Σw² without the 1/2 that tf.nn.l2_loss has.")
+            raise CheckFailure(en=f"{what.en}: got {value:.6g}, half of the expected {float(expected):.6g}; Keras' "
+                                  f"L2 is λ·Σw² without the 1/2 that tf.nn.l2_loss has.",
+                               zh=f"{what.zh}：得到 {value:.6g}，是期望值 {float(expected):.6g} 的一半；Keras 的 L2 "
+                                  f"是 λ·Σw²，没有 tf.nn.l2_loss 里的 1/2。")
         if near(lam * sum(float((w.double() ** 2).mean()) for w in weights)):
-            raise CheckFailure(f"{what}: got {value:.6g}, which uses the MEAN of the squares; the penalty is the "
-                               f"SUM of w² over all elements (expected {float(expected):.6g}).")
+            raise CheckFailure(en=f"{what.en}: got {value:.6g}, which uses the MEAN of the squares; the penalty is "
+                                  f"the SUM of w² over all elements (expected {float(expected):.6g}).",
+                               zh=f"{what.zh}：得到 {value:.6g}，用的是平方的*均值*；惩罚项是所有元素的 w² 之*和*"
+                                  f"（期望 {float(expected):.6g}）。")
         if near(lam * sum(float(s.sqrt()) for s in squares)):
-            raise CheckFailure(f"{what}: got {value:.6g}, a sum of norms ‖W‖; the penalty uses squared weights, "
-                               f"Σw², with no square root (expected {float(expected):.6g}).")
+            raise CheckFailure(en=f"{what.en}: got {value:.6g}, a sum of norms ‖W‖; the penalty uses squared "
+                                  f"weights, Σw², with no square root (expected {float(expected):.6g}).",
+                               zh=f"{what.zh}：得到 {value:.6g}，这是范数 ‖W‖ 之和；惩罚项用的是权重的平方 Σw²，"
+                                  f"不开平方根（期望 {float(expected):.6g}）。")
         if len(weights) > 1 and near(lam * squares[0]):
-            raise CheckFailure(f"{what}: got {value:.6g}, the penalty of the first tensor only; sum over all "
-                               f"tensors in the list (expected {float(expected):.6g}).")
+            raise CheckFailure(en=f"{what.en}: got {value:.6g}, the penalty of the first tensor only; sum over all "
+                                  f"tensors in the list (expected {float(expected):.6g}).",
+                               zh=f"{what.zh}：得到 {value:.6g}，这只是第一个张量的惩罚项；请对列表中的所有张量求和"
+                                  f"（期望 {float(expected):.6g}）。")
         expect_close(got.detach(), expected, what=what, rtol=1e-5, atol=1e-8, check_dtype=False)
-        expect(got.dim() == 0, f"{what}: expected a scalar (shape ()), got shape {tuple(got.shape)}.")
-        expect(r["requires_grad"], f"{what}: the result is not connected to the weights (no gradient); compute it "
-                                  f"with torch operations on the tensors, without .item(), .detach() or numpy.")
+        expect(got.dim() == 0, en=f"{what.en}: expected a scalar (shape ()), got shape {tuple(got.shape)}.",
+               zh=f"{what.zh}：期望标量（形状 ()），得到形状 {tuple(got.shape)}。")
+        expect(r["requires_grad"], en=f"{what.en}: the result is not connected to the weights (no gradient); compute "
+                                     f"it with torch operations on the tensors, without .item(), .detach() or numpy.",
+               zh=f"{what.zh}：结果与权重没有联系（没有梯度）；请在张量上用 torch 运算计算它，"
+                  f"不要用 .item()、.detach() 或 numpy。")
         grads = r["grads"]
         for i, (w, grad) in enumerate(zip(weights, grads)):
-            expect(grad is not None, f"{what}: the result does not depend on weights[{i}].")
-            expect_close(grad, 2 * lam * w, what=f"{what}: gradient with respect to weights[{i}] (2λw)",
+            expect(grad is not None, en=f"{what.en}: the result does not depend on weights[{i}].",
+                   zh=f"{what.zh}：结果不依赖于 weights[{i}]。")
+            expect_close(grad, 2 * lam * w, what=what + say(f": gradient with respect to weights[{i}] (2λw)",
+                                                            f"：对 weights[{i}] 的梯度（2λw）"),
                          rtol=1e-4, atol=1e-7)
         for w, p in zip(weights, r["params_after"]):
-            expect(torch.equal(w, p), f"{what} modified the weights in place; only read them.")
+            expect(torch.equal(w, p), en=f"{what.en} modified the weights in place; only read them.",
+                   zh=f"{what.zh} 原地修改了权重；只能读取它们。")
 
 
 # -- 10.2 ---------------------------------------------------------------------------------------
@@ -82,45 +99,65 @@ def _check_dropout_forward(dropout_forward):
     small = torch.rand(4, 5, generator=g) + 0.5                         # (4, 5), no zeros
     for rate in (0.0, 0.5):
         got = dropout_forward(small.clone(), rate, training=False)
-        expect_close(got, small, what=f"dropout_forward(x, {rate}, training=False) (inference: x unchanged)",
+        expect_close(got, small, what=say(f"dropout_forward(x, {rate}, training=False) (inference: x unchanged)",
+                                          f"dropout_forward(x, {rate}, training=False)（推理时 x 不变）"),
                      inputs={"x": small}, kind="torch")
 
     x = torch.rand(200_000, generator=g) + 0.5                           # (200000,), values in [0.5, 1.5)
     for rate in (0.3, 0.8):
-        what = f"dropout_forward(x, {rate}, training=True) on x = 200 000 values in [0.5, 1.5)"
+        call = f"dropout_forward(x, {rate}, training=True)"
+        what = say(f"{call} on x = 200 000 values in [0.5, 1.5)", f"{call}（x 为 [0.5, 1.5) 中的 200 000 个值）")
         keep = x.clone()
         _seed_learner_side(0)
         out = dropout_forward(x, rate, training=True)
-        expect(isinstance(out, torch.Tensor), f"{what}: expected a torch.Tensor, got {describe(out)}.")
-        expect(tuple(out.shape) == tuple(x.shape), f"{what}: shape: expected {tuple(x.shape)}, got {tuple(out.shape)}.")
-        expect(torch.equal(x, keep), f"{what} modified x in place; return a new tensor.")
+        expect(isinstance(out, torch.Tensor), en=f"{what.en}: expected a torch.Tensor, got {describe(out)}.",
+               zh=f"{what.zh}：期望 torch.Tensor，得到 {describe(out, lang='zh')}。")
+        expect(tuple(out.shape) == tuple(x.shape),
+               en=f"{what.en}: shape: expected {tuple(x.shape)}, got {tuple(out.shape)}.",
+               zh=f"{what.zh}：形状：期望 {tuple(x.shape)}，得到 {tuple(out.shape)}。")
+        expect(torch.equal(x, keep), en=f"{what.en} modified x in place; return a new tensor.",
+               zh=f"{what.zh} 原地修改了 x；应返回一个新的张量。")
         out = out.detach().to(torch.float64)
         dropped = (out == 0).double().mean().item()
         if abs(dropped - (1 - rate)) < 0.01 and abs(rate - 0.5) > 0.05:
-            raise CheckFailure(f"{what}: {dropped:.3f} of the values are 0, i.e. 1 - rate; `rate` is the probability "
-                               f"of DROPPING a value (TF1's keep_prob = 1 - rate).")
-        expect(abs(dropped - rate) < 0.01, f"{what}: the fraction of zeros should be about {rate}; got {dropped:.4f}.")
+            raise CheckFailure(en=f"{what.en}: {dropped:.3f} of the values are 0, i.e. 1 - rate; `rate` is the "
+                                  f"probability of DROPPING a value (TF1's keep_prob = 1 - rate).",
+                               zh=f"{what.zh}：为 0 的值占 {dropped:.3f}，也就是 1 - rate；`rate` 是*丢弃*一个值"
+                                  f"的概率（TF1 的 keep_prob = 1 - rate）。")
+        expect(abs(dropped - rate) < 0.01,
+               en=f"{what.en}: the fraction of zeros should be about {rate}; got {dropped:.4f}.",
+               zh=f"{what.zh}：0 的比例应约为 {rate}；得到 {dropped:.4f}。")
         kept = out != 0
         ratio = out[kept] / x.double()[kept]
         if torch.allclose(ratio, torch.ones_like(ratio), atol=1e-5):
-            raise CheckFailure(f"{what}: the kept values are unchanged; inverted dropout divides them by (1 - rate) = "
-                               f"{1 - rate:g}, so that the expected value of each unit stays the same.")
+            raise CheckFailure(en=f"{what.en}: the kept values are unchanged; inverted dropout divides them by "
+                                  f"(1 - rate) = {1 - rate:g}, so that the expected value of each unit stays the same.",
+                               zh=f"{what.zh}：保留下来的值没有改变；反向缩放的 dropout 把它们除以 "
+                                  f"(1 - rate) = {1 - rate:g}，使每个单元的期望值保持不变。")
         if torch.allclose(ratio, torch.full_like(ratio, 1 - rate), rtol=1e-5):
-            raise CheckFailure(f"{what}: the kept values are multiplied by (1 - rate); inverted dropout DIVIDES them "
-                               f"by (1 - rate) in training (and leaves inference alone).")
-        expect_close(ratio, torch.full_like(ratio, 1 / (1 - rate)), what=f"{what}: kept value / input",
-                     rtol=1e-5, atol=1e-6)
+            raise CheckFailure(en=f"{what.en}: the kept values are multiplied by (1 - rate); inverted dropout "
+                                  f"DIVIDES them by (1 - rate) in training (and leaves inference alone).",
+                               zh=f"{what.zh}：保留下来的值被乘以了 (1 - rate)；反向缩放的 dropout 在训练时把它们"
+                                  f"*除以* (1 - rate)（推理时则不做任何处理）。")
+        expect_close(ratio, torch.full_like(ratio, 1 / (1 - rate)),
+                     what=what + say(": kept value / input", "：保留的值 / 输入"), rtol=1e-5, atol=1e-6)
         mean_ratio = out.mean().item() / x.double().mean().item()
-        expect(abs(mean_ratio - 1) < 0.02, f"{what}: the mean should be kept (E[out] = x); got mean(out)/mean(x) = "
-                                           f"{mean_ratio:.4f}.")
+        expect(abs(mean_ratio - 1) < 0.02,
+               en=f"{what.en}: the mean should be kept (E[out] = x); got mean(out)/mean(x) = {mean_ratio:.4f}.",
+               zh=f"{what.zh}：均值应保持不变（E[out] = x）；得到 mean(out)/mean(x) = {mean_ratio:.4f}。")
     got = dropout_forward(small.clone(), 0.0, training=True)
-    expect_close(got, small, what="dropout_forward(x, 0.0, training=True) (rate 0 drops nothing)", kind="torch")
+    expect_close(got, small, what=say("dropout_forward(x, 0.0, training=True) (rate 0 drops nothing)",
+                                      "dropout_forward(x, 0.0, training=True)（rate 为 0 时什么都不丢弃）"),
+                 kind="torch")
     _seed_learner_side(1)
     a = dropout_forward(small.clone(), 0.5, training=True)
     b = dropout_forward(small.clone(), 0.5, training=True)
-    expect(not torch.equal(a, b), "dropout_forward(x, 0.5, training=True) returned the same result twice; draw a new "
-                                  "random mask on every call (torch.rand_like(x)).")
-    expect(tuple(a.shape) == (4, 5), f"dropout_forward on x of shape (4, 5): got shape {tuple(a.shape)}.")
+    expect(not torch.equal(a, b), en="dropout_forward(x, 0.5, training=True) returned the same result twice; draw a "
+                                     "new random mask on every call (torch.rand_like(x)).",
+           zh="dropout_forward(x, 0.5, training=True) 两次返回了相同的结果；每次调用都要抽取新的随机掩码"
+              "（torch.rand_like(x)）。")
+    expect(tuple(a.shape) == (4, 5), en=f"dropout_forward on x of shape (4, 5): got shape {tuple(a.shape)}.",
+           zh=f"dropout_forward 作用于形状为 (4, 5) 的 x：得到的形状为 {tuple(a.shape)}。")
 
 
 # -- 10.3 ---------------------------------------------------------------------------------------
@@ -163,23 +200,31 @@ def _check_early_stopping(early_stopping):
         got = early_stopping(list(losses), patience, min_delta)
         expected = _early_stopping_reference(losses, patience, min_delta)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise CheckFailure(f"{what}: expected a pair (last_epoch, best_epoch), got {describe(got)}.")
+            raise CheckFailure(en=f"{what}: expected a pair (last_epoch, best_epoch), got {describe(got)}.",
+                               zh=f"{what}：期望一对值 (last_epoch, best_epoch)，得到 {describe(got, lang='zh')}。")
         try:
             got = (int(got[0]), int(got[1]))
         except (TypeError, ValueError):
-            raise CheckFailure(f"{what}: expected two integers, got {describe(got)}.") from None
+            raise CheckFailure(en=f"{what}: expected two integers, got {describe(got)}.",
+                               zh=f"{what}：期望两个整数，得到 {describe(got, lang='zh')}。") from None
         if got == (expected[0] + 1, expected[1] + 1):
-            raise CheckFailure(f"{what}: expected {expected}, got {got}: count epochs from 0, as the callback's "
-                               f"stopped_epoch and best_epoch do.")
+            raise CheckFailure(en=f"{what}: expected {expected}, got {got}: count epochs from 0, as the callback's "
+                                  f"stopped_epoch and best_epoch do.",
+                               zh=f"{what}：期望 {expected}，得到 {got}：轮（epoch）从 0 开始计数，和回调的 "
+                                  f"stopped_epoch 与 best_epoch 一样。")
         if got != expected:
-            hint = ""
+            hint = say("", "")
             if min_delta and got == _early_stopping_reference(losses, patience, 0.0):
-                hint = f" An epoch improves only if its loss is below best - min_delta = best - {min_delta}."
+                hint = say(f" An epoch improves only if its loss is below best - min_delta = best - {min_delta}.",
+                           f"只有损失低于 best - min_delta = best - {min_delta} 时，这一轮才算有改善。")
             elif got == _early_stopping_reference(losses, patience + 1, min_delta):
-                hint = f" Training stops as soon as `patience` = {patience} epochs in a row did not improve."
+                hint = say(f" Training stops as soon as `patience` = {patience} epochs in a row did not improve.",
+                           f"一旦连续 `patience` = {patience} 轮没有改善，训练就停止。")
             elif any(a == b for a, b in zip(losses, losses[1:])):
-                hint = " An equal loss is not an improvement (strictly smaller is)."
-            raise CheckFailure(f"{what}: expected (last_epoch, best_epoch) = {expected}, got {got}.{hint}")
+                hint = say(" An equal loss is not an improvement (strictly smaller is).",
+                           "相等的损失不算改善（严格更小才算）。")
+            raise CheckFailure(en=f"{what}: expected (last_epoch, best_epoch) = {expected}, got {got}.{hint.en}",
+                               zh=f"{what}：期望 (last_epoch, best_epoch) = {expected}，得到 {got}。{hint.zh}")
 
 
 # -- 10.4 ---------------------------------------------------------------------------------------
@@ -211,30 +256,41 @@ def _check_augment_batch(augment_batch):
     out = augment_batch(images, degrees=0.0, translate=0.0)
     got = as_tensor(out)
     if got is not None and tuple(got.shape) == (6, 1, 28, 28):
-        raise CheckFailure("augment_batch(images) with images of shape (6, 28, 28) returned shape (6, 1, 28, 28); "
-                           "drop the channel axis again so that the result has the input's shape.")
-    expect_close(out, keep, what="augment_batch(images, degrees=0, translate=0) (no rotation, no shift: unchanged)",
+        raise CheckFailure(en="augment_batch(images) with images of shape (6, 28, 28) returned shape "
+                              "(6, 1, 28, 28); drop the channel axis again so that the result has the input's shape.",
+                           zh="augment_batch(images) 对形状为 (6, 28, 28) 的 images 返回了形状 (6, 1, 28, 28)；"
+                              "请再去掉通道轴，使结果的形状与输入相同。")
+    expect_close(out, keep, what=say("augment_batch(images, degrees=0, translate=0) (no rotation, no shift: unchanged)",
+                                     "augment_batch(images, degrees=0, translate=0)（不旋转、不平移：图像不变）"),
                  kind="torch", atol=1e-5)
-    expect(torch.equal(images, keep), "augment_batch modified `images` in place; return a new tensor.")
+    expect(torch.equal(images, keep), en="augment_batch modified `images` in place; return a new tensor.",
+           zh="augment_batch 原地修改了 `images`；应返回一个新的张量。")
 
     _seed_learner_side(1)
     out = augment_batch(images, degrees=0.0, translate=0.1)
     expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (6, 28, 28) and out.dtype == torch.float32,
-           f"augment_batch(images, degrees=0, translate=0.1): expected a float32 tensor of shape (6, 28, 28), "
-           f"got {describe(out)}.")
+           en=f"augment_batch(images, degrees=0, translate=0.1): expected a float32 tensor of shape (6, 28, 28), "
+              f"got {describe(out)}.",
+           zh=f"augment_batch(images, degrees=0, translate=0.1)：期望形状为 (6, 28, 28) 的 float32 张量，"
+              f"得到 {describe(out, lang='zh')}。")
     for i in range(6):
         shift = _shift_of(keep[i], out[i], 3)
-        expect(shift is not None, f"augment_batch(images, degrees=0, translate=0.1): image {i} is not its input "
-                                  f"shifted by at most 3 pixels (10% of 28, rounded); use "
-                                  f"RandomAffine(degrees=degrees, translate=(translate, translate)).")
+        expect(shift is not None, en=f"augment_batch(images, degrees=0, translate=0.1): image {i} is not its input "
+                                     f"shifted by at most 3 pixels (10% of 28, rounded); use "
+                                     f"RandomAffine(degrees=degrees, translate=(translate, translate)).",
+               zh=f"augment_batch(images, degrees=0, translate=0.1)：第 {i} 张图像不是它的输入平移至多 3 个像素"
+                  f"（28 的 10%，取整）的结果；请使用 "
+                  f"RandomAffine(degrees=degrees, translate=(translate, translate))。")
 
     same = keep[:1].expand(16, 28, 28).clone()
     _seed_learner_side(2)
     out = augment_batch(same, degrees=0.0, translate=0.1)
     distinct = len({_shift_of(same[0], o, 3) for o in out})
-    expect(distinct >= 3, f"augment_batch on 16 copies of one image (translate=0.1) gave only {distinct} different "
-                          f"shift(s); a v2 transform draws ONE set of random parameters per call, so call it once "
-                          f"per image, not once on the whole batch.")
+    expect(distinct >= 3, en=f"augment_batch on 16 copies of one image (translate=0.1) gave only {distinct} "
+                             f"different shift(s); a v2 transform draws ONE set of random parameters per call, so "
+                             f"call it once per image, not once on the whole batch.",
+           zh=f"augment_batch 作用于同一张图像的 16 个副本（translate=0.1），只得到 {distinct} 种不同的平移；"
+              f"v2 变换每次调用只抽取*一组*随机参数，所以要对每张图像各调用一次，而不是对整个批次调用一次。")
 
     # 16 bars: with nearest-pixel resampling an angle under about 3.6 degrees leaves a 16-pixel bar as it
     # was (about 12% of draws from [-30, 30]), so a correct answer leaves some unchanged; 8 or more
@@ -244,16 +300,23 @@ def _check_augment_batch(augment_batch):
     _seed_learner_side(3)
     out = augment_batch(bar.clone(), degrees=30.0, translate=0.0)
     expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (16, 28, 28),
-           f"augment_batch(bars, degrees=30, translate=0): expected shape (16, 28, 28), got {describe(out)}.")
+           en=f"augment_batch(bars, degrees=30, translate=0): expected shape (16, 28, 28), got {describe(out)}.",
+           zh=f"augment_batch(bars, degrees=30, translate=0)：期望形状 (16, 28, 28)，得到 {describe(out, lang='zh')}。")
     expect(bool((out >= -1e-6).all() and (out <= 1 + 1e-6).all()),
-           "augment_batch(bars, degrees=30, translate=0): values left [0, 1].")
+           en="augment_batch(bars, degrees=30, translate=0): values left [0, 1].",
+           zh="augment_batch(bars, degrees=30, translate=0)：有值超出了 [0, 1]。")
     changed = sum(not torch.allclose(o, bar[0], atol=1e-5) for o in out)
-    expect(changed >= 8, f"augment_batch(bars, degrees=30, translate=0): only {changed} of 16 images were rotated; "
-                         f"pass degrees to RandomAffine.")
+    expect(changed >= 8, en=f"augment_batch(bars, degrees=30, translate=0): only {changed} of 16 images were rotated; "
+                            f"pass degrees to RandomAffine.",
+           zh=f"augment_batch(bars, degrees=30, translate=0)：16 张图像中只有 {changed} 张被旋转了；"
+              f"请把 degrees 传给 RandomAffine。")
     for i, o in enumerate(out):
         ink = o.sum().item() / bar[0].sum().item()
         cy, cx = _centre_of_mass(o) if o.sum() > 0 else (0.0, 0.0)
         expect(0.6 < ink < 1.4 and abs(cy - 13.5) < 1.5 and abs(cx - 13.5) < 1.5,
-               f"augment_batch(bars, degrees=30, translate=0): image {i} is not a rotation of the centred bar "
-               f"(ink ratio {ink:.2f}, centre of mass ({cy:.1f}, {cx:.1f}) instead of (13.5, 13.5)); with "
-               f"translate=0 nothing should move off-centre.")
+               en=f"augment_batch(bars, degrees=30, translate=0): image {i} is not a rotation of the centred bar "
+                  f"(ink ratio {ink:.2f}, centre of mass ({cy:.1f}, {cx:.1f}) instead of (13.5, 13.5)); with "
+                  f"translate=0 nothing should move off-centre.",
+               zh=f"augment_batch(bars, degrees=30, translate=0)：第 {i} 张图像不是居中竖条旋转后的样子"
+                  f"（像素值总和之比 {ink:.2f}，质心 ({cy:.1f}, {cx:.1f})，而不是 (13.5, 13.5)）；"
+                  f"translate=0 时不应有任何东西偏离中心。")
