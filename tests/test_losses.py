@@ -107,7 +107,7 @@ def test_clear_errors():
         L.mean_squared_error(onehot, probs, reduction="avg")
     with pytest.raises(ValueError, match=r"sample_weight of shape \(3,\)"):
         L.mean_squared_error(onehot, probs, sample_weight=torch.ones(3))
-    with pytest.raises(ValueError, match="Unknown loss 'msee'. Valid names: .*mse"):
+    with pytest.raises(ValueError, match="Could not interpret loss identifier: msee. .*valid names: .*mse"):
         L.get("msee")
 
 

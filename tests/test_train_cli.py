@@ -85,3 +85,36 @@ def test_python_dash_m_course_is_the_course_command():
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage: course train")
+
+
+def test_one_cycle_schedule_matches_torch_one_cycle_lr():
+    import torch
+    from course.apps.speed import OneCycle
+    for total, pct in ((354, 0.25), (10, 0.3), (3, 0.5)):
+        w = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=0.1)
+        ref = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.005, total_steps=total, pct_start=pct)
+        ours = OneCycle(0.005, total, pct_start=pct)
+        for t in range(total):
+            assert ours(t) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12, abs=1e-15), (total, pct, t)
+            opt.step()
+            if t < total - 1:
+                ref.step()
+        assert ours(total + 5) == ours(total - 1)                # past the end: the last value
+
+
+def test_speed_model_times_training_and_its_warm_up_leaves_the_timed_run_unchanged(tmp_path):
+    runs = {}
+    for warmup in ("0", "3"):
+        out_dir = tmp_path / f"w{warmup}"
+        proc = course("train", "--model", "speed", "--output", str(out_dir), "--seed", "3", "--warmup", warmup)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        lines = proc.stdout.strip().splitlines()
+        assert ("Warm-up: 3 step(s)" in proc.stdout) == (warmup == "3")
+        timed = [line for line in lines if line.startswith("Train time: ")]
+        assert len(timed) == 1 and re.match(r"Train time: \d+\.\d{3} s \(4 steps", timed[0]), timed
+        correct = re.search(r"^Test images correct: ([\d,]+) of 1,000$", proc.stdout, re.M)
+        acc = float(lines[-1].split()[-1])
+        assert correct and int(correct.group(1).replace(",", "")) == round(acc * 1000)
+        runs[warmup] = (acc, (out_dir / "history.csv").read_text())
+    assert runs["0"] == runs["3"]          # the throw-away model's steps do not touch the timed model

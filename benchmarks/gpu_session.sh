@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# One GPU session, about 4 minutes on an H100 (each part has its own time limit; 8 minutes at most):
+#   1. the tests marked `cuda`
+#   2. bench_fit on the GPU (fit against the hand-written torch loop; goal fit/hand <= 1.15)
+#   3. time to 99%: `course train --model speed` (the kit's own fit, a schedule fixed in advance,
+#      no early stopping) for seeds 0-4; each line: seed, train seconds, test accuracy on all 10,000
+#      test images; then how many reached 99.0% and the median time against the public record.
+# Runs from a plain checkout: no install, PYTHONPATH=. (MNIST ships in course/data/files/mnist).
+# Writes everything it prints to $OUT/gpu.log (a temporary folder when OUT is unset).
+#
+#   bash benchmarks/gpu_session.sh                 # on the GPU machine
+#   GPU_SMOKE=1 bash benchmarks/gpu_session.sh     # the same steps, tiny, on the CPU (checks this script)
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
+LOG=$OUT/gpu.log
+RUNS=$(mktemp -d)                 # model.keras and plots of the speed runs: not sent back
+export PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH} MPLBACKEND=Agg TQDM_DISABLE=1 PYTHONUNBUFFERED=1
+RECORD=0.76                       # seconds to 99% on one GTX 1660 Ti, plain PyTorch (the public record)
+if [ "${GPU_SMOKE:-0}" = 1 ]; then
+    DEVICE=cpu; SEEDS="0"; BENCH=(--batches 2 --repeats 1 --threads 1); SPEED=(--limit 2000 --epochs 1 --warmup 2)
+else
+    DEVICE=cuda; SEEDS="0 1 2 3 4"; BENCH=(--batches 200 --repeats 5); SPEED=()
+fi
+exec > >(tee -a "$LOG") 2>&1
+section() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
+
+section "machine"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>/dev/null \
+    || echo "nvidia-smi: not available"
+python3 - <<'EOF'
+import platform, torch
+print(f"python {platform.python_version()}, torch {torch.__version__}, CUDA build {torch.version.cuda}, "
+      f"cuda available: {torch.cuda.is_available()}"
+      + (f", {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""))
+EOF
+
+section "1. tests marked cuda"
+CUDA_TESTS=$(grep -l "mark.cuda" tests/*.py | tr '\n' ' ')
+echo "files: $CUDA_TESTS"
+timeout 180 python3 -m pytest -o addopts='' -p no:cacheprovider -m cuda -q -rs $CUDA_TESTS
+echo "pytest exit code: $?"
+
+section "2. bench_fit on $DEVICE"
+timeout 150 python3 benchmarks/bench_fit.py --device "$DEVICE" --no-keras --models mlp,cnn,cnn-large,speed "${BENCH[@]}"
+echo "bench_fit exit code: $?"
+
+section "3. time to 99%: course train --model speed ${SPEED[*]}"
+for seed in $SEEDS; do
+    timeout 120 python3 -m course train --model speed --device "$DEVICE" --seed "$seed" \
+        --output "$RUNS/speed-$seed" "${SPEED[@]}" > "$OUT/speed-$seed.txt" 2>&1
+    echo "seed $seed: exit code $?"
+    cat "$OUT/speed-$seed.txt"
+done
+python3 - "$OUT" "$RECORD" $SEEDS <<'EOF'
+import re, statistics, sys
+out, record, seeds = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+rows = []
+for seed in seeds:
+    text = open(f"{out}/speed-{seed}.txt").read()
+    t = re.search(r"^Train time: ([\d.]+) s", text, re.M)
+    c = re.search(r"^Test images correct: ([\d,]+) of ([\d,]+)", text, re.M)
+    if not (t and c):
+        print(f"seed {seed}: no result (see {out}/speed-{seed}.txt)")
+        continue
+    rows.append((seed, float(t.group(1)), *(int(g.replace(",", "")) for g in c.groups())))
+print("\ntime to 99% (course train --model speed): seed, train seconds, test accuracy")
+for seed, sec, correct, total in rows:
+    print(f"  seed {seed}: {sec:7.3f} s  {correct / total:.4f} ({correct} of {total})"
+          + ("" if correct >= 0.99 * total else "  below 99%"))
+if rows:
+    hit = sum(correct >= 0.99 * total for _, _, correct, total in rows)
+    med = statistics.median(sec for _, sec, _, _ in rows)
+    print(f"  reached 99.0%: {hit} of {len(rows)} seeds; median train time {med:.3f} s")
+    print(f"  goal median time / record {record} s < 1: x{med / record:.2f} "
+          f"({'met' if med < record and hit == len(rows) else 'NOT met'}; all seeds must reach 99%)")
+EOF
+section "done; log in $LOG"
