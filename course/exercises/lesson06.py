@@ -9,7 +9,7 @@ TensorFlow).
 import torch
 
 from course.exercises import seeding
-from course.exercises.expect import CheckFailure, as_tensor, expect_close
+from course.exercises.expect import CheckFailure, Text, as_tensor, expect_close, say
 from course.exercises.forbidden import SCRATCH, Forbid
 from course.exercises.registry import exercise
 
@@ -22,9 +22,13 @@ def _gen(seed):
     return seeding.torch_generator(seed)
 
 
-def _unchanged(before, after, what):
+def _unchanged(before, after, fn, arg=None):
+    """`fn` modified argument `arg` (code names, the same in both languages)?"""
     if not torch.equal(before, after):
-        raise CheckFailure(f"{what} modified its input in place; return a new tensor instead.")
+        en = f"{fn} (argument {arg})" if arg else fn
+        zh = f"{fn}（参数 {arg}）" if arg else fn
+        raise CheckFailure(en=f"{en} modified its input in place; return a new tensor instead.",
+                           zh=f"{zh} 原地修改了输入；请返回一个新的张量。")
 
 
 def _same_shape(t, shape):
@@ -35,54 +39,67 @@ def _same_shape(t, shape):
 def _check_mse(mse):
     """Keras' mean_squared_error(y_true, y_pred): mean over the last axis, one loss per sample (N,)."""
     g = _gen(61)
-    cases = [("y (4, 1)", torch.randn(4, 1, generator=g), torch.randn(4, 1, generator=g)),
-             ("y (3, 5)", torch.randn(3, 5, generator=g), torch.randn(3, 5, generator=g)),
-             ("a perfect prediction (2, 3)", torch.ones(2, 3), torch.ones(2, 3)),
-             ("y (2, 3, 4)", torch.randn(2, 3, 4, generator=g), torch.randn(2, 3, 4, generator=g) * 10)]
+    cases = [(Text.of("y (4, 1)"), torch.randn(4, 1, generator=g), torch.randn(4, 1, generator=g)),
+             (Text.of("y (3, 5)"), torch.randn(3, 5, generator=g), torch.randn(3, 5, generator=g)),
+             (say("a perfect prediction (2, 3)", "完全正确的预测 (2, 3)"), torch.ones(2, 3), torch.ones(2, 3)),
+             (Text.of("y (2, 3, 4)"), torch.randn(2, 3, 4, generator=g), torch.randn(2, 3, 4, generator=g) * 10)]
     for label, y_true, y_pred in cases:
         keep = (y_true.clone(), y_pred.clone())
         got = mse(y_true, y_pred)
         expected = torch.nn.functional.mse_loss(keep[1], keep[0], reduction="none").mean(dim=-1)  # (N, ...)
         t = as_tensor(got)
         if t is not None and t.numel() == 1 and expected.numel() > 1:
-            raise CheckFailure(f"mse(y_true, y_pred) on {label}: you returned one number; Keras' function "
-                               f"form averages over the LAST axis only and returns one loss per sample, shape "
-                               f"{tuple(expected.shape)} (the Loss object, MeanSquaredError(), then averages those).")
-        expect_close(got, expected, what=f"mse(y_true, y_pred) on {label}",
+            raise CheckFailure(en=f"mse(y_true, y_pred) on {label.en}: you returned one number; Keras' function "
+                                  f"form averages over the LAST axis only and returns one loss per sample, shape "
+                                  f"{tuple(expected.shape)} (the Loss object, MeanSquaredError(), then averages "
+                                  f"those).",
+                               zh=f"mse(y_true, y_pred)（输入为 {label.zh}）：你只返回了一个数；Keras 的函数形式只沿"
+                                  f"最后一个轴求平均，每个样本返回一个损失，形状为 {tuple(expected.shape)}"
+                                  f"（之后由损失对象 MeanSquaredError() 再对它们求平均）。")
+        expect_close(got, expected, what=say(f"mse(y_true, y_pred) on {label.en}",
+                                             f"mse(y_true, y_pred)（输入为 {label.zh}）"),
                      inputs={"y_true": keep[0], "y_pred": keep[1]}, kind="torch", rtol=1e-5, atol=1e-6)
-        _unchanged(keep[0], y_true, "mse (argument y_true)")
-        _unchanged(keep[1], y_pred, "mse (argument y_pred)")
+        _unchanged(keep[0], y_true, "mse", "y_true")
+        _unchanged(keep[1], y_pred, "mse", "y_pred")
 
 
 _NO_LOG_SOFTMAX = Forbid(
     names=("torch.*softmax*", "torch.*Softmax*", "torch.*logsumexp*", "course.*softmax*", "course.*logsumexp*",
            "scipy.special.logsumexp", "scipy.special.log_softmax", "scipy.special.softmax"),
     methods=("softmax", "log_softmax", "logsumexp"),
-    why="Exercise 6.2 asks for the log-sum-exp trick written out: torch.log_softmax, torch.logsumexp, "
-        "torch.softmax and their TensorFlow counterparts are not allowed here.")
+    why=say("Exercise 6.2 asks for the log-sum-exp trick written out: torch.log_softmax, torch.logsumexp, "
+            "torch.softmax and their TensorFlow counterparts are not allowed here.",
+            "练习 6.2 要求你亲手写出 log-sum-exp 技巧：这里不能使用 torch.log_softmax、torch.logsumexp、"
+            "torch.softmax 以及它们在 TensorFlow 中的对应函数。"))
 
 
 @exercise("6.2", name="log_softmax", points=3, forbid=_NO_LOG_SOFTMAX + SCRATCH)
 def _check_log_softmax(log_softmax):
     """log softmax over the last axis via log-sum-exp: z - max - log Σ exp(z - max); finite for |z| ~ 1e4."""
     g = _gen(62)
-    cases = [("logits (3, 4)", torch.randn(3, 4, generator=g)),
-             ("a 1-D vector (5,)", torch.tensor([0.5, -1.0, 2.0, 0.0, 3.0])),
-             ("logits of 1e4 [[1e4, 0, -1e4]]", torch.tensor([[1e4, 0.0, -1e4]])),
-             ("logits of -1e4 [[-1e4, -1e4 - 1, -1e4 - 2]]", torch.tensor([[-1e4, -1e4 - 1, -1e4 - 2]])),
-             ("logits (4, 10) scaled by 300", torch.randn(4, 10, generator=g) * 300),
-             ("float64 logits (2, 3)", torch.tensor([[800.0, 799.0, -5.0], [1.0, 2.0, 3.0]], dtype=torch.float64))]
+    cases = [(say("logits (3, 4)", "logit (3, 4)"), torch.randn(3, 4, generator=g)),
+             (say("a 1-D vector (5,)", "一维向量 (5,)"), torch.tensor([0.5, -1.0, 2.0, 0.0, 3.0])),
+             (say("logits of 1e4 [[1e4, 0, -1e4]]", "量级为 1e4 的 logit [[1e4, 0, -1e4]]"),
+              torch.tensor([[1e4, 0.0, -1e4]])),
+             (say("logits of -1e4 [[-1e4, -1e4 - 1, -1e4 - 2]]", "量级为 -1e4 的 logit [[-1e4, -1e4 - 1, -1e4 - 2]]"),
+              torch.tensor([[-1e4, -1e4 - 1, -1e4 - 2]])),
+             (say("logits (4, 10) scaled by 300", "放大 300 倍的 logit (4, 10)"), torch.randn(4, 10, generator=g) * 300),
+             (say("float64 logits (2, 3)", "float64 的 logit (2, 3)"),
+              torch.tensor([[800.0, 799.0, -5.0], [1.0, 2.0, 3.0]], dtype=torch.float64))]
     for label, z in cases:
         keep = z.clone()
         got = log_softmax(z)
         expected = torch.log_softmax(keep, dim=-1)  # (..., C)
         t = as_tensor(got)
         if _same_shape(t, expected.shape) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise CheckFailure(f"log_softmax(z) on {label}: got non-finite values {t.tolist()}. "
-                               f"log(softmax(z)) underflows to log(0) = -inf, and e^z overflows for large z; "
-                               f"use z - m - log(sum(exp(z - m))) with m = max(z) over the last axis.")
-        expect_close(got, expected, what=f"log_softmax(z) on {label}", inputs={"z": keep}, kind="torch",
-                     rtol=1e-5, atol=1e-5)
+            raise CheckFailure(en=f"log_softmax(z) on {label.en}: got non-finite values {t.tolist()}. "
+                                  f"log(softmax(z)) underflows to log(0) = -inf, and e^z overflows for large z; "
+                                  f"use z - m - log(sum(exp(z - m))) with m = max(z) over the last axis.",
+                               zh=f"log_softmax(z)（输入为{label.zh}）：得到了非有限值 {t.tolist()}。"
+                                  f"log(softmax(z)) 会下溢成 log(0) = -inf，而 z 很大时 e^z 会上溢；"
+                                  f"请用 z - m - log(sum(exp(z - m)))，其中 m = max(z) 沿最后一个轴取。")
+        expect_close(got, expected, what=say(f"log_softmax(z) on {label.en}", f"log_softmax(z)（输入为{label.zh}）"),
+                     inputs={"z": keep}, kind="torch", rtol=1e-5, atol=1e-5)
         _unchanged(keep, z, "log_softmax")
 
 
@@ -101,18 +118,19 @@ def _cce_cases():
     probs = torch.softmax(torch.randn(4, 5, generator=g), dim=-1)  # (4, 5)
     onehot = torch.eye(5)[torch.tensor([0, 2, 4, 1])]  # (4, 5)
     return [
-        ("probabilities (4, 5), one-hot targets", onehot, probs, False),
-        ("a probability of exactly 0 for the true class", torch.tensor([[0.0, 1.0, 0.0]]),
-         torch.tensor([[0.5, 0.0, 0.5]]), False),
-        ("a probability of exactly 1 for the true class", torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]),
-         torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), False),
-        ("scores that do not sum to 1 ([[1, 2, 1]])", torch.tensor([[0.0, 1.0, 0.0]]),
-         torch.tensor([[1.0, 2.0, 1.0]]), False),
-        ("soft targets (label smoothing)", torch.tensor([[0.9, 0.05, 0.05], [0.1, 0.1, 0.8]]),
-         torch.tensor([[0.7, 0.2, 0.1], [0.3, 0.3, 0.4]]), False),
-        ("logits (4, 5), from_logits=True", onehot, torch.randn(4, 5, generator=g) * 3, True),
-        ("logits of 1e4, from_logits=True", torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),
-         torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]]), True),
+        (say("probabilities (4, 5), one-hot targets", "概率 (4, 5)，独热编码的目标"), onehot, probs, False),
+        (say("a probability of exactly 0 for the true class", "真实类别的概率恰好为 0"),
+         torch.tensor([[0.0, 1.0, 0.0]]), torch.tensor([[0.5, 0.0, 0.5]]), False),
+        (say("a probability of exactly 1 for the true class", "真实类别的概率恰好为 1"),
+         torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]), False),
+        (say("scores that do not sum to 1 ([[1, 2, 1]])", "和不为 1 的分数（[[1, 2, 1]]）"),
+         torch.tensor([[0.0, 1.0, 0.0]]), torch.tensor([[1.0, 2.0, 1.0]]), False),
+        (say("soft targets (label smoothing)", "软目标（标签平滑）"),
+         torch.tensor([[0.9, 0.05, 0.05], [0.1, 0.1, 0.8]]), torch.tensor([[0.7, 0.2, 0.1], [0.3, 0.3, 0.4]]), False),
+        (say("logits (4, 5), from_logits=True", "logit (4, 5)，from_logits=True"), onehot,
+         torch.randn(4, 5, generator=g) * 3, True),
+        (say("logits of 1e4, from_logits=True", "量级为 1e4 的 logit，from_logits=True"),
+         torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]), torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]]), True),
     ]
 
 
@@ -124,19 +142,27 @@ def _check_categorical_crossentropy(categorical_crossentropy):
         got = categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
         expected = keras_categorical_crossentropy(keep[0], keep[1], from_logits)  # (N,)
         t = as_tensor(got)
-        what = f"categorical_crossentropy(y_true, y_pred, from_logits={from_logits}) on {label}"
+        call = f"categorical_crossentropy(y_true, y_pred, from_logits={from_logits})"
+        what = say(f"{call} on {label.en}", f"{call}（输入为{label.zh}）")
         if _same_shape(t, expected.shape) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            fix = ("use a stable log-softmax of the logits (log-sum-exp), not log(softmax(z))" if from_logits else
-                   f"clip the probabilities to [{KERAS_EPSILON:g}, 1 - {KERAS_EPSILON:g}] before the log, "
-                   f"as Keras does")
-            raise CheckFailure(f"{what}: got {t.tolist()}, which is not finite; {fix}.")
+            if from_logits:
+                fix = say("use a stable log-softmax of the logits (log-sum-exp), not log(softmax(z))",
+                          "请对 logit 使用数值稳定的 log-softmax（log-sum-exp），而不是 log(softmax(z))")
+            else:
+                fix = say(f"clip the probabilities to [{KERAS_EPSILON:g}, 1 - {KERAS_EPSILON:g}] before the log, "
+                          f"as Keras does",
+                          f"请像 Keras 那样，在取对数之前把概率裁剪到 [{KERAS_EPSILON:g}, 1 - {KERAS_EPSILON:g}]")
+            raise CheckFailure(en=f"{what.en}: got {t.tolist()}, which is not finite; {fix.en}.",
+                               zh=f"{what.zh}：得到 {t.tolist()}，其中有非有限值；{fix.zh}。")
         if t is not None and t.numel() == 1 and expected.numel() > 1:
-            raise CheckFailure(f"{what}: you returned one number; return one loss per sample, shape "
-                               f"{tuple(expected.shape)} (sum over the classes only).")
+            raise CheckFailure(en=f"{what.en}: you returned one number; return one loss per sample, shape "
+                                  f"{tuple(expected.shape)} (sum over the classes only).",
+                               zh=f"{what.zh}：你只返回了一个数；应为每个样本返回一个损失，形状为 "
+                                  f"{tuple(expected.shape)}（只对类别求和）。")
         expect_close(got, expected, what=what, inputs={"y_true": keep[0], "y_pred": keep[1]}, kind="torch",
                      rtol=1e-5, atol=1e-5)
-        _unchanged(keep[0], y_true, "categorical_crossentropy (argument y_true)")
-        _unchanged(keep[1], y_pred, "categorical_crossentropy (argument y_pred)")
+        _unchanged(keep[0], y_true, "categorical_crossentropy", "y_true")
+        _unchanged(keep[1], y_pred, "categorical_crossentropy", "y_pred")
 
 
 @exercise("6.4", name="hinge", points=2, forbid=SCRATCH)
@@ -144,11 +170,13 @@ def _check_hinge(hinge):
     """Keras' hinge(y_true, y_pred) = mean(max(1 - t·y_pred, 0), axis=-1), t = 2·y_true - 1 for 0/1 labels."""
     g = _gen(64)
     pm = torch.tensor([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])
-    cases = [("targets in {-1, +1} (2, 3)", pm, torch.randn(2, 3, generator=g)),
-             ("targets in {0, 1} (2, 3)", (pm + 1) / 2, torch.randn(2, 3, generator=g)),
-             ("predictions exactly at the margin", torch.tensor([[1.0, -1.0]]), torch.tensor([[1.0, -1.0]])),
-             ("one output per sample (4, 1), 0/1 targets", torch.tensor([[0.0], [1.0], [1.0], [0.0]]),
-              torch.tensor([[0.3], [2.0], [-0.5], [-3.0]]))]
+    cases = [(say("targets in {-1, +1} (2, 3)", "取值为 {-1, +1} 的目标 (2, 3)"), pm, torch.randn(2, 3, generator=g)),
+             (say("targets in {0, 1} (2, 3)", "取值为 {0, 1} 的目标 (2, 3)"), (pm + 1) / 2,
+              torch.randn(2, 3, generator=g)),
+             (say("predictions exactly at the margin", "恰好落在间隔边界上的预测"), torch.tensor([[1.0, -1.0]]),
+              torch.tensor([[1.0, -1.0]])),
+             (say("one output per sample (4, 1), 0/1 targets", "每个样本一个输出 (4, 1)，0/1 目标"),
+              torch.tensor([[0.0], [1.0], [1.0], [0.0]]), torch.tensor([[0.3], [2.0], [-0.5], [-3.0]]))]
     for label, y_true, y_pred in cases:
         keep = (y_true.clone(), y_pred.clone())
         t_ = keep[0]
@@ -158,16 +186,20 @@ def _check_hinge(hinge):
         got = hinge(y_true, y_pred)
         t = as_tensor(got)
         unconverted = torch.clamp(1 - keep[0] * keep[1], min=0).mean(dim=-1)
-        what = f"hinge(y_true, y_pred) on {label}"
-        if "{0, 1}" in label or "0/1" in label:
+        what = say(f"hinge(y_true, y_pred) on {label.en}", f"hinge(y_true, y_pred)（输入为{label.zh}）")
+        if "{0, 1}" in label.en or "0/1" in label.en:
             if _same_shape(t, expected.shape) and torch.allclose(t.float(), unconverted, atol=1e-6) \
                     and not torch.allclose(t.float(), expected, atol=1e-6):
-                raise CheckFailure(f"{what}: 0/1 targets must first become -1/+1 (t = 2·y_true - 1), as Keras "
-                                   f"does; with t = 0 the margin term 1 - t·y_pred is always 1.")
+                raise CheckFailure(en=f"{what.en}: 0/1 targets must first become -1/+1 (t = 2·y_true - 1), as "
+                                      f"Keras does; with t = 0 the margin term 1 - t·y_pred is always 1.",
+                                   zh=f"{what.zh}：0/1 目标必须先像 Keras 那样转换成 -1/+1（t = 2·y_true - 1）；"
+                                      f"若 t = 0，间隔项 1 - t·y_pred 恒为 1。")
         if t is not None and t.numel() == 1 and expected.numel() > 1:
-            raise CheckFailure(f"{what}: you returned one number; return one loss per sample, shape "
-                               f"{tuple(expected.shape)} (mean over the last axis only).")
+            raise CheckFailure(en=f"{what.en}: you returned one number; return one loss per sample, shape "
+                                  f"{tuple(expected.shape)} (mean over the last axis only).",
+                               zh=f"{what.zh}：你只返回了一个数；应为每个样本返回一个损失，形状为 "
+                                  f"{tuple(expected.shape)}（只沿最后一个轴求平均）。")
         expect_close(got, expected, what=what, inputs={"y_true": keep[0], "y_pred": keep[1]}, kind="torch",
                      rtol=1e-5, atol=1e-6)
-        _unchanged(keep[0], y_true, "hinge (argument y_true)")
-        _unchanged(keep[1], y_pred, "hinge (argument y_pred)")
+        _unchanged(keep[0], y_true, "hinge", "y_true")
+        _unchanged(keep[1], y_pred, "hinge", "y_pred")
