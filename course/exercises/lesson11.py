@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from course.exercises import seeding
-from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal
+from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal, say
 from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import SCRATCH, Forbid
 from course.exercises.registry import exercise
@@ -49,23 +49,32 @@ def _check_conv_output_size(conv_output_size):
         got = conv_output_size(size, kernel, stride=stride, padding=padding)
         expected = len(_windows(size, kernel, stride, padding))
         if isinstance(got, float) and float(got).is_integer() and int(got) == expected:
-            raise CheckFailure(f"{what}: got {got!r}, a float; return an int (use // or math.ceil, which "
-                               f"return ints).")
+            raise CheckFailure(en=f"{what}: got {got!r}, a float; return an int (use // or math.ceil, which "
+                                  f"return ints).",
+                               zh=f"{what}：得到 {got!r}，这是浮点数；应返回 int（用 // 或 math.ceil，"
+                                  f"它们返回整数）。")
         if isinstance(got, bool) or not isinstance(got, numbers.Integral):
-            raise CheckFailure(f"{what}: expected an int, got {describe(got)}.")
+            raise CheckFailure(en=f"{what}: expected an int, got {describe(got)}.",
+                               zh=f"{what}：期望一个 int，得到 {describe(got, lang='zh')}。")
         if got != expected:
-            hint = ""
+            hint = say("", "")
             if padding != padding.upper() and got == len(_windows(size, kernel, stride, "VALID")):
-                hint = " Accept padding in any case ('same', 'SAME'), as Keras and tf.nn do: padding.upper()."
+                hint = say(" Accept padding in any case ('same', 'SAME'), as Keras and tf.nn do: padding.upper().",
+                           "padding 的大小写都应接受（'same'、'SAME'），Keras 和 tf.nn 都是这样：padding.upper()。")
             elif padding.upper() == "SAME" and got == size // stride:
-                hint = " SAME rounds UP: ⌈n / s⌉ (a last, partly padded window still produces an output)."
+                hint = say(" SAME rounds UP: ⌈n / s⌉ (a last, partly padded window still produces an output).",
+                           "SAME 向上取整：⌈n / s⌉（最后一个部分落在填充区的窗口也会产生一个输出）。")
             elif padding.upper() == "SAME" and got == size - kernel + 1:
-                hint = " That is VALID's size; SAME pads the input so that the output is ⌈n / s⌉."
+                hint = say(" That is VALID's size; SAME pads the input so that the output is ⌈n / s⌉.",
+                           "这是 VALID 的输出大小；SAME 会填充输入，使输出为 ⌈n / s⌉。")
             elif padding.upper() == "VALID" and got == (size - kernel) // stride:
-                hint = " Count the first window too: ⌊(n - k) / s⌋ + 1 = ⌈(n - k + 1) / s⌉."
+                hint = say(" Count the first window too: ⌊(n - k) / s⌋ + 1 = ⌈(n - k + 1) / s⌉.",
+                           "第一个窗口也要算上：⌊(n - k) / s⌋ + 1 = ⌈(n - k + 1) / s⌉。")
             elif padding.upper() == "VALID" and got == -(-size // stride):
-                hint = " That is SAME's size; VALID uses only windows that fit entirely: ⌈(n - k + 1) / s⌉."
-            raise CheckFailure(f"{what}: expected {expected}, got {got}.{hint}")
+                hint = say(" That is SAME's size; VALID uses only windows that fit entirely: ⌈(n - k + 1) / s⌉.",
+                           "这是 SAME 的输出大小；VALID 只使用完全落在输入内的窗口：⌈(n - k + 1) / s⌉。")
+            raise CheckFailure(en=f"{what}: expected {expected}, got {got}.{hint.en}",
+                               zh=f"{what}：期望 {expected}，得到 {got}。{hint.zh}")
 
 
 # -- 11.2 ---------------------------------------------------------------------------------------
@@ -87,12 +96,18 @@ def _conv_cases():
     x0 = torch.arange(25.0).reshape(1, 5, 5, 1)                            # a tiny ramp image
     k0 = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]).reshape(3, 3, 1, 1)   # Sobel x
     return [
-        ("a 5x5 ramp image and a 3x3 Sobel kernel", x0, k0, torch.tensor([0.5]), 1, "VALID"),
-        ("x (2, 6, 7, 3), kernel (3, 2, 3, 4)", r(2, 6, 7, 3), r(3, 2, 3, 4), r(4), 1, "VALID"),
-        ("x (2, 7, 7, 2), kernel (3, 3, 2, 3)", r(2, 7, 7, 2), r(3, 3, 2, 3), r(3), 1, "SAME"),
-        ("x (1, 6, 6, 1), kernel (3, 3, 1, 2), stride 2", r(1, 6, 6, 1), r(3, 3, 1, 2), r(2), 2, "SAME"),
-        ("x (3, 8, 8, 2), kernel (2, 2, 2, 2), stride 2", r(3, 8, 8, 2), r(2, 2, 2, 2), r(2), 2, "VALID"),
-        ("x (1, 7, 5, 2), kernel (4, 2, 2, 3), stride 2", r(1, 7, 5, 2), r(4, 2, 2, 3), r(3), 2, "SAME"),
+        (say("a 5x5 ramp image and a 3x3 Sobel kernel", "一张 5x5 的渐变图像和一个 3x3 的 Sobel 卷积核"),
+         x0, k0, torch.tensor([0.5]), 1, "VALID"),
+        (say("x (2, 6, 7, 3), kernel (3, 2, 3, 4)", " x (2, 6, 7, 3)，kernel (3, 2, 3, 4)"),
+         r(2, 6, 7, 3), r(3, 2, 3, 4), r(4), 1, "VALID"),
+        (say("x (2, 7, 7, 2), kernel (3, 3, 2, 3)", " x (2, 7, 7, 2)，kernel (3, 3, 2, 3)"),
+         r(2, 7, 7, 2), r(3, 3, 2, 3), r(3), 1, "SAME"),
+        (say("x (1, 6, 6, 1), kernel (3, 3, 1, 2), stride 2", " x (1, 6, 6, 1)，kernel (3, 3, 1, 2)，步幅 2"),
+         r(1, 6, 6, 1), r(3, 3, 1, 2), r(2), 2, "SAME"),
+        (say("x (3, 8, 8, 2), kernel (2, 2, 2, 2), stride 2", " x (3, 8, 8, 2)，kernel (2, 2, 2, 2)，步幅 2"),
+         r(3, 8, 8, 2), r(2, 2, 2, 2), r(2), 2, "VALID"),
+        (say("x (1, 7, 5, 2), kernel (4, 2, 2, 3), stride 2", " x (1, 7, 5, 2)，kernel (4, 2, 2, 3)，步幅 2"),
+         r(1, 7, 5, 2), r(4, 2, 2, 3), r(3), 2, "SAME"),
     ]
 
 
@@ -102,40 +117,52 @@ _NO_CONV = Forbid(
            "course.tf.keras.layers.Conv2D", "course.keras.layers.Conv2D", "course.tape.nn.conv2d",
            "course.graph.conv_ops", "course.layers.conv2d", "course.scratch.conv"),
     methods=(),
-    why="Exercise 11.2 computes the convolution itself (loops or einsum over patches): F.conv2d, "
-        "tf.nn.conv2d and the library's convolution kernels are not allowed.")
+    why=say("Exercise 11.2 computes the convolution itself (loops or einsum over patches): F.conv2d, "
+            "tf.nn.conv2d and the library's convolution kernels are not allowed.",
+            "练习 11.2 要自己计算卷积（用循环，或对图像块用 einsum）：不能使用 F.conv2d、tf.nn.conv2d "
+            "和库里的卷积实现。"))
 
 
 @exercise("11.2", name="conv2d_nhwc", points=3, forbid=_NO_CONV + SCRATCH)
 def _check_conv2d_nhwc(conv2d_nhwc):
     """y[n,i,j,f] = Σ_{u,v,c} x_pad[n, i·s+u, j·s+v, c] · k[u,v,c,f] + b[f], NHWC, TF padding."""
     for label, x, kernel, bias, stride, padding in _conv_cases():
-        what = f"conv2d_nhwc(x, kernel, bias, stride={stride}, padding={padding!r}) with {label}"
+        call = f"conv2d_nhwc(x, kernel, bias, stride={stride}, padding={padding!r})"
+        what = say(f"{call} with {label.en}", f"{call}，输入为{label.zh}")
         keep = (x.clone(), kernel.clone(), bias.clone())
         got = conv2d_nhwc(x.clone(), kernel.clone(), bias.clone(), stride=stride, padding=padding)
         expected = _conv_reference(*keep, stride, padding)
         g = as_tensor(got)
-        expect(g is not None, f"{what}: expected a tensor, got {describe(got)}.")
+        expect(g is not None, en=f"{what.en}: expected a tensor, got {describe(got)}.",
+               zh=f"{what.zh}：期望一个张量，得到 {describe(got, lang='zh')}。")
         n, oh, ow, f = expected.shape
         if tuple(g.shape) == (n, f, oh, ow) and (f, oh) != (oh, ow):
-            raise CheckFailure(f"{what}: got shape {tuple(g.shape)} = (N, F, OH, OW), PyTorch's layout; return "
-                               f"channels-last (N, OH, OW, F) = {tuple(expected.shape)}.")
+            raise CheckFailure(en=f"{what.en}: got shape {tuple(g.shape)} = (N, F, OH, OW), PyTorch's layout; return "
+                                  f"channels-last (N, OH, OW, F) = {tuple(expected.shape)}.",
+                               zh=f"{what.zh}：得到形状 {tuple(g.shape)} = (N, F, OH, OW)，这是 PyTorch 的布局；"
+                                  f"应返回通道在后的 (N, OH, OW, F) = {tuple(expected.shape)}。")
         if tuple(g.shape) == tuple(expected.shape) and g.dtype == expected.dtype:
             flipped = _conv_reference(keep[0], keep[1].flip(0, 1), keep[2], stride, padding)
             if torch.allclose(g, flipped, atol=1e-4) and not torch.allclose(flipped, expected, atol=1e-4):
-                raise CheckFailure(f"{what}: you flipped the kernel (true convolution). Deep learning's "
-                                   f"'convolution' is cross-correlation: y[i, j] = Σ x[i·s+u, j·s+v] · k[u, v].")
+                raise CheckFailure(en=f"{what.en}: you flipped the kernel (true convolution). Deep learning's "
+                                      f"'convolution' is cross-correlation: y[i, j] = Σ x[i·s+u, j·s+v] · k[u, v].",
+                                   zh=f"{what.zh}：你翻转了卷积核（数学意义上的卷积）。深度学习中的“卷积”其实是"
+                                      f"互相关：y[i, j] = Σ x[i·s+u, j·s+v] · k[u, v]。")
             no_bias = expected - keep[2]
             if torch.allclose(g, no_bias, atol=1e-4):
-                raise CheckFailure(f"{what}: the bias is missing; add b[f] to every output of filter f.")
+                raise CheckFailure(en=f"{what.en}: the bias is missing; add b[f] to every output of filter f.",
+                                   zh=f"{what.zh}：漏掉了偏置；请给滤波器 f 的每个输出加上 b[f]。")
             if padding == "SAME" and stride > 1:
                 sym = F.conv2d(keep[0].permute(0, 3, 1, 2), keep[1].permute(3, 2, 0, 1), keep[2], stride=stride,
                                padding=(kernel.shape[0] // 2, kernel.shape[1] // 2)).permute(0, 2, 3, 1)
                 if sym.shape == g.shape and torch.allclose(g, sym, atol=1e-4) and not torch.allclose(sym, expected,
                                                                                                      atol=1e-4):
-                    raise CheckFailure(f"{what}: you padded k // 2 on every side (PyTorch's symmetric padding). "
-                                       f"TensorFlow's SAME pads P = max((OH - 1)·s + k - H, 0) in total, ⌊P/2⌋ "
-                                       f"on top/left and the rest (the odd one) at the bottom/right.")
+                    raise CheckFailure(en=f"{what.en}: you padded k // 2 on every side (PyTorch's symmetric "
+                                          f"padding). TensorFlow's SAME pads P = max((OH - 1)·s + k - H, 0) in total, "
+                                          f"⌊P/2⌋ on top/left and the rest (the odd one) at the bottom/right.",
+                                       zh=f"{what.zh}：你在每一边都填充了 k // 2（PyTorch 的对称填充）。"
+                                          f"TensorFlow 的 SAME 总共填充 P = max((OH - 1)·s + k - H, 0)，"
+                                          f"上方/左侧填 ⌊P/2⌋，其余的（多出的那一个）填在下方/右侧。")
         expect_close(got, expected, what=what, rtol=1e-4, atol=1e-4)
 
 
@@ -150,27 +177,36 @@ def _check_max_pool_nhwc(max_pool_nhwc):
     for shape, pool, stride in cases:
         x = torch.randn(*shape, generator=g) - 1.0           # mostly negative: a max started at 0 is wrong
         arg = "" if stride is None else f", stride={stride}"
-        what = f"max_pool_nhwc(x, pool_size={pool}{arg}) with x of shape {shape}"
+        call = f"max_pool_nhwc(x, pool_size={pool}{arg})"
+        what = say(f"{call} with x of shape {shape}", f"{call}（x 的形状为 {shape}）")
         keep = x.clone()
         got = max_pool_nhwc(x.clone(), pool) if stride is None else max_pool_nhwc(x.clone(), pool, stride=stride)
         s = pool if stride is None else stride
         expected = F.max_pool2d(keep.permute(0, 3, 1, 2), pool, s).permute(0, 2, 3, 1)   # (N, OH, OW, C)
         gt = as_tensor(got)
-        expect(gt is not None, f"{what}: expected a tensor, got {describe(got)}.")
+        expect(gt is not None, en=f"{what.en}: expected a tensor, got {describe(got)}.",
+               zh=f"{what.zh}：期望一个张量，得到 {describe(got, lang='zh')}。")
         n, oh, ow, c = expected.shape
         if tuple(gt.shape) == (n, c, oh, ow) and c != oh:
-            raise CheckFailure(f"{what}: got shape {tuple(gt.shape)} = (N, C, OH, OW); return channels-last "
-                               f"(N, OH, OW, C) = {tuple(expected.shape)}.")
+            raise CheckFailure(en=f"{what.en}: got shape {tuple(gt.shape)} = (N, C, OH, OW); return channels-last "
+                                  f"(N, OH, OW, C) = {tuple(expected.shape)}.",
+                               zh=f"{what.zh}：得到形状 {tuple(gt.shape)} = (N, C, OH, OW)；应返回通道在后的 "
+                                  f"(N, OH, OW, C) = {tuple(expected.shape)}。")
         if stride is None:
             one = F.max_pool2d(keep.permute(0, 3, 1, 2), pool, 1).permute(0, 2, 3, 1)
             if tuple(gt.shape) == tuple(one.shape) != tuple(expected.shape):
-                raise CheckFailure(f"{what}: got shape {tuple(gt.shape)}, as with stride 1; the stride defaults to "
-                                   f"the pool size (Keras' MaxPooling2D(strides=None)), giving "
-                                   f"{tuple(expected.shape)}.")
+                raise CheckFailure(en=f"{what.en}: got shape {tuple(gt.shape)}, as with stride 1; the stride defaults "
+                                      f"to the pool size (Keras' MaxPooling2D(strides=None)), giving "
+                                      f"{tuple(expected.shape)}.",
+                                   zh=f"{what.zh}：得到形状 {tuple(gt.shape)}，和步幅为 1 时一样；步幅默认等于池化窗口"
+                                      f"大小（Keras 的 MaxPooling2D(strides=None)），结果应为 "
+                                      f"{tuple(expected.shape)}。")
         if tuple(gt.shape) == tuple(expected.shape) and torch.allclose(gt.float(), expected.clamp(min=0)) \
                 and not torch.allclose(expected, expected.clamp(min=0)):
-            raise CheckFailure(f"{what}: every negative maximum came out as 0. Start the maximum from the first "
-                               f"element of the window (or -inf), not from 0: inputs can be negative.")
+            raise CheckFailure(en=f"{what.en}: every negative maximum came out as 0. Start the maximum from the first "
+                                  f"element of the window (or -inf), not from 0: inputs can be negative.",
+                               zh=f"{what.zh}：每个为负数的最大值都变成了 0。求最大值时应从窗口的第一个元素"
+                                  f"（或 -inf）开始，而不是从 0 开始：输入可能是负数。")
         expect_close(got, expected, what=what)
 
 
@@ -181,7 +217,8 @@ def _act(layer):
 
 
 @exercise("11.4", name="build_cnn", points=2, forbid=Forbid(
-    methods=("compile",), why="Exercise 11.4 builds the model and does not compile it (the caller does)."))
+    methods=("compile",), why=say("Exercise 11.4 builds the model and does not compile it (the caller does).",
+                                  "练习 11.4 只构建模型，不编译它（由调用者编译）。")))
 def _check_build_cnn(build_cnn):
     """seed002's CNN: Reshape -> Conv2D(f1, 3) -> MaxPool -> Conv2D(f2, 3) -> MaxPool -> Flatten -> Dense(h)
     -> Dense(C)."""
@@ -190,38 +227,58 @@ def _check_build_cnn(build_cnn):
         what = f"build_cnn(filters1={f1}, filters2={f2}, hidden={hidden}, num_classes={classes})"
         model = build_cnn(filters1=f1, filters2=f2, hidden=hidden, num_classes=classes)
         if is_a(model, "torch.nn.modules.module.Module") and not is_a(model, *keras_sequential):
-            raise CheckFailure(f"{what} returned a torch module; this exercise wants Keras': models.Sequential([...]) "
-                               f"with layers from course.tf.keras.layers.")
-        expect(is_a(model, *keras_sequential), f"{what}: expected a models.Sequential, got {describe(model)}.")
+            raise CheckFailure(en=f"{what} returned a torch module; this exercise wants Keras': "
+                                  f"models.Sequential([...]) with layers from course.tf.keras.layers.",
+                               zh=f"{what} 返回了 torch 模块；这道练习要的是 Keras 的 models.Sequential([...])，"
+                                  f"其中的层来自 course.tf.keras.layers。")
+        expect(is_a(model, *keras_sequential), en=f"{what}: expected a models.Sequential, got {describe(model)}.",
+               zh=f"{what}：期望 models.Sequential，得到 {describe(model, lang='zh')}。")
         kinds = [remote_type(layer) for layer in model.layers]
         expected_kinds = ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
-        expect_equal(kinds, expected_kinds, what=f"{what}: the layer types, in order")
-        expect(model.built, f"{what}: the model is not built; give the first layer its input shape: "
-                            f"layers.Reshape(target_shape=(28, 28, 1), input_shape=(28, 28)).")
+        expect_equal(kinds, expected_kinds, what=say(f"{what}: the layer types, in order", f"{what}：各层的类型（按顺序）"))
+        expect(model.built, en=f"{what}: the model is not built; give the first layer its input shape: "
+                               f"layers.Reshape(target_shape=(28, 28, 1), input_shape=(28, 28)).",
+               zh=f"{what}：模型还没有构建；请给第一层指定输入形状："
+                  f"layers.Reshape(target_shape=(28, 28, 1), input_shape=(28, 28))。")
         reshape, conv1, pool1, conv2, pool2, _, dense1, dense2 = model.layers
-        for name, conv, filters in (("first", conv1, f1), ("second", conv2, f2)):
-            expect_equal(conv.filters, filters, what=f"{what}: filters of the {name} Conv2D")
-            expect_equal(tuple(conv.kernel_size), (3, 3), what=f"{what}: kernel_size of the {name} Conv2D")
-            expect_equal(_act(conv), "relu", what=f"{what}: activation of the {name} Conv2D")
+        for name, conv, filters in ((say("first", "第一个"), conv1, f1), (say("second", "第二个"), conv2, f2)):
+            expect_equal(conv.filters, filters, what=say(f"{what}: filters of the {name.en} Conv2D",
+                                                         f"{what}：{name.zh} Conv2D 的滤波器个数（filters）"))
+            expect_equal(tuple(conv.kernel_size), (3, 3), what=say(f"{what}: kernel_size of the {name.en} Conv2D",
+                                                                   f"{what}：{name.zh} Conv2D 的 kernel_size"))
+            expect_equal(_act(conv), "relu", what=say(f"{what}: activation of the {name.en} Conv2D",
+                                                      f"{what}：{name.zh} Conv2D 的激活函数"))
             if conv.padding != "valid":
-                raise CheckFailure(f"{what}: the {name} Conv2D uses padding={conv.padding!r}; seed002 keeps Keras' "
-                                   f"default 'valid' (28 -> 26 -> 13 -> 11 -> 5).")
-        for name, pool in (("first", pool1), ("second", pool2)):
-            expect_equal(tuple(pool.pool_size), (2, 2), what=f"{what}: pool_size of the {name} MaxPooling2D")
-        expect_equal(dense1.units, hidden, what=f"{what}: units of the hidden Dense layer")
-        expect_equal(_act(dense1), "relu", what=f"{what}: activation of the hidden Dense layer")
-        expect_equal(dense2.units, classes, what=f"{what}: units of the output Dense layer")
-        expect_equal(_act(dense2), "softmax", what=f"{what}: activation of the output layer")
+                raise CheckFailure(en=f"{what}: the {name.en} Conv2D uses padding={conv.padding!r}; seed002 keeps "
+                                      f"Keras' default 'valid' (28 -> 26 -> 13 -> 11 -> 5).",
+                                   zh=f"{what}：{name.zh} Conv2D 使用了 padding={conv.padding!r}；seed002 保留 Keras "
+                                      f"的默认值 'valid'（28 -> 26 -> 13 -> 11 -> 5）。")
+        for name, pool in ((say("first", "第一个"), pool1), (say("second", "第二个"), pool2)):
+            expect_equal(tuple(pool.pool_size), (2, 2), what=say(f"{what}: pool_size of the {name.en} MaxPooling2D",
+                                                                 f"{what}：{name.zh} MaxPooling2D 的 pool_size"))
+        expect_equal(dense1.units, hidden, what=say(f"{what}: units of the hidden Dense layer",
+                                                    f"{what}：隐藏 Dense 层的单元数"))
+        expect_equal(_act(dense1), "relu", what=say(f"{what}: activation of the hidden Dense layer",
+                                                    f"{what}：隐藏 Dense 层的激活函数"))
+        expect_equal(dense2.units, classes, what=say(f"{what}: units of the output Dense layer",
+                                                     f"{what}：输出 Dense 层的单元数"))
+        expect_equal(_act(dense2), "softmax", what=say(f"{what}: activation of the output layer",
+                                                       f"{what}：输出层的激活函数"))
         # parameters: k_h·k_w·c_in·f + f per conv, n_in·n_out + n_out per dense; 28 -> 26 -> 13 -> 11 -> 5
         counts = [3 * 3 * 1 * f1 + f1, 3 * 3 * f1 * f2 + f2, 5 * 5 * f2 * hidden + hidden, hidden * classes + classes]
         got_counts = [conv1.count_params(), conv2.count_params(), dense1.count_params(), dense2.count_params()]
-        expect_equal(got_counts, counts, what=f"{what}: parameters of Conv2D, Conv2D, Dense, Dense")
-        expect_equal(model.count_params(), sum(counts), what=f"{what}: model.count_params()")
+        expect_equal(got_counts, counts, what=say(f"{what}: parameters of Conv2D, Conv2D, Dense, Dense",
+                                                  f"{what}：Conv2D、Conv2D、Dense、Dense 各层的参数个数"))
+        expect_equal(model.count_params(), sum(counts),
+                     what=say(f"{what}: model.count_params()", f"{what}：model.count_params()"))
         x = seeding.numpy_rng(0).random((3, 28, 28)).astype(np.float32)
         p = as_tensor(model(x))
         expect(p is not None and tuple(p.shape) == (3, classes),
-               f"{what}: model(x) for x of shape (3, 28, 28) should have shape (3, {classes}); got {describe(p)}.")
-        expect_close(p.sum(dim=1), torch.ones(3), what=f"{what}: row sums of model(x) (softmax probabilities)",
+               en=f"{what}: model(x) for x of shape (3, 28, 28) should have shape (3, {classes}); got {describe(p)}.",
+               zh=f"{what}：对形状为 (3, 28, 28) 的 x，model(x) 的形状应为 (3, {classes})；"
+                  f"得到 {describe(p, lang='zh')}。")
+        expect_close(p.sum(dim=1), torch.ones(3), what=say(f"{what}: row sums of model(x) (softmax probabilities)",
+                                                           f"{what}：model(x) 每一行的和（softmax 概率）"),
                      rtol=1e-5, atol=1e-5)
 
 
@@ -249,22 +306,33 @@ def _check_train_step(train_step):
     weights = [np.asarray(w) for w in model.get_weights()]
     optimizer = current().make(Fixture("keras_sgd_optimizer", 0.5))
     loss_fn = current().make(Fixture("keras_sparse_cce"))
-    what = "train_step(model, optimizer, loss_fn, x, y) on Dense(5, relu) -> Dense(3, softmax), SGD(0.5)"
+    call = "train_step(model, optimizer, loss_fn, x, y)"
+    what = say(f"{call} on Dense(5, relu) -> Dense(3, softmax), SGD(0.5)",
+               f"{call}，模型为 Dense(5, relu) -> Dense(3, softmax)，优化器为 SGD(0.5)")
     now = [w.astype(np.float64) for w in weights]
     for step in (1, 2):
         ref_loss, ref_weights = _torch_step(now, x, y, 0.5)
         got_loss = train_step(model, optimizer, loss_fn, x, y)
         got = [np.asarray(w) for w in model.get_weights()]
         if step == 1 and all(np.allclose(g, c) for g, c in zip(got, now)):
-            raise CheckFailure(f"{what}: the weights did not change; apply the gradients: "
-                               f"optimizer.apply_gradients(zip(grads, model.trainable_variables)).")
+            raise CheckFailure(en=f"{what.en}: the weights did not change; apply the gradients: "
+                                  f"optimizer.apply_gradients(zip(grads, model.trainable_variables)).",
+                               zh=f"{what.zh}：权重没有改变；请应用梯度："
+                                  f"optimizer.apply_gradients(zip(grads, model.trainable_variables))。")
         lv = as_tensor(got_loss)
         expect(lv is not None and lv.numel() == 1,
-               f"{what}, step {step}: return the loss (a scalar tensor or a number); got {describe(got_loss)}.")
-        expect_close(float(lv.reshape(())), ref_loss, what=f"{what}, step {step}: the returned loss (before the "
-                     f"update)", rtol=1e-4, atol=1e-6, check_dtype=False)
-        for name, g, r in zip(("kernel 1", "bias 1", "kernel 2", "bias 2"), got, ref_weights):
-            expect_close(g, r, what=f"{what}: {name} after {step} step(s)", rtol=1e-4, atol=1e-5, check_dtype=False)
+               en=f"{what.en}, step {step}: return the loss (a scalar tensor or a number); got {describe(got_loss)}.",
+               zh=f"{what.zh}，第 {step} 步：应返回损失（一个标量张量或一个数）；得到 {describe(got_loss, lang='zh')}。")
+        expect_close(float(lv.reshape(())), ref_loss,
+                     what=what + say(f", step {step}: the returned loss (before the update)",
+                                     f"，第 {step} 步：返回的损失（更新之前的）"),
+                     rtol=1e-4, atol=1e-6, check_dtype=False)
+        names = (say("kernel 1", "第 1 层的核"), say("bias 1", "第 1 层的偏置"), say("kernel 2", "第 2 层的核"),
+                 say("bias 2", "第 2 层的偏置"))
+        for name, g, r in zip(names, got, ref_weights):
+            expect_close(g, r, what=say(f"{what.en}: {name.en} after {step} step(s)",
+                                        f"{what.zh}：{step} 步之后{name.zh}"),
+                         rtol=1e-4, atol=1e-5, check_dtype=False)
         now = ref_weights
 
     # Dropout must be active while training: fit passes training=True, a bare model(x) does not.
@@ -272,6 +340,9 @@ def _check_train_step(train_step):
     inference_loss = float(as_tensor(loss_fn(y, model(x))).reshape(()))
     got_loss = train_step(model, Fixture("keras_sgd_optimizer", 0.0), loss_fn, x, y)
     if abs(float(as_tensor(got_loss).reshape(())) - inference_loss) < 1e-6:
-        raise CheckFailure("train_step on a model with Dropout(0.5) returned the loss of the model in inference "
-                           "mode: call model(x, training=True) inside the tape, so that Dropout drops units while "
-                           "training (seed000's model(x) never does).")
+        raise CheckFailure(en="train_step on a model with Dropout(0.5) returned the loss of the model in inference "
+                              "mode: call model(x, training=True) inside the tape, so that Dropout drops units while "
+                              "training (seed000's model(x) never does).",
+                           zh="train_step 作用于含 Dropout(0.5) 的模型时，返回的是推理模式下的损失：请在梯度带内"
+                              "调用 model(x, training=True)，这样训练时 Dropout 才会丢弃单元"
+                              "（seed000 中的 model(x) 从不丢弃）。")
