@@ -10,7 +10,7 @@ import math
 import torch
 
 from course.exercises import seeding
-from course.exercises.expect import CheckFailure, expect_close
+from course.exercises.expect import CheckFailure, expect_close, say
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -33,12 +33,17 @@ def _problem(shape, seed):
 
 def _tensor_pair(result, n, what):
     if not isinstance(result, (tuple, list)) or len(result) != n:
-        got = type(result).__name__ if not isinstance(result, (tuple, list)) else f"{len(result)} values"
-        raise CheckFailure(f"{what}: expected a tuple of {n} tensors, got {got}.")
+        sized = isinstance(result, (tuple, list))
+        got = f"{len(result)} values" if sized else type(result).__name__
+        got_zh = f"{len(result)} 个值" if sized else type(result).__name__
+        raise CheckFailure(en=f"{what}: expected a tuple of {n} tensors, got {got}.",
+                           zh=f"{what}：期望一个含 {n} 个张量的元组，得到 {got_zh}。")
     for r in result:
         if not isinstance(r, torch.Tensor):
-            raise CheckFailure(f"{what}: expected a tuple of {n} torch tensors, got one of type "
-                               f"{type(r).__name__}.")
+            raise CheckFailure(en=f"{what}: expected a tuple of {n} torch tensors, got one of type "
+                                  f"{type(r).__name__}.",
+                               zh=f"{what}：期望一个含 {n} 个 torch 张量的元组，但其中有一个的类型是 "
+                                  f"{type(r).__name__}。")
     return result
 
 
@@ -79,19 +84,26 @@ def _check_sgd_momentum_step(sgd_momentum_step):
             w, a = _tensor_pair(sgd_momentum_step(w.clone(), g.clone(), a.clone(), lr=lr, momentum=mu,
                                                   nesterov=nesterov), 2, call)
             if step == 0 and torch.allclose(w, w_before + lr * g, atol=1e-12):
-                raise CheckFailure(f"{call}: the first step moved w uphill (w + lr·g); "
-                                   f"descent subtracts: w <- w - lr·a.")
+                raise CheckFailure(en=f"{call}: the first step moved w uphill (w + lr·g); "
+                                      f"descent subtracts: w <- w - lr·a.",
+                                   zh=f"{call}：第一步让 w 朝上坡方向移动了（w + lr·g）；"
+                                      f"梯度下降应当相减：w <- w - lr·a。")
             if mu:
                 buffer = opt.state[p]["momentum_buffer"]
                 if step == 0 and torch.allclose(a, -lr * g, atol=1e-12):
-                    raise CheckFailure(f"{call}: your velocity is Keras' form (m = μ·m - lr·g); this "
-                                       f"exercise keeps TF1's and torch's accumulator a = μ·a + g and "
-                                       f"steps w <- w - lr·a.")
-                expect_close(a, buffer, what=f"{call}, the new velocity a after step {step + 1} "
-                             f"(a = μ·a + g, torch.optim.SGD's momentum_buffer)", inputs={"w0": w0},
-                             rtol=1e-9, atol=1e-12)
-            expect_close(w, p.detach(), what=f"{call}, w after step {step + 1} (torch.optim.SGD gives "
-                         f"the expected value)", inputs={"w0": w0}, rtol=1e-9, atol=1e-12)
+                    raise CheckFailure(en=f"{call}: your velocity is Keras' form (m = μ·m - lr·g); this "
+                                          f"exercise keeps TF1's and torch's accumulator a = μ·a + g and "
+                                          f"steps w <- w - lr·a.",
+                                       zh=f"{call}：你的速度用的是 Keras 的形式（m = μ·m - lr·g）；本练习沿用 TF1 "
+                                          f"和 torch 的累加量 a = μ·a + g，并按 w <- w - lr·a 更新。")
+                expect_close(a, buffer, inputs={"w0": w0}, rtol=1e-9, atol=1e-12,
+                             what=say(f"{call}, the new velocity a after step {step + 1} "
+                                      f"(a = μ·a + g, torch.optim.SGD's momentum_buffer)",
+                                      f"{call}，第 {step + 1} 步之后的新速度 a"
+                                      f"（a = μ·a + g，即 torch.optim.SGD 的 momentum_buffer）"))
+            expect_close(w, p.detach(), inputs={"w0": w0}, rtol=1e-9, atol=1e-12,
+                         what=say(f"{call}, w after step {step + 1} (torch.optim.SGD gives the expected value)",
+                                  f"{call}，第 {step + 1} 步之后的 w（期望值由 torch.optim.SGD 给出）"))
 
 
 # -- 7.2 -------------------------------------------------------------------------------------
@@ -128,10 +140,13 @@ def _check_rmsprop_step(rmsprop_step):
                 torch_w, _ = _rmsprop_torch_form(w_before, g, s_before, lr, rho, eps)
                 if torch.allclose(w, torch_w, rtol=1e-9, atol=1e-12) and not torch.allclose(
                         w, expected[step], rtol=1e-9, atol=1e-12):
-                    raise CheckFailure(f"{call}: you added ε outside the square root, sqrt(s) + ε "
-                                       f"(PyTorch's form); Keras and TF1 add it inside: sqrt(s + ε).")
-            expect_close(w, expected[step], what=f"{call}, w after step {step + 1} ({source} gives the "
-                         f"expected value)", inputs={"w0": w0}, rtol=1e-9, atol=1e-12)
+                    raise CheckFailure(en=f"{call}: you added ε outside the square root, sqrt(s) + ε "
+                                          f"(PyTorch's form); Keras and TF1 add it inside: sqrt(s + ε).",
+                                       zh=f"{call}：你把 ε 加在了平方根外面，即 sqrt(s) + ε（PyTorch 的形式）；"
+                                          f"Keras 和 TF1 把它加在根号里面：sqrt(s + ε)。")
+            expect_close(w, expected[step], inputs={"w0": w0}, rtol=1e-9, atol=1e-12,
+                         what=say(f"{call}, w after step {step + 1} ({source} gives the expected value)",
+                                  f"{call}，第 {step + 1} 步之后的 w（期望值由 {source} 给出）"))
 
 
 # -- 7.3 -------------------------------------------------------------------------------------
@@ -157,26 +172,36 @@ def _check_adam_step(adam_step):
             v_ok = v_before * b2 + (1 - b2) * g * g
             if not torch.allclose(m, m_ok, rtol=1e-9, atol=1e-12):
                 if torch.allclose(m, m_ok / (1 - b1 ** t), rtol=1e-9, atol=1e-12):
-                    raise CheckFailure(f"{call} at t={t}: you returned the bias-corrected m̂ as the new m; "
-                                       f"keep m uncorrected (m̂ = m/(1-β1^t) is only used for the step).")
-                expect_close(m, m_ok, what=f"{call}, the new m at t={t} (m = β1·m + (1-β1)·g)",
-                             inputs={"g": g}, rtol=1e-9, atol=1e-12)
+                    raise CheckFailure(en=f"{call} at t={t}: you returned the bias-corrected m̂ as the new m; "
+                                          f"keep m uncorrected (m̂ = m/(1-β1^t) is only used for the step).",
+                                       zh=f"{call}，t={t}：你把偏差校正后的 m̂ 当作新的 m 返回了；m 本身不做校正"
+                                          f"（m̂ = m/(1-β1^t) 只在计算这一步的更新时使用）。")
+                expect_close(m, m_ok, inputs={"g": g}, rtol=1e-9, atol=1e-12,
+                             what=say(f"{call}, the new m at t={t} (m = β1·m + (1-β1)·g)",
+                                      f"{call}，t={t} 时的新 m（m = β1·m + (1-β1)·g）"))
             if not torch.allclose(v, v_ok, rtol=1e-9, atol=1e-12):
-                expect_close(v, v_ok, what=f"{call}, the new v at t={t} (v = β2·v + (1-β2)·g²)",
-                             inputs={"g": g}, rtol=1e-9, atol=1e-12)
+                expect_close(v, v_ok, inputs={"g": g}, rtol=1e-9, atol=1e-12,
+                             what=say(f"{call}, the new v at t={t} (v = β2·v + (1-β2)·g²)",
+                                      f"{call}，t={t} 时的新 v（v = β2·v + (1-β2)·g²）"))
             no_correction = w_before - lr * m_ok / (v_ok.sqrt() + eps)
             if t == 1 and torch.allclose(w, no_correction, rtol=1e-9, atol=1e-12) and not torch.allclose(
                     w, expected[step], rtol=1e-9, atol=1e-12):
-                raise CheckFailure(f"{call} at t=1: the step has no bias correction; divide m by "
-                                   f"(1-β1^t) and v by (1-β2^t) before the step (t counts from 1).")
+                raise CheckFailure(en=f"{call} at t=1: the step has no bias correction; divide m by "
+                                      f"(1-β1^t) and v by (1-β2^t) before the step (t counts from 1).",
+                                   zh=f"{call}，t=1：这一步没有做偏差校正；更新之前请把 m 除以 (1-β1^t)、"
+                                      f"把 v 除以 (1-β2^t)（t 从 1 开始计数）。")
             keras_form = (w_before - lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m_ok / (v_ok.sqrt() + eps))
             if torch.allclose(w, keras_form, rtol=1e-9, atol=1e-12) and not torch.allclose(
                     w, expected[step], rtol=1e-6, atol=1e-9):
-                raise CheckFailure(f"{call} at t={t}: you added ε to sqrt(v) before the bias correction "
-                                   f"(Keras' 'epsilon hat' form); this exercise follows the paper's "
-                                   f"Algorithm 1, as torch.optim.Adam does: lr·m̂ / (sqrt(v̂) + ε).")
-            expect_close(w, expected[step], what=f"{call}, w after step t={t} (torch.optim.Adam gives the "
-                         f"expected value)", inputs={"w0": w0}, rtol=1e-6, atol=1e-9)
+                raise CheckFailure(en=f"{call} at t={t}: you added ε to sqrt(v) before the bias correction "
+                                      f"(Keras' 'epsilon hat' form); this exercise follows the paper's "
+                                      f"Algorithm 1, as torch.optim.Adam does: lr·m̂ / (sqrt(v̂) + ε).",
+                                   zh=f"{call}，t={t}：你在偏差校正之前就把 ε 加到了 sqrt(v) 上（Keras 的 "
+                                      f"'epsilon hat' 形式）；本练习和 torch.optim.Adam 一样遵循论文中的"
+                                      f"算法 1：lr·m̂ / (sqrt(v̂) + ε)。")
+            expect_close(w, expected[step], inputs={"w0": w0}, rtol=1e-6, atol=1e-9,
+                         what=say(f"{call}, w after step t={t} (torch.optim.Adam gives the expected value)",
+                                  f"{call}，第 t={t} 步之后的 w（期望值由 torch.optim.Adam 给出）"))
 
 
 # -- 7.4 -------------------------------------------------------------------------------------
@@ -195,24 +220,31 @@ def _check_exponential_decay(exponential_decay):
             try:
                 value = float(got)
             except (TypeError, ValueError):
-                raise CheckFailure(f"{call}: expected a number, got {got!r}.") from None
+                raise CheckFailure(en=f"{call}: expected a number, got {got!r}.",
+                                   zh=f"{call}：期望一个数，得到 {got!r}。") from None
             expected = float(reference(step))
             if not math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-15):
-                hint = ""
+                hint = say("", "")
                 if staircase and math.isclose(value, lr0 * rate ** (step / decay_steps), rel_tol=1e-9):
-                    hint = " With staircase=True the exponent is floor(step / decay_steps)."
+                    hint = say(" With staircase=True the exponent is floor(step / decay_steps).",
+                               "当 staircase=True 时，指数是 floor(step / decay_steps)。")
                 elif math.isclose(value, lr0 * rate ** step, rel_tol=1e-9):
-                    hint = " The exponent is step / decay_steps, not step."
-                raise CheckFailure(f"{call}: expected {expected:.10g} (as keras.optimizers.schedules."
-                                   f"ExponentialDecay), got {value:.10g}.{hint}")
+                    hint = say(" The exponent is step / decay_steps, not step.",
+                               "指数是 step / decay_steps，而不是 step。")
+                raise CheckFailure(en=f"{call}: expected {expected:.10g} (as keras.optimizers.schedules."
+                                      f"ExponentialDecay), got {value:.10g}.{hint.en}",
+                                   zh=f"{call}：期望 {expected:.10g}（与 keras.optimizers.schedules."
+                                      f"ExponentialDecay 一致），得到 {value:.10g}。{hint.zh}")
     # torch's ExponentialLR multiplies by gamma once per scheduler step: staircase with decay_steps=1
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.8)
     for step in range(5):
         got = float(exponential_decay(step, 0.5, 1, 0.8, staircase=True))
         if not math.isclose(got, opt.param_groups[0]["lr"], rel_tol=1e-9):
-            raise CheckFailure(f"exponential_decay({step}, 0.5, 1, 0.8, staircase=True): expected "
-                               f"{opt.param_groups[0]['lr']:.10g} (torch ExponentialLR(gamma=0.8) after "
-                               f"{step} steps), got {got:.10g}.")
+            want = opt.param_groups[0]["lr"]
+            raise CheckFailure(en=f"exponential_decay({step}, 0.5, 1, 0.8, staircase=True): expected "
+                                  f"{want:.10g} (torch ExponentialLR(gamma=0.8) after {step} steps), got {got:.10g}.",
+                               zh=f"exponential_decay({step}, 0.5, 1, 0.8, staircase=True)：期望 {want:.10g}"
+                                  f"（torch ExponentialLR(gamma=0.8) 经过 {step} 步之后的值），得到 {got:.10g}。")
         opt.step()
         sched.step()
