@@ -16,10 +16,13 @@ import inspect
 
 import torch
 
+from course.framework import nest
 from course.graph import array_ops, conv_ops, gather_ops, math_ops, nn_ops, random_ops, reduce_ops, shape_ops
 from course.graph import graph as _graph
 from course.graph import assert_ops, resource_ops
+from course.graph.gradients import gradients
 from course.graph.math_ops import TENSOR_OPERATORS
+from course.graph.variables import Variable
 from course.tape import tensor as _tensor
 
 __all__ = ["NoGraphForm", "building", "is_symbolic", "op", "GRAPH_FORMS", "wrap_namespace", "install"]
@@ -264,8 +267,6 @@ def variable_method(var, method, *args, **kwargs):
 def tape_gradient(tape, target, sources, output_gradients, zero):
     """`tape.gradient` on graph tensors (inside a traced function): symbolic gradient ops. A
     Variable's gradient sums over its reads in the graph; unwatched sources give None (or zeros)."""
-    from course.graph.gradients import gradients     # local: gradients imports the op modules
-    from course.framework import nest
     flat_sources = nest.flatten(sources)
     ys = [t for t in nest.flatten(target) if isinstance(t, _graph.Tensor)]
     grad_ys = None if output_gradients is None else nest.flatten(output_gradients)
@@ -303,7 +304,6 @@ def graph_variable(initial_value, trainable, name, dtype, shape):
     g = _graph.get_default_graph()
     if getattr(g, "inputs", None) is not None:        # a FuncGraph
         return None
-    from course.graph.variables import Variable        # local: variables imports the op modules
     kwargs = {"trainable": trainable, "name": name, "dtype": dtype}
     if shape is not None:
         kwargs["shape"] = shape

@@ -26,10 +26,11 @@ import numpy as np
 import torch
 
 from course.graph.array_ops import identity, placeholder
-from course.graph.concrete_function import ConcreteFunction, FuncGraph, encode, fits, is_tensor, relax
+from course.graph.concrete_function import ConcreteFunction, FuncGraph, encode, fits, is_tensor, relax, tf2_str
 from course.graph.dispatch import NoGraphForm
 from course.graph.graph import Tensor
 from course.graph.resource_ops import mark_copies
+from course.framework import dtypes as _dt
 from course.framework import nest
 from course.tape import tensor as _tensor
 from course.tape.function import TensorSpec
@@ -318,28 +319,21 @@ class Function:
 
 
 def _spec_repr(spec):
-    from course.graph.concrete_function import tf2_str
-    from course.framework import dtypes as _dt
     return f"TensorSpec(shape={tf2_str(spec.shape)}, dtype=tf.{_dt.name(spec.dtype)}, name={spec.name!r})"
 
 
 def encode_spec(v):
     if isinstance(v, TensorSpec):
-        return ("T", v.dtype if isinstance(v.dtype, torch.dtype) else _torch_dtype(v.dtype),
+        return ("T", v.dtype if isinstance(v.dtype, torch.dtype) else _dt.as_torch_dtype(v.dtype),
                 tuple(v.shape) if v.shape.rank is not None else ())
     return encode(v)
-
-
-def _torch_dtype(dtype):
-    from course.framework.dtypes import as_torch_dtype
-    return as_torch_dtype(dtype)
 
 
 def _stand_in(v):
     """A value with the spec's dtype and shape for tracing (its numbers are never used)."""
     if isinstance(v, TensorSpec):
         shape = [1 if d is None else d for d in v.shape]
-        return wrap(torch.zeros(shape, dtype=_torch_dtype(v.dtype)))
+        return wrap(torch.zeros(shape, dtype=_dt.as_torch_dtype(v.dtype)))
     return v
 
 

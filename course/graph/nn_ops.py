@@ -5,17 +5,21 @@
     d = tf.nn.dropout(fc, keep_prob)                     # TF1 takes keep_prob, not rate
     loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=y))
 
-Convolution and pooling are in `conv_ops`. Gradients use fused kernels where TF has them
-(ReluGrad, SigmoidGrad, TanhGrad, SoftmaxGrad, BiasAddGrad), one torch op each; the
-cross-entropy ops return their gradient as a second output, as TF's kernels do.
+Convolution and pooling are in `conv_ops`; the gradient functions in `nn_grad`. The fused
+gradient ops TF has (ReluGrad, SigmoidGrad, TanhGrad, SoftmaxGrad, BiasAddGrad) are registered
+here, one torch op each; the cross-entropy ops return their gradient as a second output, as TF's
+kernels do.
 """
 import torch
 import torch.nn.functional as F
 
 from course.framework import dtypes as _dt
+from course.framework.shapes import TensorShape, broadcast, dims_error, shape_error
 from course.graph.array_ops import convert_to_tensor, make_op, stop_gradient
+from course.graph.math_ops import subtract
+from course.graph.random_ops import get_seed
 from course.graph.registry import one_output, register_op
-from course.framework.shapes import TensorShape, dims_error, shape_error
+from course.graph.shape_ops import transpose
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax", "bias_add",
            "dropout", "l2_loss",
@@ -153,8 +157,6 @@ register_op("BiasAddGrad", infer=lambda op: one_output(TensorShape([op.inputs[0]
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
     """TF1 dropout: keep each value with probability `keep_prob` (a float or a placeholder) and
     scale kept values by 1/keep_prob; `rate` = 1 - keep_prob is accepted too."""
-    from course.graph.math_ops import subtract
-    from course.graph.random_ops import get_seed
     x = convert_to_tensor(x)
     if (keep_prob is None) == (rate is None):
         raise ValueError("dropout needs exactly one of keep_prob (TF1) or rate (= 1 - keep_prob).")
@@ -254,7 +256,6 @@ register_op("SparseSoftmaxCrossEntropyWithLogitsGrad", infer=lambda op: one_outp
 
 
 def _move_axis_last(t, axis):
-    from course.graph.shape_ops import transpose
     rank = t.shape.rank
     if axis in (-1, None) or rank is None or axis % rank == rank - 1:
         return t
@@ -309,7 +310,6 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
 
 def _sigmoid_ce_infer(op):
-    from course.framework.shapes import broadcast
     x, z = op.inputs
     if not x.shape.is_compatible_with(z.shape):
         raise shape_error(op, "logits and labels must have the same shape")

@@ -1,4 +1,4 @@
-"""Reductions (`reduce_sum/mean/max/min/prod/all/any`) and `argmax/argmin`, with gradients.
+"""Reductions (`reduce_sum/mean/max/min/prod/all/any`) and `argmax/argmin`, with their gradient ops.
 
     tf.reduce_mean(x)                                   # over every axis -> shape ()
     tf.reduce_sum(x, axis=1, keepdims=True)             # (N, C) -> (N, 1)
@@ -6,14 +6,16 @@
 
 The gradient of a reduction spreads the incoming gradient back over the reduced axes: a sum
 copies it (TF: Reshape + Tile), a mean also divides by the count, a max sends it to the
-positions that held the maximum (shared equally between ties, as TF does).
+positions that held the maximum (shared equally between ties, as TF does). Those spreading ops
+(ReduceGrad, ReduceExtremeGrad) are registered here; the gradient functions are in `math_grad`.
 """
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import convert_to_tensor, make_op
-from course.graph.registry import one_output, register_op
 from course.framework.shapes import TensorShape, shape_error
+from course.graph.array_ops import cast, convert_to_tensor, make_op, static_shape_from
+from course.graph.math_ops import not_equal
+from course.graph.registry import one_output, register_op
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
            "argmax", "argmin", "count_nonzero"]
@@ -29,7 +31,6 @@ def _axes_attr(axis, reduction_indices, keepdims, keep_dims):
     if axis is None:
         return None, keep
     if hasattr(axis, "op"):
-        from course.graph.array_ops import static_shape_from
         axis = static_shape_from(axis)
         if axis is None:
             raise NotImplementedError("Reduction axes must be known when the graph is built (a Python int or list, "
@@ -226,8 +227,6 @@ register_op("ArgMin", infer=_arg_infer, kernel=_arg_kernel)
 
 def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=torch.int64, name=None, reduction_indices=None,
                   keep_dims=None):
-    from course.graph.array_ops import cast
-    from course.graph.math_ops import not_equal
     x = convert_to_tensor(input_tensor)
     return reduce_sum(cast(not_equal(x, 0), dtype), axis, keepdims, name, reduction_indices, keep_dims)
 

@@ -2,6 +2,9 @@
 
     r = tf.reshape(x, [-1, 28, 28, 1])     # static shape (?, 28, 28, 1): checked when built
     y = x[:, 1:]                            # StridedSlice
+
+Their gradient functions are in `array_grad` (SelectV2's in `math_grad`); the ops here that only
+gradients build (ReshapeLike, ConcatGrad, Unpack1, StridedSliceGrad) are registered beside the ops.
 """
 import math
 
@@ -9,10 +12,11 @@ import numpy as np
 import torch
 
 from course.framework import dtypes as _dt
+from course.framework.shapes import TensorShape, brackets, broadcast, shape_error
 from course.graph.array_ops import constant, convert_to_tensor, identity, make_op, static_shape_from
 from course.graph.graph import Tensor
 from course.graph.registry import one_output, register_op
-from course.framework.shapes import TensorShape, brackets, shape_error
+from course.tape.slicing import getitem
 
 __all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "expand_dims", "squeeze", "one_hot",
            "where", "strided_slice_of", "static_shape_from"]
@@ -324,7 +328,6 @@ def where(condition, x=None, y=None, name=None):
 
 
 def _select_infer(op):
-    from course.framework.shapes import broadcast
     c, x, y = (t.shape for t in op.inputs)
     return one_output(broadcast(op, broadcast(op, c, x), y), op.inputs[1].dtype)
 
@@ -390,7 +393,6 @@ def _backwards(key):
 def _slice_kernel(op):
     key = op.attrs["key"]
     if _backwards(key):                       # torch refuses negative steps: the eager engine's TF slicing
-        from course.tape.slicing import getitem
         return lambda x: getitem(x, key).as_subclass(torch.Tensor)
     return lambda x: x[key]
 
@@ -405,7 +407,6 @@ def _slice_grad_kernel(op):
     def kernel(x, g):
         out = torch.zeros_like(x, dtype=g.dtype)
         if _backwards(key):                   # scatter g back to the positions the slice read
-            from course.tape.slicing import getitem
             where = getitem(torch.arange(x.numel(), device=x.device).reshape(x.shape), key)
             return out.reshape(-1).index_add_(0, where.as_subclass(torch.Tensor).reshape(-1),
                                               g.reshape(-1)).reshape(x.shape)

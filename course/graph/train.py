@@ -14,7 +14,8 @@ The step count t that Adam's bias correction needs is the variable "<name>/itera
 import torch
 
 import course.optim as optim
-from course.graph.array_ops import convert_to_tensor, fill, constant
+from course.graph import math_ops
+from course.graph.array_ops import cast, constant, convert_to_tensor, fill
 from course.graph.gradients import gradients
 from course.graph.graph import GraphKeys, Tensor, get_default_graph, graph_of
 from course.graph.registry import NotDifferentiable, register_op
@@ -309,13 +310,12 @@ def global_step(sess, global_step_tensor):
 
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):
     """learning_rate · decay_rate^(global_step / decay_steps) (floored exponent with staircase)."""
-    from course.graph.array_ops import cast
-    from course.graph.math_ops import floor, multiply, pow, truediv
     g = get_default_graph()
     with g.name_scope(name or "ExponentialDecay"):
         lr = convert_to_tensor(learning_rate, dtype=torch.float32, name="learning_rate")
-        p = truediv(cast(global_step, torch.float32), convert_to_tensor(float(decay_steps), dtype=torch.float32))
+        p = math_ops.truediv(cast(global_step, torch.float32),
+                             convert_to_tensor(float(decay_steps), dtype=torch.float32))
         if staircase:
-            p = floor(p)
-        return multiply(lr, pow(convert_to_tensor(float(decay_rate), dtype=torch.float32), p))
+            p = math_ops.floor(p)
+        return math_ops.multiply(lr, math_ops.pow(convert_to_tensor(float(decay_rate), dtype=torch.float32), p))
 

@@ -15,12 +15,13 @@ import contextlib
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.array_ops import convert_to_tensor, group
 from course.framework.errors import InvalidArgumentError, node_note
+from course.framework.shapes import TensorShape, as_shape, brackets, tf1_str
+from course.graph import initializers as init_ops
+from course.graph.array_ops import convert_to_tensor, group
 from course.graph.graph import GraphKeys, Tensor, get_default_graph, session_for
 from course.graph.math_ops import TENSOR_OPERATORS
 from course.graph.registry import NotDifferentiable, one_output, register_op
-from course.framework.shapes import TensorShape, as_shape, brackets, tf1_str
 
 __all__ = ["Variable", "VariableScope", "variable_scope", "get_variable", "get_variable_scope", "AUTO_REUSE",
            "global_variables", "trainable_variables", "local_variables", "model_variables", "all_variables",
@@ -370,7 +371,6 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
                  custom_getter=None, constraint=None, synchronization=None, aggregation=None):
     """The variable `<scope>/name`: created (with `initializer`, default glorot_uniform for floats,
     zeros otherwise) unless the scope reuses it, in which case the existing one is returned."""
-    from course.graph import initializers as init_ops
     g = get_default_graph()
     scope = get_variable_scope()
     full = f"{scope.name}/{name}" if scope.name else name
