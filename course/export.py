@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from course.framework.convert import as_plain
+from course.framework.convert import as_plain, no_dispatch
 
 __all__ = ["inference_module", "training_module", "plain_parameters", "export", "save", "load", "to_onnx", "onnx_available",
            "max_abs_diff"]
@@ -40,7 +40,7 @@ class _KerasForward(torch.nn.Module):
         self.training_mode = bool(training)
 
     def forward(self, x):
-        from course.keras.layers.base import call_context, no_dispatch
+        from course.keras.layers.base import call_context
         saved = (call_context.depth, call_context.training, call_context.losses)
         call_context.depth, call_context.training, call_context.losses = 1, self.training_mode, []
         try:

@@ -29,12 +29,13 @@ import math
 import torch
 
 import course.device
+from course.framework.identifiers import Registry
 
 __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
            "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal",
            "LecunUniform", "Orthogonal", "compute_fans", "zeros", "ones", "glorot_normal", "glorot_uniform",
            "he_normal", "he_uniform", "lecun_normal", "lecun_uniform", "constant", "random_normal",
-           "random_uniform", "truncated_normal", "get", "TRUNCATED_NORMAL_STD"]
+           "random_uniform", "truncated_normal", "get", "INITIALIZERS", "TRUNCATED_NORMAL_STD"]
 
 TRUNCATED_NORMAL_STD = 0.87962566103423978   # std of N(0, 1) truncated to [-2, 2]
 
@@ -294,25 +295,11 @@ _SNAKE = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": R
           "normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros, "one": Ones}   # Keras' aliases
 
 
+INITIALIZERS = Registry("initializer", {**_SNAKE, **_CLASSES}, classes={**_SNAKE, **_CLASSES}, base=Initializer,
+                        from_config=lambda cls, config: cls(**config))
+
+
 def get(identifier):
     """An initializer from a Keras name ('glorot_uniform', 'GlorotUniform', 'zeros', 'he_normal',
     ...), a config dict {"class_name": ..., "config": {...}}, or a callable (returned as is)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name")) or _SNAKE.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown initializer class {identifier.get('class_name')!r}; valid: "
-                             f"{', '.join(sorted(_CLASSES))}.")
-        return cls(**identifier.get("config", {}))
-    if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier) or _SNAKE.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown initializer {identifier!r}. Valid names: "
-                             f"{', '.join(sorted(_SNAKE) + sorted(_CLASSES))}.")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Expected an initializer name, config or callable; got {type(identifier).__name__}.")
+    return INITIALIZERS.get(identifier)

@@ -24,9 +24,11 @@ sigmoid layer; that is the engine's business: it passes `from_logits=True` in th
 import torch
 import torch.nn.functional as F
 
+from course.framework.identifiers import Registry
+
 __all__ = ["EPSILON", "REDUCTIONS", "mean_squared_error", "mean_absolute_error", "binary_crossentropy",
            "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "squared_hinge",
-           "reduce_weighted", "squeeze_or_expand_to_same_rank", "get"]
+           "reduce_weighted", "squeeze_or_expand_to_same_rank", "get", "LOSSES"]
 
 EPSILON = 1e-7          # keras.backend.epsilon()
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
@@ -214,17 +216,10 @@ _NAMES = {
     hinge: ["hinge", "Hinge"],
     squared_hinge: ["squared_hinge", "SquaredHinge"],
 }
-_BY_NAME = {name: fn for fn, names in _NAMES.items() for name in names}
+LOSSES = Registry("loss", {name: fn for fn, names in _NAMES.items() for name in names}, classes={})
 
 
 def get(identifier):
     """The loss function for a Keras name ('mse', 'categorical_crossentropy',
     'SparseCategoricalCrossentropy', ...); a callable is returned unchanged, None gives None."""
-    if identifier is None or (callable(identifier) and not isinstance(identifier, str)):
-        return identifier
-    if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier)
-        if fn is None:
-            raise ValueError(f"Unknown loss {identifier!r}. Valid names: {', '.join(sorted(_BY_NAME))}.")
-        return fn
-    raise TypeError(f"Expected a loss name or a callable; got {type(identifier).__name__}.")
+    return LOSSES.get(identifier)

@@ -1,12 +1,17 @@
 """course.framework's conversion rules against TensorFlow 2.21 (dtypes of Python values, true
-division, shape printing) and against torch (what `as_plain` hands back)."""
+division, shape printing) and against torch (what `as_plain` hands back); its identifier registry
+against Keras 3's wording."""
 import numpy as np
 import pytest
 import torch
 
 tf = pytest.importorskip("tensorflow")
 
+import course.initializers as I
+import course.losses as L
+import course.optim as O
 from course.framework import dtypes
+from course.framework.identifiers import NO_DEFAULT, Registry
 from course.framework.convert import as_plain, infer_dtype, no_dispatch, python_array, true_division_dtype
 from course.framework.shapes import shape_text
 from course.tape.tensor import EagerTensor, Variable
@@ -51,3 +56,50 @@ def test_as_plain_options():
     with no_dispatch():
         assert type(e + 1) is torch.Tensor          # dispatch off: torch's own result type
     assert type(e + 1) is EagerTensor
+
+
+# --- identifiers: one resolver, Keras 3's wording first ------------------------------------------------
+
+
+@pytest.mark.parametrize("ours, keras_get, bad", [
+    (O.get, "optimizers", "adm"), (L.get, "losses", "msee"), (I.get, "initializers", "glorot")])
+def test_unknown_name_starts_with_keras_wording(ours, keras_get, bad):
+    keras = pytest.importorskip("keras")
+    with pytest.raises(ValueError) as theirs:
+        getattr(keras, keras_get).get(bad)
+    with pytest.raises(ValueError) as mine:
+        ours(bad)
+    assert str(mine.value).startswith(str(theirs.value) + ". Expected ")
+    assert "valid names: " in str(mine.value)
+
+
+def test_registry_resolves_every_identifier_form():
+    class Base:
+        pass
+
+    class Adam(Base):
+        def __init__(self, lr=0.001):
+            self.lr = lr
+
+    class Built(Base):
+        @classmethod
+        def from_config(cls, config):
+            return ("from_config", config)
+
+    def fn():
+        return 1
+
+    reg = Registry("widget", {"adam": Adam, "built": Built, "fn": fn}, base=Base, ignore_case=True)
+    assert isinstance(reg.get("ADAM"), Adam) and reg.get("fn") is fn
+    assert reg.get({"class_name": "Adam", "config": {"lr": 0.5}}).lr == 0.5           # cls(**config)
+    assert reg.get({"class_name": "Built", "config": {"a": 1}}) == ("from_config", {"a": 1})
+    obj = Adam()
+    assert reg.get(obj) is obj and isinstance(reg.get(Adam), Adam) and reg.get(None) is None
+    assert reg.get(len) is len
+    with pytest.raises(ValueError, match=r"identifier: \{'class_name': 'Nope'\}.*valid class names: Adam, Built\."):
+        reg.get({"class_name": "Nope"})
+    strict = Registry("widget", {"adam": Adam}, callables=False, none=NO_DEFAULT, classes={})
+    with pytest.raises(TypeError, match="Could not interpret widget identifier: None. Expected a name; valid names: adam."):
+        strict.get(None)
+    with pytest.raises(TypeError, match="identifier: 3"):
+        strict.get(3)

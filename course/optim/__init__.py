@@ -11,6 +11,7 @@ Each class docstring states the update and how the forms differ; `Rule.tf1(...)`
 `Rule.keras(...)` and `Rule.torch(...)` build a rule with that framework's argument names and
 defaults. `get("adam")` maps Keras' string names to rules.
 """
+from course.framework.identifiers import NO_DEFAULT, Registry
 from course.optim.adagrad import Adagrad
 from course.optim.adam import Adam, AdamW
 from course.optim.rmsprop import RMSprop
@@ -19,9 +20,10 @@ from course.optim.schedules import ExponentialDecay, LearningRateSchedule, Piece
 from course.optim.sgd import SGD
 
 __all__ = ["UpdateRule", "FORMS", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "LearningRateSchedule",
-           "ExponentialDecay", "PiecewiseConstantDecay", "get"]
+           "ExponentialDecay", "PiecewiseConstantDecay", "get", "OPTIMIZERS"]
 
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+OPTIMIZERS = Registry("optimizer", {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW},
+                      classes={}, base=UpdateRule, none=NO_DEFAULT, callables=False, ignore_case=True)
 
 
 def get(identifier, *, form="keras"):
@@ -32,12 +34,9 @@ def get(identifier, *, form="keras"):
     if form not in FORMS:
         raise ValueError(f"course.optim.get: form must be one of {FORMS}; got {form!r}.")
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"Unknown optimizer {identifier!r}; expected one of {sorted(_BY_NAME)} "
-                             "(any case) or an update rule object.")
+        cls = OPTIMIZERS.lookup(identifier)
         if form == "tf1":
             raise ValueError("course.optim.get: TF1 optimizers need a learning rate; use e.g. "
                              "Adam.tf1(0.001) or SGD.tf1(0.5).")
         return getattr(cls, form)()
-    raise TypeError(f"Expected an optimizer name or an update rule; got {type(identifier).__name__}.")
+    raise OPTIMIZERS.error(identifier, cls=TypeError)
