@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from course.tf import keras
-from course.keras.saving import SavingError
+from course.keras.saving.configs import SavingError
 
 h5py = pytest.importorskip("h5py")
 
@@ -306,7 +306,7 @@ def test_zip_bomb_weights_member_is_refused_before_extraction(tmp_path, private_
 
 
 def test_oversized_config_is_refused_before_it_is_read(tmp_path, private_tmp):
-    from course.keras.saving import MAX_CONFIG_BYTES
+    from course.keras.saving.configs import MAX_CONFIG_BYTES
     path = str(tmp_path / "m.keras")
     small_model().save(path)
     rewrite_member(path, "config.json", b" " * (MAX_CONFIG_BYTES + 1), compress=zipfile.ZIP_DEFLATED)

@@ -65,13 +65,13 @@ def test_model_checkpoint_failing_write_keeps_old_file(tmp_path, monkeypatch):
     path = str(tmp_path / "w.weights.h5")
     m.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
     before = open(path, "rb").read()
-    import course.keras.saving as saving
+    import course.keras.saving.weights_h5 as weights_h5
 
     def broken(model, tmp, include_optimizer):
         with open(tmp, "wb") as f:
             f.write(b"half a file")
         raise OSError("disk full")
-    monkeypatch.setattr(saving, "_write_h5", broken)
+    monkeypatch.setattr(weights_h5, "write_h5", broken)
     with pytest.raises(OSError, match="disk full"):
         m.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
     assert open(path, "rb").read() == before

@@ -10,6 +10,7 @@ made, which is a topological order; `call` replays it on real tensors.
 from course.keras.layers.base import KerasTensor
 from course.keras.layers.functional import InputLayer
 from course.keras.model import Model
+from course.keras.saving.serialization import deserialize_layer, register_model_class, serialize_layer
 
 __all__ = ["Functional"]
 
@@ -19,6 +20,8 @@ def _as_list(x):
 
 
 class Functional(Model):
+    _summary_shows_inputs = True
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable)
         self._inputs, self._outputs = _as_list(inputs), _as_list(outputs)
@@ -95,12 +98,14 @@ class Functional(Model):
         outs = [values[id(t)] for t in self._outputs]
         return outs[0] if self._single_output else outs
 
+    def get_build_config(self):
+        return {"input_shape": None}            # Keras rebuilds a functional model from its config alone
+
     def get_config(self):
-        from course.keras import saving
         node_index = {}
         layers = []
         for layer in self._layer_order:
-            entry = saving.serialize_layer(layer)
+            entry = serialize_layer(layer)
             entry["name"] = layer.name
             entry["inbound_nodes"] = []
             layers.append(entry)
@@ -122,10 +127,9 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from course.keras import saving
         created, outputs_of = {}, {}          # name -> layer; (name, node) -> KerasTensor
         for entry in config["layers"]:
-            layer = saving.deserialize_layer(entry, custom_objects)
+            layer = deserialize_layer(entry, custom_objects)
             created[entry["name"]] = (layer, entry)
             if isinstance(layer, InputLayer):
                 outputs_of[(entry["name"], 0)] = layer.output
@@ -149,3 +153,6 @@ class Functional(Model):
             return [outputs_of[(r[0], r[1])] for r in refs]
         return cls(pick(config["input_layers"]), pick(config["output_layers"]), name=config.get("name"),
                    trainable=config.get("trainable", True))
+
+
+register_model_class(Functional, "Functional", "keras.src.models.functional", "Functional", aliases=("Model",))

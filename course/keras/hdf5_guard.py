@@ -9,14 +9,14 @@ size is backed by bytes in the file, so a tiny file cannot ask for gigabytes.
 """
 import numpy as np
 
-__all__ = ["open_checked", "MAX_OBJECTS", "MAX_EXPANSION", "EXPANSION_FLOOR"]
+__all__ = ["open_checked", "h5py_module", "MAX_OBJECTS", "MAX_EXPANSION", "EXPANSION_FLOOR"]
 
 MAX_OBJECTS = 100_000          # groups and datasets; Keras files hold a few per layer
 MAX_EXPANSION = 1000           # declared bytes / stored bytes allowed for a compressed dataset
 EXPANSION_FLOOR = 1 << 26      # datasets up to 64 MiB are never questioned
 
 
-def _h5py():
+def h5py_module():
     try:
         import h5py
     except ImportError:
@@ -78,7 +78,7 @@ def _walk(h5py, f, source, error):
 def open_checked(path, source, error):
     """`(h5py.File opened read-only, number of values in all its datasets)`; raises `error`
     naming `source` (the file the user gave) for anything an honest Keras file never holds."""
-    h5py = _h5py()
+    h5py = h5py_module()
     try:
         f = h5py.File(path, "r")
     except (OSError, ValueError) as exc:

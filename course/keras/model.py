@@ -21,6 +21,8 @@ __all__ = ["Model"]
 class Model(Layer):
     """Keras' `Model`: `compile`, `fit`, `evaluate`, `predict`, `summary`, `save`, weights I/O."""
 
+    _summary_shows_inputs = False        # summary() rows for InputLayers: only a functional model shows them
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
             from course.keras.functional import Functional       # local: functional subclasses Model
@@ -177,29 +179,33 @@ class Model(Layer):
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save as a Keras 3 `.keras` file (config.json, metadata.json, model.weights.h5 in a zip)."""
-        from course.keras import saving
-        saving.save_model(self, filepath, overwrite=overwrite)
+        from course.keras.saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights to a Keras 3 `.weights.h5` file."""
-        from course.keras import saving
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        from course.keras.saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Load weights saved by `save_weights` (here or by Keras 3), or the weights of a `.keras` file."""
-        from course.keras import saving
-        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        from course.keras.saving import saving_api
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         return config
 
     def to_json(self, **kwargs):
-        from course.keras import saving
-        return json.dumps(saving.serialize_model(self), **kwargs)
+        from course.keras.saving.serialization import serialize_model
+        return json.dumps(serialize_model(self), **kwargs)
 
     def get_compile_config(self):
         return self._compile_config
+
+    def get_build_config(self):
+        """What Keras stores to build the model again: the input shape it was built for (None: unbuilt)."""
+        return None if self._build_input_shape is None else {"input_shape": list(self._build_input_shape)}
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

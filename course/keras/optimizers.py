@@ -10,6 +10,7 @@ float32 CPU variable, as Keras keeps it (float32), so reading it costs no device
 """
 import warnings
 
+import numpy as np
 import torch
 
 import course.optim
@@ -63,6 +64,7 @@ class Optimizer:
         self._lr_var = Variable(torch.zeros((), dtype=torch.float32), trainable=False, name="learning_rate")
         self._schedule = None
         self._rule = self._make_rule()
+        self._variables = None               # what build() was given: the order the saved state follows
         self.learning_rate = learning_rate
         self._warned_none = False
 
@@ -128,6 +130,8 @@ class Optimizer:
         for i, v in enumerate(variables):
             if not isinstance(v, torch.Tensor) or not getattr(v, "_trainable", True):
                 raise ValueError(f"{type(self).__name__}: item {i} is not a trainable variable ({v!r}).")
+        if self._variables is None:
+            self.build(variables)
         with no_dispatch():
             self._rule.apply(variables, [None if g is None else _plain(g) for g in grads])
         return self.iterations
@@ -151,7 +155,7 @@ class Optimizer:
     def variables(self):
         """Keras' optimizer variables in its save order: iterations, learning_rate, then the slots."""
         out = [self.iterations, self._lr_var]
-        order = self._rule._order
+        order = self._rule.params
         for block in self._slot_blocks:
             for p in order:
                 st = self._rule.state.get(p)
@@ -159,6 +163,49 @@ class Optimizer:
                     if st is not None and slot in st:
                         out.append(st[slot].as_subclass(EagerTensor))
         return out
+
+    def build(self, variables):
+        """Keras' `optimizer.build(var_list)`: the variables this optimizer updates, in the order its
+        saved state follows (the first `apply` builds it on the variables it is given)."""
+        self._variables = list(variables)
+
+    @property
+    def built(self):
+        """True once the optimizer holds state: a step was taken, or saved state was loaded."""
+        return bool(self._rule.state)
+
+    def save_own_variables(self, store):
+        """Keras 3's optimizer variables into `store` ({"0": array, ...}): iterations, the learning
+        rate, then the slots in Keras' order (zeros for a variable without a step yet)."""
+        store["0"] = np.asarray(self._rule.iterations, dtype=np.int64)
+        store["1"] = np.asarray(float(self._lr_var), dtype=np.float32)
+        variables = self._variables if self._variables is not None else self._rule.params
+        for index, slot, var in self._keras_slots(variables):
+            state = self._rule.state.get(var)
+            value = state[slot] if state is not None and slot in state else torch.zeros_like(var)
+            with no_dispatch():
+                store[str(index)] = value.detach().cpu().numpy()
+
+    def load_own_variables(self, store):
+        """Load what `save_own_variables` wrote, for the variables given to `build`. State saved
+        for other variables or other settings is ignored (the optimizer starts afresh, as in Keras)."""
+        variables = self._variables or []
+        rows = self._keras_slots(variables)
+        if len(store.keys()) != 2 + len(rows) or not all(str(i) in store for i in range(2 + len(rows))):
+            return
+        iterations, lr = store["0"], store["1"]
+        if iterations.size != 1 or lr.size != 1:
+            return
+        positions = {id(v): i for i, v in enumerate(variables)}
+        state = {"form": "keras", "iterations": int(iterations.reshape(())), "state": {}}
+        for index, slot, var in rows:                # everything checked before anything changes
+            value = store[str(index)]
+            if value.shape != tuple(var.shape):
+                return
+            st = state["state"].setdefault(positions[id(var)], {"step": state["iterations"]})
+            st[slot] = torch.from_numpy(value)
+        self._lr_var.assign(torch.as_tensor(float(lr.reshape(())), dtype=torch.float32))
+        self._rule.load_state_dict(state, params=variables)   # the slots attached to the variables now
 
     def _keras_slots(self, variables):
         """[(keras var index, rule slot name, variable)] for the current settings (save/load order)."""

@@ -7,6 +7,7 @@ at once, so `summary()` and `count_params()` work before training, as in Keras.
 from course.keras.layers.base import KerasTensor, Layer
 from course.keras.layers.functional import InputLayer, dry_run_shape
 from course.keras.model import Model
+from course.keras.saving.serialization import deserialize_layer, register_model_class, serialize_layer
 
 __all__ = ["Sequential"]
 
@@ -99,11 +100,10 @@ class Sequential(Model):
         return [self._input_layer.output] if self._input_layer is not None else None
 
     def get_config(self):
-        from course.keras import saving
         layers = []
         if self._input_layer is not None:
-            layers.append(saving.serialize_layer(self._input_layer))
-        layers += [saving.serialize_layer(l) for l in self._stack]
+            layers.append(serialize_layer(self._input_layer))
+        layers += [serialize_layer(l) for l in self._stack]
         config = {**Layer.get_config(self), "layers": layers}
         if self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
@@ -111,10 +111,12 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from course.keras import saving
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in config.get("layers", []):
-            model.add(saving.deserialize_layer(entry, custom_objects))
+            model.add(deserialize_layer(entry, custom_objects))
         if not model.built and config.get("build_input_shape"):
             model.build(tuple(config["build_input_shape"]))
         return model
+
+
+register_model_class(Sequential, "Sequential", "keras")

@@ -27,7 +27,6 @@ def _shape_text(shape):
 
 def summary_rows(model):
     """[(name (type), output shape text, params text)] in display order."""
-    from course.keras.functional import Functional
     rows = []
     layers = list(model.layers)
     for layer in layers:
@@ -35,7 +34,7 @@ def summary_rows(model):
         shape = layer._output_shape if built else None
         count = sum(w.numel() for w in layer.weights)
         params = f"{count:,}" if built else "0 (unbuilt)"
-        if not isinstance(model, Functional) and type(layer).__name__ == "InputLayer":
+        if not model._summary_shows_inputs and type(layer).__name__ == "InputLayer":
             continue
         rows.append((f"{layer.name} ({type(layer).__name__})", _shape_text(shape), params))
     return rows

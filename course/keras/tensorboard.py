@@ -18,7 +18,7 @@ import numpy as np
 
 from course import summary
 from course.keras.callback import Callback
-from course.keras.saving import weight_path
+from course.keras.saving.weights_h5 import weight_path
 
 
 def _weight_image(weight):

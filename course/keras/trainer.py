@@ -107,6 +107,7 @@ class TrainStep:
         """First batch: the model is built now; resolve metrics, fix the variable list, check labels."""
         model = self.model
         self.variables = model.trainable_variables
+        model.optimizer.build(self.variables)              # the order its saved state follows
         self.regs = [(reg, var) for layer in model._flatten_layers() if layer._trainable
                      for reg, var in layer._weight_regularizers if var._trainable]
         self.metrics = model._resolve_metrics(yb, out)

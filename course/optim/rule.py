@@ -215,12 +215,21 @@ class UpdateRule:
         return {"form": self.form, "iterations": self.iterations,
                 "state": {i: dict(self.state[p]) for i, p in enumerate(self._order) if p in self.state}}
 
-    def load_state_dict(self, d: dict) -> None:
+    @property
+    def params(self) -> list:
+        """The parameters seen so far, in state_dict position order."""
+        return list(self._order)
+
+    def load_state_dict(self, d: dict, params=None) -> None:
         """Restore `iterations` and the slots (copied). Slots for parameters not seen yet are kept
-        and attached, by position, on the first `apply()`. Hyper-parameters are not restored."""
+        and attached, by position, on the first `apply()`. Hyper-parameters are not restored.
+        With `params`, the rule forgets what it held and takes `params` as its parameters, in that
+        order, now (an engine that knows its variables before the first step, as Keras does)."""
         if d.get("form", self.form) != self.form:
             raise ValueError(f"{type(self).__name__}.load_state_dict: state was saved by form "
                              f"{d['form']!r}, this rule has form {self.form!r}.")
+        if params is not None:
+            self.state, self._order, self._known = {}, [], set()
         self.iterations = int(d["iterations"])
         self._pending = {}
         for i, slots in d["state"].items():
@@ -229,6 +238,8 @@ class UpdateRule:
                 self.state[self._order[i]] = self._adopt(slots, self._order[i], i)
             else:
                 self._pending[i] = slots
+        for p in params or ():
+            self._see(p)
 
     def _adopt(self, slots, p, i):
         st = {"step": int(slots.get("step", self.iterations))}

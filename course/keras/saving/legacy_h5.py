@@ -12,9 +12,10 @@ import json
 import numpy as np
 
 from course.atomic_file import atomic_write
-from course.keras.hdf5_guard import open_checked
-from course.keras.saving import (KERAS_VERSION, MAX_CONFIG_BYTES, SavingError, _h5py, compile_saved,
-                                 parse_config, rebuild, serialize_model, weight_path)
+from course.keras.hdf5_guard import h5py_module, open_checked
+from course.keras.saving.configs import KERAS_VERSION, MAX_CONFIG_BYTES, SavingError, compile_saved, parse_config
+from course.keras.saving.serialization import rebuild, serialize_model
+from course.keras.saving.weights_h5 import weight_path
 
 __all__ = ["save_model_h5", "load_model_h5"]
 
@@ -30,7 +31,7 @@ def _layer_weights(layer):
 
 def save_model_h5(model, filepath):
     """Write `model` as a legacy `.h5` file."""
-    h5py, entry, keras_version = _h5py(), serialize_model(model), KERAS_VERSION
+    h5py, entry, keras_version = h5py_module(), serialize_model(model), KERAS_VERSION
     cc = entry.get("compile_config") or {}
     training = None
     if cc:
@@ -83,7 +84,7 @@ def _config_attr(f, name, filepath, *, model=True):
 
 def _part(parent, key, filepath, kind):
     """`parent[key]`, checked to be a `kind` ('Group' or 'Dataset'), or a SavingError naming what is missing."""
-    h5py = _h5py()
+    h5py = h5py_module()
     obj = parent.get(key) if isinstance(key, str) and key else None
     if not isinstance(obj, getattr(h5py, kind)):
         where = f"{parent.name.rstrip('/')}/{key}"

@@ -1,6 +1,6 @@
 """`tf.keras.models`."""
 from course.keras import Model, Sequential, load_model
-from course.keras.saving import save_model
+from course.keras.saving.saving_api import save_model
 from course.tf._unsupported import module_getattr
 
 __all__ = ["Sequential", "Model", "load_model", "save_model"]
