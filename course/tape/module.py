@@ -9,6 +9,7 @@ import contextlib
 import re
 
 from course.tape.tensor import Variable
+from course.tape.trackable import notify_attach
 
 __all__ = ["Module", "name_scope"]
 
@@ -64,8 +65,14 @@ def _flatten_module(module, seen):
 class Module:
     """Base class for objects that own Variables (`tf.Module`)."""
 
+    _is_tf_module = True                 # how checkpoints recognise one (course.tape.trackable)
+
     def __init__(self, name=None):
         self._name = name if name is not None else _snake(type(self).__name__)
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        notify_attach(self, name, value)          # a checkpoint restored earlier may hold this attribute's value
 
     @property
     def name(self):
