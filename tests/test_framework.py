@@ -14,7 +14,8 @@ from course.framework import dtypes
 from course.framework.identifiers import NO_DEFAULT, Registry
 from course.framework.convert import as_plain, infer_dtype, no_dispatch, python_array, true_division_dtype
 from course.framework.shapes import shape_text
-from course.tape.tensor import EagerTensor, Variable
+from course.tape.tensor import EagerTensor
+from course.tape.variables import Variable
 
 VALUES = [3, 2**40, 1.5, True, [1, 2], [1.0, 2.5], [[1, 2], [3, 4]], [True, False], [np.int8(1), np.int8(2)],
           [np.uint8(1)], [np.int32(1), 2**40], [np.float16(1.0)], [np.float32(1.0)], np.int16(3), np.float64(2.0),

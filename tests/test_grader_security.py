@@ -264,7 +264,8 @@ def test_codec_round_trip_against_the_originals():
     import torch
 
     from course.exercises import codec
-    from course.tape.tensor import EagerTensor, Variable
+    from course.tape.tensor import EagerTensor
+    from course.tape.variables import Variable
     values = [torch.arange(6, dtype=torch.float32).reshape(2, 3), torch.tensor([1.5, -2.0], dtype=torch.bfloat16),
               np.array([[1, 2]], dtype=np.uint8), np.float64(2.5), torch.tensor([True, False]),
               {"k": (1, "two", None, b"\x00\xff")}, [float("inf"), -0.0, 2**70], torch.int64, torch.Size([2, 3])]

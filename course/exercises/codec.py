@@ -49,7 +49,8 @@ def _unb64(text) -> bytes:
 
 
 def _tensor_kind(x, torch) -> str:
-    from course.tape.tensor import EagerTensor, Variable
+    from course.tape.tensor import EagerTensor
+    from course.tape.variables import Variable
     if isinstance(x, Variable):
         return "variable"
     if isinstance(x, EagerTensor):
@@ -157,7 +158,7 @@ def _decode_tensor(node):
         from course.tape.tensor import EagerTensor
         t = t.as_subclass(EagerTensor)
     elif kind == "variable":
-        from course.tape.tensor import Variable
+        from course.tape.variables import Variable
         name = node.get("name")
         return Variable(t, name=name if isinstance(name, str) else None)
     elif kind == "parameter":

@@ -95,7 +95,7 @@ def _constant(value):
 # -- state the learner's code updates (5.3, 5.4) ------------------------------------------------------
 @builder("tape_variables")
 def _tape_variables(arrays, names):
-    from course.tape.tensor import Variable
+    from course.tape.variables import Variable
     return [Variable(a, name=n) for a, n in zip(arrays, names)]
 
 

@@ -114,7 +114,7 @@ def _check_build_mlp(build_mlp):
                                   f"models.Sequential([...])，其中的层来自 course.tf.keras.layers。")
         expect(is_a(model, "course.keras.models.Sequential", "course.keras.sequential.Sequential"),
                en=f"{what}: expected a models.Sequential, got {describe(model)}.",
-               zh=f"{what}：期望 models.Sequential，得到 {describe(model, lang='zh')}。")
+               zh=f"{what}：期望 models.Sequential，得到 `{describe(model, lang='zh')}`。")
         kinds = [remote_type(layer) for layer in model.layers]
         expect_equal(kinds, ["Flatten", "Dense", "Dropout", "Dense"],
                      what=say(f"{what}: the layer types, in order", f"{what}：各层的类型（按顺序）"))
@@ -216,7 +216,7 @@ def _check_torch_mlp(torch_mlp):
         model = torch_mlp(hidden=hidden, dropout=dropout, num_classes=num_classes)
         expect(is_a(model, "torch.nn.modules.module.Module"),
                en=f"{what}: expected an nn.Module (nn.Sequential), got {describe(model)}.",
-               zh=f"{what}：期望 nn.Module（nn.Sequential），得到 {describe(model, lang='zh')}。")
+               zh=f"{what}：期望 nn.Module（nn.Sequential），得到 `{describe(model, lang='zh')}`。")
         modules = list(model.modules())
         linears = [m for m in modules if is_a(m, "torch.nn.modules.linear.Linear")]
         expect(len(linears) == 2, en=f"{what}: expected 2 nn.Linear layers, found {len(linears)}.",

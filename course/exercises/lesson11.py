@@ -232,7 +232,7 @@ def _check_build_cnn(build_cnn):
                                zh=f"{what} 返回了 torch 模块；这道练习要的是 Keras 的 models.Sequential([...])，"
                                   f"其中的层来自 course.tf.keras.layers。")
         expect(is_a(model, *keras_sequential), en=f"{what}: expected a models.Sequential, got {describe(model)}.",
-               zh=f"{what}：期望 models.Sequential，得到 {describe(model, lang='zh')}。")
+               zh=f"{what}：期望 models.Sequential，得到 `{describe(model, lang='zh')}`。")
         kinds = [remote_type(layer) for layer in model.layers]
         expected_kinds = ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
         expect_equal(kinds, expected_kinds, what=say(f"{what}: the layer types, in order", f"{what}：各层的类型（按顺序）"))

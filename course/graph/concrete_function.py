@@ -17,7 +17,8 @@ from course.framework import nest
 from course.tape.function import TensorSpec
 from course.tape.gradient_tape import autograd_wanted
 from course.framework.shapes import TensorShape
-from course.tape.tensor import Variable, wrap
+from course.tape.tensor import wrap
+from course.tape.variables import Variable
 
 __all__ = ["ConcreteFunction", "FuncGraph", "V2Graph", "tf2_str", "encode", "relax", "fits", "is_tensor"]
 

@@ -24,6 +24,7 @@ from course.graph.gradients import gradients
 from course.graph.math_ops import TENSOR_OPERATORS
 from course.graph.variables import Variable
 from course.tape import tensor as _tensor
+from course.tape import variables as _variables
 
 __all__ = ["NoGraphForm", "building", "is_symbolic", "op", "GRAPH_FORMS", "wrap_namespace", "install"]
 
@@ -247,7 +248,7 @@ def torch_function(func, args, kwargs):
     graph_op = _BY_TORCH.get(func)
     if graph_op is None or kwargs:
         return NotImplemented
-    if not any(isinstance(a, (_tensor.Variable, _graph.Tensor)) for a in args):
+    if not any(isinstance(a, (_variables.Variable, _graph.Tensor)) for a in args):
         return NotImplemented      # eager values alone (a kernel running in a Session) compute as usual
     first = args[0]
     if not isinstance(first, _graph.Tensor):
@@ -273,7 +274,7 @@ def tape_gradient(tape, target, sources, output_gradients, zero):
     g = ys[0].graph
     xs, owner = [], []
     for i, s in enumerate(flat_sources):
-        if isinstance(s, _tensor.Variable):
+        if isinstance(s, _variables.Variable):
             if not s.trainable or not (s.dtype.is_floating_point or s.dtype.is_complex):
                 continue
             if not tape._watch_accessed_variables and id(s) not in tape._watched:

@@ -15,7 +15,7 @@ import torch
 from course.tape.data.dataset import AUTOTUNE, Dataset
 from course.tape.image import resize
 from course.tape.image_files import decode_image, read_file
-from course.tape.strings import StringTensor
+from course.tape.string_tensor import StringTensor
 from course.tape.tensor import wrap
 from course.framework.convert import as_plain
 

@@ -8,7 +8,8 @@ full path, so messages that quote `_name` still say which layer a weight belongs
 import torch
 
 from course.framework import dtypes
-from course.tape.tensor import Variable, to_numpy
+from course.tape.tensor import to_numpy
+from course.tape.variables import Variable
 
 __all__ = ["KerasVariable"]
 

@@ -23,7 +23,8 @@ from course.framework.errors import InvalidArgumentError
 from course.tape import trackable
 from course.tape.checkpoint_files import (OBJECT_GRAPH_KEY, CheckpointReader, checkpoint_exists, read_state,
                                           write_checkpoint, write_state)
-from course.tape.tensor import Variable, to_numpy
+from course.tape.tensor import to_numpy
+from course.tape.variables import Variable
 
 __all__ = ["Checkpoint", "CheckpointManager", "CheckpointLoadStatus", "InitializationOnlyStatus", "object_graph"]
 

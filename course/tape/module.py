@@ -8,7 +8,7 @@ sub-module's in the order met; each Variable once. `submodules` is in the same o
 import contextlib
 import re
 
-from course.tape.tensor import Variable
+from course.tape.variables import Variable
 from course.tape.trackable import notify_attach
 
 __all__ = ["Module", "name_scope"]

@@ -23,7 +23,7 @@ restores what the new child's path holds.
 """
 import torch
 
-from course.tape.tensor import Variable
+from course.tape.variables import Variable
 
 __all__ = ["ValueRef", "children", "is_trackable", "is_leaf", "escape", "attach_hooks", "notify_attach",
            "keras_child_name"]

@@ -35,7 +35,8 @@ from course.tape.module import Module, name_scope
 from course.framework.shapes import TensorShape
 from course.tape.slicing import strided_slice
 from course.tape.ragged import RaggedTensor
-from course.tape.tensor import Tensor, Variable
+from course.tape.tensor import Tensor
+from course.tape.variables import Variable
 from course.tf import config, data, dtypes, errors, linalg, math, nest, nn, random, summary, test, version
 from course.tf import image, ragged, sparse, strings
 from course.tape.sparse import SparseTensor

@@ -1,4 +1,4 @@
-"""`tf.strings`: string tensors are numpy bytes underneath (course.tape.strings says why)."""
+"""`tf.strings`: string tensors are numpy bytes underneath (course.tape.string_tensor says why)."""
 from course.tape.strings import (as_string, bytes_split, format_ as format, join, length, lower, ngrams, reduce_join,
                                  regex_full_match, regex_replace, split, strip, substr, to_number, unicode_decode,
                                  unicode_encode, unicode_split, upper)
