@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One GPU session, about 4 minutes on an H100 (each part has its own time limit; 8 minutes at most):
 #   1. the tests marked `cuda`
-#   2. bench_fit on the GPU (fit against the hand-written torch loop; goal fit/hand <= 1.15)
+#   2. bench_fit on the GPU (fit against the hand-written torch loop; goal fit/hand <= 1.15), and
+#      bench_syncs (host-device synchronisations per fit step; goal 0)
 #   3. time to 99%: `course train --model speed` (the kit's own fit, a schedule fixed in advance,
 #      no early stopping) for seeds 0-4; each line: seed, train seconds, test accuracy on all 10,000
 #      test images; then how many reached 99.0% and the median time against the public record.
@@ -45,6 +46,10 @@ echo "pytest exit code: $?"
 section "2. bench_fit on $DEVICE"
 timeout 150 python3 benchmarks/bench_fit.py --device "$DEVICE" --no-keras --models mlp,cnn,cnn-large,speed "${BENCH[@]}"
 echo "bench_fit exit code: $?"
+
+section "2b. host-device synchronisations per fit step"
+timeout 90 python3 benchmarks/bench_syncs.py --models mlp,cnn,cnn-large,speed
+echo "bench_syncs exit code: $?"
 
 section "3. time to 99%: course train --model speed ${SPEED[*]}"
 for seed in $SEEDS; do

@@ -20,6 +20,7 @@ RUNS = {
     "bench_compress": ["--fast"],
     "bench_tensorboard": ["--batches", "4", "--repeats", "1"],
     "bench_function": ["--steps", "3", "--batch", "20", "--threads", "1"],
+    "bench_syncs": ["--models", "mlp", "--steps", "3"],
 }
 EXPECT = {                                   # a line each run must print: the table it exists for
     "bench_data": "ratio",
@@ -29,6 +30,7 @@ EXPECT = {                                   # a line each run must print: the t
     "bench_compress": "int8",
     "bench_tensorboard": "batch",
     "bench_function": "ratio",
+    "bench_syncs": "syncs per step",
 }
 
 
