@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["same_padding", "pad_nhwc", "dense", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
+__all__ = ["same_padding", "pads_2d", "pad_nhwc", "dense", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
            "flatten", "pair"]
 
 
@@ -39,16 +39,21 @@ def same_padding(size, kernel, stride, dilation=1):
     return total // 2, total - total // 2
 
 
+def pads_2d(size, kernel, strides, padding, dilations=1):
+    """TF's ((top, bottom), (left, right)) for an image of `size` (h, w) and `padding` 'SAME' or
+    'VALID' (any case); `kernel`, `strides` and `dilations` are ints or (h, w) pairs."""
+    mode = str(padding).upper()
+    if mode not in ("SAME", "VALID"):
+        raise ValueError(f"padding must be 'SAME' or 'VALID' (any case); got {padding!r}.")
+    if mode == "VALID":
+        return (0, 0), (0, 0)
+    (kh, kw), (sh, sw), (dh, dw) = pair(kernel, "kernel"), pair(strides, "strides"), pair(dilations, "dilations")
+    return same_padding(size[0], kh, sh, dh), same_padding(size[1], kw, sw, dw)
+
+
 def pad_nhwc(x, kernel, strides, padding, value=0.0):
     """Pad an NHWC tensor as TF's `padding` ('SAME' or 'VALID') asks; returns an NHWC tensor."""
-    padding = padding.upper() if isinstance(padding, str) else padding
-    if padding == "VALID":
-        return x
-    if padding != "SAME":
-        raise ValueError(f"padding must be 'SAME' or 'VALID' (any case); got {padding!r}.")
-    (kh, kw), (sh, sw) = kernel, strides
-    top, bottom = same_padding(x.shape[1], kh, sh)
-    left, right = same_padding(x.shape[2], kw, sw)
+    (top, bottom), (left, right) = pads_2d(x.shape[1:3], kernel, strides, padding)
     if top == bottom == left == right == 0:
         return x
     return F.pad(x, (0, 0, left, right, top, bottom), value=value)   # (N, H+t+b, W+l+r, C)
@@ -74,27 +79,28 @@ def conv2d(x, kernel, bias=None, strides=1, padding="VALID", dilations=1):
         raise ValueError(f"conv2d: input has {x.shape[-1]} channels (NHWC, last axis) but the kernel expects "
                          f"{kernel.shape[2]}; got input {tuple(x.shape)} and kernel {tuple(kernel.shape)}.")
     s, d = pair(strides, "strides"), pair(dilations, "dilations")
-    mode, pad = str(padding).upper(), (0, 0)
-    if mode not in ("SAME", "VALID"):
-        raise ValueError(f"padding must be 'SAME' or 'VALID' (any case); got {padding!r}.")
-    if mode == "SAME":
-        (top, bottom), (left, right) = (same_padding(x.shape[1], kernel.shape[0], s[0], d[0]),
-                                        same_padding(x.shape[2], kernel.shape[1], s[1], d[1]))
-        if top == bottom and left == right:
-            pad = (top, left)                        # symmetric (odd kernel, stride 1): the conv pads, no copy
-        else:                                        # TF puts the odd pixel after: pad by hand
-            x = F.pad(x, (0, 0, left, right, top, bottom))
+    (top, bottom), (left, right) = pads_2d(x.shape[1:3], tuple(kernel.shape[:2]), s, padding, d)
+    pad = (0, 0)
+    if top == bottom and left == right:
+        pad = (top, left)                            # symmetric (odd kernel, stride 1): the conv pads, no copy
+    else:                                            # TF puts the odd pixel after: pad by hand
+        x = F.pad(x, (0, 0, left, right, top, bottom))
     w = kernel.permute(3, 2, 0, 1)                   # (out, in, h, w)
     y = F.conv2d(x.permute(0, 3, 1, 2), w, bias, stride=s, padding=pad, dilation=d)   # (N, out, H', W') channels-last
     return y.permute(0, 2, 3, 1)                     # (N, H', W', out)
 
 
-def max_pool2d(x, pool_size=2, strides=None, padding="VALID"):
-    """Max pooling on NHWC input; padded positions never win (they are -inf)."""
+def max_pool2d(x, pool_size=2, strides=None, padding="VALID", return_argmax=False):
+    """Max pooling on NHWC input; padded positions never win (they are -inf). `return_argmax=True`
+    also returns where each maximum came from (torch's NCHW indices into the padded input), which
+    the gradient needs."""
     _check_rank(x, 4, "max_pool2d", "Images must be (batch, height, width, channels).")
     k = pair(pool_size, "pool_size")
     s = pair(strides if strides is not None else k, "strides")
     x = pad_nhwc(x, k, s, padding, value=-math.inf)
+    if return_argmax:
+        y, argmax = F.max_pool2d(x.permute(0, 3, 1, 2), k, s, return_indices=True)
+        return y.permute(0, 2, 3, 1), argmax
     return F.max_pool2d(x.permute(0, 3, 1, 2), k, s).permute(0, 2, 3, 1)   # (N, H', W', C)
 
 

@@ -28,7 +28,8 @@ from course.framework.identifiers import Registry
 
 __all__ = ["EPSILON", "REDUCTIONS", "mean_squared_error", "mean_absolute_error", "binary_crossentropy",
            "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "squared_hinge",
-           "reduce_weighted", "squeeze_or_expand_to_same_rank", "get", "LOSSES"]
+           "reduce_weighted", "squeeze_or_expand_to_same_rank", "get", "LOSSES",
+           "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits"]
 
 EPSILON = 1e-7          # keras.backend.epsilon()
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
@@ -140,11 +141,11 @@ def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothi
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
     if from_logits:
-        log_q = F.log_softmax(y_pred, dim=axis)                                # (N, C)
+        values = softmax_cross_entropy_with_logits(y_true, y_pred, axis)       # (N,)
     else:
         q = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)                 # rows sum to 1
         log_q = torch.log(torch.clamp(q, EPSILON, 1.0 - EPSILON))
-    values = -torch.sum(y_true * log_q, dim=axis)                             # (N,)
+        values = -torch.sum(y_true * log_q, dim=axis)                         # (N,)
     return reduce_weighted(values, sample_weight, reduction)
 
 
@@ -180,9 +181,31 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, sample
                              f"classes; got min {lo}, max {hi}. Check the units of the last layer "
                              "(one per class) and the labels.")
     logits = y_pred if from_logits else torch.log(torch.clamp(y_pred, EPSILON, 1.0 - EPSILON))
-    values = F.cross_entropy(logits.reshape(-1, num_classes), labels.reshape(-1),
-                             reduction="none").reshape(labels.shape)          # -log_softmax(x)[label]
+    values = sparse_softmax_cross_entropy_with_logits(labels, logits)         # -log_softmax(x)[label]
     return reduce_weighted(values, sample_weight, reduction)
+
+
+# -- TensorFlow's fused cross-entropy kernels ---------------------------------------------------
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1, with_grad=False):
+    """Per-example -Σ labels · log_softmax(logits) along `axis` (no reduction); with `with_grad`,
+    also its gradient with respect to the logits, softmax(logits) - labels, as TF's fused kernel
+    returns it (the graph engine's op outputs both)."""
+    log_q = F.log_softmax(logits, dim=axis)
+    values = -torch.sum(labels * log_q, dim=axis)
+    return (values, torch.exp(log_q) - labels) if with_grad else values
+
+
+def sparse_softmax_cross_entropy_with_logits(labels, logits, with_grad=False):
+    """Per-example -log_softmax(logits)[label] for integer `labels` of shape logits.shape[:-1] (no
+    reduction, no range check); with `with_grad`, also softmax(logits) - onehot(labels)."""
+    labels = labels.long()
+    log_q = F.log_softmax(logits, dim=-1)
+    values = F.nll_loss(log_q.reshape(-1, log_q.shape[-1]), labels.reshape(-1), reduction="none").reshape(labels.shape)
+    if not with_grad:
+        return values
+    back = torch.exp(log_q)
+    back.scatter_add_(-1, labels.unsqueeze(-1), torch.full_like(labels, -1, dtype=back.dtype).unsqueeze(-1))
+    return values, back
 
 
 # -- margins ----------------------------------------------------------------------------------

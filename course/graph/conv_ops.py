@@ -4,14 +4,12 @@
     p = tf.nn.max_pool(h, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding='SAME')
 
 Kernels are (h, w, in, out) as in TensorFlow; SAME pads as TF does (the odd extra pixel at the
-bottom/right, `course.layers.same_padding`). Symmetric padding is passed to the convolution
-itself; asymmetric padding pads explicitly. The gradients are TF's fused ops:
+bottom/right). The forward kernels and the padding are `course.layers`' (`conv2d`, `max_pool2d`,
+`avg_pool2d`, `pads_2d`), the ones the Keras engine runs too. The gradients are TF's fused ops:
 Conv2DBackpropInput / Conv2DBackpropFilter (one `convolution_backward` each, asking only for the
 gradient it names), MaxPoolGrad (MaxPool's second output holds where each maximum came from) and
 AvgPoolGrad (windows at the border divide by their real size, as TF's SAME average does).
 """
-import math
-
 import torch
 import torch.nn.functional as F
 
@@ -83,14 +81,6 @@ def _conv_infer(op):
     return one_output(TensorShape([n, _out_size(h, kh, sh, p, dh), _out_size(wd, kw, sw, p, dw), cout]), x.dtype)
 
 
-def _conv_pads(x_shape, w_shape, strides, dilations, padding):
-    """((top, bottom), (left, right)) TF padding for an NHWC input and (h, w, in, out) kernel."""
-    if padding == "VALID":
-        return (0, 0), (0, 0)
-    return (layers.same_padding(x_shape[1], w_shape[0], strides[0], dilations[0]),
-            layers.same_padding(x_shape[2], w_shape[1], strides[1], dilations[1]))
-
-
 def _conv_kernel(op):
     s, d, p = op.attrs["strides"], op.attrs["dilations"], op.attrs["padding"]
 
@@ -102,7 +92,7 @@ register_op("Conv2D", infer=_conv_infer, kernel=_conv_kernel)
 
 def _conv_backward(x, w, g, s, d, p, mask):
     """(dx, dw) of y = conv2d(x, w) for NHWC x, HWIO w; only those `mask` asks for."""
-    (t, b), (le, r) = _conv_pads(x.shape, w.shape, s, d, p)
+    (t, b), (le, r) = layers.pads_2d(x.shape[1:3], tuple(w.shape[:2]), s, p, d)
     xs = x if (t == b and le == r) else F.pad(x, (0, 0, le, r, t, b))
     pad = (t, le) if (t == b and le == r) else (0, 0)
     gi, gw, _ = _aten.convolution_backward(g.permute(0, 3, 1, 2), xs.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1),
@@ -168,22 +158,9 @@ def _pool_infer(op):
     return one_output(out, x.dtype)
 
 
-def _pool_pads(x, k, s, p):
-    if p == "VALID":
-        return (0, 0), (0, 0)
-    return layers.same_padding(x.shape[1], k[0], s[0]), layers.same_padding(x.shape[2], k[1], s[1])
-
-
 def _max_pool_kernel(op):
     k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
-
-    def kernel(x):
-        (t, b), (le, r) = _pool_pads(x, k, s, p)
-        if t or b or le or r:
-            x = F.pad(x, (0, 0, le, r, t, b), value=-math.inf)
-        y, idx = F.max_pool2d(x.permute(0, 3, 1, 2), k, s, return_indices=True)
-        return y.permute(0, 2, 3, 1), idx
-    return kernel
+    return lambda x: layers.max_pool2d(x, k, s, p, return_argmax=True)
 
 
 register_op("MaxPool", infer=_pool_infer, kernel=_max_pool_kernel,
@@ -194,8 +171,8 @@ def _max_pool_grad_kernel(op):
     k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
 
     def kernel(x, idx, g):
-        (t, b), (le, r) = _pool_pads(x, k, s, p)
-        xp = F.pad(x, (0, 0, le, r, t, b)) if (t or b or le or r) else x
+        (t, b), (le, r) = layers.pads_2d(x.shape[1:3], k, s, p)
+        xp = layers.pad_nhwc(x, k, s, p)
         gi = _aten.max_pool2d_with_indices_backward(g.permute(0, 3, 1, 2), xp.permute(0, 3, 1, 2), list(k), list(s),
                                                     [0, 0], [1, 1], False, idx).permute(0, 2, 3, 1)
         return gi if xp is x else gi[:, t:t + x.shape[1], le:le + x.shape[2], :]
@@ -217,14 +194,14 @@ def _avg_pool_grad_kernel(op):
     k, s, p = op.attrs["ksize"], op.attrs["strides"], op.attrs["padding"]
 
     def kernel(x, g):
-        (t, b), (le, r) = _pool_pads(x, k, s, p)
+        (t, b), (le, r) = layers.pads_2d(x.shape[1:3], k, s, p)
         gn = g.permute(0, 3, 1, 2)
         if not (t or b or le or r):
             return _aten.avg_pool2d_backward(gn, x.permute(0, 3, 1, 2), list(k), list(s), [0, 0], False, True,
                                              None).permute(0, 2, 3, 1)
-        ones = F.pad(torch.ones_like(x[..., :1]), (0, 0, le, r, t, b))
+        ones = layers.pad_nhwc(torch.ones_like(x[..., :1]), k, s, p)
         count = F.avg_pool2d(ones.permute(0, 3, 1, 2), k, s, divisor_override=1)          # windows' real sizes
-        xp = F.pad(x, (0, 0, le, r, t, b))
+        xp = layers.pad_nhwc(x, k, s, p)
         gi = _aten.avg_pool2d_backward(gn / count, xp.permute(0, 3, 1, 2), list(k), list(s), [0, 0], False, True, 1)
         return gi.permute(0, 2, 3, 1)[:, t:t + x.shape[1], le:le + x.shape[2], :]
     return kernel

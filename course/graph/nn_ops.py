@@ -13,6 +13,7 @@ kernels do.
 import torch
 import torch.nn.functional as F
 
+from course import losses
 from course.framework import dtypes as _dt
 from course.framework.shapes import TensorShape, broadcast, dims_error, shape_error
 from course.graph.array_ops import convert_to_tensor, make_op, stop_gradient
@@ -221,20 +222,12 @@ def _ce_infer(op):
     return [(loss, logits.dtype), (logits.shape, logits.dtype)]
 
 
-def _softmax_ce(logits, labels):
-    logp = torch.log_softmax(logits, -1)
-    loss = torch.sum(labels * logp, -1).neg_()           # -Σ y log softmax(x)
-    return loss, torch.exp(logp) - labels                # and dloss/dlogits = softmax(x) - y
+def _softmax_ce(logits, labels):            # (loss, dloss/dlogits = softmax(x) - y): TF's fused kernel
+    return losses.softmax_cross_entropy_with_logits(labels, logits, with_grad=True)
 
 
 def _sparse_softmax_ce(logits, labels):
-    logp = torch.log_softmax(logits, -1)
-    labels = labels.long()
-    loss = F.nll_loss(logp, labels, reduction="none") if logp.dim() == 2 else \
-        -logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
-    back = torch.exp(logp)
-    back.scatter_add_(-1, labels.unsqueeze(-1), torch.full_like(labels, -1, dtype=back.dtype).unsqueeze(-1))
-    return loss, back
+    return losses.sparse_softmax_cross_entropy_with_logits(labels, logits, with_grad=True)
 
 
 register_op("SoftmaxCrossEntropyWithLogits", infer=_ce_infer, kernel=lambda op: _softmax_ce)
