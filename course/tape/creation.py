@@ -10,8 +10,9 @@ import course.device
 from course.framework.dtypes import as_dtype, as_torch_dtype
 from course.tape.ragged import RaggedTensor
 from course.tape.string_shapes import accepts_strings
-from course.tape.strings import StringTensor, is_string_value, string_constant
-from course.tape.tensor import EagerTensor, Variable, to_numpy, to_tensor, wrap
+from course.tape.string_tensor import StringTensor, is_string_value, string_constant
+from course.tape.tensor import EagerTensor, to_numpy, to_tensor, wrap
+from course.tape.variables import Variable
 from course.framework.convert import as_plain
 
 __all__ = ["constant", "convert_to_tensor", "zeros", "ones", "zeros_like", "ones_like", "fill", "range_",
@@ -39,7 +40,7 @@ shape_list = as_shape_arg
 def constant(value, dtype=None, shape=None, name=None):
     """`tf.constant`: a tensor holding `value` (numpy arrays keep their dtype; python floats are float32)."""
     if is_string_value(value, dtype):
-        return string_constant(value, shape)         # numpy bytes underneath (course.tape.strings)
+        return string_constant(value, shape)         # numpy bytes underneath (course.tape.string_tensor)
     t = to_tensor(value, dtype)
     if isinstance(value, torch.Tensor):
         t = t.detach().clone()

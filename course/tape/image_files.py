@@ -1,7 +1,7 @@
 """Image and file bytes: `tf.io.read_file`/`write_file`, `decode_png`/`decode_jpeg`/`decode_image`/
 `encode_png`, and `tf.data.Dataset.list_files`.
 
-Files are read into string tensors (course.tape.strings); images decode with Pillow into uint8
+Files are read into string tensors (course.tape.string_tensor); images decode with Pillow into uint8
 HWC tensors as TF's decoders return them. PNG pixels are exact; JPEG decoders may differ from
 TF's libjpeg settings by a few grey levels (chroma upsampling). GIF animation, 16-bit PNG and BMP's
 `decode_bmp` extras are not supported.
@@ -12,7 +12,7 @@ import io
 import numpy as np
 import torch
 
-from course.tape.strings import StringTensor
+from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
 from course.framework.convert import as_plain
 

@@ -11,7 +11,7 @@ import torch
 
 from course.framework import dtypes
 from course.tape.creation import convert_to_tensor
-from course.tape.strings import StringTensor
+from course.tape.string_tensor import StringTensor
 
 __all__ = ["py_function"]
 

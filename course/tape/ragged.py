@@ -13,14 +13,10 @@ import torch
 
 from course.framework import dtypes
 from course.framework.shapes import TensorShape
+from course.tape.string_tensor import StringTensor, is_string_value
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["RaggedTensor", "constant", "map_flat_values"]
-
-
-def _strings():
-    from course.tape import strings
-    return strings
 
 
 class RaggedTensor:
@@ -65,7 +61,7 @@ class RaggedTensor:
         splits = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
         flat = [v for r in rows for v in r]
         if flat and isinstance(flat[0], (bytes, str)) or dtype is None and not flat:
-            values = _strings().StringTensor(np.array(flat + [b""], dtype=object)[:-1])
+            values = StringTensor(np.array(flat + [b""], dtype=object)[:-1])
         else:
             values = wrap(to_tensor(np.asarray(flat, dtype=dtype) if dtype is not None else flat))
         return cls(values, splits)
@@ -95,7 +91,7 @@ class RaggedTensor:
 
     @property
     def dtype(self):
-        return getattr(self._values, "dtype", None) if isinstance(self._values, _strings().StringTensor) else \
+        return getattr(self._values, "dtype", None) if isinstance(self._values, StringTensor) else \
             dtypes.as_dtype(self._values.dtype)
 
     @property
@@ -122,7 +118,7 @@ class RaggedTensor:
         return [flat[s[i]:s[i + 1]] for i in range(self._nrows())]
 
     def _flat_list(self):
-        if isinstance(self._values, _strings().StringTensor):
+        if isinstance(self._values, StringTensor):
             return list(self._values._array)
         return to_numpy(self._values).tolist()
 
@@ -131,7 +127,7 @@ class RaggedTensor:
 
     def numpy(self):
         """An object array of per-row arrays (as TF's RaggedTensor.numpy())."""
-        vals = self._values._array if isinstance(self._values, _strings().StringTensor) else to_numpy(self._values)
+        vals = self._values._array if isinstance(self._values, StringTensor) else to_numpy(self._values)
         out = np.empty(self._nrows(), dtype=object)
         out[:] = [vals[self._row_splits[i]:self._row_splits[i + 1]] for i in range(self._nrows())]
         return out
@@ -142,13 +138,13 @@ class RaggedTensor:
         width = max((len(r) for r in rows), default=0)
         if shape is not None:
             width = width if shape[-1] is None else int(shape[-1])
-        strings = isinstance(self._values, _strings().StringTensor)
+        strings = isinstance(self._values, StringTensor)
         pad = default_value if default_value is not None else (b"" if strings else 0)
         if strings:
             out = np.full((len(rows), width), pad, dtype=object)
             for i, r in enumerate(rows):
                 out[i, :min(len(r), width)] = r[:width]
-            return _strings().StringTensor(out)
+            return StringTensor(out)
         vals = to_numpy(self._values)
         out = np.full((len(rows), width) + vals.shape[1:], pad, dtype=vals.dtype)
         for i in range(len(rows)):
@@ -212,7 +208,7 @@ class RaggedTensor:
         if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], slice) and key[0] == slice(None):
             rows = [_as_list(self[i])[key[1]] for i in range(self._nrows())]     # rt[:, a:b]: within each row
             return RaggedTensor.from_nested_rows(rows, dtype=None if not rows or isinstance(
-                self._values, _strings().StringTensor) else to_numpy(self._values).dtype)
+                self._values, StringTensor) else to_numpy(self._values).dtype)
         if isinstance(key, (int, np.integer)):
             i = int(key) + (self._nrows() if key < 0 else 0)
             return self._values[int(self._row_splits[i]):int(self._row_splits[i + 1])]
@@ -245,15 +241,14 @@ def _trailing(row, padding):
 
 
 def _as_list(t):
-    return list(t._array) if isinstance(t, _strings().StringTensor) else to_numpy(t).tolist()
+    return list(t._array) if isinstance(t, StringTensor) else to_numpy(t).tolist()
 
 
 def _as_values(values):
-    strings = _strings()
-    if isinstance(values, (strings.StringTensor, torch.Tensor)):
+    if isinstance(values, (StringTensor, torch.Tensor)):
         return values
-    if strings.is_string_value(values):
-        return strings.StringTensor(values)
+    if is_string_value(values):
+        return StringTensor(values)
     return wrap(to_tensor(values))
 
 
@@ -266,9 +261,8 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, 
                                   "are not. Pad the inner lists and use tf.constant, or flatten them.")
     flat = [v for r in pylist for v in r]
     splits = np.concatenate([[0], np.cumsum([len(r) for r in pylist])]).astype(np.int64)
-    strings = _strings()
-    if (dtype is not None and dtypes.as_dtype(dtype) == dtypes.string) or (flat and strings.is_string_value(flat)):
-        values = strings.StringTensor(np.array(flat + [b""], dtype=object)[:-1])
+    if (dtype is not None and dtypes.as_dtype(dtype) == dtypes.string) or (flat and is_string_value(flat)):
+        values = StringTensor(np.array(flat + [b""], dtype=object)[:-1])
     else:
         values = wrap(to_tensor(flat if flat else np.zeros(0, np.float32), dtype))
     return RaggedTensor(values, splits)

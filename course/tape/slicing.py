@@ -1,64 +1,18 @@
-"""TensorFlow's slicing: negative steps (`x[::-1]`, `x[5:1:-2]`) and `tf.strided_slice` with its masks.
-
-torch refuses a negative slice step; TF walks backwards. `getitem` applies the key with every
-negative-step slice opened to `:`, then picks that axis' indices (Python's own `range(n)[s]`, so
-the bounds follow Python's and TF's rules) with `index_select`, which keeps gradients.
+"""TensorFlow's slicing of eager tensors: `getitem` (negative steps too, course.tape.indexing) and
+`tf.strided_slice` with its masks.
 """
-import torch
 
 from course.tape.creation import as_shape_arg
-from course.tape.tensor import to_numpy, wrap
+from course.tape.indexing import getitem_plain
+from course.tape.tensor import wrap
 from course.framework.convert import as_plain
 
-__all__ = ["has_negative_step", "getitem", "strided_slice"]
-
-
-def _step_of(s):
-    step = s.step
-    if isinstance(step, torch.Tensor):
-        step = int(to_numpy(step))
-    return step
-
-
-def has_negative_step(key):
-    items = key if isinstance(key, tuple) else (key,)
-    return any(isinstance(k, slice) and k.step is not None and _step_of(k) < 0 for k in items)
-
-
-def _int(v):
-    return int(to_numpy(v)) if isinstance(v, torch.Tensor) else v
+__all__ = ["getitem", "strided_slice"]
 
 
 def getitem(t, key):
     """`t[key]` as TF: like numpy's basic indexing, negative steps included."""
-    plain = as_plain(t)
-    items = list(key) if isinstance(key, tuple) else [key]
-    consumed = sum(1 for k in items if k is not None and k is not Ellipsis)
-    opened, picks, out_axis, in_axis = [], [], 0, 0
-    for k in items:
-        if k is Ellipsis:
-            n = plain.dim() - consumed
-            opened.append(k)
-            out_axis += n
-            in_axis += n
-        elif k is None:
-            opened.append(k)
-            out_axis += 1
-        elif isinstance(k, slice):
-            k = slice(_int(k.start), _int(k.stop), _step_of(k))
-            if k.step is not None and k.step < 0:
-                picks.append((out_axis, list(range(plain.shape[in_axis])[k])))
-                k = slice(None)
-            opened.append(k)
-            out_axis += 1
-            in_axis += 1
-        else:
-            opened.append(k)
-            in_axis += 1
-    out = plain[tuple(opened)]
-    for axis, index in picks:
-        out = out.index_select(axis, torch.tensor(index, dtype=torch.long, device=out.device))
-    return wrap(out)
+    return wrap(getitem_plain(as_plain(t), key))
 
 
 def _bits(mask, i):

@@ -1,14 +1,14 @@
 """Shape ops on string tensors: `tf.reshape`, `tf.concat`, `tf.gather`, `tf.shape`, ... take `tf.string`.
 
 The numeric ops live in course.tape.array_ops; each of those listed in `STRING_FORMS` first hands a
-string tensor (course.tape.strings) to its numpy form here, which moves the bytes as TF moves them.
+string tensor (course.tape.string_tensor) to its numpy form here, which moves the bytes as TF moves them.
 """
 import functools
 
 import numpy as np
 import torch
 
-from course.tape.strings import StringTensor
+from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_numpy, wrap
 
 __all__ = ["accepts_strings", "STRING_FORMS"]

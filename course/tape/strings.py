@@ -1,11 +1,9 @@
-"""String tensors (`tf.constant("héllo")`, `dtype=tf.string`) and the common `tf.strings` ops.
+"""The common `tf.strings` ops, elementwise over string tensors (course.tape.string_tensor).
 
-torch has no string tensors, so a `StringTensor` is honestly what TF's is underneath: a numpy
-object array of `bytes` (text is stored UTF-8 encoded, as TF stores it). It lives on the CPU, has
-no gradient, and prints, indexes, compares and converts as TF's does (`.numpy()` gives `b'...'` for a
-scalar and an object array otherwise). The ops here work elementwise on it with Python's string
-functions; `regex_replace` uses Python's `re`, which agrees with TF's RE2 on the common syntax
-(classes, groups, `\\1` back-references in the rewrite) but not on RE2-only forms.
+They use Python's string functions; `regex_replace` uses Python's `re`, which agrees with TF's RE2
+on the common syntax (classes, groups, `\\1` back-references in the rewrite) but not on RE2-only
+forms. Ops that give rows of different lengths (`split` of a vector, `ngrams` of rows) return a
+`RaggedTensor`.
 """
 import re
 
@@ -13,149 +11,17 @@ import numpy as np
 import torch
 
 from course.framework import dtypes
-from course.framework.shapes import TensorShape, shape_text
+from course.tape.ragged import RaggedTensor
+from course.tape.string_tensor import StringTensor, object_array, to_bytes
 from course.tape.tensor import to_numpy, wrap
 
-__all__ = ["StringTensor", "is_string_value", "string_constant", "length", "split", "join", "reduce_join",
-           "to_number", "as_string", "substr", "regex_replace", "regex_full_match", "unicode_decode",
-           "unicode_encode", "unicode_split", "bytes_split", "format_", "upper", "lower", "strip", "decode_raw",
-           "ngrams"]
-
-
-def _to_bytes(v):
-    if isinstance(v, bytes):
-        return v
-    if isinstance(v, str):
-        return v.encode("utf-8")
-    if isinstance(v, np.bytes_):
-        return bytes(v)
-    raise TypeError(f"A tf.string tensor holds str or bytes; got {type(v).__name__} {v!r}. "
-                    f"Convert numbers with tf.strings.as_string.")
-
-
-def _object_array(value):
-    if isinstance(value, StringTensor):
-        return value._array
-    arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
-    if arr.dtype.kind in "US":
-        arr = arr.astype(object)
-    out = np.empty(arr.shape, dtype=object)
-    for idx, v in np.ndenumerate(arr):
-        out[idx] = _to_bytes(v)
-    return out
-
-
-def is_string_value(value, dtype=None):
-    """True when `tf.constant(value, dtype)` makes a string tensor."""
-    if isinstance(value, StringTensor) or (dtype is not None and dtypes.as_dtype(dtype) == dtypes.string):
-        return True
-    if isinstance(value, (str, bytes, np.str_, np.bytes_)):
-        return True
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind in "US" or (value.dtype == object and value.size > 0
-                                            and isinstance(value.flat[0], (str, bytes)))
-    while isinstance(value, (list, tuple)) and value:
-        value = value[0]
-    return isinstance(value, (str, bytes))
-
-
-class StringTensor:
-    """A `tf.Tensor` of dtype `tf.string`: bytes in a numpy object array (see the module docstring)."""
-
-    _tf_tensor_like = True        # isinstance(s, tf.Tensor) holds, as in TF
-    __array_priority__ = 100
-
-    def __init__(self, value):
-        self._array = _object_array(value)
-
-    dtype = dtypes.string
-    device = "/job:localhost/replica:0/task:0/device:CPU:0"
-
-    @property
-    def shape(self):
-        return TensorShape(self._array.shape)
-
-    def get_shape(self):
-        return self.shape
-
-    @property
-    def ndim(self):
-        return self._array.ndim
-
-    def dim(self):
-        return self._array.ndim
-
-    def to(self, *args, **kwargs):            # bytes live on the CPU; moving them is a no-op
-        return self
-
-    def detach(self):
-        return self
-
-    def unsqueeze(self, axis):
-        return StringTensor(np.expand_dims(self._array, axis))
-
-    def numpy(self):
-        return self._array[()] if self._array.ndim == 0 else self._array.copy()
-
-    def __array__(self, dtype=None, copy=None):
-        return self._array if dtype is None else self._array.astype(dtype)
-
-    def __len__(self):
-        if self._array.ndim == 0:
-            raise TypeError("Scalar tensor has no `len()`")
-        return len(self._array)
-
-    def __iter__(self):
-        if self._array.ndim == 0:
-            raise TypeError("Cannot iterate over a scalar tensor.")
-        return (StringTensor(a) for a in self._array)
-
-    def __getitem__(self, key):
-        if isinstance(key, torch.Tensor):
-            key = to_numpy(key)
-        return StringTensor(self._array[key])
-
-    def __eq__(self, other):
-        return wrap(torch.from_numpy(np.asarray(self._array == _object_array(other), dtype=bool)))
-
-    def __ne__(self, other):
-        return wrap(torch.from_numpy(np.asarray(self._array != _object_array(other), dtype=bool)))
-
-    __hash__ = object.__hash__
-
-    def __add__(self, other):            # TF's Add op concatenates strings
-        return StringTensor(np.frompyfunc(lambda a, b: a + b, 2, 1)(self._array, _object_array(other)))
-
-    def __radd__(self, other):
-        return StringTensor(np.frompyfunc(lambda a, b: a + b, 2, 1)(_object_array(other), self._array))
-
-    def __bool__(self):
-        raise TypeError("A string tensor has no truth value; compare it first (s == b'...').")
-
-    def __repr__(self):
-        body = repr(self._array[()]) if self._array.ndim == 0 else repr(self._array)
-        body = "\n" + body if "\n" in body else body        # TF starts a multi-line array on its own line
-        return f"<tf.Tensor: shape={shape_text(self._array.shape)}, dtype=string, numpy={body}>"
-
-    def __format__(self, format_spec):           # f"{s}" shows the value, as TF's tensors do
-        return format(repr(self._array[()]) if self._array.ndim == 0 else str(self._array), format_spec)
-
-    def __str__(self):
-        body = repr(self._array[()]) if self._array.ndim == 0 else str(self._array)
-        body = "\n" + body if "\n" in body else body
-        return f"tf.Tensor({body}, shape={shape_text(self._array.shape)}, dtype=string)"
-
-
-def string_constant(value, shape=None):
-    arr = _object_array(value)
-    if shape is not None:
-        shape = tuple(int(d) for d in shape)
-        arr = np.full(shape, arr[()], dtype=object) if arr.size == 1 else arr.reshape(shape)
-    return StringTensor(arr)
+__all__ = ["length", "split", "join", "reduce_join", "to_number", "as_string", "substr", "regex_replace",
+           "regex_full_match", "unicode_decode", "unicode_encode", "unicode_split", "bytes_split", "format_", "upper",
+           "lower", "strip", "decode_raw", "ngrams"]
 
 
 def _arr(x):
-    return _object_array(x)
+    return object_array(x)
 
 
 def _map(fn, x, otype=object):
@@ -172,7 +38,6 @@ def _numeric(arr, dtype):
 
 def _ragged_or_stack(rows, shape, dtype=None):
     """A list of 1-D results per element: a dense tensor for a scalar input, ragged for a vector."""
-    from course.tape.ragged import RaggedTensor
     if len(shape) == 0:
         row = rows[0]
         return StringTensor(np.array(row + [b""], dtype=object)[:-1]) if dtype is None else \
@@ -193,7 +58,7 @@ def length(input, unit="BYTE", name=None):
 def split(input, sep=None, maxsplit=-1, name=None):
     """`tf.strings.split`: a scalar gives a 1-D tensor, a vector a RaggedTensor (as TF)."""
     a = _arr(input)
-    sep_b = _to_bytes(sep) if sep is not None else None
+    sep_b = to_bytes(sep) if sep is not None else None
     rows = [v.split(sep_b, maxsplit) if sep_b is not None else v.split(None, maxsplit) for v in a.reshape(-1)]
     return _ragged_or_stack(rows, a.shape)
 
@@ -201,7 +66,7 @@ def split(input, sep=None, maxsplit=-1, name=None):
 def join(inputs, separator="", name=None):
     """`tf.strings.join`: elementwise concatenation of a list of string tensors."""
     arrays = np.broadcast_arrays(*[_arr(x) for x in inputs])
-    sep = _to_bytes(separator)
+    sep = to_bytes(separator)
     out = np.empty(arrays[0].shape, dtype=object)
     for idx in np.ndindex(out.shape):
         out[idx] = sep.join(a[idx] for a in arrays)
@@ -209,7 +74,7 @@ def join(inputs, separator="", name=None):
 
 
 def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
-    a, sep = _arr(inputs), _to_bytes(separator)
+    a, sep = _arr(inputs), to_bytes(separator)
     if axis is None:
         out = np.array(sep.join(a.reshape(-1)), dtype=object)
         return StringTensor(out.reshape((1,) * a.ndim) if keepdims else out)
@@ -263,13 +128,13 @@ def substr(input, pos, len, unit="BYTE", name=None):
 
 
 def regex_replace(input, pattern, rewrite, replace_global=True, name=None):
-    rx = re.compile(_to_bytes(pattern))
-    rw = _to_bytes(rewrite)
+    rx = re.compile(to_bytes(pattern))
+    rw = to_bytes(rewrite)
     return StringTensor(_map(lambda b: rx.sub(rw, b, count=0 if replace_global else 1), input))
 
 
 def regex_full_match(input, pattern, name=None):
-    rx = re.compile(_to_bytes(pattern))
+    rx = re.compile(to_bytes(pattern))
     return _numeric(_map(lambda b: rx.fullmatch(b) is not None, input, bool), bool)
 
 
@@ -307,7 +172,6 @@ def unicode_split(input, input_encoding, errors="replace", replacement_char=6553
 
 def unicode_encode(input, output_encoding, errors="replace", replacement_char=65533, name=None):
     """`tf.strings.unicode_encode`: code points (last axis, dense or ragged) -> strings."""
-    from course.tape.ragged import RaggedTensor
     codec = _codec(output_encoding)
     if isinstance(input, RaggedTensor):
         return StringTensor(np.array([_encode_row(r, codec) for r in input.to_list()] + [b""], dtype=object)[:-1])
@@ -395,13 +259,12 @@ def _ngrams_of(tokens, widths, sep, pad, padding_width, preserve_short):
 def ngrams(data, ngram_width, separator=" ", pad_values=None, padding_width=None, preserve_short_sequences=False,
            name=None):
     """`tf.strings.ngrams`: n-grams of the last axis (a vector gives a vector, rows give a RaggedTensor)."""
-    from course.tape.ragged import RaggedTensor
     widths = [int(ngram_width)] if isinstance(ngram_width, (int, np.integer)) else [int(w) for w in ngram_width]
-    sep = _to_bytes(separator)
+    sep = to_bytes(separator)
     pad = None
     if pad_values is not None:
-        pad = (_to_bytes(pad_values[0]), _to_bytes(pad_values[1])) if isinstance(pad_values, (tuple, list)) \
-            else (_to_bytes(pad_values),) * 2
+        pad = (to_bytes(pad_values[0]), to_bytes(pad_values[1])) if isinstance(pad_values, (tuple, list)) \
+            else (to_bytes(pad_values),) * 2
     if isinstance(data, RaggedTensor):
         rows = [_ngrams_of(r, widths, sep, pad, padding_width, preserve_short_sequences) for r in data.to_list()]
         return RaggedTensor.from_nested_rows(rows)

@@ -26,8 +26,9 @@ from course.framework.convert import (TRUEDIV, as_plain, default_int_array, floa
                                       python_defaults)
 from course.framework.dtypes import as_torch_dtype
 from course.framework.shapes import TensorShape, shape_text
+from course.tape.indexing import getitem_plain, has_negative_step
 
-__all__ = ["Tensor", "EagerTensor", "Variable", "as_eager", "to_numpy", "convert", "to_tensor", "wrap"]
+__all__ = ["Tensor", "EagerTensor", "as_eager", "to_numpy", "convert", "to_tensor", "wrap"]
 
 
 def _wrap(ret):
@@ -123,7 +124,7 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
         if out is not NotImplemented:
             return out
     if RECORDING and variable_read_hooks:
-        read = [a for a in args if isinstance(a, Variable)]
+        read = [a for a in args if getattr(type(a), "_tf_variable", False)]
         if read:
             variable_read_hooks[0](read)
     if func in _OPERATORS and len(args) == 2 and isinstance(args[0], torch.Tensor):
@@ -252,13 +253,12 @@ class EagerTensor(torch.Tensor):
             return torch.Tensor.__int__(torch.Tensor.detach(self))
 
     def __getitem__(self, key):
-        """x[::-1] walks backwards as in TF (torch refuses negative steps): course.tape.slicing."""
+        """x[::-1] walks backwards as in TF (torch refuses negative steps): course.tape.indexing."""
         items = key if type(key) is tuple else (key,)
         if not GRAPH_STACK and any(type(k) is slice and k.step is not None and not (isinstance(k.step, int)
                                                                                     and k.step > 0) for k in items):
-            from course.tape import slicing
-            if slicing.has_negative_step(key):
-                return slicing.getitem(self, key)
+            if has_negative_step(key):
+                return _wrap(getitem_plain(as_plain(self), key))
         return torch.Tensor.__getitem__(self, key)
 
     # TensorFlow spells some tensor attributes differently.
@@ -280,151 +280,14 @@ class EagerTensor(torch.Tensor):
             raise ValueError(f"Tensor's shape {self.shape} is not compatible with supplied shape {TensorShape(shape)}.")
 
 
-_IADD_ERROR = ("`variable {op}= value` with `tf.Variable`s is not supported. Use `variable.{method}(value)` to "
-               "modify the variable, or `out = variable {op} value` if you need to get a new output Tensor.")
-
-
-class Variable(EagerTensor, torch.nn.Parameter):
-    """`tf.Variable`: a mutable, named leaf tensor; also a `torch.nn.Parameter`.
-
-    Being a Parameter, it registers in `nn.Module`s and works with `torch.optim`; being an
-    EagerTensor, results computed from it expose `.numpy()`. `trainable=False` variables do not
-    require grad (BatchNorm's moving statistics, step counters).
-    """
-
-    def __new__(cls, initial_value=None, trainable=True, name=None, dtype=None, shape=None, **kwargs):
-        if initial_value is None:
-            raise ValueError("tf.Variable needs an initial_value (a tensor, array, number or a callable returning one).")
-        if GRAPH_STACK and graph_hooks:                   # inside `with tf.Graph().as_default():` (TF1 style)
-            made = graph_hooks["graph_variable"](initial_value, trainable, name, dtype, shape)
-            if made is not None:
-                return made
-        if callable(initial_value):
-            initial_value = initial_value()
-        data = convert(initial_value, dtype)
-        with no_dispatch():
-            data = data.detach().clone() if isinstance(initial_value, torch.Tensor) else data
-            data = data.as_subclass(torch.Tensor)
-            if not isinstance(initial_value, torch.Tensor) and data.device.type == "cpu":
-                data = data.to(course.device.get())
-        requires = bool(trainable) and (data.is_floating_point() or data.is_complex())
-        v = torch.Tensor._make_subclass(cls, data, requires)
-        v._name = name or "Variable"
-        v._trainable = bool(trainable)
-        for hook in variable_creation_hooks:
-            hook(v)
-        return v
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __deepcopy__(self, memo):
-        if id(self) in memo:
-            return memo[id(self)]
-        with no_dispatch():
-            data = self.detach().clone()
-        out = type(self)(data, trainable=self._trainable, name=self._name)
-        memo[id(self)] = out
-        return out
-
-    def __reduce_ex__(self, proto):
-        return (_rebuild_variable, (to_numpy(self).copy(), self._trainable, self._name))
-
-    __torch_function__ = EagerTensor.__torch_function__
-
-    @property
-    def name(self):
-        return f"{self._name}:0"
-
-    def __repr__(self, *, tensor_contents=None):
-        shown = "UnreadVariable" if self._name == "UnreadVariable" else self.name
-        return _tf_repr(self, "tf.Variable", f"'{shown}'", sep="")
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    def _graph_tensor(self):
-        """This variable read inside the graph being built (a ReadVariableOp)."""
-        return graph_hooks["read"](self)
-
-    def _in_graph(self, value):
-        return graph_hooks and (GRAPH_STACK or graph_hooks["is_symbolic"](value))
-
-    def assign(self, value, use_locking=None, name=None, read_value=True):
-        """In place: var = value (shape and dtype must match)."""
-        if self._in_graph(value):
-            return graph_hooks["variable_method"](self, "assign", value, name=name)
-        value = convert(value, self.dtype, device=self.device)
-        if tuple(value.shape) != tuple(self.shape):
-            raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to variable '{self._name}' "
-                             f"of shape {tuple(self.shape)}.")
-        with torch.no_grad(), no_dispatch():
-            torch.Tensor.copy_(self, value)
-        return self._unread(read_value)
-
-    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        if self._in_graph(delta):
-            return graph_hooks["variable_method"](self, "assign_add", delta, name=name)
-        with torch.no_grad(), no_dispatch():
-            torch.Tensor.add_(self, convert(delta, self.dtype, device=self.device))
-        return self._unread(read_value)
-
-    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        if self._in_graph(delta):
-            return graph_hooks["variable_method"](self, "assign_sub", delta, name=name)
-        with torch.no_grad(), no_dispatch():
-            torch.Tensor.sub_(self, convert(delta, self.dtype, device=self.device))
-        return self._unread(read_value)
-
-    def _unread(self, read_value):
-        """What TF's eager assign returns: None without read_value, else the same variable under the
-        name 'UnreadVariable': a view of this one (assigning through it updates this one, and gradients
-        of what is computed from it reach this one, as TF's reads of the shared handle do)."""
-        if not read_value:
-            return None
-        with no_dispatch(), torch.enable_grad():
-            alias = torch.Tensor.view_as(self, self).as_subclass(Variable)
-        alias._name, alias._trainable, alias._unread_of = "UnreadVariable", self._trainable, self
-        return alias
-
-    def read_value(self):
-        if GRAPH_STACK and graph_hooks:
-            return graph_hooks["variable_method"](self, "read_value")
-        with no_dispatch():
-            return torch.Tensor.clone(self).detach().as_subclass(EagerTensor)
-
-    def value(self):
-        return self
-
-    def __str__(self):
-        return self.__repr__()
-
-    # `v += 1` rebinds in TF 1 graphs and is refused in TF 2; engines updating in place under
-    # torch.no_grad() (optimizers) still may.
-    def _inplace(op, method, torch_name):
-        def f(self, other):
-            if torch.is_grad_enabled():
-                raise RuntimeError(_IADD_ERROR.format(op=op, method=method))
-            with no_dispatch():
-                return getattr(torch.Tensor, torch_name)(self, other)
-        return f
-
-    __iadd__ = _inplace("+", "assign_add", "__iadd__")
-    __isub__ = _inplace("-", "assign_sub", "__isub__")
-    __imul__ = _inplace("*", "assign", "__imul__")
-    __itruediv__ = _inplace("/", "assign", "__itruediv__")
-    del _inplace
-
-
 class _TensorType(type):
     def __instancecheck__(cls, obj):
-        if getattr(type(obj), "_tf_tensor_like", False):        # string tensors (course.tape.strings)
+        if getattr(type(obj), "_tf_tensor_like", False):        # string tensors (course.tape.string_tensor)
             return True
-        return isinstance(obj, torch.Tensor) and not isinstance(obj, Variable)
+        return isinstance(obj, torch.Tensor) and not getattr(type(obj), "_tf_variable", False)
 
     def __subclasscheck__(cls, sub):
-        return isinstance(sub, type) and issubclass(sub, torch.Tensor) and not issubclass(sub, Variable)
+        return isinstance(sub, type) and issubclass(sub, torch.Tensor) and not getattr(sub, "_tf_variable", False)
 
 
 class Tensor(metaclass=_TensorType):
@@ -434,10 +297,6 @@ class Tensor(metaclass=_TensorType):
     def __new__(cls, *args, **kwargs):
         raise TypeError("tf.Tensor cannot be instantiated directly; use tf.constant(value) or "
                         "tf.convert_to_tensor(value).")
-
-
-def _rebuild_variable(array, trainable, name):
-    return Variable(array, trainable=trainable, name=name)
 
 
 def _stack_tensors(value, want, device):

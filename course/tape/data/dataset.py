@@ -9,7 +9,7 @@ from course.tape.data import plans, structure
 from course.framework.dtypes import as_torch_dtype
 from course.tape.function import TensorSpec
 from course.framework.shapes import TensorShape
-from course.tape.strings import StringTensor
+from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_tensor, wrap
 
 __all__ = ["Dataset", "DatasetSpec", "Options", "iter_batches", "cardinality", "AUTOTUNE", "INFINITE", "UNKNOWN"]

@@ -2,7 +2,7 @@
 `tf.io.decode_csv` for CSV lines already in string tensors.
 
 Lines and fields are read with Python's `open` and `csv` (uncompressed or GZIP files); string
-values become string tensors (course.tape.strings). `make_csv_dataset` infers each column's
+values become string tensors (course.tape.string_tensor). `make_csv_dataset` infers each column's
 type from the first rows as TF does (int32, then float32, else string) and returns batches of
 `OrderedDict`s of columns, shuffled unless `shuffle=False`, repeated `num_epochs` times (forever
 when None). Remote paths and other compressions are not supported.
@@ -18,7 +18,7 @@ import torch
 
 from course.framework import dtypes
 from course.tape.data.dataset import UNKNOWN, Dataset
-from course.tape.strings import StringTensor
+from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["TextLineDataset", "CsvDataset", "make_csv_dataset", "decode_csv"]

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from course.framework import nest
-from course.tape.strings import StringTensor, is_string_value
+from course.tape.string_tensor import StringTensor, is_string_value
 from course.tape.tensor import to_tensor, wrap
 from course.framework.convert import as_plain
 
@@ -24,7 +24,7 @@ def normalize(value):
     if isinstance(value, torch.Tensor):
         return as_plain(value).detach()
     if is_string_value(value):
-        return StringTensor(value)          # string leaves: numpy bytes (course.tape.strings)
+        return StringTensor(value)          # string leaves: numpy bytes (course.tape.string_tensor)
     return to_tensor(value)
 
 

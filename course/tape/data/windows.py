@@ -16,7 +16,7 @@ from course.framework import nest
 from course.tape.data import structure
 from course.tape.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, DatasetSpec
 from course.tape.data.transforms import _Unary
-from course.tape.strings import StringTensor
+from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
 __all__ = ["_PaddedBatchDataset", "_WindowDataset", "_FlatMapDataset", "_ScanDataset", "_GroupByWindowDataset",
