@@ -16,14 +16,18 @@ through `course.exercises.remote` (a call sends plain data to the learner's side
 plain data that comes back), so the check's inputs, expected values and comparisons stay on the
 checks' side. What cannot be sent as data (a function to differentiate, a model, a folder) is a
 named `Fixture`, built on the learner's side; `probe(...)` runs one there and reports plain data.
-`@exercise(..., forbid=Forbid(...))` names what the learner's code must not use.
+`@exercise(..., forbid=Forbid(...))` names what the learner's code must not use. Every message a
+check writes is given in English and Chinese where it is raised (`CheckFailure(en=..., zh=...)`,
+`say(en, zh)`); the lesson's language picks one when the verdict is shown (course.exercises.language).
 """
 from course.exercises.checking import RESULTS, Result, check, format_result, run_checks
 from course.exercises.expect import CheckFailure, describe, expect, expect_close, expect_equal, expect_shape
-from course.exercises.fixtures import Fixture, probe
+from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import Forbid
+from course.exercises.language import Text, say
 from course.exercises.registry import checks_for, exercise, exercise_ids, load_checks_file
+from course.exercises.remote import probe
 
 __all__ = ["exercise", "check", "run_checks", "RESULTS", "Result", "format_result", "CheckFailure", "expect",
            "expect_equal", "expect_close", "expect_shape", "describe", "checks_for", "exercise_ids",
-           "load_checks_file", "Fixture", "probe", "Forbid"]
+           "load_checks_file", "Fixture", "probe", "Forbid", "Text", "say"]

@@ -66,7 +66,7 @@ def _describe(obj) -> dict:
 
 
 def _fixture(node):
-    from course.exercises import fixtures
+    from course.exercises import fixtures, probes  # noqa: F401  (probes: registers the probe fixtures)
     args = codec.decode(node.get("args", []), _TAGS)
     kwargs = codec.decode(node.get("kwargs", {"$": "dict", "k": [], "v": []}), _TAGS)
     return fixtures.build(node.get("name"), *args, **kwargs)

@@ -7,12 +7,15 @@ the same object on its own side with `fixture.local()` to compute the expected v
 
     f = Fixture("function", "cube")          # the learner's gradient(f, x) receives x -> x*x*x
     transport.make(Fixture("tape_variables", arrays, names))   # kept there, used by later calls
+
+The probes (course.exercises.probes) register here too; whoever builds or names fixtures by name
+imports them first (the driver, course.exercises.remote), so this module imports neither.
 """
 from __future__ import annotations
 
 import random
 
-__all__ = ["Fixture", "builder", "build", "names", "probe"]
+__all__ = ["Fixture", "builder", "build", "names"]
 
 _BUILDERS: dict = {}
 
@@ -21,7 +24,6 @@ class Fixture:
     """A fixture by name and plain arguments (the same on both sides of the boundary)."""
 
     def __init__(self, name: str, *args, **kwargs):
-        import course.exercises.probes  # noqa: F401  (registers the probes)
         if name not in _BUILDERS:
             raise KeyError(f"no fixture named {name!r}; known: {', '.join(sorted(_BUILDERS))}")
         self.name, self.args, self.kwargs = name, args, kwargs
@@ -43,21 +45,13 @@ def builder(name: str):
 
 
 def build(name, *args, **kwargs):
-    import course.exercises.probes  # noqa: F401  (registers the probes)
     if not isinstance(name, str) or name not in _BUILDERS:
         raise KeyError(f"no fixture named {name!r}")
     return _BUILDERS[name](*args, **kwargs)
 
 
 def names() -> list[str]:
-    import course.exercises.probes  # noqa: F401  (registers the probes)
     return sorted(_BUILDERS)
-
-
-def probe(name: str, *args, **kwargs):
-    """Run probe `name` on the learner's side now and return its report (plain data)."""
-    from course.exercises.remote import current
-    return current().make(Fixture(name, *args, **kwargs), keep=False)
 
 
 # -- functions the learner's code receives (5.1, 5.2): written with the facade's ops ----------------

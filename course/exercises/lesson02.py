@@ -10,10 +10,9 @@ import numpy as np
 import torch
 
 from course.exercises.expect import CheckFailure, describe, expect, expect_close, say
-from course.exercises.fixtures import probe
 from course.exercises.forbidden import Forbid
 from course.exercises.registry import exercise
-from course.exercises.remote import LearnerError
+from course.exercises.remote import LearnerError, probe
 from course.exercises.seeding import numpy_rng
 
 __all__ = ["TF_SEED003_W1", "TF_SEED003_W2"]

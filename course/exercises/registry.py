@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from course.exercises.language import say
+
 __all__ = ["ID_RE", "Check", "exercise", "checks_for", "exercise_ids", "lesson_of", "load_lesson",
            "load_checks_file", "object_name", "max_points", "forbidden", "isolated", "sort_key"]
 
@@ -66,7 +68,9 @@ def lesson_of(exercise_id: str) -> int:
     """The lesson number of an id: lesson_of("4.2") == 4."""
     m = ID_RE.match(exercise_id)
     if m is None:
-        raise ValueError(f"Exercise ids look like '4.2' (lesson 4, exercise 2); got {exercise_id!r}.")
+        # Raised in the learner's notebook (check("...")): said in the lesson's language.
+        raise ValueError(say(f"Exercise ids look like '4.2' (lesson 4, exercise 2); got {exercise_id!r}.",
+                             f"练习编号的格式是 '4.2'（第 4 课，第 2 题）；得到 {exercise_id!r}。").get())
     return int(m.group(1))
 
 

@@ -20,11 +20,12 @@ import contextlib
 import secrets
 from pathlib import Path
 
-from course.exercises import codec
+from course.exercises import codec, probes  # noqa: F401  (probes: registers the probe fixtures)
+from course.exercises.fixtures import Fixture
 
 __all__ = ["LearnerError", "ForbiddenUse", "CheckTimeout", "KernelCrashed", "NoReply", "RemoteObject", "MISSING",
            "Transport",
-           "LocalTransport", "KernelTransport", "current", "using", "remote_type", "is_a"]
+           "LocalTransport", "KernelTransport", "current", "using", "probe", "remote_type", "is_a"]
 
 
 class LearnerError(Exception):
@@ -289,8 +290,6 @@ class Transport:
         self.watch: dict | None = None        # the running exercise's forbidden names, watched at run time
 
     def encode(self, value):
-        from course.exercises.fixtures import Fixture
-
         def other(v):
             if isinstance(v, RemoteObject):
                 if v._transport is not self:
@@ -416,3 +415,8 @@ def using(transport: Transport):
         yield transport
     finally:
         _current.pop()
+
+
+def probe(name: str, *args, **kwargs):
+    """Run probe `name` (course.exercises.probes) on the learner's side now; its report (plain data)."""
+    return current().make(Fixture(name, *args, **kwargs), keep=False)
