@@ -505,16 +505,16 @@ def test_gradient_clipping_in_a_traced_step():
     assert got == want
 
 
-def test_python_control_flow_on_a_tensor_runs_the_function_eagerly_until_autograph():
+def test_python_control_flow_on_a_tensor_is_converted_by_autograph():
     @ctf.function
     def relu_sum(x):
-        if ctf.reduce_sum(x) > 0:         # AutoGraph would make this a tf.cond
+        if ctf.reduce_sum(x) > 0:         # AutoGraph makes this a tf.cond: one trace, no eager fallback
             return ctf.reduce_sum(x)
         return ctf.constant(0.0)
 
-    with pytest.warns(RuntimeWarning, match="Python control flow"):
-        assert float(relu_sum(ctf.constant([1.0, 2.0]))) == 3.0
+    assert float(relu_sum(ctf.constant([1.0, 2.0]))) == 3.0
     assert float(relu_sum(ctf.constant([-1.0, -2.0]))) == 0.0
+    assert relu_sum.experimental_get_tracing_count() == 1
 
 
 def test_eager_tensors_fed_to_a_session_inside_a_graph_block_are_values():

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from course.framework import dtypes as _dt
-from course.graph.dispatch import NoGraphForm
+from course.graph.autograph.operators import BOOL_MESSAGE, OperatorNotAllowedInGraphError
+from course.graph import math_ops
 from course.graph.graph import Graph, Tensor
 from course.graph.plan import build_plan, compile_plan
 from course.graph.resource_ops import SIDE_EFFECTS
@@ -41,11 +42,14 @@ class V2Graph(Graph):
 class FuncGraph(V2Graph):
     """The graph of one traced signature: `inputs` (placeholders), `outputs`, `captures`."""
 
+    @staticmethod
+    def tensor_equality(x, y, equal):
+        """`x == y` / `x != y` inside tf.function: elementwise ops, as TF2's tensors compare."""
+        return math_ops.equal(x, y) if equal else math_ops.not_equal(x, y)
+
     def on_bool(self, tensor):
-        # Python `if`/`while` on a tensor needs AutoGraph, which this engine does not have yet:
-        # the function runs eagerly instead (see Function._fall_back)
-        raise NoGraphForm(f"Python control flow on the tensor {tensor.name} (`if`/`while` on a tensor; "
-                          "AutoGraph is not supported yet)")
+        # AutoGraph converts `if`/`while` on a tensor; a bool() it did not convert is TF's error
+        raise OperatorNotAllowedInGraphError(BOOL_MESSAGE)
 
     def __init__(self, name):
         super().__init__()

@@ -35,7 +35,8 @@ from course.graph.subgraph import (BranchGraph, SubFunction, SubPlan, has_side_e
                                    placeholder_in)
 from course.tape import control as _eager
 
-__all__ = ["cond", "case", "switch_case", "while_loop", "while_loop_v1", "building"]
+__all__ = ["cond", "case", "switch_case", "while_loop", "while_loop_v1", "building", "cond_state", "flatten_values",
+           "trace", "bind_captures", "check_loop_outputs"]
 
 SIDE_EFFECTS.update({"If", "Case", "While"})
 
@@ -61,7 +62,7 @@ def flatten_values(structure):
     return flat, rebuild
 
 
-def _trace(fn, outer, name, specs, arg_rebuild):
+def trace(fn, outer, name, specs, arg_rebuild):
     """Trace `fn` into a BranchGraph of `outer`; specs: [(dtype, shape)] of its inputs."""
     g = BranchGraph(outer, name)
     with g.as_default():
@@ -73,12 +74,13 @@ def _trace(fn, outer, name, specs, arg_rebuild):
     return g, phs, out, outs, rebuild
 
 
-def _bind_captures(graphs, extra_inputs):
+def bind_captures(graphs, extra_inputs):
     """The outer tensors the graphs captured, in one order; each graph's inputs extended to match."""
-    caps = []
+    caps, seen = [], set()
     for g in graphs:
         for t in g.captures:
-            if t.op.graph is g.outer and t not in caps:
+            if t.op.graph is g.outer and id(t) not in seen:       # ids: `t in list` would be elementwise ==
+                seen.add(id(t))
                 caps.append(t)
     inputs = []
     for g, own in zip(graphs, extra_inputs):
@@ -116,36 +118,97 @@ for _type in ("If", "StatelessIf", "Case", "StatelessCase"):
                 doc="Run one of the functions in attr `branches`, chosen by input 0.")
 
 
-def _branches_op(kind, index, fns, name, rebuild_outer):
-    """Trace `fns` (callables of no argument) and add one If/Case op choosing between them."""
+def _trace_branches(fns, name):
     outer = get_default_graph()
-    traced = [_trace(fn, outer, f"{name}_branch{i}", [], lambda phs: []) for i, fn in enumerate(fns)]
-    first = traced[0]
-    for k, (g, _, out, outs, _) in enumerate(traced[1:], 1):
-        try:
-            nest.assert_same_structure(first[2], out, check_types=False)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{rebuild_outer[0]} and {rebuild_outer[k]} arguments to {rebuild_outer[-1]} must have "
-                             f"the same number, type, and overall structure of return values.\n\n{exc}") from None
-        for a, b in zip(first[3], outs):
+    graphs, outs = [], []
+    for i, fn in enumerate(fns):
+        g = BranchGraph(outer, f"{name}_branch{i}")
+        with g.as_default():
+            outs.append(fn())
+        graphs.append(g)
+    return outer, graphs, outs
+
+
+def _emit(kind, index, graphs, flats, name, labels):
+    """Convert each branch's flat values to tensors in its graph and add the If/Case op over them."""
+    tensors = []
+    for g, flat in zip(graphs, flats):
+        with g.as_default():
+            tensors.append([identity(convert_to_tensor(v)) for v in flat])
+    for k, ts in enumerate(tensors[1:], 1):
+        for a, b in zip(tensors[0], ts):
             if a.dtype != b.dtype:
-                raise ValueError(f"Outputs of '{rebuild_outer[0]}' and '{rebuild_outer[k]}' must have the same "
-                                 f"type(s). Received {_dt.name(a.dtype)} from '{rebuild_outer[0]}' and "
-                                 f"{_dt.name(b.dtype)} from '{rebuild_outer[k]}'.")
-    graphs = [t[0] for t in traced]
-    caps, inputs = _bind_captures(graphs, [[] for _ in graphs])
-    funcs = [SubFunction(g, ins, t[3]) for g, ins, t in zip(graphs, inputs, traced)]
+                raise ValueError(f"Outputs of '{labels[0]}' and '{labels[k]}' must have the same type(s). Received "
+                                 f"{_dt.name(a.dtype)} from '{labels[0]}' and {_dt.name(b.dtype)} from '{labels[k]}'.")
+    for g, ts in zip(graphs, tensors):
+        g.outputs = ts
+    caps, inputs = bind_captures(graphs, [[] for _ in graphs])
+    funcs = [SubFunction(g, ins, ts) for g, ins, ts in zip(graphs, inputs, tensors)]
     shapes = []
-    for j, t in enumerate(first[3]):
+    for j, t in enumerate(tensors[0]):
         s = t.shape
-        for other in traced[1:]:
-            s = most_specific(s, other[3][j].shape)
+        for other in tensors[1:]:
+            s = most_specific(s, other[j].shape)
         shapes.append(s)
     stateful = any(has_side_effects(g) for g in graphs)
-    op_type = ("" if stateful else "Stateless") + kind
-    op = outer.create_op(op_type, [index] + caps, {"branches": funcs, "Tout": [t.dtype for t in first[3]],
-                                                   "output_shapes": shapes}, name)
-    return first[4](list(op.outputs)) if first[2] is not None else op
+    op = graphs[0].outer.create_op(("" if stateful else "Stateless") + kind, [index] + caps,
+                                   {"branches": funcs, "Tout": [t.dtype for t in tensors[0]], "output_shapes": shapes},
+                                   name)
+    return list(op.outputs), op
+
+
+def _branches_op(kind, index, fns, name, labels):
+    """Trace `fns` (callables of no argument) and add one If/Case op choosing between their results."""
+    _, graphs, outs = _trace_branches(fns, name)
+    for k, out in enumerate(outs[1:], 1):
+        try:
+            nest.assert_same_structure(outs[0], out, check_types=False)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{labels[0]} and {labels[k]} arguments to {labels[-1]} must have the same number, "
+                             f"type, and overall structure of return values.\n\n{exc}") from None
+    flats = [flatten_values(out if out is not None else [])[0] for out in outs]
+    results, op = _emit(kind, index, graphs, flats, name, labels)
+    return flatten_values(outs[0])[1](results) if outs[0] is not None else op
+
+
+def cond_state(pred, fns, names, undefined, name="cond"):
+    """AutoGraph's tensor `if`: each branch returns the statement's variables (a tuple, one per name).
+    A variable that is the same object in every branch passes through; one that differs becomes an
+    output (it must be a tensor or number in each); one that is Undefined in some branch stays Undefined."""
+    pred = convert_to_tensor(pred)
+    if pred.dtype != torch.bool or pred.shape.rank not in (0, None):
+        raise ValueError(f"The condition of an `if` on a tensor must be a scalar boolean tensor; got {pred!r}. "
+                         "Reduce it (tf.reduce_all, tf.reduce_any) or compare it to a value.")
+    _, graphs, outs = _trace_branches(fns, name)
+    result, flats, slots = list(outs[0]), [[] for _ in outs], []
+    for k, var in enumerate(names):
+        values = [out[k] for out in outs]
+        if all(v is values[0] for v in values):
+            continue
+        if any(isinstance(v, undefined) for v in values):
+            result[k] = undefined(var)
+            continue
+        parts = [flatten_values(v) for v in values]
+        try:
+            for v in values[1:]:
+                nest.assert_same_structure(values[0], v, check_types=False)
+        except (ValueError, TypeError):
+            raise ValueError(f"'{var}' must have the same nested structure in the main and else branches of an "
+                             "`if` on a tensor.") from None
+        for flat, (leaves, _) in zip(flats, parts):
+            flat.extend(leaves)
+        slots.append((k, len(parts[0][0]), parts[0][1]))
+    labels = tuple(f"branch {i}" if len(fns) > 2 else ("if", "else")[i] for i in range(len(fns))) + ("if",)
+    if not slots:
+        if any(has_side_effects(g) for g in graphs):
+            _emit("If", pred, graphs, flats, name, labels)
+        return tuple(result)
+    tensors, _ = _emit("If", pred, graphs, flats, name, labels)
+    pos = 0
+    for k, count, rebuild in slots:
+        result[k] = rebuild(tensors[pos:pos + count])
+        pos += count
+    return tuple(result)
 
 
 def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
@@ -313,6 +376,18 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                       parallel_iterations, name)
 
 
+def check_loop_outputs(flat, outs, invariants):
+    """TF's errors for a loop variable whose dtype changes, or whose shape leaves its invariant."""
+    for t_in, t_out, s in zip(flat, outs, invariants):
+        if t_out.dtype != t_in.dtype:
+            raise TypeError(f"Loop var {t_in.name} enters the loop with type {_dt.name(t_in.dtype)} but has type "
+                            f"{_dt.name(t_out.dtype)} after 1 iteration. {t_in.name} type should remain constant.")
+        if not _less_specific(t_out.shape, s):
+            raise ValueError(f"Input tensor `{t_in.name}` enters the loop with shape {s}, but has shape "
+                             f"{t_out.shape} after one iteration. To allow the shape to vary across iterations, use "
+                             "the `shape_invariants` argument of tf.while_loop to specify a less-specific shape.")
+
+
 def _while(outer, cond, body, loop_vars, flat, rebuild, packed, shape_invariants, maximum_iterations,
            parallel_iterations, name):
     flat = [convert_to_tensor(v) for v in flat]
@@ -345,19 +420,12 @@ def _while(outer, cond, body, loop_vars, flat, rebuild, packed, shape_invariants
             raise ValueError(f"body of tf.while_loop must return the same structure as loop_vars.\n\n{exc}") from None
         return ([add(phs[0], 1)] if counted else []) + flatten_values(out)[0]
 
-    cg, cphs, _, couts, _ = _trace(cond_fn, outer, (name or "while") + "_cond", specs, lambda phs: phs)
-    bg, bphs, _, bouts, _ = _trace(body_fn, outer, (name or "while") + "_body", specs, lambda phs: phs)
+    cg, cphs, _, couts, _ = trace(cond_fn, outer, (name or "while") + "_cond", specs, lambda phs: phs)
+    bg, bphs, _, bouts, _ = trace(body_fn, outer, (name or "while") + "_body", specs, lambda phs: phs)
     if len(couts) != 1 or couts[0].dtype != torch.bool or couts[0].shape.rank not in (0, None):
         raise ValueError(f"cond of tf.while_loop must return a scalar boolean; got {couts}.")
-    for t_in, t_out, s in zip(flat, bouts, invariants):
-        if t_out.dtype != t_in.dtype:
-            raise TypeError(f"Loop var {t_in.name} enters the loop with type {_dt.name(t_in.dtype)} but has type "
-                            f"{_dt.name(t_out.dtype)} after 1 iteration. {t_in.name} type should remain constant.")
-        if not _less_specific(t_out.shape, s):
-            raise ValueError(f"Input tensor `{t_in.name}` enters the loop with shape {s}, but has shape "
-                             f"{t_out.shape} after one iteration. To allow the shape to vary across iterations, use "
-                             "the `shape_invariants` argument of tf.while_loop to specify a less-specific shape.")
-    caps, (cins, bins) = _bind_captures([cg, bg], [cphs, bphs])
+    check_loop_outputs(flat, bouts, invariants)
+    caps, (cins, bins) = bind_captures([cg, bg], [cphs, bphs])
     stateful = has_side_effects(cg) or has_side_effects(bg)
     op = outer.create_op(("" if stateful else "Stateless") + "While", flat + caps,
                          {"cond": SubFunction(cg, cins, couts), "body": SubFunction(bg, bins, bouts),

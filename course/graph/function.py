@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from course.graph.array_ops import identity, placeholder
+from course.graph.autograph import convert as convert_for_tracing
 from course.graph.concrete_function import ConcreteFunction, FuncGraph, encode, fits, is_tensor, relax, tf2_str
 from course.graph.dispatch import NoGraphForm
 from course.graph.graph import Tensor
@@ -251,7 +252,8 @@ class Function:
             call_args, call_kwargs = self._unbind(names, args)
             _tracing.append(created)
             try:
-                out = self._python_function(*call_args, **call_kwargs)
+                body = convert_for_tracing(self._python_function) if self._autograph else self._python_function
+                out = body(*call_args, **call_kwargs)
             finally:
                 _tracing.pop()
             flat = nest.flatten(out) if out is not None else []

@@ -132,8 +132,16 @@ class Tensor:
 
     __hash__ = object.__hash__        # graph tensors are dict keys (feed_dict); == is identity, as in TF1
 
+    def __eq__(self, other):
+        eq = self.op.graph.tensor_equality     # inside tf.function, == is elementwise, as in TF2
+        return self is other if eq is None or other is None else eq(self, other, True)
+
+    def __ne__(self, other):
+        eq = self.op.graph.tensor_equality
+        return self is not other if eq is None or other is None else eq(self, other, False)
+
     def __bool__(self):
-        self.op.graph.on_bool(self)       # a traced tf.function may run eagerly instead (no AutoGraph yet)
+        self.op.graph.on_bool(self)       # a traced tf.function raises TF2's OperatorNotAllowedInGraphError
         raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed in graph mode: the value is only "
                         "known when a Session runs it. Use `sess.run(t)` to get the value, or build the "
                         "condition into the graph (tf.where, tf.cond).")
@@ -197,6 +205,7 @@ class Graph:
     """
 
     shape_str = staticmethod(tf1_str)    # '(?, 2)'; a TF2 function graph prints '(None, 2)'
+    tensor_equality = None               # TF1 graphs: `a == b` is identity; a function graph sets it
 
     def on_bool(self, tensor):
         """Called before `bool(tensor)` raises; a function graph raises its own error instead."""

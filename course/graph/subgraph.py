@@ -44,6 +44,7 @@ class BranchGraph(Graph):
         self.captures = {}                 # outer Tensor -> placeholder of this graph
         self.seed = outer.seed
         self.shape_str = outer.shape_str
+        self.tensor_equality = outer.tensor_equality
 
     def on_bool(self, tensor):
         self.outer.on_bool(tensor)

@@ -1,0 +1,141 @@
+"""Turning a Python function into its AutoGraph form: read its source, rewrite it, compile it.
+
+    converted = convert(fn)           # fn itself when it cannot or must not be converted
+    print(to_code(fn))                # the rewritten source (valid Python)
+
+Only the function's own source is compiled, and only after checks that it *is* that function's
+source: the parsed `def` must carry the function's name, first line and parameter names (a function
+whose `__code__` was swapped, or whose file changed since it was imported, is not converted), and
+no name in it may start with `ag__` (the converted code's own names). The rewrite works on the
+syntax tree and compiles that tree, never text assembled from strings, so nothing in a string or
+comment of the source can become code. Functions from the course package, TensorFlow, torch, numpy
+and the standard library are called as they are; `@do_not_convert` marks others.
+"""
+import ast
+import functools
+import inspect
+import textwrap
+import types
+
+from course.graph.autograph import operators
+from course.graph.autograph.transformer import convert_function_def
+
+__all__ = ["convert", "to_code", "do_not_convert", "ConversionError", "is_convertible"]
+
+_SKIP_MODULES = ("course.", "torch", "numpy", "tensorflow", "keras", "builtins", "functools", "collections")
+_cache = {}                  # code object -> (factory, source)
+
+
+class ConversionError(Exception):
+    """AutoGraph could not convert a function (TF's `tf.autograph` error of the same name)."""
+
+
+def do_not_convert(func=None):
+    """`@tf.autograph.experimental.do_not_convert`: run `func` as written, even inside tf.function."""
+    if func is None:
+        return do_not_convert
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+    wrapper.__ag_do_not_convert__ = True
+    return wrapper
+
+
+def is_convertible(fn):
+    target = getattr(fn, "__func__", fn)
+    if not isinstance(target, types.FunctionType) or getattr(target, "__ag_do_not_convert__", False):
+        return False
+    if getattr(fn, "__ag_do_not_convert__", False):
+        return False
+    module = getattr(target, "__module__", "") or ""
+    if module == "course" or module.startswith(_SKIP_MODULES):
+        return False
+    return target.__name__ != "<lambda>" and not (target.__code__.co_flags & (inspect.CO_GENERATOR |
+                                                                               inspect.CO_COROUTINE))
+
+
+def _parse(fn):
+    """The `def` of `fn`, checked to be fn's own (ConversionError otherwise)."""
+    code = fn.__code__
+    try:
+        lines, first = inspect.findsource(fn)
+    except (OSError, TypeError) as exc:
+        raise ConversionError(f"Unable to locate the source code of {fn!r}. Functions defined in an interactive "
+                              "shell or with exec() do not expose their source; define it in a .py file (or a "
+                              "notebook cell), or mark it with @tf.autograph.experimental.do_not_convert. "
+                              f"Original error: {exc}") from None
+    block = inspect.getblock(lines[first:])
+    source = textwrap.dedent("".join(block))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ConversionError(f"The source of {fn.__qualname__} could not be parsed: {exc}") from None
+    fdef = tree.body[0] if tree.body else None
+    if not isinstance(fdef, ast.FunctionDef) or fdef.name != code.co_name:
+        raise ConversionError(f"The source found for {fn.__qualname__} is not its `def` (got "
+                              f"{type(fdef).__name__}); it is left unconverted.")
+    params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs]
+    if fdef.args.vararg:
+        params.append(fdef.args.vararg.arg)
+    if fdef.args.kwarg:
+        params.append(fdef.args.kwarg.arg)
+    want = list(code.co_varnames[:len(params)])
+    if params != want or code.co_firstlineno != first + 1:
+        raise ConversionError(f"The source of {fn.__qualname__} does not match its code (its file changed, or its "
+                              "__code__ was replaced); it is left unconverted.")
+    for node in ast.walk(fdef):
+        name = node.id if isinstance(node, ast.Name) else node.arg if isinstance(node, ast.arg) else None
+        if name is not None and name.startswith("ag__"):
+            raise ConversionError(f"{fn.__qualname__} uses the name {name!r}; names starting with 'ag__' are "
+                                  "reserved for AutoGraph's converted code. Rename it.")
+    return fdef
+
+
+def _factory(fn):
+    """(factory(ag__, *free variables) -> converted function, converted source), cached per code object."""
+    code = fn.__code__
+    hit = _cache.get(code)
+    if hit is not None:
+        return hit
+    fdef = convert_function_def(_parse(fn))
+    free = list(code.co_freevars)
+    outer = ast.FunctionDef(
+        name="ag__factory", args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in ["ag__"] + free],
+                                               vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=[fdef, ast.Return(value=ast.Name(id=fdef.name, ctx=ast.Load()))], decorator_list=[], returns=None,
+        type_params=[])
+    module = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
+    filename = f"<autograph {code.co_filename}:{code.co_name}>"
+    namespace = {}
+    exec(compile(module, filename, "exec"), fn.__globals__, namespace)     # a syntax tree, never a string
+    hit = _cache[code] = (namespace["ag__factory"], ast.unparse(fdef))
+    return hit
+
+
+def convert(fn):
+    """The converted form of `fn` (a function or bound method), or `fn` when it is not convertible."""
+    if not is_convertible(fn):
+        return fn
+    target = getattr(fn, "__func__", fn)
+    try:
+        factory, _ = _factory(target)
+    except ConversionError:
+        return fn
+    cells = [c.cell_contents for c in (target.__closure__ or ())]
+    new = factory(operators, *cells)
+    new.__defaults__, new.__kwdefaults__ = target.__defaults__, target.__kwdefaults__
+    functools.update_wrapper(new, target)
+    new.__wrapped__ = target
+    if inspect.ismethod(fn):
+        return types.MethodType(new, fn.__self__)
+    return new
+
+
+def to_code(entity, recursive=True, experimental_optional_features=None):
+    """`tf.autograph.to_code(fn)`: the source AutoGraph runs for `fn`, as a string."""
+    target = getattr(entity, "python_function", entity)
+    target = getattr(target, "__func__", target)
+    if not isinstance(target, types.FunctionType):
+        raise ConversionError(f"to_code expects a Python function (or a tf.function); got {type(entity).__name__}.")
+    return _factory(target)[1] + "\n"
