@@ -45,6 +45,7 @@ from course.tf.importhook import install as install_import_hook, uninstall as un
 from course.graph import dispatch as _dispatch
 from course.graph import control_flow_ops as _control_flow   # noqa: F401  (graph forms of cond, while_loop, range)
 from course.graph.tensor_array import TensorArray
+from course.tf import autograph
 from course.graph.concrete_function import V2Graph as Graph
 from course.graph.function import TensorSpec, function
 
