@@ -10,6 +10,11 @@ values (`reshape=True`); labels are uint8 class ids, or float64 one-hot rows wit
 epoch's end, and a batch that crosses the end joins the epoch's rest with the next epoch's start.
 The files come from `train_dir` when it holds them, otherwise from the kit's own copy
 (`course.data`): nothing is ever downloaded.
+
+TF1's DataSet seeds numpy with `random_seed.get_seed(seed)`, which reads the default graph's seed
+(`tf.set_random_seed`). That rule belongs to the graph engine, a layer above this module, so the
+engine hands it over when it loads (`set_seed_rule`, called by `course.graph.random_ops`); without
+it there is no graph seed and `seed` alone decides, as in TF1 when no graph seed is set.
 """
 import collections
 
@@ -17,9 +22,15 @@ import numpy as np
 
 from course.data.mnist import MNISTDataError, find_mnist, load_mnist_numpy
 
-__all__ = ["DataSet", "Datasets", "read_data_sets", "dense_to_one_hot"]
+__all__ = ["DataSet", "Datasets", "read_data_sets", "dense_to_one_hot", "load_mnist", "set_seed_rule"]
 
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
+_seed_rule = [lambda seed: (None, seed)]        # no graph seed: only the op seed counts
+
+
+def set_seed_rule(get_seed):
+    """Take DataSet's numpy seed from `get_seed(seed) -> (seed1, seed2)`, TF1's `get_seed`."""
+    _seed_rule[0] = get_seed
 
 
 def dense_to_one_hot(labels_dense, num_classes):
@@ -34,8 +45,7 @@ class DataSet:
     """Images and labels with TF1's `next_batch(batch_size, fake_data=False, shuffle=True)`."""
 
     def __init__(self, images, labels, fake_data=False, one_hot=False, dtype=np.float32, reshape=True, seed=None):
-        from course.graph.random_ops import get_seed
-        seed1, seed2 = get_seed(seed)
+        seed1, seed2 = _seed_rule[0](seed)
         np.random.seed(seed1 if seed is None else seed2)   # what TF1's DataSet does with numpy's generator
         dtype = np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, np.dtype) else dtype)
         if dtype not in (np.uint8, np.float32):

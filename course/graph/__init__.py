@@ -7,13 +7,13 @@
     with Session(graph=g) as sess:
         sess.run(train_step, feed_dict={x: xb})
 
-Modules: `graph` (Graph, Operation, Tensor), `registry` (op types: shape function, kernel,
-gradient), the op families (`array_ops`, `shape_ops`, `math_ops`, `reduce_ops`, `nn_ops`,
-`conv_ops`, `random_ops`, `variables`), `gradients` (symbolic backprop), `train` (optimizers on
+Modules: `graph` (Graph, Operation, Tensor, the default graph and session), `registry` (op
+types: shape function, kernel, gradient), the op families (`array_ops`, `shape_ops`, `math_ops`,
+`reduce_ops`, `nn_ops`, `conv_ops`, `random_ops`, `variables`), their gradient functions
+(`math_grad`, `array_grad`, `nn_grad`), `gradients` (symbolic backprop), `train` (optimizers on
 course.optim), `session` + `plan` (pruning, feed checks, the compiled plan and the interpreter),
-`saver`, `input_data` (TF1's MNIST tutorial reader), and for TensorBoard `summary_ops`, `file_writer` and
-`graph_def`. The TensorFlow-shaped names are in
-`course.tf.compat.v1`.
+`saver`, and for TensorBoard `summary_ops`, `file_writer` and `graph_def`. The TensorFlow-shaped
+names are in `course.tf.compat.v1`; TF1's MNIST tutorial reader is `course.data.tf1_mnist`.
 
 TF2's graphs are here too: `function` (tf.function traces into a `concrete_function.FuncGraph`),
 `dispatch` (TF2 ops and eager Variables build graph ops while a graph is built), `resource_ops`

@@ -14,6 +14,7 @@ import secrets
 
 import torch
 
+from course.data import tf1_mnist
 from course.framework import dtypes as _dt
 from course.graph import philox
 from course.graph.array_ops import constant, convert_to_tensor, make_op
@@ -48,6 +49,9 @@ def get_seed(op_seed):
     if seeds == (0, 0):
         return 0, _MAXINT32          # (0, 0) would mean "unseeded" to the kernel
     return seeds
+
+
+tf1_mnist.set_seed_rule(get_seed)    # TF1's MNIST DataSet seeds numpy by this rule too
 
 
 def _shape_tensor(shape):
