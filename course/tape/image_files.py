@@ -1,12 +1,11 @@
 """Image and file bytes: `tf.io.read_file`/`write_file`, `decode_png`/`decode_jpeg`/`decode_image`/
-`encode_png`, and `tf.data.Dataset.list_files`.
+and `encode_png` (`tf.data.Dataset.list_files` is in course.tape.data.files).
 
 Files are read into string tensors (course.tape.string_tensor); images decode with Pillow into uint8
 HWC tensors as TF's decoders return them. PNG pixels are exact; JPEG decoders may differ from
 TF's libjpeg settings by a few grey levels (chroma upsampling). GIF animation, 16-bit PNG and BMP's
 `decode_bmp` extras are not supported.
 """
-import glob
 import io
 
 import numpy as np
@@ -16,7 +15,7 @@ from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
 from course.framework.convert import as_plain
 
-__all__ = ["read_file", "write_file", "decode_png", "decode_jpeg", "decode_image", "encode_png", "list_files"]
+__all__ = ["read_file", "write_file", "decode_png", "decode_jpeg", "decode_image", "encode_png"]
 
 
 def _bytes(contents, what):
@@ -99,18 +98,3 @@ def encode_png(image, compression=-1, name=None):
     Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(buf, format="PNG")
     return StringTensor(np.array(buf.getvalue(), dtype=object))
 
-
-def list_files(file_pattern, shuffle=None, seed=None, name=None):
-    """`Dataset.list_files`: the matching paths as string elements, shuffled unless shuffle=False (TF)."""
-    from course.tape.data.dataset import Dataset
-    patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else \
-        [p.decode() if isinstance(p, bytes) else str(p) for p in np.asarray(
-            file_pattern._array if isinstance(file_pattern, StringTensor) else file_pattern).reshape(-1)]
-    names = sorted({f for p in patterns for f in glob.glob(p.decode() if isinstance(p, bytes) else p)})
-    if not names:
-        from course.framework.errors import InvalidArgumentError
-        raise InvalidArgumentError(None, None, f"Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be true. "
-                                               f"Summarized data: b'No files matched pattern: "
-                                               f"{', '.join(map(str, patterns))}'")
-    ds = Dataset.from_tensor_slices(names)
-    return ds.shuffle(len(names), seed=seed) if shuffle is None or shuffle else ds

@@ -20,8 +20,12 @@ torch tensors in the element's structure, without the EagerTensor wrapping; `dat
 says whether elements are batches.
 
 Modules: `dataset` (the API and the in-memory sources), `transforms` (one class per
-transformation), `plans` (index plans, the shuffle buffer), `structure` (elements and blocks).
+transformation), `windows` (padded batches, windows, nested datasets), `sampling` (sampling from
+several datasets), `files` (text, CSV and file-list sources), `plans` (index plans, the shuffle
+buffer), `structure` (elements and blocks). `Dataset` does not import its subclasses: the modules
+that define them register them with it when imported, which this package does below.
 """
+from course.tape.data import files, sampling, transforms, windows  # noqa: F401  (they register with Dataset)
 from course.tape.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, Options, cardinality, iter_batches
 
 __all__ = ["Dataset", "AUTOTUNE", "INFINITE", "UNKNOWN", "iter_batches", "cardinality", "Options"]

@@ -12,11 +12,34 @@ from course.framework.shapes import TensorShape
 from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_tensor, wrap
 
-__all__ = ["Dataset", "DatasetSpec", "Options", "iter_batches", "cardinality", "AUTOTUNE", "INFINITE", "UNKNOWN"]
+__all__ = ["Dataset", "DatasetSpec", "Options", "iter_batches", "cardinality", "AUTOTUNE", "INFINITE", "UNKNOWN",
+           "register", "KINDS"]
 
 AUTOTUNE = -1
 INFINITE = -1        # tf.data.INFINITE_CARDINALITY
 UNKNOWN = -2         # tf.data.UNKNOWN_CARDINALITY
+
+
+class _Kinds:
+    """The Dataset subclasses (and helpers) defined in the modules that import this one: transforms,
+    windows, sampling and files. The base class does not import its subclasses; each of those modules
+    registers its own here when it is imported, and `course.tape.data` imports them all."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise RuntimeError(f"tf.data: {name} is not registered yet; import course.tape.data (it loads every "
+                           f"transformation module) before using course.tape.data.dataset directly.")
+
+
+KINDS = _Kinds()
+
+
+def register(*objs):
+    """Make classes/functions of a module above this one available to `Dataset`'s methods (as KINDS.<name>)."""
+    for obj in objs:
+        setattr(KINDS, obj.__name__, obj)
+    return objs[-1]
 
 
 class Dataset:
@@ -139,106 +162,105 @@ class Dataset:
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
         """The paths matching `file_pattern` (a glob), as string elements; shuffled unless shuffle=False."""
-        from course.tape.image_files import list_files
-        return list_files(file_pattern, shuffle, seed)
+        return KINDS.list_files(file_pattern, shuffle, seed)
 
     @staticmethod
     def zip(*datasets, name=None):
         if len(datasets) == 1 and isinstance(datasets[0], (tuple, list, dict)):
             datasets = datasets[0]
-        return _ZipDataset(tuple(datasets) if isinstance(datasets, list) else datasets)
+        return KINDS._ZipDataset(tuple(datasets) if isinstance(datasets, list) else datasets)
 
     # ---- transformations ----
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
         """Randomly shuffle with a buffer of `buffer_size` elements (>= the dataset size: a full shuffle)."""
-        return _ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
+        return KINDS._ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None):
         """Stack `batch_size` consecutive elements; the last batch is short unless `drop_remainder`."""
-        return _BatchDataset(self, batch_size, drop_remainder)
+        return KINDS._BatchDataset(self, batch_size, drop_remainder)
 
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """Apply `map_func` to each element (tuple elements are passed as separate arguments)."""
-        return _MapDataset(self, map_func)
+        return KINDS._MapDataset(self, map_func)
 
     def repeat(self, count=None, name=None):
         """Repeat the dataset `count` times (forever when None or -1), reshuffling each pass."""
-        return _RepeatDataset(self, count)
+        return KINDS._RepeatDataset(self, count)
 
     def take(self, count, name=None):
-        return _TakeDataset(self, count)
+        return KINDS._TakeDataset(self, count)
 
     def skip(self, count, name=None):
-        return _SkipDataset(self, count)
+        return KINDS._SkipDataset(self, count)
 
     def prefetch(self, buffer_size, name=None):
         """Accepted for compatibility; data already lives on the device, so there is nothing to prefetch."""
-        return _PassThrough(self, "_PrefetchDataset")
+        return KINDS._PassThrough(self, "_PrefetchDataset")
 
     def cache(self, filename="", name=None):
         """Remember the first full pass and replay it (random maps and shuffles before cache are frozen)."""
-        return _CacheDataset(self)
+        return KINDS._CacheDataset(self)
 
     def unbatch(self, name=None):
-        return _UnbatchDataset(self)
+        return KINDS._UnbatchDataset(self)
 
     def filter(self, predicate, name=None):
-        return _FilterDataset(self, predicate)
+        return KINDS._FilterDataset(self, predicate)
 
     def concatenate(self, dataset, name=None):
-        return _ConcatenateDataset(self, dataset)
+        return KINDS._ConcatenateDataset(self, dataset)
 
     def enumerate(self, start=0, name=None):
         return Dataset.zip((_CounterDataset(start), self))
 
     def shard(self, num_shards, index, name=None):
-        return _ShardDataset(self, int(num_shards), int(index))
+        return KINDS._ShardDataset(self, int(num_shards), int(index))
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
         """Batch elements of different shapes, padding each component at its end to the batch's longest
         (or to `padded_shapes`) with `padding_values` (default 0, or b'' for strings)."""
-        return _PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
+        return KINDS._PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
 
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
         """Elements become datasets of `size` consecutive elements, one starting every `shift`."""
-        return _WindowDataset(self, size, shift, stride, drop_remainder)
+        return KINDS._WindowDataset(self, size, shift, stride, drop_remainder)
 
     def flat_map(self, map_func, name=None):
         """`map_func` returns a dataset per element; their elements follow each other."""
-        return _FlatMapDataset(self, map_func)
+        return KINDS._FlatMapDataset(self, map_func)
 
     def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
                    deterministic=None, name=None):
         """`map_func` returns a dataset per element; `cycle_length` of them are read in turn."""
-        return _InterleaveDataset(self, map_func, cycle_length, 1 if block_length is None else block_length)
+        return KINDS._InterleaveDataset(self, map_func, cycle_length, 1 if block_length is None else block_length)
 
     def scan(self, initial_state, scan_func, name=None):
         """`scan_func(state, element) -> (new_state, output)`, threading the state through the elements."""
-        return _ScanDataset(self, initial_state, scan_func)
+        return KINDS._ScanDataset(self, initial_state, scan_func)
 
     def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None, name=None):
         """Elements grouped by key_func; each full window (or what is left at the end, by key) is reduced."""
-        return _GroupByWindowDataset(self, key_func, reduce_func, window_size, window_size_func)
+        return KINDS._GroupByWindowDataset(self, key_func, reduce_func, window_size, window_size_func)
 
     def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
                                   padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
                                   no_padding=False, drop_remainder=False, name=None):
-        return bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+        return KINDS.bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
                                          padded_shapes, padding_values, pad_to_bucket_boundary, no_padding,
                                          drop_remainder)
 
     @staticmethod
     def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
                              rerandomize_each_iteration=None):
-        return sampling.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
+        return KINDS.sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset)
 
     def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None, name=None):
         """(class, element) pairs, resampled so the classes follow `target_dist`."""
-        return sampling.rejection_resample(self, class_func, target_dist, initial_dist, seed)
+        return KINDS.rejection_resample(self, class_func, target_dist, initial_dist, seed)
 
     @staticmethod
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
-        return sampling.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+        return KINDS.choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
 
     def apply(self, transformation_func):
         return transformation_func(self)
@@ -377,12 +399,3 @@ class _CounterDataset(Dataset):
 
     def _cardinality(self):
         return INFINITE
-
-
-# The transformations subclass Dataset, so they are imported once it exists.
-from course.tape.data.transforms import (_BatchDataset, _CacheDataset, _ConcatenateDataset, _FilterDataset,  # noqa: E402
-                                         _MapDataset, _PassThrough, _RepeatDataset, _ShardDataset, _ShuffleDataset,
-                                         _SkipDataset, _TakeDataset, _UnbatchDataset, _ZipDataset)
-from course.tape.data import sampling  # noqa: E402
-from course.tape.data.windows import (_FlatMapDataset, _GroupByWindowDataset, _InterleaveDataset,  # noqa: E402
-                                      _PaddedBatchDataset, _ScanDataset, _WindowDataset, bucket_by_sequence_length)

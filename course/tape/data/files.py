@@ -17,11 +17,11 @@ import numpy as np
 import torch
 
 from course.framework import dtypes
-from course.tape.data.dataset import UNKNOWN, Dataset
+from course.tape.data.dataset import UNKNOWN, Dataset, register
 from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
 
-__all__ = ["TextLineDataset", "CsvDataset", "make_csv_dataset", "decode_csv"]
+__all__ = ["TextLineDataset", "CsvDataset", "make_csv_dataset", "decode_csv", "list_files"]
 
 
 def _filenames(filenames):
@@ -232,3 +232,21 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
             column = np.array([to_numpy(v) for v in values], dtype=dt.as_numpy_dtype).reshape(arr.shape)
             out.append(wrap(torch.from_numpy(column)))
     return out
+
+
+def list_files(file_pattern, shuffle=None, seed=None, name=None):
+    """`Dataset.list_files`: the matching paths as string elements, shuffled unless shuffle=False (TF)."""
+    patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else \
+        [p.decode() if isinstance(p, bytes) else str(p) for p in np.asarray(
+            file_pattern._array if isinstance(file_pattern, StringTensor) else file_pattern).reshape(-1)]
+    names = sorted({f for p in patterns for f in glob.glob(p.decode() if isinstance(p, bytes) else p)})
+    if not names:
+        from course.framework.errors import InvalidArgumentError
+        raise InvalidArgumentError(None, None, f"Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be true. "
+                                               f"Summarized data: b'No files matched pattern: "
+                                               f"{', '.join(map(str, patterns))}'")
+    ds = Dataset.from_tensor_slices(names)
+    return ds.shuffle(len(names), seed=seed) if shuffle is None or shuffle else ds
+
+
+register(list_files)

@@ -7,7 +7,7 @@ TF's for the same seed (the proportions and every other rule are TF's).
 """
 import torch
 
-from course.tape.data.dataset import INFINITE, UNKNOWN, Dataset
+from course.tape.data.dataset import INFINITE, UNKNOWN, Dataset, register
 from course.tape.random import draw_seed
 from course.tape.tensor import to_numpy, to_tensor
 
@@ -100,3 +100,6 @@ class _RejectionResampleDataset(Dataset):
 
 def rejection_resample(dataset, class_func, target_dist, initial_dist=None, seed=None):
     return _RejectionResampleDataset(dataset, class_func, target_dist, initial_dist, seed)
+
+
+register(sample_from_datasets, choose_from_datasets, rejection_resample)

@@ -6,7 +6,7 @@ import torch
 
 from course.framework import nest
 from course.tape.data import plans, structure
-from course.tape.data.dataset import INFINITE, UNKNOWN, AUTOTUNE, Dataset, _TensorSliceDataset
+from course.tape.data.dataset import INFINITE, UNKNOWN, AUTOTUNE, Dataset, _TensorSliceDataset, register
 from course.tape.random import draw_seed
 from course.framework.convert import as_plain
 
@@ -407,3 +407,7 @@ for _cls in (_PassThrough, _ShuffleDataset, _RepeatDataset, _TakeDataset, _SkipD
              _FilterDataset, _CacheDataset):
     _cls._keeps_spec = True
 _CacheDataset._tf_name = "CacheDataset"
+
+
+register(_PassThrough, _ShuffleDataset, _RepeatDataset, _TakeDataset, _SkipDataset, _ShardDataset, _MapDataset,
+         _BatchDataset, _UnbatchDataset, _FilterDataset, _CacheDataset, _ZipDataset, _ConcatenateDataset)

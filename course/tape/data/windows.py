@@ -14,7 +14,7 @@ import torch
 
 from course.framework import nest
 from course.tape.data import structure
-from course.tape.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, DatasetSpec
+from course.tape.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, DatasetSpec, register
 from course.tape.data.transforms import _Unary
 from course.tape.string_tensor import StringTensor
 from course.tape.tensor import to_numpy, to_tensor, wrap
@@ -340,3 +340,7 @@ def bucket_by_sequence_length(dataset, element_length_func, bucket_boundaries, b
         return [batch] + [None if d is None or int(d) < 0 else int(d) for d in want]
     out._spec_rule = rule
     return out
+
+
+register(_PaddedBatchDataset, _WindowDataset, _FlatMapDataset, _ScanDataset, _GroupByWindowDataset,
+         _InterleaveDataset, bucket_by_sequence_length)
