@@ -8,6 +8,9 @@ Where TensorFlow and torch disagree, TensorFlow wins:
 - `divide` of integers is true division into float64 (float32 for 8/16-bit ints);
 - `matmul` needs rank >= 2 and reports both shapes on a mismatch.
 A numpy array or python value next to a tensor takes the tensor's dtype, as in TF.
+
+One concept, `tf.math` in eager code, so one module (a little over 450 lines): the ops share the
+operand conversion and the reduction-axis rules above.
 """
 from collections import namedtuple
 
