@@ -14,6 +14,7 @@ import functools
 import torch
 
 from course.framework import dtypes as _dt
+from course.framework.convert import true_division_dtype
 from course.framework.shapes import TensorShape, broadcast, dims_error, shape_error
 from course.graph.array_ops import cast, convert_to_tensor, make_op
 from course.graph.graph import Tensor
@@ -87,7 +88,7 @@ def truediv(x, y, name=None):
     """x / y; integers are divided as float64 (float32 for 8/16-bit ints), as TF's truediv."""
     x, y = _pair("RealDiv", x, y)
     if _dt.is_integer(x.dtype):
-        to = torch.float32 if x.dtype in (torch.int8, torch.int16, torch.uint8) else torch.float64
+        to = true_division_dtype(x.dtype)
         x, y = cast(x, to), cast(y, to)
     return make_op("RealDiv", [x, y], None, name or "truediv").outputs[0]
 

@@ -12,10 +12,11 @@ output, and run in program order (TensorFlow's automatic control dependencies).
 """
 import torch
 
+from course.framework.convert import as_plain
+from course.framework.shapes import TensorShape, tf1_str
 from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.graph import Tensor, get_default_graph
 from course.graph.registry import NotDifferentiable, RegisterGradient, one_output, register_op
-from course.framework.shapes import TensorShape, tf1_str
 from course.tape import tensor as _tensor
 from course.tape.control import print_ as _eager_print
 
@@ -27,7 +28,7 @@ SIDE_EFFECTS = {"AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"
 
 
 def _storage(var):
-    return var.as_subclass(torch.Tensor)          # same storage, still attached to autograd
+    return as_plain(var)                          # same storage, still attached to autograd
 
 
 def _read_make(op, rt, device):

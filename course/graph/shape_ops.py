@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from course.framework import dtypes as _dt
+from course.framework.convert import as_plain
 from course.framework.shapes import TensorShape, brackets, broadcast, shape_error
 from course.graph.array_ops import constant, convert_to_tensor, identity, make_op, static_shape_from
 from course.graph.graph import Tensor
@@ -393,7 +394,7 @@ def _backwards(key):
 def _slice_kernel(op):
     key = op.attrs["key"]
     if _backwards(key):                       # torch refuses negative steps: the eager engine's TF slicing
-        return lambda x: getitem(x, key).as_subclass(torch.Tensor)
+        return lambda x: as_plain(getitem(x, key))
     return lambda x: x[key]
 
 
@@ -408,7 +409,7 @@ def _slice_grad_kernel(op):
         out = torch.zeros_like(x, dtype=g.dtype)
         if _backwards(key):                   # scatter g back to the positions the slice read
             where = getitem(torch.arange(x.numel(), device=x.device).reshape(x.shape), key)
-            return out.reshape(-1).index_add_(0, where.as_subclass(torch.Tensor).reshape(-1),
+            return out.reshape(-1).index_add_(0, as_plain(where).reshape(-1),
                                               g.reshape(-1)).reshape(x.shape)
         out[key] = g
         return out
