@@ -8,6 +8,11 @@ prefix them ("layer1/MatMul"). A `Session` later runs the part of the graph a fe
 
 The default graph and the default session are stacks kept here, beside the graph, so that
 `t.eval()` and `op.run()` find their session without this module importing `session`.
+
+One concept over ~450 lines on purpose: this is TensorFlow's ops.py, the graph data structure.
+Graph, Operation and Tensor refer to each other at every step (`create_op` builds Operations and
+their Tensors, a Tensor reaches its graph through its op, `eval()` reaches the default session),
+so splitting them would only trade this file's length for an import circle.
 """
 import contextlib
 import os
