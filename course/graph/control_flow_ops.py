@@ -138,8 +138,10 @@ def _emit(kind, index, graphs, flats, name, labels):
     for k, ts in enumerate(tensors[1:], 1):
         for a, b in zip(tensors[0], ts):
             if a.dtype != b.dtype:
-                raise ValueError(f"Outputs of '{labels[0]}' and '{labels[k]}' must have the same type(s). Received "
-                                 f"{_dt.name(a.dtype)} from '{labels[0]}' and {_dt.name(b.dtype)} from '{labels[k]}'.")
+                raise TypeError(f"{labels[0]} and {labels[k]} arguments to {labels[-1]} must have the same number, "
+                                f"type, and overall structure of return values.\n\n{labels[0]} output: {a}\n"
+                                f"{labels[k]} output: {b}\n\nError details:\n{a} and {b} have different types "
+                                f"({_dt.name(a.dtype)} and {_dt.name(b.dtype)}). Cast one of them (tf.cast).")
     for g, ts in zip(graphs, tensors):
         g.outputs = ts
     caps, inputs = bind_captures(graphs, [[] for _ in graphs])
@@ -342,10 +344,21 @@ def _less_specific(shape, invariant):
     return all(b is None or a == b for a, b in zip(shape, invariant))
 
 
+def _flatten_up_to(structure, shapes):
+    """The shapes of `shapes` matching the leaves of `structure` (a TensorShape is a tuple, not a nest)."""
+    if not nest.is_nested(structure):
+        return [shapes]
+    if isinstance(structure, dict):
+        return [s for k in sorted(structure) for s in _flatten_up_to(structure[k], shapes[k])]
+    if len(structure) != len(shapes):
+        return [None] * (len(nest.flatten(structure)) + 1)           # a length mismatch, reported by the caller
+    return [s for v, sh in zip(structure, shapes) for s in _flatten_up_to(v, sh)]
+
+
 def _invariants(flat, shape_invariants, loop_vars):
     if shape_invariants is None:
         return [t.shape for t in flat]
-    inv = nest.flatten(shape_invariants)
+    inv = _flatten_up_to(loop_vars, shape_invariants)
     if len(inv) != len(flat):
         raise ValueError(f"shape_invariants has {len(inv)} shapes for {len(flat)} loop variables; give one "
                          "TensorShape per tensor of loop_vars, in the same structure.")
