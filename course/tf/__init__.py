@@ -81,7 +81,6 @@ _HINTS = {
     "floordiv": "Use tf.math.floordiv (or x // y).",
     "mod": "Use tf.math.floormod (or x % y).",
     "estimator": "tf.estimator is not supported; use tf.keras.Model.fit.",
-    "saved_model": "SavedModel is not supported; use model.save('model.keras') / keras.models.load_model.",
     "lite": "TensorFlow Lite is not supported.",
 }
 
