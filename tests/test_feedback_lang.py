@@ -104,6 +104,39 @@ def test_wrong_answers_are_explained_entirely_in_chinese(exercise, answer):
     assert re.findall(r"\(\d+(?:, \d+)*,?\)", zh) == re.findall(r"\(\d+(?:, \d+)*,?\)", result.message)
 
 
+def _planted_mistakes(path: Path):
+    """(exercise id, wrong answer) of a lesson's check tests: their `(id, answer, words)` parametrizations."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"planted_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for test in vars(module).values():
+        for mark in getattr(test, "pytestmark", []):
+            names = mark.args[0] if mark.name == "parametrize" else ""
+            names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+            if len(names) != 3 or names[2] not in ("words", "hint"):
+                continue
+            for values in mark.args[1]:
+                eid, answer = getattr(values, "values", values)[:2]
+                if isinstance(eid, str) and callable(answer):
+                    yield eid, answer
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests").glob("test_lesson*_checks.py")), ids=lambda p: p.stem)
+def test_every_planted_mistake_is_explained_in_chinese(path):
+    """The wrong answers the lesson tests plant, each explained in Chinese with nothing left in English
+    but code and quoted error text (in backticks)."""
+    seen = 0
+    for eid, answer in _planted_mistakes(path):
+        result = run_checks(eid, answer)
+        seen += 1
+        zh = result.text("zh")
+        assert result.status != "passed" and zh, (eid, result)
+        assert zh != result.message and not english_left(zh), (eid, zh)
+    if not seen:
+        pytest.skip(f"{path.name} plants its mistakes without a (id, answer, words) parametrization")
+
+
 def test_the_machinerys_sentences_in_chinese(no_lang):
     missing = run_checks("0.1")
     assert missing.status == "missing" and missing.text("zh").startswith("笔记本中没有定义 `keep_prob_to_rate`")
@@ -111,7 +144,7 @@ def test_the_machinerys_sentences_in_chinese(no_lang):
     def raises(keep_prob):
         raise ValueError("bad")
     error = run_checks("0.1", raises)
-    assert error.status == "error" and error.text("zh").startswith("你的代码抛出了异常 ValueError: bad")
+    assert error.status == "error" and error.text("zh").startswith("你的代码抛出了异常 `ValueError: bad`")
     assert error.message.startswith("your code raised ValueError: bad")
     unknown = run_checks("0.99")
     assert unknown.text("zh") == "练习 0.99 没有注册任何检查；练习编号写对了吗？"

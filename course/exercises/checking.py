@@ -87,8 +87,9 @@ def _run_one(c: registry.Check, obj) -> tuple[float, str, Text]:
     except remote.LearnerError as exc:
         if exc.remote_type == "NotImplementedError" and not exc.message:
             return 0, "not implemented", _NOT_IMPLEMENTED
-        detail = f"{exc.remote_type}: {exc.message}\n{exc.trace}".rstrip()
-        return 0, "error", say(f"your code raised {detail}", f"你的代码抛出了异常 {detail}")
+        # The learner's own error text stays as Python wrote it (in backticks in the Chinese sentence).
+        head, trace = f"{exc.remote_type}: {exc.message}", f"\n{exc.trace}".rstrip()
+        return 0, "error", say(f"your code raised {head}{trace}", f"你的代码抛出了异常 `{head}`{trace}")
     except CheckFailure as exc:
         return 0, "failed", exc.text or say("a check failed (no details given)", "检查未通过（没有给出细节）")
     except remote.CheckTimeout as exc:
@@ -104,10 +105,10 @@ def _run_one(c: registry.Check, obj) -> tuple[float, str, Text]:
                                 f"你的代码在运行时调用了 {names}。{why.zh}".strip())
     except remote.NoReply as exc:
         return 0, "error", say(f"{exc}: did a cell replace or delete part of the course package?",
-                               f"{exc}：是不是有单元格替换或删除了 course 包的一部分？")
+                               f"没有收到你的代码的答复（`{exc}`）：是不是有单元格替换或删除了 course 包的一部分？")
     except (CodecError, Exception) as exc:
         detail = f"{type(exc).__name__}: {exc}"
-        return 0, "failed", say(f"the check could not use your result: {detail}", f"检查程序无法使用你的结果：{detail}")
+        return 0, "failed", say(f"the check could not use your result: {detail}", f"检查程序无法使用你的结果：`{detail}`")
     if verdict is None or verdict is True:
         return c.points, "passed", _EMPTY
     if verdict is False:
@@ -181,7 +182,7 @@ def _run_all(exercise_id, checks, total, name, transport, sources, context, miss
         return Result.of(exercise_id, 0, _number(total), "crashed", _CRASHED)
     except Exception as exc:
         return Result.of(exercise_id, 0, _number(total), "error",
-                         say(f"your answer could not be read: {exc}", f"无法读取你的答案：{exc}"))
+                         say(f"your answer could not be read: {exc}", f"无法读取你的答案：`{exc}`"))
     if target is remote.MISSING:
         return missing
     forbidden = _forbidden_message(exercise_id, sources, context)

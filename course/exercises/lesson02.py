@@ -103,7 +103,7 @@ def _check_evaluate(evaluate):
             first = exc.message.splitlines()[0]
             raise CheckFailure(en=f"evaluate(...) raised FailedPreconditionError ({first}): run "
                                   f"tf.global_variables_initializer() in the new session before fetching.",
-                               zh=f"evaluate(...) 抛出了 FailedPreconditionError（{first}）：请在新会话中先运行 "
+                               zh=f"evaluate(...) 抛出了 `FailedPreconditionError`（`{first}`）：请在新会话中先运行 "
                                   f"tf.global_variables_initializer()，再取回结果。") from None
         raise
     expect_close(np.asarray(r["sum"]), np.array([4.0, 6.0], dtype=np.float32), kind="numpy",
@@ -232,7 +232,7 @@ def _check_sgd_step_op(sgd_step_op):
             raise CheckFailure(en=f"sgd_step_op on {label.en}: your code raised {raised}. var_list holds a variable "
                                   f"the loss does not use, and tf.gradients returns None for it: skip the pairs whose "
                                   f"gradient is None.",
-                               zh=f"sgd_step_op（{label.zh}）：你的代码抛出了 {raised}。var_list 中有一个损失没有用到的"
+                               zh=f"sgd_step_op（{label.zh}）：你的代码抛出了 `{raised}`。var_list 中有一个损失没有用到的"
                                   f"变量，tf.gradients 对它返回 None：请跳过梯度为 None 的那些对。") from None
         expect(r["op"]["fetchable"],
                en=f"sgd_step_op(loss, var_list, {lr}) on {label.en}: return an op (or tensor) that "
