@@ -161,8 +161,8 @@ def run(args) -> int:
         speed.fast_kernels(device)
     warmup = args.warmup if args.warmup is not None else (10 if speedy else 0)
     if warmup:
-        seconds = speed.warm_up(lambda: _compiled(args.model, warmup, 1), x_train, y_train, batch_size=batch_size,
-                                steps=warmup, device=device)
+        throwaway = lambda: _compiled(args.model, max(warmup, 2), 1)          # noqa: E731
+        seconds = speed.warm_up(throwaway, x_train, y_train, batch_size=batch_size, steps=warmup, device=device)
         print(f"Warm-up: {warmup} step(s) on a throw-away copy of the model, {seconds:.2f} s (not timed)",
               flush=True)
         course.device.seed(args.seed)               # the timed model starts as it would without a warm-up
@@ -175,7 +175,7 @@ def run(args) -> int:
                            verbose=2 if speedy else "auto")
     if not dist_cli.is_main():
         return 0
-    steps = model.optimizer._rule.iterations
+    steps = int(model.optimizer.iterations)
     print(f"Train time: {timer.seconds:.3f} s ({steps} steps, first step to the end of the last)", flush=True)
     if speedy:                                       # a .keras file stores the final learning rate, not the recipe
         model.optimizer.learning_rate = float(model.optimizer.learning_rate)
