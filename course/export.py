@@ -40,7 +40,7 @@ class _KerasForward(torch.nn.Module):
         self.training_mode = bool(training)
 
     def forward(self, x):
-        from course.keras.layers.base import call_context
+        from course.keras.layers.call_context import call_context
         saved = (call_context.depth, call_context.training, call_context.losses)
         call_context.depth, call_context.training, call_context.losses = 1, self.training_mode, []
         try:
@@ -114,11 +114,11 @@ def _traceable_plain():
     """
     import sys
     try:
-        from course.keras.layers import base
+        from course.keras.layers import conversion
     except ImportError:  # pragma: no cover
         yield
         return
-    original = base.plain
+    original = conversion.plain
     probe = torch.nn.Parameter(torch.zeros(1))
     if original(probe) is probe:                     # nothing to do: the engine already passes it through
         yield

@@ -164,7 +164,7 @@ def test_functional_model_matches_manual_composition():
 def test_calls_record_gradients_only_when_asked_as_in_tensorflow():
     """model(x) outside a GradientTape keeps no graph (no activations held alive); inside a tape, or a
     recording_gradients() block for torch-style loops, it does, and the gradient is d(sum(xW+b))."""
-    from course.keras.layers.base import recording_gradients
+    from course.keras.layers.call_context import recording_gradients
     from course.tf import GradientTape
     model = keras.Sequential([layers.Dense(3, input_shape=(4,))])
     x = rng.rand(5, 4).astype(np.float32)

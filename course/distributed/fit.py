@@ -126,7 +126,7 @@ def fit(model, x, y, *, batch_size: int = 32, epochs: int = 1, validation_data=N
     and per-process batch sizes and the samples per second of each epoch.
     """
     from course.keras.callbacks import CallbackList
-    from course.keras.layers.base import recording_gradients
+    from course.keras.layers.call_context import recording_gradients
 
     env, device = setup(env)
     world, rank = env.world_size, env.rank

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 import torch
 
-from course.keras.layers.base import to_tensor
+from course.keras.layers.conversion import to_tensor
 
 __all__ = ["ArrayData", "IterableData", "adapt", "unpack", "check_count", "check_numeric"]
 

@@ -7,8 +7,8 @@
 The graph is a list of nodes (layer, input tensors, output tensor) in the order the calls were
 made, which is a topological order; `call` replays it on real tensors.
 """
-from course.keras.layers.base import KerasTensor
 from course.keras.layers.functional import InputLayer
+from course.keras.layers.symbolic import KerasTensor
 from course.keras.model import Model
 from course.keras.saving.serialization import deserialize_layer, register_model_class, serialize_layer
 

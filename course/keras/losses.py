@@ -11,7 +11,9 @@ The functional forms (`sparse_categorical_crossentropy(y_true, y_pred)`) return 
 import torch
 
 import course.losses as L
-from course.keras.layers.base import graph_tensor, no_dispatch, to_tensor
+from course.framework.convert import no_dispatch
+from course.keras.layers.call_context import graph_tensor
+from course.keras.layers.conversion import to_tensor
 from course.tape.tensor import graph_hooks
 from course.tape import EagerTensor
 

@@ -13,7 +13,10 @@ import torch
 
 import course.device
 import course.losses as L
-from course.keras.layers.base import graph_tensor, no_dispatch, to_snake_case, to_tensor
+from course.framework.convert import no_dispatch
+from course.keras.layers.base import to_snake_case
+from course.keras.layers.call_context import graph_tensor
+from course.keras.layers.conversion import to_tensor
 from course.tape.tensor import graph_hooks
 from course.tape import EagerTensor
 

@@ -73,7 +73,7 @@ class Model(Layer):
         """Create every weight by running the model once on a zero batch of `input_shape`."""
         if input_shape is None:
             return
-        from course.keras.layers.functional import dry_run_shape
+        from course.keras.layers.symbolic import dry_run_shape
         if not self.built:
             self.built = True          # so that the dry run does not come back here
             try:

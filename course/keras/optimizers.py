@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 import course.optim
-from course.keras.layers.base import graph_tensor, no_dispatch
+from course.framework.convert import no_dispatch
+from course.keras.layers.call_context import graph_tensor
 from course.tape.tensor import graph_hooks
 from course.optim.schedules import ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
 from course.tape import EagerTensor, Variable

@@ -4,8 +4,10 @@ The input shape comes from an `Input(...)` first entry, from `input_shape=` on t
 (Keras then adds an InputLayer), or from the first batch. Once it is known every layer is built
 at once, so `summary()` and `count_params()` work before training, as in Keras.
 """
-from course.keras.layers.base import KerasTensor, Layer
-from course.keras.layers.functional import InputLayer, dry_run_shape
+from course.keras.layers.base import Layer
+from course.keras.layers.conversion import first
+from course.keras.layers.functional import InputLayer
+from course.keras.layers.symbolic import KerasTensor, dry_run_shape
 from course.keras.model import Model
 from course.keras.saving.serialization import deserialize_layer, register_model_class, serialize_layer
 
@@ -75,8 +77,7 @@ class Sequential(Model):
 
     def _maybe_build(self, x):
         if not self.built:
-            from course.keras.layers.base import _first
-            self.build((None,) + tuple(_first(x).shape[1:]))
+            self.build((None,) + tuple(first(x).shape[1:]))
 
     def call(self, inputs, training=None, mask=None):
         x = inputs

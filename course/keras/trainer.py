@@ -22,7 +22,9 @@ import course.device
 from course.keras import losses as losses_module
 from course.keras.callbacks import CallbackList
 from course.keras.data_adapter import ArrayData, adapt, check_count, unpack
-from course.keras.layers.base import call_context, no_dispatch, plain, to_tensor
+from course.framework.convert import no_dispatch
+from course.keras.layers.call_context import call_context
+from course.keras.layers.conversion import plain, to_tensor
 
 __all__ = ["fit", "evaluate", "predict", "train_on_batch", "TrainStep"]
 

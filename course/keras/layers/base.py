@@ -18,25 +18,25 @@ import collections
 import contextlib
 import inspect
 import re
-import threading
 
 import numpy as np
 import torch
 
 import course.device
+from course.framework.convert import as_plain, no_dispatch
 from course.tape import EagerTensor
 from course.tape import tensor as _tape_tensor
-from course.tape.gradient_tape import autograd_wanted_hooks, note_variable_read, recording_tapes
+from course.tape.gradient_tape import note_variable_read, recording_tapes
 from course.keras import regularizers as regularizers_module
+from course.keras.layers.call_context import call_context, graph_tensor, records
+from course.keras.layers.conversion import first, map_structure, plain, to_tensor, wrap
+from course.keras.layers.symbolic import KerasTensor, call_symbolic, dry_run_shape
+from course.keras.layers.weight_budget import charge
 from course.keras.variables import KerasVariable
 
-__all__ = ["Layer", "unique_name", "clear_session", "to_snake_case", "to_tensor", "call_context", "recording_gradients",
-           "no_dispatch", "KerasTensor", "plain", "weight_budget"]
+__all__ = ["Layer", "unique_name", "clear_session", "to_snake_case"]
 
 _uids = collections.defaultdict(int)
-
-no_dispatch = torch._C.DisableTorchFunctionSubclass     # run torch ops on EagerTensors as plain tensors
-
 
 def to_snake_case(name: str) -> str:
     """'MaxPooling2D' -> 'max_pooling2d', as Keras names layers."""
@@ -55,163 +55,6 @@ def unique_name(prefix: str) -> str:
 def clear_session() -> None:
     """Forget the names handed out so far (`keras.backend.clear_session()`)."""
     _uids.clear()
-
-
-class KerasTensor:
-    """A symbolic value of the functional API: a shape (batch None), a dtype, and where it came from."""
-
-    def __init__(self, shape, dtype="float32", *, layer=None, parents=(), name=None):
-        self.shape = tuple(shape)
-        self.dtype = dtype
-        self.layer = layer              # the layer whose output this is (InputLayer for inputs)
-        self.parents = parents          # the KerasTensors the layer was called on
-        self.name = name
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
-
-
-class _CallContext(threading.local):
-    """What the outermost call decided: the training flag and where activity losses go."""
-
-    def __init__(self):
-        self.depth = 0
-        self.training = False
-        self.losses = None
-        self.dry_run = False          # building shapes on a zero sample: the batch size is not the user's
-        self.record = False           # record for autograd without a tape (recording_gradients())
-
-
-call_context = _CallContext()
-# inside a layer call with grad mode on (fit's step), a traced tf.function in `call` records for autograd
-autograd_wanted_hooks.append(lambda: call_context.depth > 0)
-
-
-class _Budget(threading.local):
-    """While a model is rebuilt from a file: how many more weight values the file can fill."""
-
-    def __init__(self):
-        self.left, self.source, self.error = None, None, None
-
-
-_budget = _Budget()
-
-
-@contextlib.contextmanager
-def weight_budget(values, source, error):
-    """Inside the block, `add_weight` refuses (raising `error`) to create more weight values than
-    `values`: a model rebuilt from `source` cannot need more numbers than the file holds, so a
-    config asking for a huge kernel is refused before memory is allocated."""
-    saved = (_budget.left, _budget.source, _budget.error)
-    _budget.left, _budget.source, _budget.error = values, source, error
-    try:
-        yield
-    finally:
-        _budget.left, _budget.source, _budget.error = saved
-
-
-def _charge(layer, name, shape):
-    if _budget.left is None:
-        return
-    need = int(np.prod(shape, dtype=np.float64))
-    if need > _budget.left:
-        raise _budget.error(f"{_budget.source}: the config asks layer {layer.name!r} for weight {name!r} of shape "
-                            f"{shape} ({need:,} values), but the file's weights hold only {_budget.left:,} more "
-                            "values. The config does not match its weights (a corrupt or hostile file); it is "
-                            "refused before allocating memory.")
-    _budget.left -= need
-
-
-@contextlib.contextmanager
-def recording_gradients():
-    """Layer calls inside the block record for torch autograd even with no GradientTape, so a torch
-    loop can call `loss.backward()` (DistributedDataParallel needs that, not `tape.gradient`)."""
-    outer, call_context.record = call_context.record, True
-    try:
-        yield
-    finally:
-        call_context.record = outer
-
-
-def graph_tensor(value):
-    """Is `value` a graph tensor (the layer is called inside a traced tf.function)?"""
-    hooks = _tape_tensor.graph_hooks
-    return bool(hooks) and hooks["is_symbolic"](value)
-
-
-def _records():
-    return call_context.record or bool(recording_tapes())
-
-
-def to_tensor(x, *, device=None, float_dtype=torch.float32, cast_ints=False):
-    """numpy / list / tensor / EagerTensor -> plain torch tensor on `device` (floats as float32)."""
-    device = device or course.device.get()
-    if isinstance(x, torch.Tensor):
-        with no_dispatch():
-            t = x.as_subclass(torch.Tensor) if type(x) is not torch.Tensor else x
-            if t.is_floating_point() and t.dtype != float_dtype and t.dtype == torch.float64:
-                t = t.to(float_dtype)
-            elif cast_ints and not t.is_floating_point():
-                t = t.to(float_dtype)
-            return t.to(device) if t.device != device else t
-    arr = np.asarray(x)
-    if arr.dtype.kind in "US":
-        raise ValueError(f"Expected numbers; got strings (dtype {arr.dtype}, shape {arr.shape}). Layers compute on "
-                         "numbers: turn text into numbers first (for example a vocabulary lookup).")
-    if arr.dtype == object:
-        raise TypeError(f"Cannot turn a ragged or mixed sequence into a tensor (numpy made dtype=object of "
-                        f"shape {arr.shape}); give arrays of one shape and a numeric dtype.")
-    if arr.dtype == np.float64 or (cast_ints and arr.dtype.kind in "iub"):
-        arr = arr.astype(np.float32)
-    elif not arr.flags.writeable or not arr.flags.c_contiguous:
-        arr = np.array(arr, copy=True, order="C")          # torch must not alias a read-only buffer
-    return torch.from_numpy(arr).to(device)
-
-
-def _wrap(out):
-    if type(out) is torch.Tensor:
-        logits = getattr(out, "_keras_logits", None)
-        out = out.as_subclass(EagerTensor)
-        if logits is not None:                 # softmax/sigmoid outputs keep their logits (see activations)
-            out._keras_logits = logits
-        return out
-    if isinstance(out, (list, tuple)):
-        return type(out)(_wrap(o) for o in out)
-    if isinstance(out, dict):
-        return {k: _wrap(v) for k, v in out.items()}
-    return out
-
-
-def _map(fn, x):
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map(fn, v) for v in x)
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
-
-
-def _plain(v):
-    return v.as_subclass(torch.Tensor) if isinstance(v, torch.Tensor) and type(v) is not torch.Tensor else v
-
-
-def plain(v):
-    """The plain torch tensor behind a Variable (an alias on the autograd graph), None stays None.
-
-    Layers compute on these: Python would otherwise route `x + bias` through the Variable's own
-    reflected operators (it is a subclass of x's type), which costs microseconds per op."""
-    return None if v is None else v.as_subclass(torch.Tensor)
-
-
-def _first(x):
-    while isinstance(x, (list, tuple)) and x:
-        x = x[0]
-    if isinstance(x, dict):
-        return _first(next(iter(x.values())))
-    return x
 
 
 class Layer(torch.nn.Module):
@@ -304,7 +147,7 @@ class Layer(torch.nn.Module):
         float weights, as Keras), registered on this layer; `regularizer` adds to `losses`."""
         from course.keras import initializers as initializers_module
         shape = tuple(int(s) for s in (shape or ()))
-        _charge(self, name or "variable", shape)
+        charge(self, name or "variable", shape)
         init = initializers_module.get(initializer if initializer is not None else "glorot_uniform")
         value = init(shape, dtype=torch.float32 if dtype is None else dtype)
         value = torch.as_tensor(value).to(course.device.get())
@@ -420,7 +263,7 @@ class Layer(torch.nn.Module):
 
     def _maybe_build(self, x):
         if not self.built:
-            t = _first(x)
+            t = first(x)
             shape = (None,) + tuple(t.shape[1:]) if isinstance(t, torch.Tensor) else None
             if self._input_shape_arg is not None and shape is not None:
                 self._check_declared_shape(shape)
@@ -445,7 +288,7 @@ class Layer(torch.nn.Module):
             kwargs["training"] = training
         y = self.call(x, *args, **kwargs)
         if self.activity_regularizer is not None:
-            out = _first(y)
+            out = first(y)
             penalty = self.activity_regularizer(out)
             if out.dim() > 0 and out.shape[0] > 0:
                 penalty = penalty / out.shape[0]
@@ -455,10 +298,9 @@ class Layer(torch.nn.Module):
     def __call__(self, *args, **kwargs):
         ctx = call_context
         inputs = args[0] if args else kwargs.pop("inputs", None)
-        if isinstance(_first(inputs), KerasTensor):
-            from course.keras.layers.functional import call_symbolic   # local: functional imports this module
+        if isinstance(first(inputs), KerasTensor):
             return call_symbolic(self, inputs, *args[1:], **kwargs)
-        if graph_tensor(_first(inputs)):                          # inside a traced tf.function
+        if graph_tensor(first(inputs)):                          # inside a traced tf.function
             return _tape_tensor.graph_hooks["keras_layer"](self, inputs, args[1:], kwargs)
         training = kwargs.pop("training", None)
         if ctx.depth:                                            # nested: inputs are plain already
@@ -467,19 +309,19 @@ class Layer(torch.nn.Module):
                 ctx.training = bool(training)
             try:
                 with no_dispatch():
-                    x = _map(_plain, inputs)
+                    x = map_structure(as_plain, inputs)
                     y = self._run(x, *args[1:], training=ctx.training, **kwargs)
             finally:
                 ctx.training = outer
             self._note_output_shape(y)
             return y
         device = course.device.get()
-        x = _map(lambda v: v if v is None else to_tensor(v, device=device, cast_ints=self._casts_inputs), inputs)
+        x = map_structure(lambda v: v if v is None else to_tensor(v, device=device, cast_ints=self._casts_inputs), inputs)
         ctx.depth, ctx.training, ctx.losses = 1, bool(training) if training is not None else self._call_training_default, []
         try:
             # As in TensorFlow, nothing is recorded for gradients unless a GradientTape is recording:
             # `model(test_images)` then keeps no activations alive (gigabytes for a CNN on 10,000 images).
-            with (contextlib.nullcontext() if _records() else torch.no_grad()), no_dispatch():
+            with (contextlib.nullcontext() if records() else torch.no_grad()), no_dispatch():
                 y = self._run(x, *args[1:], training=ctx.training, **kwargs)
             self._last_losses = ctx.losses
         finally:
@@ -487,11 +329,11 @@ class Layer(torch.nn.Module):
         if recording_tapes():
             note_variable_read(self.trainable_weights)            # TF's tape watches what the call read
         self._note_output_shape(y)
-        return _wrap(y)
+        return wrap(y)
 
     def _note_output_shape(self, y):
         # Keras reports the batch axis as None whatever batch went through (summary shows (None, 128)).
-        t = _first(y)
+        t = first(y)
         self._output_shape = (None, *t.shape[1:]) if isinstance(t, torch.Tensor) and t.dim() else None
 
     _casts_inputs = True           # cast integer inputs to float32 (Keras' autocast of the input)
@@ -499,7 +341,6 @@ class Layer(torch.nn.Module):
     # -- shapes and configs -----------------------------------------------------------------------
     def compute_output_shape(self, input_shape):
         """Output shape for `input_shape` (batch may be None), by a dry run on a batch of 1."""
-        from course.keras.layers.functional import dry_run_shape
         return dry_run_shape(self, input_shape)
 
     @property

@@ -10,7 +10,8 @@ import course.layers as K
 from course.keras import activations as activations_module
 from course.keras import initializers as initializers_module
 from course.keras import regularizers as regularizers_module
-from course.keras.layers.base import Layer, plain
+from course.keras.layers.base import Layer
+from course.keras.layers.conversion import plain
 from course.keras.layers.core import _shape_text
 
 __all__ = ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",

@@ -13,7 +13,9 @@ import course.layers as K
 from course.keras import activations as activations_module
 from course.keras import initializers as initializers_module
 from course.keras import regularizers as regularizers_module
-from course.keras.layers.base import Layer, call_context, plain
+from course.keras.layers.base import Layer
+from course.keras.layers.call_context import call_context
+from course.keras.layers.conversion import plain
 
 __all__ = ["Dense", "Activation", "Softmax", "Dropout", "Flatten", "Reshape", "ReLU", "LeakyReLU", "Identity"]
 

@@ -13,7 +13,8 @@ import torch
 import course.layers as K
 from course.keras import initializers as initializers_module
 from course.keras import regularizers as regularizers_module
-from course.keras.layers.base import Layer, plain
+from course.keras.layers.base import Layer
+from course.keras.layers.conversion import plain
 
 __all__ = ["BatchNormalization"]
 

@@ -14,7 +14,8 @@ import math
 import numpy as np
 import torch
 
-from course.keras.layers.base import Layer, call_context
+from course.keras.layers.base import Layer
+from course.keras.layers.call_context import call_context
 from course.tape.image import resize as _resize
 from course.tape.tensor import to_numpy, to_tensor
 from course.framework.convert import as_plain

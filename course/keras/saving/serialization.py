@@ -10,8 +10,8 @@ import inspect
 import torch
 
 from course.keras.layers import CLASSES as LAYER_CLASSES
-from course.keras.layers.base import weight_budget
-from course.keras.layers.functional import dry_run_shape
+from course.keras.layers.symbolic import dry_run_shape
+from course.keras.layers.weight_budget import weight_budget
 from course.keras.registration import REGISTRY, get_registered_name
 from course.keras.saving.configs import SavingError
 
