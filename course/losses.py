@@ -29,7 +29,8 @@ from course.framework.identifiers import Registry
 __all__ = ["EPSILON", "REDUCTIONS", "mean_squared_error", "mean_absolute_error", "binary_crossentropy",
            "categorical_crossentropy", "sparse_categorical_crossentropy", "hinge", "squared_hinge",
            "reduce_weighted", "squeeze_or_expand_to_same_rank", "get", "LOSSES",
-           "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits"]
+           "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
+           "sigmoid_cross_entropy_with_logits"]
 
 EPSILON = 1e-7          # keras.backend.epsilon()
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
@@ -126,7 +127,7 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
     if label_smoothing:
         z = z * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
-        bce = F.binary_cross_entropy_with_logits(y_pred, z, reduction="none")   # the stable form
+        bce = sigmoid_cross_entropy_with_logits(z, y_pred)                      # the stable form
     else:
         p = torch.clamp(y_pred, EPSILON, 1.0 - EPSILON)
         bce = -(z * torch.log(p) + (1.0 - z) * torch.log(1.0 - p))
@@ -193,6 +194,12 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, with_grad=False):
     log_q = F.log_softmax(logits, dim=axis)
     values = -torch.sum(labels * log_q, dim=axis)
     return (values, torch.exp(log_q) - labels) if with_grad else values
+
+
+def sigmoid_cross_entropy_with_logits(labels, logits):
+    """Per-element max(x, 0) - x·z + log(1 + exp(-|x|)) for logits x and labels z (no reduction):
+    the stable form of -z·log σ(x) - (1-z)·log(1-σ(x))."""
+    return F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
 
 
 def sparse_softmax_cross_entropy_with_logits(labels, logits, with_grad=False):

@@ -310,7 +310,7 @@ def _sigmoid_ce_infer(op):
 
 
 register_op("SigmoidCrossEntropyWithLogits", infer=_sigmoid_ce_infer,
-            kernel=lambda op: (lambda x, z: F.binary_cross_entropy_with_logits(x, z, reduction="none")))
+            kernel=lambda op: (lambda x, z: losses.sigmoid_cross_entropy_with_logits(z, x)))
 register_op("SigmoidCrossEntropyGrad", infer=_same,
             kernel=lambda op: (lambda g, x, z: g * (torch.sigmoid(x) - z)))      # d/dx = σ(x) - z
 
