@@ -214,6 +214,34 @@ def test_every_check_message_has_its_chinese(path):
     assert not bad, "messages without their Chinese (write CheckFailure(en=..., zh=...)):\n" + "\n".join(bad)
 
 
+# Words a translator might reach for, and the glossary's word for the same thing (lessons/glossary.md).
+_NOT_THE_GLOSSARYS = {"权值": "权重", "学习速率": "学习率", "损耗": "损失函数", "代价函数": "损失函数", "步长": "步幅",
+                      "填补": "填充", "斜率": "梯度", "形态": "形状", "周期": "轮（epoch）", "批处理": "批次",
+                      "热键编码": "独热编码", "优化程序": "优化器", "回呼": "回调", "正确率": "准确率"}
+
+
+def _chinese_texts(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            values = [k.value for k in node.keywords if k.arg == "zh"]
+            if _is_say(node) and len(node.args) == 2:
+                values.append(node.args[1])
+            for value in values:
+                text = _literal_text(value)
+                if text:
+                    yield node.lineno, text
+
+
+def test_chinese_messages_use_the_glossarys_terms():
+    import json
+    glossary = {t["zh"] for t in json.loads((ROOT / "solutions" / "glossary.json").read_text("utf-8"))["terms"]}
+    assert set(_NOT_THE_GLOSSARYS.values()) <= glossary
+    found = [f"{path.name}:{line}: {word} (the glossary says {_NOT_THE_GLOSSARYS[word]})"
+             for path in sorted(EXERCISES.glob("*.py")) for line, text in _chinese_texts(path)
+             for word in _NOT_THE_GLOSSARYS if word in text]
+    assert not found, "\n".join(found)
+
+
 def test_the_scan_finds_an_untranslated_message(tmp_path):
     sample = tmp_path / "lesson99.py"
     sample.write_text('raise CheckFailure(f"f(x): expected {a}")\nexpect(ok, "no")\n'
