@@ -75,6 +75,15 @@ def test_a_message_keeps_its_numbers_in_both_languages():
     assert (info.value.text.en, info.value.text.zh) == ("the result: expected 4, got 3.", "结果：期望 4，得到 3。")
 
 
+def test_a_message_keeps_both_languages_through_pickling():
+    import copy
+    import pickle
+    failure = pickle.loads(pickle.dumps(CheckFailure(en="f(x): expected 1, got 2.", zh="f(x)：期望 1，得到 2。")))
+    assert (str(failure), failure.text.zh) == ("f(x): expected 1, got 2.", "f(x)：期望 1，得到 2。")
+    text = say("the loss", "损失")
+    assert pickle.loads(pickle.dumps(text)) == text == copy.deepcopy(text)
+
+
 def test_check_speaks_the_lessons_language(no_lang, capsys):
     check("0.1", lambda keep_prob: keep_prob)                        # a wrong answer
     out = capsys.readouterr().out

@@ -36,6 +36,9 @@ class CheckFailure(AssertionError):
         super().__init__(text.en)
         self.text = text
 
+    def __reduce__(self):               # both languages survive pickling
+        return type(self), (self.text,)
+
 
 def _torch():
     import torch

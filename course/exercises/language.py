@@ -32,6 +32,9 @@ class Text:
     def __setattr__(self, name, value):
         raise AttributeError("a Text is immutable")
 
+    def __reduce__(self):               # pickle and copy rebuild it through __init__
+        return Text, (self.en, self.zh)
+
     @classmethod
     def of(cls, x) -> "Text":
         """`x` as a Text: a plain str (code, a number, a shape) reads the same in both languages."""
