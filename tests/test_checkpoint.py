@@ -294,3 +294,42 @@ def test_a_failed_restore_changes_nothing(tmp_path):
     with pytest.raises(ValueError, match="Nothing was restored"):
         ctf.train.Checkpoint(a=a2, b=b2).restore(path)
     assert float(a2.numpy()) == 5.0
+
+
+def test_module_tracking_and_name_scopes_are_tensorflows(tmp_path):
+    def program(t, k, folder):
+        class Dense(t.Module):
+            def __init__(self, out, name=None):
+                super().__init__(name=name)
+                self.out = out
+
+            @t.Module.with_name_scope
+            def __call__(self, x):
+                if not hasattr(self, "w"):
+                    self.w = t.Variable(t.ones((x.shape[-1], self.out)), name="w")
+                    self.b = t.Variable(t.zeros(self.out), name="b", trainable=False)
+                return t.matmul(x, self.w) + self.b
+
+        class Net(t.Module):
+            def __init__(self):
+                super().__init__()
+                with self.name_scope:
+                    self.l1 = Dense(3)
+                    self.l2 = Dense(2, name="out")
+                    self.scale = t.Variable(1.0, name="scale")
+
+            @t.Module.with_name_scope
+            def __call__(self, x):
+                return self.l2(self.l1(x)) * self.scale
+        n = Net()
+        n(np.ones((1, 4), np.float32))
+        with t.name_scope("outer") as scope:
+            names = [scope, t.Variable(1.0, name="v").name]
+            with t.name_scope("inner"):
+                names.append(t.Variable(1.0).name)
+        path = t.train.Checkpoint(net=n).write(os.path.join(folder, "x"))
+        return ([v.name for v in n.variables], [v.name for v in n.trainable_variables], [m.name for m in n.submodules],
+                n.name_scope.name, n.l1.name_scope.name, names, Net.__call__.__name__,
+                [name for name, _ in t.train.list_variables(path)])
+    ref, got = _both(program, tmp_path)
+    assert got == ref
