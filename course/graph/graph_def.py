@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from course.framework.shapes import TensorShape
+from course.summary import require_tensorboard
 
 __all__ = ["to_graph_def", "MAX_CONSTANT"]
 
@@ -25,7 +26,6 @@ _DT = {torch.float32: "DT_FLOAT", torch.float64: "DT_DOUBLE", torch.float16: "DT
 
 
 def _protos():
-    from course.summary import require_tensorboard
     require_tensorboard()                            # the ImportError that says how to install it
     from tensorboard.compat.proto import (attr_value_pb2, graph_pb2, node_def_pb2, tensor_pb2, tensor_shape_pb2,
                                           types_pb2)

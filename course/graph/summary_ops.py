@@ -17,10 +17,11 @@ when the ops run.
 """
 import numpy as np
 
+from course.framework.shapes import TensorShape
 from course.graph.array_ops import convert_to_tensor, make_op
 from course.graph.graph import GraphKeys, get_default_graph
 from course.graph.registry import NotDifferentiable, register_op
-from course.framework.shapes import TensorShape
+from course.summary import encode_png, tensorboard_modules
 
 __all__ = ["scalar", "histogram", "image", "merge", "merge_all", "STRING", "default_bucket_limits"]
 
@@ -28,7 +29,6 @@ STRING = "string"                # the dtype of a summary op's output (bytes, no
 
 
 def _summary_pb2():
-    from course.summary import tensorboard_modules
     return tensorboard_modules()["summary_pb2"]
 
 
@@ -163,7 +163,6 @@ def _image_kernel(op):
     tag, count = op.attrs["tag"], op.attrs["max_images"]
 
     def kernel(images):
-        from course.summary import encode_png
         pb = _summary_pb2()
         array = images.detach().cpu().numpy()
         values = []
