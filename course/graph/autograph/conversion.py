@@ -17,6 +17,7 @@ import inspect
 import textwrap
 import types
 
+from course.framework import nest
 from course.graph.autograph import operators
 from course.graph.autograph.transformer import convert_function_def
 
@@ -123,8 +124,15 @@ def convert(fn):
     except ConversionError:
         return fn
     cells = [c.cell_contents for c in (target.__closure__ or ())]
-    new = factory(operators, *cells)
-    new.__defaults__, new.__kwdefaults__ = target.__defaults__, target.__kwdefaults__
+    inner = factory(operators, *cells)
+
+    def new(*args, **kwargs):
+        out = inner(*args, **kwargs)
+        for leaf in nest.flatten(out):
+            if isinstance(leaf, operators.Undefined):     # returned a variable set on one path only
+                leaf._fail()
+        return out
+    inner.__defaults__, inner.__kwdefaults__ = target.__defaults__, target.__kwdefaults__
     functools.update_wrapper(new, target)
     new.__wrapped__ = target
     if inspect.ismethod(fn):

@@ -186,15 +186,16 @@ def _returns_in_if(stmts):
 
 def _normalize(stmts, cont):
     """Every path through an `if` that holds a return ends in a return: the rest follows each branch."""
+    stmts = stmts + cont
     for i, s in enumerate(stmts):
         if isinstance(s, (ast.Return, ast.Raise)):
             return stmts[:i + 1]
         if isinstance(s, ast.If) and _contains([s], ast.Return):
-            tail = stmts[i + 1:] + cont
+            tail = stmts[i + 1:]
             s.body = _normalize(s.body, copy.deepcopy(tail))
             s.orelse = _normalize(s.orelse, copy.deepcopy(tail))
             return stmts[:i + 1]
-    return stmts + cont
+    return stmts
 
 
 # -- pass 3: statements into operator calls -------------------------------------------------------------------

@@ -1,0 +1,280 @@
+"""AutoGraph: differential tests against TensorFlow 2.21.
+
+The same Python function runs under TensorFlow's tf.function and ours; the results, the number of
+traces, the gradients and the kinds of control-flow ops in the traced graph must agree. Values are
+float32 computed in the same order (rtol 1e-6); gradients through loops rtol 1e-5.
+"""
+import ast
+
+import numpy as np
+import pytest
+
+from course import tf as ctf
+
+tf_real = pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.parity
+LOOPS = ("While", "StatelessWhile")
+CONDS = ("If", "StatelessIf")
+
+
+def _both(case):
+    return [case(tf) for tf in (tf_real, ctf)]
+
+
+def _np(values):
+    if isinstance(values, (list, tuple)):
+        return [_np(v) for v in values]
+    return np.asarray(values.numpy() if hasattr(values, "numpy") else values)
+
+
+def _close(a, b, rtol=1e-6):
+    if isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _close(x, y, rtol)
+    else:
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=1e-6)
+
+
+def _op_kinds(fn, *args):
+    ops = fn.get_concrete_function(*args).graph.get_operations()
+    return sum(op.type in LOOPS for op in ops), sum(op.type in CONDS for op in ops)
+
+
+def test_tensor_if_becomes_one_cond_with_gradients():
+    def case(tf):
+        @tf.function
+        def f(x):
+            if tf.reduce_sum(x) > 0:
+                y = tf.reduce_sum(x * x)
+            else:
+                y = -tf.reduce_sum(x)
+            return y
+        out = []
+        for v in [tf.constant([1.0, 2.0]), tf.constant([-1.0, -3.0])]:
+            with tf.GradientTape() as tape:
+                tape.watch(v)
+                y = f(v)
+            out.append([y, tape.gradient(y, v)])
+        return _np(out), f.experimental_get_tracing_count(), _op_kinds(f, tf.constant([1.0, 2.0]))
+    (want, n1, k1), (got, n2, k2) = _both(case)
+    _close(want, got)
+    assert n1 == n2 == 1 and k1 == k2 == (0, 1)
+
+
+def test_python_if_and_loop_over_python_values_stay_python():
+    def case(tf):
+        @tf.function
+        def f(x, relu):
+            if relu:                         # a Python bool: one trace per value, no cond
+                x = tf.maximum(x, 0.0)
+            for _ in range(3):               # a Python range: unrolled, no loop op
+                x = x * 2.0
+            return x
+        a = f(tf.constant([-1.0, 2.0]), True)
+        b = f(tf.constant([-1.0, 2.0]), False)
+        return _np([a, b]), f.experimental_get_tracing_count(), _op_kinds(f, tf.constant([1.0, 2.0]), True)
+    (want, n1, k1), (got, n2, k2) = _both(case)
+    _close(want, got)
+    assert n1 == n2 == 2 and k1 == k2 == (0, 0)
+
+
+def test_tensor_while_collatz():
+    def case(tf):
+        @tf.function
+        def collatz(n):
+            steps = 0
+            while n != 1:
+                if n % 2 == 0:
+                    n = n // 2
+                else:
+                    n = 3 * n + 1
+                steps += 1
+            return steps
+        out = [int(collatz(tf.constant(k))) for k in (1, 6, 27)]
+        return out, collatz.experimental_get_tracing_count(), _op_kinds(collatz, tf.constant(6))
+    (want, n1, k1), (got, n2, k2) = _both(case)
+    assert want == got == [0, 8, 111]
+    assert n1 == n2 == 1 and k1 == k2 == (1, 0)       # the cond sits inside the loop's body graph
+
+
+def test_for_over_tf_range_with_break_and_continue():
+    def case(tf):
+        @tf.function
+        def f(n, limit):
+            total = tf.constant(0)
+            last = tf.constant(-1)
+            for i in tf.range(n):
+                if i % 3 == 0:
+                    continue
+                total += i
+                last = i
+                if total > limit:
+                    break
+            return total, last
+        out = [_np(f(tf.constant(n), tf.constant(lim))) for n, lim in ((10, 100), (10, 12), (0, 5))]
+        return out, f.experimental_get_tracing_count()
+    (want, n1), (got, n2) = _both(case)
+    _close(want, got)
+    assert n1 == n2 == 1
+
+
+def test_nested_loops_with_break_and_continue():
+    def case(tf):
+        @tf.function
+        def f(n):
+            count = 0
+            i = 0
+            while i < n:
+                i += 1
+                if i == 2:
+                    continue
+                for j in tf.range(i):
+                    if j > 2:
+                        break
+                    count += 1
+            return count
+        return [int(f(tf.constant(k))) for k in (0, 3, 6)], f.experimental_get_tracing_count()
+    (want, n1), (got, n2) = _both(case)
+    assert want == got and n1 == n2 == 1
+
+
+def test_early_return():
+    def case(tf):
+        @tf.function
+        def f(x):
+            if tf.reduce_max(x) > 10.0:
+                return x / 10.0
+            if tf.reduce_min(x) < 0.0:
+                return -x
+            return x * 2.0
+        return _np([f(tf.constant(v)) for v in ([20.0, 1.0], [-1.0, 2.0], [1.0, 2.0])]), \
+            f.experimental_get_tracing_count()
+    (want, n1), (got, n2) = _both(case)
+    _close(want, got)
+    assert n1 == n2 == 1
+
+
+def test_tensor_array_accumulation_in_a_loop_and_its_gradient():
+    def case(tf):
+        w = tf.Variable([0.5, -1.0, 2.0])
+
+        @tf.function
+        def f(n):
+            with tf.GradientTape() as tape:
+                ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+                h = tf.ones([3])
+                for i in tf.range(n):
+                    h = tf.tanh(h * w + tf.cast(i, tf.float32))
+                    ta = ta.write(i, h)
+                seq = ta.stack()
+                loss = tf.reduce_sum(seq * seq)
+            return seq, tape.gradient(loss, w)
+        return _np(f(tf.constant(4))), _np(f(tf.constant(2))), f.experimental_get_tracing_count()
+    (a1, b1, n1), (a2, b2, n2) = _both(case)
+    _close(a1, a2, rtol=1e-5)
+    _close(b1, b2, rtol=1e-5)
+    assert n1 == n2 == 1
+
+
+def test_for_over_a_dataset_runs_in_the_graph_every_call():
+    def case(tf):
+        ds = tf.data.Dataset.from_tensor_slices(np.arange(12, dtype="float32").reshape(6, 2)).batch(2)
+
+        @tf.function
+        def total(ds, w):
+            s = tf.constant(0.0)
+            for batch in ds:
+                s += tf.reduce_sum(batch * w)
+                if s > 40.0:
+                    break
+            return s
+        return [float(total(ds, tf.constant(w))) for w in (1.0, 0.5, 1.0)], total.experimental_get_tracing_count()
+    (want, n1), (got, n2) = _both(case)
+    assert want == got and n1 == n2 == 1
+
+
+def test_autograph_false_and_do_not_convert_raise_tf_bool_error():
+    messages = []
+    for tf in (tf_real, ctf):
+        @tf.function(autograph=False)
+        def f(x):
+            if x > 0:
+                return x
+            return -x
+
+        @tf.autograph.experimental.do_not_convert
+        def helper(x):
+            while x > 0:
+                x -= 1
+            return x
+
+        @tf.function
+        def g(x):
+            return helper(x)
+        for fn in (f, g):
+            with pytest.raises(tf.errors.OperatorNotAllowedInGraphError) as info:
+                fn(tf.constant(1.0))
+            text = str(info.value)
+            messages.append(text[text.index("Using a symbolic"):].split(". You")[0])
+    assert messages[:2] == messages[2:]
+    assert messages[2] == "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed"
+
+
+def test_variable_defined_in_one_branch_only_fails_when_used():
+    for tf in (tf_real, ctf):
+        @tf.function
+        def f(x):
+            if x > 0:
+                y = x * 2.0
+            return y
+        with pytest.raises(Exception, match="y"):
+            f(tf.constant(1.0))
+
+
+def test_to_code_is_python_with_one_operator_call_per_converted_statement():
+    def f(x, n):
+        total = 0.0
+        for i in tf_real.range(n):
+            total += x
+        while total > 100.0:
+            total -= 1.0
+        if total > 3.0:
+            total = total * 2.0
+        return total
+    calls = []
+    for tf in (tf_real, ctf):
+        code = tf.autograph.to_code(f)
+        tree = ast.parse(code)                     # valid Python
+        names = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and n.func.attr in ("if_stmt", "while_stmt", "for_stmt")]
+        calls.append(sorted(names))
+    assert calls[0] == calls[1] == ["for_stmt", "if_stmt", "while_stmt"]
+
+
+def test_converted_function_keeps_strings_and_refuses_reserved_names():
+    from course.graph.autograph import ConversionError, convert, to_code
+
+    def hostile(x):
+        payload = "'); import os; os.system('echo pwned') #"
+        if x > 0:
+            x = x + 1
+        return x, payload
+
+    code = to_code(hostile)
+    assert "import os" not in [ln.strip() for ln in code.splitlines()]
+    assert convert(hostile)(1) == (2, "'); import os; os.system('echo pwned') #")
+
+    def reserved(x):
+        ag__ = x
+        return ag__
+    assert convert(reserved) is reserved               # not converted: ag__ is the converted code's own name
+    with pytest.raises(ConversionError, match="reserved"):
+        to_code(reserved)
+
+    def other(x):
+        if x > 0:
+            return 1
+        return 2
+    other.__code__ = reserved.__code__                 # a body that is not the source's: its own code is used
+    assert convert(other)(5) == 5
