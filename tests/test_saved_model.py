@@ -144,16 +144,12 @@ def _keras_model(k):
 
 
 def test_keras_model_saved_model_and_export_match_keras(tmp_path):
-    from course.graph.saved_model import export_keras_model
     lists = []
     for t, k in ((tf, keras), (ctf, ckeras)):
         model = _keras_model(k)
         t.saved_model.save(model, str(tmp_path / (t.__name__ + "_sm")))
         export = str(tmp_path / (t.__name__ + "_exp"))
-        if t is tf:
-            model.export(export, verbose=False)
-        else:
-            export_keras_model(model, export, verbose=False)
+        model.export(export, verbose=False)
         sm, ex = t.saved_model.load(str(tmp_path / (t.__name__ + "_sm"))), t.saved_model.load(export)
         lists.append((_signatures(sm), _signatures(ex), len(ex.variables), len(ex.trainable_variables),
                       len(ex.non_trainable_variables), np.round(np.asarray(ex.serve(X)), 5).tolist()))

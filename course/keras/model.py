@@ -182,6 +182,14 @@ class Model(Layer):
         from course.keras.saving import saving_api
         saving_api.save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Keras 3's export for serving: a SavedModel with the `serve` endpoint (course.graph.saved_model)."""
+        if format != "tf_saved_model":
+            raise NotImplementedError(f"model.export(format={format!r}) is not supported; use format='tf_saved_model' "
+                                      "(or course.export for a torch.export / ONNX program).")
+        from course.graph.saved_model import export_keras_model
+        return export_keras_model(self, filepath, input_signature=input_signature, verbose=verbose is not False)
+
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights to a Keras 3 `.weights.h5` file."""
         from course.keras.saving import saving_api
