@@ -118,3 +118,34 @@ def test_speed_model_times_training_and_its_warm_up_leaves_the_timed_run_unchang
         assert correct and int(correct.group(1).replace(",", "")) == round(acc * 1000)
         runs[warmup] = (acc, (out_dir / "history.csv").read_text())
     assert runs["0"] == runs["3"]          # the throw-away model's steps do not touch the timed model
+
+
+@pytest.mark.cuda
+def test_fit_steps_on_cuda_make_no_host_device_synchronisation():
+    import warnings
+    import torch
+    import course.device
+    from course.apps.speed import build_speed_model, compile_speed
+
+    def syncs(action):
+        """Synchronising CUDA calls made by action(), as torch's sync debug mode reports them."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                action()
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+        return sum("synchroniz" in str(w.message) for w in caught)
+
+    assert syncs(lambda: torch.ones(1, device="cuda").item()) >= 1      # the probe sees a known sync
+    course.device.set_default("cuda")
+    try:
+        x = torch.rand(40 * 64, 28, 28, device="cuda")
+        y = torch.arange(40 * 64, device="cuda") % 10
+        model = compile_speed(build_speed_model(), 40, 1)
+        fit = lambda n: model.fit(x[:n * 64], y[:n * 64], batch_size=64, epochs=1, verbose=0)   # noqa: E731
+        fit(2)                                                           # builds the model
+        assert syncs(lambda: fit(40)) == syncs(lambda: fit(2))         # per-fit syncs only, none per step
+    finally:
+        course.device.set_default(None)
