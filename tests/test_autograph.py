@@ -278,3 +278,26 @@ def test_converted_function_keeps_strings_and_refuses_reserved_names():
         return 2
     other.__code__ = reserved.__code__                 # a body that is not the source's: its own code is used
     assert convert(other)(5) == 5
+
+
+def _normalise(tf, x):
+    if tf.reduce_sum(x) > 1.0:                   # converted because a converted function calls it
+        return x / tf.reduce_sum(x)
+    return x
+
+
+def test_called_user_functions_and_nested_defs_are_converted_too():
+    def case(tf):
+        w = tf.Variable(2.0)
+
+        @tf.function
+        def f(x):
+            def grow(y):
+                while tf.reduce_sum(y) < 10.0:
+                    y = y * w
+                return y
+            return grow(_normalise(tf, x))
+        return _np([f(tf.constant([0.2, 0.3])), f(tf.constant([3.0, 1.0]))]), f.experimental_get_tracing_count()
+    (want, n1), (got, n2) = _both(case)
+    _close(want, got)
+    assert n1 == n2 == 1

@@ -70,6 +70,7 @@ def _parse(fn):
     source = textwrap.dedent("".join(block))
     try:
         tree = ast.parse(source)
+        ast.increment_lineno(tree, first)          # the file's own line numbers: tracebacks point at it
     except SyntaxError as exc:
         raise ConversionError(f"The source of {fn.__qualname__} could not be parsed: {exc}") from None
     fdef = tree.body[0] if tree.body else None
@@ -107,7 +108,7 @@ def _factory(fn):
         body=[fdef, ast.Return(value=ast.Name(id=fdef.name, ctx=ast.Load()))], decorator_list=[], returns=None,
         type_params=[])
     module = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
-    filename = f"<autograph {code.co_filename}:{code.co_name}>"
+    filename = code.co_filename
     namespace = {}
     exec(compile(module, filename, "exec"), fn.__globals__, namespace)     # a syntax tree, never a string
     hit = _cache[code] = (namespace["ag__factory"], ast.unparse(fdef))
@@ -124,7 +125,7 @@ def convert(fn):
     except ConversionError:
         return fn
     cells = [c.cell_contents for c in (target.__closure__ or ())]
-    inner = factory(operators, *cells)
+    inner = factory(_AG, *cells)
 
     def new(*args, **kwargs):
         out = inner(*args, **kwargs)
@@ -138,6 +139,15 @@ def convert(fn):
     if inspect.ismethod(fn):
         return types.MethodType(new, fn.__self__)
     return new
+
+
+def converted_call(f):
+    """What converted code calls instead of `f`: its converted form for a user function, else `f`."""
+    return convert(f) if is_convertible(f) else f
+
+
+_AG = types.SimpleNamespace(converted_call=converted_call,
+                            **{name: getattr(operators, name) for name in operators.__all__})
 
 
 def to_code(entity, recursive=True, experimental_optional_features=None):

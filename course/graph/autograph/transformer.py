@@ -62,6 +62,10 @@ def _def(name, params, body):
                            type_params=[])
 
 
+# calls that must stay direct: they read the caller's frame (super, locals) or are never user code
+_DIRECT = {"super", "locals", "globals", "vars", "print", "range", "len", "isinstance", "enumerate", "zip",
+           "int", "float", "bool", "str", "list", "tuple", "dict", "set", "min", "max", "abs", "sum", "type",
+           "getattr", "setattr", "hasattr", "iter", "next", "sorted", "reversed", "round", "repr"}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
            ast.GeneratorExp)
 _LOOPS = (ast.While, ast.For)
@@ -213,6 +217,16 @@ class _Convert(ast.NodeTransformer):
         return node
 
     def visit_Lambda(self, node):
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _DIRECT:
+            return node
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "ag__":
+            return node
+        node.func = _call("converted_call", func)       # a user function called here is converted too
         return node
 
     def visit_BoolOp(self, node):
