@@ -92,6 +92,26 @@ class Metric:
             self._total.add_(total.detach())
         self._count += count
 
+    def sum_state(self, all_sum):
+        """Replace the state by its sum over processes, `all_sum(tensor) -> tensor` (a data-parallel
+        run's all-reduce): totals and counts add up, as Keras' variables with aggregation='sum'."""
+        if self._variables:
+            for v in self._variables:
+                v.assign(all_sum(torch.as_tensor(v.numpy())))
+            return
+        device = self._total.device if self._total is not None else self._device or course.device.get()
+        with no_dispatch():
+            zero = torch.zeros((), device=device)
+            state = torch.stack([zero if self._total is None else self._total.reshape(()).float(),
+                                 zero + float(self._count),
+                                 zero if self._wcount is None else self._wcount.reshape(()).float()])
+            total, count, wcount = all_sum(state).unbind()
+        if self._total is not None or float(count):
+            self._total = total
+        self._count = float(count)
+        if self._wcount is not None:
+            self._wcount = wcount
+
     def _result(self):
         """The result as a plain 0-d tensor (no synchronisation)."""
         if type(self).result is not Metric.result:   # a subclass with its own result()

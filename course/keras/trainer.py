@@ -1,16 +1,10 @@
 """The loops behind `fit`, `evaluate`, `predict` and `train_on_batch`.
 
-A training step, on plain tensors (no subclass dispatch), for one batch (x, y):
-
-    ŷ = model(x, training=True)
-    L = loss(y, ŷ) + Σ weight penalties + Σ activity penalties
-    g = ∂L/∂w for the trainable weights w            (torch autograd)
-    w <- rule(w, g)                                   (course.optim, foreach)
-    loss tracker += L·n;  metrics += per-batch statistics   (device tensors, no read-back)
-
-Everything else -- printing, history, checkpoints, early stopping -- is a callback: the loop
-calls hooks and nothing more. Batch logs are lazy, so only a callback that reads them (the
-progress bar, at most a few times a second) waits for the device.
+Each batch goes through one `Step` (train_step.py: the loss is computed in one place for
+training and testing). Everything else -- printing, history, checkpoints, early stopping -- is a
+callback: the loop calls hooks and nothing more. `train_epochs` and `evaluate_data` are also the
+loops of `course.distributed.fit`, which passes `EpochHooks` that sum the metrics over the
+processes; alone, the hooks do nothing.
 """
 import math
 import numbers
@@ -19,133 +13,32 @@ from collections.abc import Mapping
 import torch
 
 import course.device
-from course.keras import losses as losses_module
+from course.framework.convert import no_dispatch
 from course.keras.callbacks import CallbackList
 from course.keras.data_adapter import ArrayData, adapt, check_count, unpack
-from course.framework.convert import no_dispatch
-from course.keras.layers.call_context import call_context
-from course.keras.layers.conversion import plain, to_tensor
+from course.keras.layers.conversion import to_tensor
+from course.keras.train_step import BatchLogs, Step, StepContext, read_metrics
 
-__all__ = ["fit", "evaluate", "predict", "train_on_batch", "TrainStep"]
-
-
-class _Context:
-    """Enter the model's call context (training flag, activity-loss list) for one step."""
-
-    __slots__ = ("training", "saved")
-
-    def __init__(self, training):
-        self.training = training
-
-    def __enter__(self):
-        ctx = call_context
-        self.saved = (ctx.depth, ctx.training, ctx.losses)
-        ctx.depth, ctx.training, ctx.losses = 1, self.training, []
-        return ctx
-
-    def __exit__(self, *exc):
-        call_context.depth, call_context.training, call_context.losses = self.saved
+__all__ = ["fit", "evaluate", "predict", "train_on_batch", "train_epochs", "evaluate_data", "EpochHooks"]
 
 
-class BatchLogs(Mapping):
-    """Per-batch logs: the running loss and metrics, read from the device only when asked."""
+class EpochHooks:
+    """What a data-parallel run adds to the loops (course.distributed.fit); one process needs none."""
 
-    __slots__ = ("_metrics", "_values")
+    stops_mid_epoch = True           # a callback's stop_training ends the epoch at once
 
-    def __init__(self, metrics):
-        self._metrics = metrics
-        self._values = None
+    def begin_epoch(self, epoch):
+        """Before an epoch's batches."""
 
-    def _read(self):
-        if self._values is None:
-            self._values = _read_metrics(self._metrics)
-        return self._values
+    def end_batches(self, model):
+        """After an epoch's training batches, before its metrics are read."""
 
-    def __getitem__(self, key):
-        return self._read()[key]
+    def reduce(self, metrics):
+        """Before `metrics` are read (training or validation): make their states global."""
 
-    def __iter__(self):
-        return iter(m.name for m in self._metrics)
-
-    def __len__(self):
-        return len(self._metrics)
-
-    def __repr__(self):
-        return repr(dict(self._read()))
-
-
-def _read_metrics(metrics):
-    """{name: float} for these metrics with one device synchronisation."""
-    with no_dispatch():
-        values = torch.stack([m._result().to(torch.float32).reshape(()) for m in metrics]).tolist()
-    return {m.name: v for m, v in zip(metrics, values)}
-
-
-def _check_labels(loss, y, num_classes):
-    """Integer labels against the number of outputs, once per call on the whole label set."""
-    if isinstance(loss, losses_module.SparseCategoricalCrossentropy) and y is not None and y.numel():
-        lo, hi = (int(v) for v in torch.aminmax(y.reshape(-1).to(torch.int64)))
-        if lo < 0 or hi >= num_classes:
-            raise ValueError(f"Labels must be integers in [0, {num_classes}) for a model with {num_classes} outputs "
-                             f"and sparse_categorical_crossentropy; got labels from {lo} to {hi}. Give the last layer "
-                             f"one unit per class (Dense({hi + 1})) or fix the labels.")
-
-
-class TrainStep:
-    """One optimisation step for `model`; build once per `fit`, call per batch."""
-
-    def __init__(self, model, *, class_weight=None, all_labels=None):
-        self.model = model
-        self.loss = model._compiled_loss
-        self.rule = model.optimizer._rule
-        self.variables = None
-        self.regs = None
-        self.metrics = None
-        self.all_labels = all_labels
-        self.class_weight = class_weight
-        self._cw = None
-
-    def _prepare(self, yb, out):
-        """First batch: the model is built now; resolve metrics, fix the variable list, check labels."""
-        model = self.model
-        self.variables = model.trainable_variables
-        model.optimizer.build(self.variables)              # the order its saved state follows
-        self.regs = [(reg, var) for layer in model._flatten_layers() if layer._trainable
-                     for reg, var in layer._weight_regularizers if var._trainable]
-        self.metrics = model._resolve_metrics(yb, out)
-        _check_labels(self.loss, self.all_labels if self.all_labels is not None else yb, out.shape[-1])
-        if self.class_weight is not None:
-            n = max(max(int(k) for k in self.class_weight) + 1, out.shape[-1])
-            cw = torch.ones(n, device=out.device)
-            for k, w in self.class_weight.items():
-                cw[int(k)] = float(w)
-            self._cw = cw
-
-    def __call__(self, xb, yb, swb=None):
-        model = self.model
-        with _Context(True) as ctx, no_dispatch():
-            out = model._forward(xb, True)                                   # ŷ
-            if self.variables is None:
-                self._prepare(yb, out)
-            if self._cw is not None:
-                idx = yb.argmax(-1) if yb.dim() > 1 and yb.shape[-1] > 1 else yb.reshape(-1).long()
-                cw = self._cw[idx]
-                swb = cw if swb is None else swb * cw
-            total = self.loss._compute(yb, out, swb, check=False)            # L = loss(y, ŷ)
-            for reg, var in self.regs:
-                total = total + reg(plain(var))                              # + weight penalties
-            for extra in ctx.losses:
-                total = total + extra                                        # + activity penalties
-            if self.variables:
-                grads = torch.autograd.grad(total, self.variables, allow_unused=True)   # ∂L/∂w
-                self.rule.apply(self.variables, grads)                                  # w <- rule(w, g)
-            with torch.no_grad():
-                n = xb.shape[0]
-                model._loss_tracker._add(total.detach() * n, n)             # running mean weighted by batch size
-                out = out.detach()
-                for m in self.metrics:
-                    m._update(yb, out, swb)
-        return total
+    def stop(self, requested):
+        """Whether to stop after this epoch, given this process's `model.stop_training`."""
+        return requested
 
 
 def _check_class_weight(class_weight):
@@ -196,14 +89,21 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
     verbose = _verbose(verbose)
     cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
                        epochs=epochs, steps=data.steps, in_fit=True)
-    step = TrainStep(model, class_weight=class_weight,
-                     all_labels=data.y if isinstance(data, ArrayData) else None)
+    step = Step(model, class_weight=class_weight, all_labels=data.y if isinstance(data, ArrayData) else None)
+    return train_epochs(model, data, step, cbs, epochs=epochs, initial_epoch=initial_epoch, val=val,
+                        validation_freq=validation_freq)
+
+
+def train_epochs(model, data, step, cbs, *, epochs, initial_epoch=0, val=None, validation_freq=1, hooks=None):
+    """The epoch loop: `step.train` per batch, callbacks, metrics, validation; returns the History."""
+    hooks = hooks or EpochHooks()
     model.stop_training = False
     wants_batches = cbs.wants_batches("train")
     cbs.on_train_begin()
     logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
+        hooks.begin_epoch(epoch)
         cbs.on_epoch_begin(epoch)
         seen = 0
         for i, (xb, yb, swb) in enumerate(data):
@@ -211,63 +111,50 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
                 raise ValueError("fit() needs targets: pass y, or a dataset that yields (x, y) batches.")
             if wants_batches:
                 cbs.on_train_batch_begin(i)
-            step(xb, yb, swb)
+            step.train(xb, yb, swb)
             seen = i + 1
             if wants_batches:
                 cbs.on_train_batch_end(i, BatchLogs(model.metrics))
-            if model.stop_training:
+            if model.stop_training and hooks.stops_mid_epoch:
                 break
         if seen == 0:
             raise ValueError("fit(): the data produced no batches (an exhausted generator or an empty dataset?).")
         if cbs.params.get("steps") is None:
             cbs.params["steps"] = seen
-        logs = _read_metrics(model.metrics)
+        hooks.end_batches(model)
+        hooks.reduce(model.metrics)
+        logs = read_metrics(model.metrics)
         if val is not None and (epoch + 1) % validation_freq == 0:
-            val_logs = _evaluate_data(model, val, cbs)
+            val_logs = evaluate_data(model, val, cbs, hooks=hooks)
             logs.update({"val_" + k: v for k, v in val_logs.items()})
         cbs.on_epoch_end(epoch, logs)
-        if model.stop_training:
+        if hooks.stop(model.stop_training):
             break
     cbs.on_train_end(logs)
     model.history = cbs.history
     return cbs.history
 
 
-def _evaluate_data(model, data, cbs):
+def evaluate_data(model, data, cbs, *, hooks=None):
+    """`step.test` over every batch of `data`; returns {name: value} of the loss and metrics."""
     model.reset_metrics()
-    loss_fn = model._compiled_loss
+    step = Step(model, all_labels=data.y if isinstance(data, ArrayData) else None)
     cbs.on_test_begin()
     wants = cbs.wants_batches("test")
-    regs = None
-    checked = False
+    seen = 0
     for i, (xb, yb, swb) in enumerate(data):
         if yb is None:
             raise ValueError("evaluate() needs targets: pass y, or a dataset that yields (x, y) batches.")
         if wants:
             cbs.on_test_batch_begin(i)
-        with torch.no_grad(), _Context(False) as ctx, no_dispatch():
-            out = model._forward(xb, False)
-            if not checked:
-                checked = True
-                all_labels = data.y if isinstance(data, ArrayData) else yb
-                _check_labels(loss_fn, all_labels, out.shape[-1])
-                metrics = model._resolve_metrics(yb, out)
-                regs = [(reg, var) for layer in model._flatten_layers() if layer._trainable
-                        for reg, var in layer._weight_regularizers if var._trainable]
-            total = loss_fn._compute(yb, out, swb, check=False)
-            for reg, var in regs:
-                total = total + reg(plain(var))
-            for extra in ctx.losses:
-                total = total + extra
-            n = xb.shape[0]
-            model._loss_tracker._add(total * n, n)
-            for m in metrics:
-                m._update(yb, out, swb)
+        step.test(xb, yb, swb)
+        seen = i + 1
         if wants:
             cbs.on_test_batch_end(i, BatchLogs(model.metrics))
-    if not checked:
+    if not seen:
         raise ValueError("evaluate(): the data produced no batches.")
-    logs = _read_metrics(model.metrics)
+    (hooks or EpochHooks()).reduce(model.metrics)
+    logs = read_metrics(model.metrics)
     cbs.on_test_end(logs)
     return logs
 
@@ -280,7 +167,7 @@ def evaluate(model, x=None, y=None, *, batch_size=None, verbose="auto", sample_w
     verbose = _verbose(verbose)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
                        steps=data.steps)
-    logs = _evaluate_data(model, data, cbs)
+    logs = evaluate_data(model, data, cbs)
     if return_dict:
         return logs
     values = [logs[m.name] for m in model.metrics]
@@ -304,7 +191,7 @@ def predict(model, x, *, batch_size=None, verbose="auto", steps=None, callbacks=
     for i, (xb, _, _) in enumerate(data):
         if wants:
             cbs.on_predict_batch_begin(i)
-        with torch.no_grad(), _Context(False), no_dispatch():
+        with torch.no_grad(), StepContext(False), no_dispatch():
             out = model._forward(xb, False)
         outs.append(out)
         if wants:
@@ -321,10 +208,10 @@ def predict(model, x, *, batch_size=None, verbose="auto", steps=None, callbacks=
 def train_on_batch(model, x, y=None, *, sample_weight=None, return_dict=False):
     model._assert_compiled("train_on_batch")
     data = adapt(x, y, sample_weight, batch_size=len(x), device=course.device.get(), who="train_on_batch")
-    step = TrainStep(model, all_labels=data.y)
+    step = Step(model, all_labels=data.y)
     for xb, yb, swb in data:
-        step(xb, yb, swb)
-    logs = _read_metrics(model.metrics)
+        step.train(xb, yb, swb)
+    logs = read_metrics(model.metrics)
     if return_dict:
         return logs
     values = [logs[m.name] for m in model.metrics]
