@@ -9,7 +9,26 @@ import torch
 
 import course.device
 
-__all__ = ["Batches", "batches"]
+__all__ = ["Batches", "batches", "index_batches"]
+
+
+def index_batches(tensors, batch_size, *, order=None, steps=None):
+    """Successive batches of equal-length (N, ...) tensors, one tuple per batch (None entries stay None).
+
+    Without `order`, contiguous slices `t[lo:hi]`; with `order` (a permutation or any index tensor on
+    the tensors' device), `t.index_select(0, order[lo:hi])` -- not `t[idx]`: advanced indexing with
+    a slice of a long index tensor is ~100x slower on the CPU (it walks the whole index storage).
+    `steps` stops early; by default every sample is used once (a last, smaller batch included).
+    """
+    n = len(order) if order is not None else len(next(t for t in tensors if t is not None))
+    count = math.ceil(n / batch_size) if steps is None else steps
+    for i in range(count):
+        lo, hi = i * batch_size, min((i + 1) * batch_size, n)
+        if order is None:
+            yield tuple(None if t is None else t[lo:hi] for t in tensors)
+        else:
+            idx = order[lo:hi]
+            yield tuple(None if t is None else t.index_select(0, idx) for t in tensors)
 
 
 class Batches:
@@ -47,18 +66,8 @@ class Batches:
         return xb
 
     def __iter__(self):
-        n = len(self.x)
-        order = torch.randperm(n, generator=self.generator).to(self.device) if self.shuffle else None
-        for i in range(len(self)):
-            lo, hi = i * self.batch_size, min((i + 1) * self.batch_size, n)
-            if order is None:
-                xb, yb = self.x[lo:hi], (None if self.y is None else self.y[lo:hi])
-            else:
-                # index_select, not x[idx]: advanced indexing with a slice of a long index
-                # tensor is ~100x slower on the CPU (it walks the whole index storage).
-                idx = order[lo:hi]
-                xb = self.x.index_select(0, idx)
-                yb = None if self.y is None else self.y.index_select(0, idx)
+        order = torch.randperm(len(self.x), generator=self.generator).to(self.device) if self.shuffle else None
+        for xb, yb in index_batches((self.x, self.y), self.batch_size, order=order, steps=len(self)):
             yield (self._prepare(xb), yb) if self.y is not None else self._prepare(xb)
 
 

@@ -20,6 +20,8 @@ import math
 
 import torch
 
+from course.data.batches import index_batches
+
 __all__ = ["shard_indices", "local_batch_size", "ShardedBatches"]
 
 
@@ -87,9 +89,7 @@ class ShardedBatches:
 
     def __iter__(self):
         idx = self.indices().to(self.x.device)                           # (T/W,)
-        for lo in range(0, len(idx), self.batch_size):
-            part = idx[lo:lo + self.batch_size]                          # (b,)
-            xb = self.x.index_select(0, part)                            # (b, ...)
+        for xb, yb in index_batches((self.x, self.y), self.batch_size, order=idx):   # (b, ...), (b, ...)
             if xb.dtype == torch.uint8:
                 xb = xb.to(torch.float32).div_(255.0)
-            yield xb, self.y.index_select(0, part)
+            yield xb, yb

@@ -1,7 +1,7 @@
 """What `fit`/`evaluate`/`predict` accept, turned into batches of plain tensors on the device.
 
 Arrays (numpy, torch, EagerTensor) are moved to the device once; an epoch is one permutation
-and `ceil(N / batch_size)` index selections (no per-sample Python). Anything iterable that
+and `ceil(N / batch_size)` index selections (no per-sample Python: `course.data.batches`' fast path). Anything iterable that
 yields `x`, `(x, y)` or `(x, y, sample_weight)` batches (a `tf.data.Dataset`, a DataLoader, a
 generator) is converted batch by batch. Inputs are checked once, up front: equal lengths, and
 no NaN or infinity (the message names the first bad sample).
@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 import torch
 
+from course.data.batches import index_batches
 from course.keras.layers.conversion import to_tensor
 
 __all__ = ["ArrayData", "IterableData", "adapt", "unpack", "check_count", "check_numeric"]
@@ -131,17 +132,8 @@ class ArrayData:
         return self.steps
 
     def __iter__(self):
-        n, bs, x, y, sw = self.num_samples, self.batch_size, self.x, self.y, self.sample_weight
-        if self.shuffle:
-            order = torch.randperm(n).to(x.device)                    # one permutation per epoch
-            for i in range(self.steps):
-                idx = order[i * bs:(i + 1) * bs]
-                yield (x.index_select(0, idx), None if y is None else y.index_select(0, idx),
-                       None if sw is None else sw.index_select(0, idx))
-        else:
-            for i in range(self.steps):
-                lo, hi = i * bs, min((i + 1) * bs, n)
-                yield x[lo:hi], None if y is None else y[lo:hi], None if sw is None else sw[lo:hi]
+        order = torch.randperm(self.num_samples).to(self.x.device) if self.shuffle else None   # one per epoch
+        return index_batches((self.x, self.y, self.sample_weight), self.batch_size, order=order, steps=self.steps)
 
 
 class IterableData:
