@@ -118,3 +118,57 @@ def test_unsolved_exercises_report_not_implemented():
         raise NotImplementedError()
     for eid in ("11.1", "11.2", "11.3", "11.4", "11.5"):
         assert _status(eid, stub)[0] == "not implemented"
+
+
+def conv2d_backward_nhwc(dout, x, kernel, stride=1, padding="VALID", *, flip_dx=False, crop=True, db_sum=(0, 1, 2),
+                         nchw=False):
+    """Scatter-add over the windows: y[i, j] used x_pad[i·s+u, j·s+v] with weight k[u, v]."""
+    kh, kw, c, f = kernel.shape
+    n, h, w, _ = x.shape
+    _, oh, ow, _ = dout.shape
+    top = left = bottom = right = 0
+    if padding.upper() == "SAME":
+        ph, pw = max((oh - 1) * stride + kh - h, 0), max((ow - 1) * stride + kw - w, 0)
+        top, bottom, left, right = ph // 2, ph - ph // 2, pw // 2, pw - pw // 2
+    x_pad = F.pad(x, (0, 0, left, right, top, bottom))                                 # (N, Hp, Wp, C)
+    k_dx = kernel.flip(0, 1) if flip_dx else kernel
+    dx_pad, dk = torch.zeros_like(x_pad), torch.zeros_like(kernel)
+    for i in range(oh):
+        for j in range(ow):
+            rows, cols = slice(i * stride, i * stride + kh), slice(j * stride, j * stride + kw)
+            dx_pad[:, rows, cols, :] += torch.einsum("nf,hwcf->nhwc", dout[:, i, j, :], k_dx)
+            dk += torch.einsum("nhwc,nf->hwcf", x_pad[:, rows, cols, :], dout[:, i, j, :])
+    dx = dx_pad[:, top:top + h, left:left + w, :] if crop else dx_pad
+    return (dx.permute(0, 3, 1, 2) if nchw else dx), dk, dout.sum(dim=db_sum)
+
+
+def test_conv_backward_reference_passes():
+    assert _status("11.6", conv2d_backward_nhwc) == ("passed", "")
+
+
+@pytest.mark.parametrize("kwargs, hint", [
+    (dict(flip_dx=True), "flipped kernel"),
+    (dict(crop=False), "crop"),
+    (dict(db_sum=(0,)), "positions"),
+    (dict(nchw=True), "channels-last"),
+])
+def test_conv_backward_mistakes_fail_with_a_hint(kwargs, hint):
+    status, message = _status("11.6", lambda d, x, k, stride=1, padding="VALID":
+                              conv2d_backward_nhwc(d, x, k, stride, padding, **kwargs))
+    assert status == "failed", (status, message)
+    assert hint in message, message
+
+
+def test_conv_backward_uses_of_autograd_are_refused():
+    from course.exercises.forbidden import violations
+    from course.exercises.registry import forbidden
+    rule = forbidden("11.6")
+    assert violations(["out = conv(x)\nout.backward(dout)\n"], rule)
+    assert violations(["import torch\ng = torch.autograd.grad(y, x)\n"], rule)
+    assert not violations(["dx = torch.zeros_like(x)\n"], rule)
+
+
+def test_conv_backward_unsolved_reports_not_implemented():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    assert _status("11.6", stub)[0] == "not implemented"

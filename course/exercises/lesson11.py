@@ -346,3 +346,100 @@ def _check_train_step(train_step):
                            zh="train_step 作用于含 Dropout(0.5) 的模型时，返回的是推理模式下的损失：请在梯度带内"
                               "调用 model(x, training=True)，这样训练时 Dropout 才会丢弃单元"
                               "（seed000 中的 model(x) 从不丢弃）。")
+
+
+# -- 11.6 ---------------------------------------------------------------------------------------
+
+def _conv_grads(x, kernel, bias, dout, stride, padding):
+    """(dx, dkernel, dbias) of Σ conv(x, kernel) + bias ⊙ dout, by torch autograd through F.conv2d."""
+    leaves = [t.detach().double().requires_grad_(True) for t in (x, kernel, bias)]
+    out = _conv_reference(*leaves, stride, padding)                              # (N, OH, OW, F)
+    grads = torch.autograd.grad((out * dout.double()).sum(), leaves)
+    return [g.to(x.dtype) for g in grads]
+
+
+def _conv_backward_cases():
+    g = seeding.torch_generator(116)
+    r = lambda *s: torch.randn(*s, generator=g)                            # noqa: E731
+    return [
+        (r(2, 5, 5, 1), r(3, 3, 1, 2), 1, "VALID"),
+        (r(2, 6, 7, 3), r(3, 2, 3, 4), 1, "VALID"),
+        (r(2, 6, 6, 2), r(3, 3, 2, 3), 1, "SAME"),
+        (r(1, 7, 7, 2), r(2, 2, 2, 3), 2, "VALID"),       # the last row and column are in no window: dx = 0 there
+        (r(2, 6, 5, 2), r(3, 3, 2, 2), 2, "SAME"),        # the odd padding pixel at the bottom/right
+        (r(1, 8, 6, 3), r(4, 3, 3, 2), 3, "SAME"),
+    ]
+
+
+_NO_AUTOGRAD = Forbid(
+    names=_NO_CONV.names + ("torch.autograd", "torch.func", "course.gradcheck", "course.tf.GradientTape",
+                            "course.tape"),
+    methods=("backward",),
+    why=say("Exercise 11.6 computes the gradients itself: autograd (.backward(), torch.autograd.grad, "
+            "GradientTape), convolution kernels and the course's own conv2d_backward are not allowed.",
+            "练习 11.6 要自己计算梯度：不能使用自动微分（.backward()、torch.autograd.grad、GradientTape）、"
+            "卷积函数和课程自带的 conv2d_backward。"))
+
+
+@exercise("11.6", name="conv2d_backward_nhwc", points=3, forbid=_NO_AUTOGRAD + SCRATCH)
+def _check_conv2d_backward_nhwc(conv2d_backward_nhwc):
+    """dx[n,i·s+u,j·s+v,c] += Σ_f dy[n,i,j,f]·k[u,v,c,f] (cropped), dk[u,v,c,f] = Σ dy·x_pad, db[f] = Σ dy."""
+    g = seeding.torch_generator(1160)
+    for x, kernel, stride, padding in _conv_backward_cases():
+        n, h, w, c = x.shape
+        f = kernel.shape[3]
+        bias = torch.randn(f, generator=g)
+        oh, ow = len(_windows(h, kernel.shape[0], stride, padding)), len(_windows(w, kernel.shape[1], stride, padding))
+        dout = torch.randn(n, oh, ow, f, generator=g)
+        call = f"conv2d_backward_nhwc(dout, x, kernel, stride={stride}, padding={padding!r})"
+        shapes = f"x {tuple(x.shape)}, kernel {tuple(kernel.shape)}, dout {tuple(dout.shape)}"
+        what = say(f"{call} with {shapes}", f"{call}，其中 {shapes}")
+        dx_ref, dk_ref, db_ref = _conv_grads(x, kernel, bias, dout, stride, padding)
+        got = conv2d_backward_nhwc(dout.clone(), x.clone(), kernel.clone(), stride=stride, padding=padding)
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            raise CheckFailure(en=f"{what.en}: expected a tuple (dx, dkernel, dbias), got {describe(got)}.",
+                               zh=f"{what.zh}：期望一个元组 (dx, dkernel, dbias)，得到 {describe(got, lang='zh')}。")
+        dx, dk, db = (as_tensor(t) for t in got)
+        if dx is not None and padding == "SAME" and tuple(dx.shape) != tuple(x.shape):
+            pads = [sum(_tf_same_pads(size, k, stride)) for size, k in ((h, kernel.shape[0]), (w, kernel.shape[1]))]
+            if tuple(dx.shape) == (n, h + pads[0], w + pads[1], c):
+                raise CheckFailure(en=f"{what.en}: dx has the padded shape {tuple(dx.shape)}; the padding is not part "
+                                      f"of x: crop it away (drop the top/left and bottom/right rows and columns that "
+                                      f"F.pad added) to get {tuple(x.shape)}.",
+                                   zh=f"{what.zh}：dx 的形状是填充后的 {tuple(dx.shape)}；填充不属于 x：请把它裁掉"
+                                      f"（去掉 F.pad 在上/左、下/右添加的行和列），得到 {tuple(x.shape)}。")
+        if dx is not None and tuple(dx.shape) == (n, c, h, w) and (c, h) != (h, w):
+            raise CheckFailure(en=f"{what.en}: dx has shape {tuple(dx.shape)} = (N, C, H, W), PyTorch's layout; return "
+                                  f"it channels-last, like x: {tuple(x.shape)}.",
+                               zh=f"{what.zh}：dx 的形状是 {tuple(dx.shape)} = (N, C, H, W)，这是 PyTorch 的布局；"
+                                  f"应像 x 一样通道在后：{tuple(x.shape)}。")
+        if db is not None and tuple(db.shape) != (f,) and db.numel() == oh * ow * f:
+            raise CheckFailure(en=f"{what.en}: dbias has shape {tuple(db.shape)}; every output position used b[f], so "
+                                  f"sum dout over the batch AND the positions: dout.sum(dim=(0, 1, 2)), shape ({f},).",
+                               zh=f"{what.zh}：dbias 的形状是 {tuple(db.shape)}；每个输出位置都用到了 b[f]，所以要对批量"
+                                  f"和所有位置求和：dout.sum(dim=(0, 1, 2))，形状为 ({f},)。")
+        if dk is not None and tuple(dk.shape) == (n,) + tuple(kernel.shape) and n > 1:
+            raise CheckFailure(en=f"{what.en}: dkernel has shape {tuple(dk.shape)}, one per image; the kernel is "
+                                  f"shared by the whole batch, so sum over the images too: {tuple(kernel.shape)}.",
+                               zh=f"{what.zh}：dkernel 的形状是 {tuple(dk.shape)}，每张图像一个；整个批量共享同一个"
+                                  f"卷积核，所以还要对图像求和：{tuple(kernel.shape)}。")
+        if dx is not None and tuple(dx.shape) == tuple(x.shape) and dx.dtype == dx_ref.dtype:
+            dx_flip = _conv_grads(x, kernel.flip(0, 1), bias, dout, stride, padding)[0]
+            if torch.allclose(dx, dx_flip, atol=1e-4) and not torch.allclose(dx_flip, dx_ref, atol=1e-4):
+                raise CheckFailure(en=f"{what.en}: dx is what a flipped kernel would give. Each output y[i, j] used "
+                                      f"x[i·s+u, j·s+v] with weight k[u, v]: send dout[i, j]·k[u, v] back to exactly "
+                                      f"that pixel (scatter-add over the windows), or correlate the padded dout with "
+                                      f"the kernel rotated by 180°, not with the kernel itself.",
+                                   zh=f"{what.zh}：dx 相当于用翻转后的卷积核得到的结果。每个输出 y[i, j] 以权重 k[u, v] "
+                                      f"用到了 x[i·s+u, j·s+v]：把 dout[i, j]·k[u, v] 送回正好这个像素（对各个窗口做"
+                                      f"累加散射），或者把填充后的 dout 与旋转 180° 的卷积核做互相关，而不是与卷积核本身。")
+        if dx is not None and tuple(dx.shape) == tuple(x.shape) and stride == 1 and dk is not None:
+            if torch.allclose(dk, dk_ref.flip(0, 1), atol=1e-4) and not torch.allclose(dk_ref, dk_ref.flip(0, 1),
+                                                                                     atol=1e-4):
+                raise CheckFailure(en=f"{what.en}: dkernel is flipped: dk[u, v, c, f] = Σ_(n,i,j) x_pad[n, i·s+u, "
+                                      f"j·s+v, c]·dout[n, i, j, f], with u, v counted from the top-left of the window.",
+                                   zh=f"{what.zh}：dkernel 被翻转了：dk[u, v, c, f] = Σ_(n,i,j) x_pad[n, i·s+u, "
+                                      f"j·s+v, c]·dout[n, i, j, f]，u、v 从窗口左上角数起。")
+        for name, got_t, ref in ((say("dx", "dx"), got[0], dx_ref), (say("dkernel", "dkernel"), got[1], dk_ref),
+                                 (say("dbias", "dbias"), got[2], db_ref)):
+            expect_close(got_t, ref, what=say(f"{what.en}: {name.en}", f"{what.zh}：{name.zh}"), rtol=1e-4, atol=1e-4)
