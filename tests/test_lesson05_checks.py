@@ -57,7 +57,26 @@ def stub(*args):
     raise NotImplementedError()
 
 
-ANSWERS = {"5.1": gradient, "5.2": second_derivative, "5.3": train_step, "5.4": torch_train_step}
+@tf.function
+def digit_sum(n):
+    total = 0
+    while n > 0:                 # AutoGraph: a tf.while_loop
+        total += n % 10
+        n //= 10
+    return total
+
+
+@tf.function
+def _digit_count(n):
+    total = 0
+    while n > 0:
+        total += 1
+        n //= 10
+    return total
+
+
+ANSWERS = {"5.1": gradient, "5.2": second_derivative, "5.3": train_step, "5.4": torch_train_step,
+           "5.5": digit_sum}
 
 
 @pytest.mark.parametrize("exercise_id", sorted(ANSWERS))
@@ -141,6 +160,7 @@ def _torch_rebind(params, X, y, lr):
     ("5.3", _train_sum_loss, "loss"),
     ("5.4", _torch_no_zero, "zero_()"),
     ("5.4", _torch_rebind, "in place"),
+    ("5.5", _digit_count, "n % 10"),
 ])
 def test_wrong_answers_fail_with_a_reason(exercise_id, answer, words):
     result = run_checks(exercise_id, answer)

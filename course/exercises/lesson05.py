@@ -252,3 +252,27 @@ def _check_torch_train_step(torch_train_step):
                                             f"调用 torch_train_step {step} 次后的 {name}（{label.zh}）"),
                              rtol=1e-4, atol=1e-5, check_dtype=False)
             current_params = ref_params
+
+
+# -- 5.5 ------------------------------------------------------------------------------------------------
+def _digit_sum_cases():
+    rng = numpy_rng(55)
+    return [0, 7, 1907] + [int(v) for v in rng.integers(10, 10 ** 8, size=3)]
+
+
+@exercise("5.5", name="digit_sum", points=2)
+def _check_digit_sum(digit_sum):
+    """Digit sum with a `while` loop on tensors inside tf.function; reference: Python's own digits."""
+    for n in _digit_sum_cases():
+        expected = sum(int(c) for c in str(n))
+        call = f"digit_sum(tf.constant({n}))"
+        got = digit_sum(Fixture("constant", np.int32(n)))
+        g = _as_np(got)
+        expect(g is not None and g.shape == (),
+               en=f"{call}: expected a scalar tensor, got {describe(got)}. Return the running total.",
+               zh=f"{call}：期望一个标量张量，得到 {describe(got, lang='zh')}。请返回累加的总和。")
+        expect(float(g) == expected,
+               en=f"{call}: expected {expected}, got {float(g):g}. Add the last digit (n % 10) to the total, "
+                  f"then drop it (n //= 10), while n > 0.",
+               zh=f"{call}：期望 {expected}，得到 {float(g):g}。当 n > 0 时，把最后一位（n % 10）加到总和上，"
+                  f"再去掉这一位（n //= 10）。")
