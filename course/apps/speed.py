@@ -26,7 +26,7 @@ def build_speed_model():
     """A small CNN for speed: two Conv-BN-ReLU-pool blocks, Dense(128) and Dense(10) (about 420k weights).
 
     BatchNormalization's momentum is 0.9, not Keras' 0.99: the run is only a few hundred steps and
-    the moving statistics used at test time must forget their initial values (0.99**354 = 0.03)."""
+    the moving statistics used at test time must forget their initial values (0.99**472 = 0.009)."""
     L = keras.layers
     return keras.Sequential([
         L.Reshape(target_shape=(28, 28, 1), input_shape=(28, 28)),
