@@ -382,10 +382,10 @@ def convert(value, dtype=None, *, device=None) -> torch.Tensor:
         t = value
     else:
         arr = np.asarray(value)
-        if want is None and arr.dtype == np.float64:
+        if want is None:
             arr = floatx_array(arr)
-        elif want is None and arr.dtype == np.int64 and not isinstance(value, np.ndarray):
-            arr = default_int_array(arr)     # TF: tf.constant(3) is int32
+            if arr.dtype == np.int64 and not isinstance(value, np.ndarray):
+                arr = default_int_array(arr)     # TF: tf.constant(3) is int32
         t = torch.from_numpy(_contiguous(arr))
     if want is not None and t.dtype != want:
         t = t.to(want)
