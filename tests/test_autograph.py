@@ -301,3 +301,25 @@ def test_called_user_functions_and_nested_defs_are_converted_too():
     (want, n1), (got, n2) = _both(case)
     _close(want, got)
     assert n1 == n2 == 1
+
+
+def test_return_inside_loops_python_loops_work_graph_loops_raise_tf_error():
+    outs = []
+    for tf in (tf_real, ctf):
+        @tf.function
+        def scaled(x, k):
+            for i in range(4):               # a Python loop: the return is Python
+                if i == k:
+                    return x * float(i)
+            return -x
+
+        @tf.function
+        def first_big(x):
+            for i in tf.range(tf.size(x)):   # a graph loop: TF cannot return from it
+                if x[i] > 5:
+                    return i
+            return -1
+        outs.append([float(scaled(tf.constant(2.0), k)) for k in (1, 3, 9)])
+        with pytest.raises(NotImplementedError, match="a return statement cannot be placed inside this TensorFlow loop"):
+            first_big(tf.constant([1, 7]))
+    assert outs[0] == outs[1] == [2.0, 6.0, -2.0]

@@ -24,7 +24,7 @@ from course.graph.dataset_ops import dataset_loop
 from course.graph.shape_ops import shape
 from course.tape.data.dataset import Dataset
 
-__all__ = ["if_stmt", "while_stmt", "for_stmt", "and_", "or_", "not_", "if_exp", "ld", "Undefined",
+__all__ = ["if_stmt", "while_stmt", "for_stmt", "python_loop_test", "python_loop_iter", "and_", "or_", "not_", "if_exp", "ld", "Undefined",
            "OperatorNotAllowedInGraphError", "BOOL_MESSAGE"]
 
 BOOL_MESSAGE = (
@@ -194,6 +194,24 @@ def _tensor_for(iterable, extra_test, body, state):
         return [i + 1] + [out[k] for k in carried]
     result = cf.while_loop(cond, step, [0] + [state[i] for i in carried], name="for")
     return _merge(state, carried, result[1:])
+
+
+_RETURN_IN_LOOP = ("a return statement cannot be placed inside this TensorFlow loop; this may happen if a return "
+                   "statement depends on a static Python condition such as a hyperparameter")
+
+
+def python_loop_test(value):
+    """The test of a `while` that holds a `return`: it must be a Python value (TF's limitation)."""
+    if _is_graph(value):
+        raise NotImplementedError(_RETURN_IN_LOOP)
+    return value
+
+
+def python_loop_iter(iterable):
+    """The iterable of a `for` that holds a `return`: it must not be a tensor or a dataset in a graph."""
+    if _is_graph(iterable) or (_is_dataset(iterable) and cf.building()):
+        raise NotImplementedError(_RETURN_IN_LOOP)
+    return iterable
 
 
 def _is_dataset(value):

@@ -18,8 +18,8 @@ Three passes, as TensorFlow's converters do:
 2. an early `return` moves the statements after its `if` into the branches, so every path of that
    `if` ends in a return (the `if` then returns the operator's result);
 3. `if`/`while`/`for` become the calls above, innermost first; `and`/`or`/`not` and `a if c else b`
-   become lazy operator calls. A loop containing `return` stays Python (TensorFlow needs a flag and an
-   undefined-value protocol for that; Python loops keep exact semantics).
+   become lazy operator calls. A loop containing `return` stays a Python loop; on a tensor it raises
+   TensorFlow's NotImplementedError (TF cannot put a return inside a graph loop either).
 """
 import ast
 import copy
@@ -157,7 +157,14 @@ class _LowerJumps(ast.NodeTransformer):
     def _loop(self, node):
         self.generic_visit(node)
         if _contains(node.body, (ast.Return, ast.Yield, ast.YieldFrom), into_loops=True):
-            node._ag_keep = True                        # stays a Python loop
+            node._ag_keep = True                        # stays a Python loop (TF: no return in a graph loop)
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.If) and _contains(inner.body + inner.orelse, ast.Return, into_loops=True):
+                    inner._ag_keep = True
+            if isinstance(node, ast.While):
+                node.test = _call("python_loop_test", node.test)
+            else:
+                node.iter = _call("python_loop_iter", node.iter)
             return node
         pre, post = [], list(node.orelse)
         if _contains(node.body, ast.Continue):
@@ -246,6 +253,8 @@ class _Convert(ast.NodeTransformer):
 
     def visit_If(self, node):
         self.generic_visit(node)
+        if getattr(node, "_ag_keep", False):
+            return node
         returns = _contains(node.body + node.orelse, ast.Return)
         names = assigned_names(node.body + node.orelse)
         tail = [] if returns else [ast.Return(value=_tuple(names))]
@@ -259,6 +268,7 @@ class _Convert(ast.NodeTransformer):
 
     def visit_While(self, node):
         if getattr(node, "_ag_keep", False):
+            self.generic_visit(node)
             return node
         self.generic_visit(node)
         names = assigned_names(node.body)
@@ -270,6 +280,7 @@ class _Convert(ast.NodeTransformer):
 
     def visit_For(self, node):
         if getattr(node, "_ag_keep", False):
+            self.generic_visit(node)
             return node
         self.generic_visit(node)
         names = sorted(set(assigned_names(node.body)) | set(assigned_names([node.target])))
