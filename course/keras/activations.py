@@ -7,6 +7,8 @@ softmax would otherwise lose everything below float32's resolution).
 import torch
 import torch.nn.functional as F
 
+from course.framework.identifiers import Registry
+
 __all__ = ["get", "serialize", "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "softplus",
            "softsign", "swish", "silu", "gelu", "exponential", "leaky_relu", "relu6", "log_softmax",
            "hard_sigmoid", "mish"]
@@ -99,18 +101,12 @@ _BY_NAME = {f.__name__: f for f in (relu, sigmoid, softmax, tanh, linear, elu, s
 _BY_NAME["silu"] = swish
 
 
+ACTIVATIONS = Registry("activation function", _BY_NAME, classes={}, ignore_case=True, none=linear)
+
+
 def get(identifier):
     """A callable from a name ('relu'), None (linear) or a callable (returned as is)."""
-    if identifier is None:
-        return linear
-    if callable(identifier):
-        return identifier
-    if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier.lower())
-        if fn is None:
-            raise ValueError(f"Unknown activation {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable.")
-        return fn
-    raise TypeError(f"activation must be a string, a callable or None; got {type(identifier).__name__}.")
+    return ACTIVATIONS.get(identifier)
 
 
 def serialize(fn) -> str:

@@ -20,23 +20,23 @@ _WITH_AXES = ("GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNo
               "VarianceScaling")
 
 
+def _from_config(cls, config):
+    """Keras writes keys some classes here do not take (always null, e.g. the variance-scaling axes)."""
+    accepted = inspect.signature(cls.__init__).parameters
+    return cls(**{k: v for k, v in config.items() if k in accepted})
+
+
 def get(identifier):
     """An initializer (callable `(shape, dtype)`) from anything Keras accepts."""
-    if isinstance(identifier, dict):
-        config = dict(identifier.get("config", {}))
-        cls = I._CLASSES.get(identifier.get("class_name"))
-        if cls is not None:
-            accepted = inspect.signature(cls.__init__).parameters
-            config = {k: v for k, v in config.items() if k in accepted}
-        return I.get({"class_name": identifier.get("class_name"), "config": config})
-    return I.get(identifier)
+    return I.INITIALIZERS.get(identifier, from_config=_from_config)
 
 
 def serialize(init):
     """Keras 3's config dict for an initializer."""
     name = type(init).__name__
-    if name not in I._CLASSES:
-        raise ValueError(f"Cannot save initializer {init!r}: only {sorted(I._CLASSES)} can be written to a .keras file.")
+    if name not in I.INITIALIZERS.classes:
+        raise ValueError(f"Cannot save initializer {init!r}: only {sorted(I.INITIALIZERS.classes)} can be written "
+                         "to a .keras file.")
     config = dict(init.get_config())
     if name in _WITH_AXES:
         config.update(_AXES_KEYS)

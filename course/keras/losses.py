@@ -11,7 +11,8 @@ The functional forms (`sparse_categorical_crossentropy(y_true, y_pred)`) return 
 import torch
 
 import course.losses as L
-from course.framework.convert import no_dispatch
+from course.framework.convert import as_plain, no_dispatch
+from course.framework.identifiers import Registry
 from course.keras.layers.call_context import graph_tensor
 from course.keras.layers.conversion import to_tensor
 from course.tape.tensor import graph_hooks
@@ -24,15 +25,14 @@ __all__ = ["Loss", "LossFunctionWrapper", "SparseCategoricalCrossentropy", "Cate
            "serialize"]
 
 
-def _plain(t, like=None):
+def _as_input(t, like=None):
+    """A plain tensor for a loss (a softmax output keeps its logits); non-tensors converted beside `like`."""
     if isinstance(t, torch.Tensor):
+        out = as_plain(t)
         logits = getattr(t, "_keras_logits", None)
-        if type(t) is not torch.Tensor:
-            with no_dispatch():
-                t = t.as_subclass(torch.Tensor)
-            if logits is not None:
-                t._keras_logits = logits.as_subclass(torch.Tensor) if type(logits) is not torch.Tensor else logits
-        return t
+        if logits is not None and out is not t:
+            out._keras_logits = as_plain(logits)
+        return out
     return to_tensor(t, device=like.device if like is not None else None)
 
 
@@ -63,10 +63,10 @@ class Loss:
         if graph_tensor(y_pred) or graph_tensor(y_true):            # inside a traced tf.function
             return graph_hooks["keras_loss"](self, y_true, y_pred, sample_weight)
         with no_dispatch():
-            y_pred = _plain(y_pred)
-            y_true = _plain(y_true, like=y_pred)
+            y_pred = _as_input(y_pred)
+            y_true = _as_input(y_true, like=y_pred)
             if sample_weight is not None:
-                sample_weight = _plain(sample_weight, like=y_pred)
+                sample_weight = _as_input(sample_weight, like=y_pred)
             out = self._compute(y_true, y_pred, sample_weight)
         return out.as_subclass(EagerTensor)
 
@@ -208,28 +208,17 @@ _STRINGS = {"sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
             "hinge": Hinge, "squared_hinge": SquaredHinge}
 
 
+LOSSES = Registry("loss", _STRINGS, classes=_CLASSES, base=Loss, names_are_classes=True,
+                  from_callable=lambda fn: LossFunctionWrapper(_as_per_sample(fn), name=getattr(fn, "__name__", "loss")))
+
+
 def get(identifier):
     """A Loss object from a Keras string, class name, Loss object or plain callable `fn(y_true, y_pred)`."""
-    if identifier is None or isinstance(identifier, Loss):
-        return identifier
     if isinstance(identifier, str):
-        cls = _STRINGS.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown loss {identifier!r}. Valid strings: {', '.join(sorted(_STRINGS))} "
-                             f"(or a class: {', '.join(sorted(_CLASSES))}, or a function (y_true, y_pred)).")
-        loss = cls()
+        loss = LOSSES.lookup(identifier)()
         loss._string = identifier
         return loss
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown loss config {identifier!r}; supported: {sorted(_CLASSES)}.")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return LossFunctionWrapper(_as_per_sample(identifier), name=getattr(identifier, "__name__", "loss"))
-    raise TypeError(f"A loss must be a string, a Loss object or a function (y_true, y_pred); got {identifier!r}.")
+    return LOSSES.get(identifier)
 
 
 def _as_per_sample(fn):

@@ -13,7 +13,8 @@ import torch
 
 import course.device
 import course.losses as L
-from course.framework.convert import no_dispatch
+from course.framework.convert import as_plain, no_dispatch
+from course.framework.identifiers import NO_DEFAULT, Registry
 from course.keras.layers.base import to_snake_case
 from course.keras.layers.call_context import graph_tensor
 from course.keras.layers.conversion import to_tensor
@@ -27,12 +28,9 @@ __all__ = ["Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccu
            "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy"]
 
 
-def _plain(t, device=None):
-    if isinstance(t, torch.Tensor):
-        with no_dispatch():
-            t = t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
-            return t.to(device) if device is not None and t.device != device else t
-    return to_tensor(t, device=device)
+def _as_input(t, device=None):
+    """A plain tensor for a metric: a tensor as it is (moved to `device`), anything else converted."""
+    return as_plain(t, device=device) if isinstance(t, torch.Tensor) else to_tensor(t, device=device)
 
 
 class Metric:
@@ -68,10 +66,10 @@ class Metric:
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         with no_dispatch():
-            y_pred = _plain(y_pred)
+            y_pred = _as_input(y_pred)
             self._device = y_pred.device
-            y_true = _plain(y_true, y_pred.device)
-            sw = None if sample_weight is None else _plain(sample_weight, y_pred.device)
+            y_true = _as_input(y_true, y_pred.device)
+            sw = None if sample_weight is None else _as_input(sample_weight, y_pred.device)
             with torch.no_grad():
                 self._update(y_true, y_pred.detach(), sw)
 
@@ -169,9 +167,9 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         with no_dispatch():
-            values = _plain(values)
+            values = _as_input(values)
             self._device = values.device
-            sw = None if sample_weight is None else _plain(sample_weight, values.device)
+            sw = None if sample_weight is None else _as_input(sample_weight, values.device)
             with torch.no_grad():
                 _accumulate(self, values.detach(), sw)
 
@@ -181,10 +179,10 @@ class Sum(Metric):
 
     def update_state(self, values, sample_weight=None):
         with no_dispatch():
-            values = _plain(values)
+            values = _as_input(values)
             self._device = values.device
             with torch.no_grad():
-                w = 1.0 if sample_weight is None else _plain(sample_weight, values.device)
+                w = 1.0 if sample_weight is None else _as_input(sample_weight, values.device)
                 self._add((values.detach().float() * w).sum(), 0)
 
     def _result(self):
@@ -391,35 +389,24 @@ def serialize(metric):
     return None
 
 
+def _per_sample(fn):
+    """A function fn(y_true, y_pred) as a mean-of-values metric (EagerTensors in, plain tensors out)."""
+    def per_sample(t, p):
+        from course.tape import as_eager
+        out = fn(as_eager(t), as_eager(p))
+        return out.as_subclass(torch.Tensor) if isinstance(out, torch.Tensor) and type(out) is not torch.Tensor \
+            else torch.as_tensor(out)
+    return MeanMetricWrapper(per_sample, name=getattr(fn, "__name__", "metric"))
+
+
+METRICS = Registry("metric", _BY_STRING, classes=_CLASSES, base=Metric, names_are_classes=True, none=NO_DEFAULT,
+                   from_config=lambda cls, config: cls(**{k: v for k, v in config.items() if k != "dtype"}),
+                   from_callable=_per_sample)
+
+
 def get(identifier):
     """A Metric from a string, class name, class, Metric, config dict or function `fn(y_true, y_pred)`."""
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown metric class {identifier.get('class_name')!r} in a saved config; known: "
-                             f"{', '.join(sorted(_CLASSES))}.")
-        config = {k: v for k, v in (identifier.get("config") or {}).items() if k != "dtype"}
-        return cls(**config)
-    if isinstance(identifier, str):
-        cls = _BY_STRING.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown metric {identifier!r}. Valid strings: {', '.join(sorted(_BY_STRING))} "
-                             f"(or a class name: {', '.join(sorted(_CLASSES))}, or a function (y_true, y_pred)).")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        fn = identifier
-
-        def per_sample(t, p):
-            from course.tape import as_eager
-            out = fn(as_eager(t), as_eager(p))
-            return out.as_subclass(torch.Tensor) if isinstance(out, torch.Tensor) and type(out) is not torch.Tensor \
-                else torch.as_tensor(out)
-        return MeanMetricWrapper(per_sample, name=getattr(fn, "__name__", "metric"))
-    raise TypeError(f"A metric must be a string, a Metric or a function (y_true, y_pred); got {identifier!r}.")
+    return METRICS.get(identifier)
 
 
 def resolve(identifier, y_true, y_pred):

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 import course.optim
-from course.framework.convert import no_dispatch
+from course.framework.identifiers import NO_DEFAULT, Registry
+from course.framework.convert import as_plain, no_dispatch
 from course.keras.layers.call_context import graph_tensor
 from course.tape.tensor import graph_hooks
 from course.optim.schedules import ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
@@ -32,13 +33,6 @@ class _Schedules:
 
 
 schedules = _Schedules()
-
-
-def _plain(t):
-    if isinstance(t, torch.Tensor) and type(t) is not torch.Tensor:
-        with no_dispatch():
-            return t.as_subclass(torch.Tensor)
-    return t
 
 
 class Optimizer:
@@ -134,7 +128,7 @@ class Optimizer:
         if self._variables is None:
             self.build(variables)
         with no_dispatch():
-            self._rule.apply(variables, [None if g is None else _plain(g) for g in grads])
+            self._rule.apply(variables, [as_plain(g) for g in grads])
         return self.iterations
 
     def minimize(self, loss, var_list, tape=None):
@@ -358,27 +352,16 @@ _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagr
 _CLASSES = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad)}
 
 
+OPTIMIZERS = Registry("optimizer", _BY_NAME, classes=_CLASSES, base=Optimizer, ignore_case=True, callables=False,
+                      none=NO_DEFAULT)
+
+
 def get(identifier):
     """An optimizer from a Keras string ('adam', 'sgd', 'rmsprop', 'adagrad', 'adamw'), a config or an object."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"Unknown optimizer {identifier!r}. Valid strings: {', '.join(sorted(_BY_NAME))} "
-                             f"(any case), or an optimizer object such as Adam(learning_rate=1e-3).")
-        return cls()
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unsupported optimizer {identifier.get('class_name')!r}; supported: {sorted(_CLASSES)}.")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
     if isinstance(identifier, torch.optim.Optimizer):
         raise TypeError("compile(optimizer=...) takes a Keras-style optimizer (course.tf.keras.optimizers.Adam(), "
                         "or 'adam'); a torch.optim optimizer cannot drive this engine.")
-    raise TypeError(f"An optimizer must be a string or an optimizer object; got {identifier!r}.")
+    return OPTIMIZERS.get(identifier)
 
 
 def serialize(optimizer):

@@ -6,6 +6,8 @@
 """
 import torch
 
+from course.framework.identifiers import Registry
+
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2", "get", "serialize"]
 
 
@@ -90,23 +92,12 @@ _BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2, "orthogonal_regular
 _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
 
 
+REGULARIZERS = Registry("regularizer", _BY_NAME, classes=_CLASSES, base=Regularizer, ignore_case=True)
+
+
 def get(identifier):
     """None, a Regularizer, a callable, a name ('l2') or a Keras config dict -> a regularizer (or None)."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower())
-        if cls is None:
-            raise ValueError(f"Unknown regularizer {identifier!r}; expected one of {sorted(_BY_NAME)}.")
-        return cls()
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown regularizer config {identifier!r}; supported: {sorted(_CLASSES)}.")
-        return cls.from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"A regularizer must be None, a string, a Regularizer or a callable; got {identifier!r}.")
+    return REGULARIZERS.get(identifier)
 
 
 def serialize(reg):

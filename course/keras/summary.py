@@ -3,6 +3,8 @@ import textwrap
 
 import torch
 
+from course.framework.shapes import shape_text
+
 __all__ = ["print_summary", "summary_rows", "readable_size"]
 
 _WIDTHS = (31, 22, 13)
@@ -22,7 +24,7 @@ def _shape_text(shape):
         return "?"
     if isinstance(shape, list):
         return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return shape_text(shape)
 
 
 def summary_rows(model):

@@ -13,6 +13,7 @@ import course.layers as K
 from course.keras import activations as activations_module
 from course.keras import initializers as initializers_module
 from course.keras import regularizers as regularizers_module
+from course.framework.shapes import shape_text
 from course.keras.layers.base import Layer
 from course.keras.layers.call_context import call_context
 from course.keras.layers.conversion import plain
@@ -23,9 +24,7 @@ __all__ = ["Dense", "Activation", "Softmax", "Dropout", "Flatten", "Reshape", "R
 def _shape_text(shape):
     """(32, 28, 28), or (None, 28, 28) while shapes are worked out on a zero sample."""
     shape = tuple(shape)
-    if call_context.dry_run and shape:
-        shape = (None,) + shape[1:]
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return shape_text((None,) + shape[1:] if call_context.dry_run and shape else shape)
 
 
 class Dense(Layer):
