@@ -138,6 +138,7 @@ def test_a_function_never_traced_cannot_be_called_after_loading(tmp_path):
 
 
 def _keras_model(k):
+    k.backend.clear_session()          # Keras numbers its input tensors per session ('keras_tensor_20')
     model = k.Sequential([k.Input((3,)), k.layers.Dense(4, activation="relu"), k.layers.Dense(2, activation="softmax")])
     model.set_weights([np.linspace(-1, 1, w.size, dtype=np.float32).reshape(w.shape) for w in model.get_weights()])
     return model

@@ -7,7 +7,8 @@ A SavedModel is a folder, laid out as TensorFlow lays one out, with files that h
 
     saved_model.json              the object graph, each function's traced graphs (op type, inputs,
                                   attributes as plain JSON), signatures, and the file names below
-    variables/variables.index     the variables, as a tf.train.Checkpoint of the object (same keys)
+    variables/variables.index     the variables, as a tf.train.Checkpoint of the object (same keys, in
+                                  TensorFlow's checkpoint format: tf.train.list_variables reads it)
     variables/variables.data-00000-of-00001
     constants/constants.*         the graphs' constant arrays, in the same checkpoint format
 
@@ -242,7 +243,8 @@ def save(obj, export_dir, signatures=None, options=None):
             "attached": attached, "signatures": sigs}
     os.makedirs(export_dir, exist_ok=True)
     write_checkpoint(os.path.join(export_dir, *VARIABLES.split("/")), values, graph)
-    write_checkpoint(os.path.join(export_dir, *CONSTANTS.split("/")), encoder.constants, {"nodes": []})
+    write_checkpoint(os.path.join(export_dir, *CONSTANTS.split("/")), encoder.constants, {"nodes": []},
+                     tf_format=False)
     text = json.dumps(meta)
 
     def write(tmp):

@@ -1,17 +1,20 @@
-"""Checkpoint files: TensorFlow's layout, a format that holds data and never code.
+"""Checkpoint files: TensorFlow's layout and format, holding data and never code.
 
 A checkpoint `<prefix>` is two files, as TF names them, plus the `checkpoint` state file of its folder:
 
-    <prefix>.index                  JSON: the object graph and, per key, dtype, shape, offset, length
+    <prefix>.index                  TF's table of entries: per key, dtype, shape, offset, length, CRC32C;
+                                    the object graph is the string tensor `_CHECKPOINTABLE_OBJECT_GRAPH`
     <prefix>.data-00000-of-00001    the values, raw little-endian bytes one after another
     checkpoint                      `model_checkpoint_path: "ckpt-3"` and friends (TF's text format)
 
-Reading parses JSON and numbers only (`np.frombuffer`, no pickle): a hostile file can fail to load,
-never run anything. Sizes are checked before anything is read (index size, rank, every value inside the
-data file, byte counts that match the shapes). Files are written to a temporary name and renamed.
-`CheckpointReader` also reads the checkpoints `tf.compat.v1.train.Saver` writes (their data is a
-`torch.save`d dict of tensors, loaded with `weights_only=True`). TensorFlow's own binary `.index`
-(an SSTable of protocol buffers) is recognised and refused with a message saying so.
+`write_checkpoint` writes TensorFlow's own format (course.tape.tensor_bundle), so TensorFlow restores a
+checkpoint written here and the course restores one TensorFlow wrote; with `tf_format=False` it writes the
+same content with a JSON index (what SavedModel constants use). Reading parses bytes and numbers only
+(`np.frombuffer`, no pickle): a hostile file can fail to load, never run anything. Sizes are checked
+before anything is read (index size, rank, every value inside the data file, byte counts that match the
+shapes) and CRCs when values are read. Files are written to a temporary name and renamed.
+`CheckpointReader` also reads the checkpoints `tf.compat.v1.train.Saver` writes here (their data is a
+`torch.save`d dict of tensors, loaded with `weights_only=True`).
 """
 import json
 import os
@@ -24,6 +27,7 @@ import torch
 from course.atomic_file import atomic_write
 from course.framework import dtypes as _dt
 from course.framework.errors import DataLossError, NotFoundError
+from course.tape import tensor_bundle
 
 __all__ = ["DATA_SUFFIX", "OBJECT_GRAPH_KEY", "FORMAT", "write_checkpoint", "read_index", "CheckpointReader",
            "load_checkpoint", "list_variables", "latest_checkpoint", "read_state", "write_state",
@@ -31,7 +35,8 @@ __all__ = ["DATA_SUFFIX", "OBJECT_GRAPH_KEY", "FORMAT", "write_checkpoint", "rea
 
 DATA_SUFFIX = ".data-00000-of-00001"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
-FORMAT = "course.tf checkpoint v1"
+FORMAT = "course.tf checkpoint v1"              # the JSON index
+_BUNDLE = "tensorflow tensor bundle"             # TF's table index
 _TF1_FORMAT = "course.graph checkpoint v1"       # what tf.compat.v1.train.Saver writes
 MAX_INDEX_BYTES = 64 << 20
 _MAX_RANK = 32
@@ -52,15 +57,20 @@ def _bytes_of(tensor):
     return name, list(t.shape), arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
-def write_checkpoint(prefix, values, object_graph):
+def write_checkpoint(prefix, values, object_graph, tf_format=True):
     """Write `values` ({key: tensor}) and the object graph (JSON-able) under `prefix`, data first."""
     prefix = os.fspath(prefix)
-    entries, chunks, offset = {}, [], 0
-    for key, tensor in values.items():
+    entries, chunks, offset, rows = {}, [], 0, []
+    for key, tensor in sorted(values.items()):
         dtype, shape, raw = _bytes_of(torch.as_tensor(tensor))
         entries[key] = {"dtype": dtype, "shape": shape, "offset": offset, "length": len(raw)}
+        rows.append((key, dtype, shape, offset, len(raw), tensor_bundle.masked_crc32c(raw) if tf_format else 0))
         chunks.append(raw)
         offset += len(raw)
+    if tf_format:
+        raw, crc = tensor_bundle.encode_string_tensor([tensor_bundle.encode_object_graph(object_graph)])
+        rows.append((OBJECT_GRAPH_KEY, "string", [], offset, len(raw), crc))
+        chunks.append(raw)
 
     def write_data(tmp):
         with open(tmp, "wb") as f:
@@ -68,6 +78,10 @@ def write_checkpoint(prefix, values, object_graph):
                 f.write(chunk)
 
     def write_index(tmp):
+        if tf_format:
+            with open(tmp, "wb") as f:
+                f.write(tensor_bundle.write_index(rows))
+            return
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump({"format": FORMAT, "saved": time.time(), "object_graph": object_graph, "tensors": entries}, f)
 
@@ -98,9 +112,10 @@ def read_index(prefix):
         raise _corrupt(prefix, f"its index is {size} bytes, more than the {MAX_INDEX_BYTES} allowed")
     with open(path, "rb") as f:
         raw = f.read()
+    if tensor_bundle.is_bundle(raw):
+        return _read_bundle(prefix, raw)
     if not raw.lstrip().startswith(b"{"):
-        raise _corrupt(prefix, "its index is not the JSON index written here (a checkpoint written by TensorFlow "
-                               "itself uses TF's binary format, which is not read here)")
+        raise _corrupt(prefix, "its index is neither TensorFlow's table nor the JSON index written here")
     try:
         index = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -119,6 +134,41 @@ def read_index(prefix):
     for key, e in tensors.items():
         _check_entry(prefix, key, e, data_size)
     return index
+
+
+def _read_bundle(prefix, raw):
+    """A TensorFlow-format index: its entries checked, and its object graph read and decoded."""
+    try:
+        entries = tensor_bundle.read_index(raw, where=f"{prefix}.index")
+    except tensor_bundle.BundleError as exc:
+        raise _corrupt(prefix, str(exc)) from None
+    data_path = prefix + DATA_SUFFIX
+    data_size = os.path.getsize(data_path) if os.path.isfile(data_path) else None
+    tensors, graph = {}, None
+    for key, e in entries.items():
+        if e["dtype"] == "string":
+            if key != OBJECT_GRAPH_KEY:
+                continue                              # other string values (rare in checkpoints) are skipped
+            if data_size is None:
+                raise NotFoundError(None, None, f"Checkpoint data file {data_path} is missing.")
+            if e["offset"] + e["length"] > data_size:
+                raise _corrupt(prefix, f"its object graph reaches past the end of the data file ({e['offset']} + "
+                                       f"{e['length']} > {data_size} bytes)")
+            if e["shape"] != [] or e["length"] > MAX_INDEX_BYTES:
+                raise _corrupt(prefix, "its object graph entry is invalid")
+            with open(data_path, "rb") as f:
+                f.seek(e["offset"])
+                blob = f.read(e["length"])
+            try:
+                proto = tensor_bundle.decode_string_tensor(blob, 1, f"{prefix} object graph", crc=e["crc"])[0]
+                graph = tensor_bundle.decode_object_graph(proto, f"{prefix} object graph")
+            except tensor_bundle.BundleError as exc:
+                raise _corrupt(prefix, str(exc)) from None
+            continue
+        _check_entry(prefix, key, e, data_size)
+        tensors[key] = e
+    return {"format": _BUNDLE, "tensors": tensors, "object_graph": graph,
+            "graph_bytes": None if graph is None else tensor_bundle.encode_object_graph(graph)}
 
 
 def _check_entry(prefix, key, e, data_size):
@@ -156,7 +206,8 @@ class CheckpointReader:
         if self._tf1:
             return {k: {"dtype": v.get("dtype"), "shape": v.get("shape")} for k, v in self._index["variables"].items()}
         out = dict(self._index["tensors"])
-        out[OBJECT_GRAPH_KEY] = {"dtype": "string", "shape": []}
+        if self._index.get("object_graph") is not None:
+            out[OBJECT_GRAPH_KEY] = {"dtype": "string", "shape": []}
         return out
 
     def get_variable_to_shape_map(self):
@@ -187,7 +238,7 @@ class CheckpointReader:
         return self._tf1_tensors
 
     def get_tensor(self, key):
-        """The value saved under `key`, as a numpy array (the object graph as JSON bytes)."""
+        """The value saved under `key`, as a numpy array (the object graph as bytes)."""
         entries = self._entries()
         if key not in entries:
             raise NotFoundError(None, None, f"Key {key} not found in checkpoint")
@@ -196,7 +247,9 @@ class CheckpointReader:
             if not isinstance(value, torch.Tensor):
                 raise _corrupt(self._prefix, f"entry {key!r} is not a tensor")
             return value.numpy()
-        if key == OBJECT_GRAPH_KEY:
+        if key == OBJECT_GRAPH_KEY:           # TF's serialized TrackableObjectGraph (JSON for a JSON index)
+            if self._index["format"] == _BUNDLE:
+                return self._index["graph_bytes"]
             return json.dumps(self._index.get("object_graph")).encode("utf-8")
         e = entries[key]
         path = self._prefix + DATA_SUFFIX
@@ -208,6 +261,8 @@ class CheckpointReader:
             raise NotFoundError(None, None, f"Checkpoint data file {path} is missing.") from None
         if len(raw) != e["length"]:
             raise _corrupt(self._prefix, f"entry {key!r} is cut short")
+        if e.get("crc") is not None and tensor_bundle.masked_crc32c(raw) != e["crc"]:
+            raise _corrupt(self._prefix, f"the checksum of entry {key!r} does not match its data")
         if e["dtype"] == "bfloat16":
             return torch.from_numpy(np.frombuffer(raw, "<i2").copy()).view(torch.bfloat16).reshape(e["shape"]).float().numpy()
         return np.frombuffer(raw, np.dtype(e["dtype"]).newbyteorder("<")).astype(e["dtype"]).reshape(e["shape"])
