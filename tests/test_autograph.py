@@ -323,3 +323,44 @@ def test_return_inside_loops_python_loops_work_graph_loops_raise_tf_error():
         with pytest.raises(NotImplementedError, match="a return statement cannot be placed inside this TensorFlow loop"):
             first_big(tf.constant([1, 7]))
     assert outs[0] == outs[1] == [2.0, 6.0, -2.0]
+
+
+def test_variables_written_in_a_loop_are_read_on_every_iteration():
+    def case(tf):
+        v = tf.Variable(1.0)
+
+        @tf.function
+        def doubling(n):
+            for _ in tf.range(n):
+                v.assign(v * 2.0 + 1.0)          # reads the value the previous iteration wrote
+            return v.read_value()
+        return [float(doubling(tf.constant(k))) for k in (3, 2)], doubling.experimental_get_tracing_count()
+    (want, n1), (got, n2) = _both(case)
+    assert want == got == [15.0, 63.0] and n1 == n2 == 1
+
+
+def test_training_loop_over_a_dataset_inside_tf_function():
+    X = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0], [-1.0, 1.0]], dtype="float32")
+    Y = np.array([[1.0], [0.0], [2.0], [-1.0]], dtype="float32")
+
+    def case(tf):
+        w = tf.Variable([[0.5], [-0.3]])
+        b = tf.Variable([0.1])
+        opt = tf.keras.optimizers.SGD(0.1)
+        ds = tf.data.Dataset.from_tensor_slices((X, Y)).batch(2)
+
+        @tf.function
+        def epoch(ds):
+            total = tf.constant(0.0)
+            for x, y in ds:
+                with tf.GradientTape() as tape:
+                    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y))
+                grads = tape.gradient(loss, [w, b])
+                opt.apply_gradients(zip(grads, [w, b]))
+                total += loss
+            return total
+        losses = [float(epoch(ds)) for _ in range(3)]
+        return [np.array(losses), w.numpy(), b.numpy()], epoch.experimental_get_tracing_count()
+    (want, n1), (got, n2) = _both(case)
+    _close(want, got, rtol=1e-5)
+    assert n1 == n2 == 1

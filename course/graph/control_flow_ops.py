@@ -30,13 +30,13 @@ from course.graph.gradients import gradients
 from course.graph.graph import Tensor, get_default_graph, graph_of
 from course.graph.math_ops import add, less, logical_and
 from course.graph.registry import RegisterGradient, register_op
-from course.graph.resource_ops import SIDE_EFFECTS
-from course.graph.subgraph import (BranchGraph, SubFunction, SubPlan, has_side_effects, most_specific,
-                                   placeholder_in)
+from course.graph.resource_ops import SIDE_EFFECTS, mark_copies
+from course.graph.subgraph import (BranchGraph, SubFunction, SubPlan, assigned_variables, has_side_effects,
+                                   hoisted_reads, most_specific, placeholder_in)
 from course.tape import control as _eager
 
 __all__ = ["cond", "case", "switch_case", "while_loop", "while_loop_v1", "building", "cond_state", "flatten_values",
-           "trace", "bind_captures", "check_loop_outputs"]
+           "trace", "trace_loop_body", "bind_captures", "check_loop_outputs"]
 
 SIDE_EFFECTS.update({"If", "Case", "While"})
 
@@ -62,16 +62,28 @@ def flatten_values(structure):
     return flat, rebuild
 
 
-def trace(fn, outer, name, specs, arg_rebuild):
+def trace(fn, outer, name, specs, arg_rebuild, no_hoist=()):
     """Trace `fn` into a BranchGraph of `outer`; specs: [(dtype, shape)] of its inputs."""
     g = BranchGraph(outer, name)
+    g.no_hoist = set(no_hoist)
     with g.as_default():
         phs = [placeholder_in(g, dtype, shape, f"{name}_arg{i}") for i, (dtype, shape) in enumerate(specs)]
         out = fn(*arg_rebuild(phs))
         flat, rebuild = flatten_values(out if out is not None else [])
         outs = [identity(convert_to_tensor(v)) for v in flat]
     g.inputs, g.outputs = phs, outs
+    mark_copies(g)
     return g, phs, out, outs, rebuild
+
+
+def trace_loop_body(fn, outer, name, specs):
+    """Trace a loop body; (traced, no_hoist). A Variable the body writes must be read inside it on
+    every iteration, not once before the loop: such reads are kept in (the body traced again)."""
+    traced = trace(fn, outer, name, specs, lambda phs: phs)
+    no_hoist = hoisted_reads(traced[0]) & assigned_variables(traced[0])
+    if no_hoist:
+        traced = trace(fn, outer, name, specs, lambda phs: phs, no_hoist)
+    return traced, no_hoist
 
 
 def bind_captures(graphs, extra_inputs):
@@ -433,8 +445,8 @@ def _while(outer, cond, body, loop_vars, flat, rebuild, packed, shape_invariants
             raise ValueError(f"body of tf.while_loop must return the same structure as loop_vars.\n\n{exc}") from None
         return ([add(phs[0], 1)] if counted else []) + flatten_values(out)[0]
 
-    cg, cphs, _, couts, _ = trace(cond_fn, outer, (name or "while") + "_cond", specs, lambda phs: phs)
-    bg, bphs, _, bouts, _ = trace(body_fn, outer, (name or "while") + "_body", specs, lambda phs: phs)
+    (bg, bphs, _, bouts, _), no_hoist = trace_loop_body(body_fn, outer, (name or "while") + "_body", specs)
+    cg, cphs, _, couts, _ = trace(cond_fn, outer, (name or "while") + "_cond", specs, lambda phs: phs, no_hoist)
     if len(couts) != 1 or couts[0].dtype != torch.bool or couts[0].shape.rank not in (0, None):
         raise ValueError(f"cond of tf.while_loop must return a scalar boolean; got {couts}.")
     check_loop_outputs(flat, bouts, invariants)

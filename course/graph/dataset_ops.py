@@ -18,7 +18,7 @@ import torch
 from course.framework import dtypes as _dt
 from course.framework import nest
 from course.graph.array_ops import convert_to_tensor
-from course.graph.control_flow_ops import bind_captures, check_loop_outputs, flatten_values, trace
+from course.graph.control_flow_ops import bind_captures, check_loop_outputs, flatten_values, trace, trace_loop_body
 from course.graph.graph import get_default_graph
 from course.graph.registry import NotDifferentiable, register_op
 from course.graph.resource_ops import SIDE_EFFECTS
@@ -68,12 +68,12 @@ def dataset_loop(dataset, step, loop_vars, test=None, name="dataset_for"):
         element = nest.pack_sequence_as(spec, list(phs[:len(leaves)]))
         return flatten_values(list(step(element, *rebuild(list(phs[len(leaves):])))))[0]
 
-    bg, bphs, _, bouts, _ = trace(body, outer, name + "_body", elem_specs + var_specs, lambda phs: phs)
+    (bg, bphs, _, bouts, _), no_hoist = trace_loop_body(body, outer, name + "_body", elem_specs + var_specs)
     check_loop_outputs(flat, bouts, [t.shape for t in flat])
     graphs, own = [bg], [bphs]
     if test is not None:
         tg, tphs, _, touts, _ = trace(lambda *phs: test(*rebuild(list(phs))), outer, name + "_test", var_specs,
-                                      lambda phs: phs)
+                                      lambda phs: phs, no_hoist)
         graphs.append(tg)
         own.append(tphs)
     caps, inputs = bind_captures(graphs, own)

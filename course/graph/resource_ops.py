@@ -57,8 +57,14 @@ def read_variable(var, graph=None):
 
 def variable_reads(graph, var):
     """Every read of `var` in `graph` (gradients with respect to `var` are summed over them)."""
-    return [op.outputs[0] for op in graph.get_operations()
-            if op.type == "ReadVariableOp" and op.attrs["variable"] is var]
+    reads = [op.outputs[0] for op in graph.get_operations()
+             if op.type == "ReadVariableOp" and op.attrs["variable"] is var]
+    seen = {id(t) for t in reads}
+    for outer, inner in getattr(graph, "captures", {}).items():     # a cond/loop branch: reads made outside it
+        if outer.op.type == "ReadVariableOp" and outer.op.attrs["variable"] is var and id(inner) not in seen:
+            seen.add(id(inner))
+            reads.append(inner)
+    return reads
 
 
 def _assign_make(op, rt, device):

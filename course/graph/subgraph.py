@@ -22,7 +22,8 @@ from course.graph.graph import Graph, Tensor
 from course.graph.plan import Interpreter, build_plan, compile_plan, wrap_error
 from course.graph.resource_ops import SIDE_EFFECTS
 
-__all__ = ["BranchGraph", "SubFunction", "SubPlan", "most_specific", "has_side_effects", "root_graph"]
+__all__ = ["BranchGraph", "SubFunction", "SubPlan", "most_specific", "has_side_effects", "root_graph",
+           "assigned_variables", "hoisted_reads"]
 
 _ASSIGNS = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
 
@@ -42,6 +43,7 @@ class BranchGraph(Graph):
         self.outer, self.name = outer, name
         self.inputs, self.outputs = [], []
         self.captures = {}                 # outer Tensor -> placeholder of this graph
+        self.no_hoist = set()              # ids of variables read here, not outside (a loop assigns them)
         self.seed = outer.seed
         self.shape_str = outer.shape_str
         self.tensor_equality = outer.tensor_equality
@@ -78,7 +80,8 @@ class BranchGraph(Graph):
         return any(op.type in _ASSIGNS and op.attrs.get("variable") is var for op in self._ops)
 
     def create_op(self, op_type, inputs, attrs=None, name=None):
-        if op_type == "ReadVariableOp" and not self._assigned_here(attrs["variable"]):
+        var = attrs.get("variable") if op_type == "ReadVariableOp" else None
+        if var is not None and id(var) not in self.no_hoist and not self._assigned_here(var):
             outer_read = self.outer.create_op(op_type, [], attrs, name)
             return _CapturedRead(self, outer_read)
         inputs = [self.capture(t) for t in inputs]
@@ -106,6 +109,26 @@ class SubFunction:
 
     def __repr__(self):
         return f"<SubFunction {self.name!r}: {len(self.inputs)} inputs, {len(self.outputs)} outputs>"
+
+
+def assigned_variables(graph):
+    """ids of the eager Variables that ops of `graph` (or of the functions its ops hold) write."""
+    found = set()
+    for op in graph.get_operations():
+        if op.type in SIDE_EFFECTS:
+            for v in [op.attrs.get("variable")] + list(op.attrs.get("variables", ())):
+                if v is not None:
+                    found.add(id(v))
+        for value in op.attrs.values():
+            for fn in value if isinstance(value, list) else [value]:
+                if isinstance(fn, SubFunction):
+                    found |= assigned_variables(fn.graph)
+    return found
+
+
+def hoisted_reads(graph):
+    """ids of the Variables whose reads `graph` captured from outside."""
+    return {id(t.op.attrs["variable"]) for t in graph.captures if t.op.type == "ReadVariableOp"}
 
 
 def has_side_effects(graph):
