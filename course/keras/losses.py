@@ -227,7 +227,7 @@ def _as_per_sample(fn):
         from course.tape import as_eager
         out = fn(as_eager(y_true), as_eager(y_pred))
         out = out if isinstance(out, torch.Tensor) else torch.as_tensor(out, device=y_pred.device)
-        return out.as_subclass(torch.Tensor) if type(out) is not torch.Tensor else out
+        return as_plain(out)
     wrapped.__name__ = getattr(fn, "__name__", "loss")
     return wrapped
 

@@ -113,7 +113,7 @@ class Metric:
     def _result(self):
         """The result as a plain 0-d tensor (no synchronisation)."""
         if type(self).result is not Metric.result:   # a subclass with its own result()
-            return torch.as_tensor(self.result()).detach().as_subclass(torch.Tensor)
+            return as_plain(torch.as_tensor(self.result()), detach=True)
         if self._total is None:
             return torch.zeros((), device=self._device or course.device.get())
         count = self._count if self._wcount is None else self._wcount + self._count
@@ -394,8 +394,7 @@ def _per_sample(fn):
     def per_sample(t, p):
         from course.tape import as_eager
         out = fn(as_eager(t), as_eager(p))
-        return out.as_subclass(torch.Tensor) if isinstance(out, torch.Tensor) and type(out) is not torch.Tensor \
-            else torch.as_tensor(out)
+        return as_plain(out) if isinstance(out, torch.Tensor) else torch.as_tensor(out)
     return MeanMetricWrapper(per_sample, name=getattr(fn, "__name__", "metric"))
 
 

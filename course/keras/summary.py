@@ -1,8 +1,6 @@
 """`model.summary()`: Keras 3's table (same rows, shapes and parameter counts), drawn in plain text."""
 import textwrap
 
-import torch
-
 from course.framework.shapes import shape_text
 
 __all__ = ["print_summary", "summary_rows", "readable_size"]
@@ -61,13 +59,13 @@ def _cells(texts, sep):
 
 def _optimizer_counts(model):
     opt = getattr(model, "optimizer", None)
-    rule = getattr(opt, "_rule", None)
-    if rule is not None and not rule.state and getattr(opt, "_built_from_file", False):
-        return 2, 12                           # a legacy .h5 load: iterations (int64) and learning_rate (float32)
-    if rule is None or not rule.state:
+    if opt is None:
         return None
-    floats = 1 + sum(t.numel() for st in rule.state.values() for k, t in st.items() if isinstance(t, torch.Tensor))
-    return floats + 1, floats * 4 + 8          # + iterations (int64); learning_rate float32 counted in floats
+    if not opt.built:
+        # a legacy .h5 load: Keras builds iterations (int64) and learning_rate (float32) only
+        return (2, 12) if getattr(opt, "_built_from_file", False) else None
+    floats = sum(int(v.numel()) for v in opt.variables[1:])     # learning_rate and the slots, float32
+    return floats + 1, floats * 4 + 8          # + iterations (int64)
 
 
 def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
