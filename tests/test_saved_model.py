@@ -186,6 +186,17 @@ def test_a_function_holding_a_python_object_is_refused_at_save(tmp_path):
         ctf.saved_model.save(trainer, str(tmp_path / "t"))
 
 
+def test_control_flow_is_refused_at_save_with_what_to_do(tmp_path):
+    class M(ctf.Module):
+        @ctf.function(input_signature=[ctf.TensorSpec([3], ctf.float32)])
+        def f(self, x):
+            return ctf.cond(ctf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x - 1.0)
+    m = M()
+    m.f(np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="control flow .* keeps sub-graphs"):
+        ctf.saved_model.save(m, str(tmp_path / "cf"))
+
+
 # -- hostile folders ---------------------------------------------------------------------------------------
 def _saved(tmp_path):
     net = _module(ctf)

@@ -42,6 +42,7 @@ __all__ = ["save", "FORMAT", "SAVED_MODEL_FILE", "export_keras_model"]
 FORMAT = "course.saved_model v1"
 SAVED_MODEL_FILE = "saved_model.json"
 VARIABLES = "variables/variables"
+_CONTROL_FLOW = {"If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase", "WhileGrad"}
 CONSTANTS = "constants/constants"
 
 
@@ -86,6 +87,11 @@ class _Encoder:
         out = []
         for op in ops:
             where = f"op {op.name!r} ({op.type}) of function {cf.name!r}"
+            if op.type in _CONTROL_FLOW:
+                raise ValueError(f"Cannot save {where}: control flow (tf.cond, tf.while_loop, or Python `if`/`for` on "
+                                 "tensors converted by AutoGraph) keeps sub-graphs, which SavedModels here do not hold "
+                                 "yet. Save a function without data-dependent control flow, or save the model with "
+                                 "model.save('x.keras').")
             out.append({"name": op.name, "type": op.type,
                         "inputs": [[index[t.op], t.value_index] for t in op.inputs],
                         "control": [index[c] for c in op.control_inputs if c in index],
@@ -153,7 +159,10 @@ def _functions_of(obj):
     return sorted(found.items())
 
 
-def _concretes(fn):
+def _concretes(fn, where):
+    if fn._eager_only:
+        raise ValueError(f"Cannot save {where}: it runs eagerly (its body uses {fn._eager_only}, which has no graph "
+                         "form here), so there is no traced graph to save.")
     traced = list(dict.fromkeys(fn._concrete.values()))
     if not traced and fn.input_signature is not None:
         traced = [fn.get_concrete_function()]
@@ -222,7 +231,7 @@ def save(obj, export_dir, signatures=None, options=None):
         for name, fn in _functions_of(live):
             defaults = {p.name: p.default for p in fn._signature.parameters.values()
                         if p.default is not p.empty and (p.default is None or isinstance(p.default, (bool, int, float, str)))}
-            attached.setdefault(str(nid), {})[name] = {"traces": [add(cf) for cf in _concretes(fn)], "defaults": defaults}
+            attached.setdefault(str(nid), {})[name] = {"traces": [add(cf) for cf in _concretes(fn, f"tf.function {name!r}")], "defaults": defaults}
             if nid == 0:
                 default.append(fn)
     if signatures is None and _is_keras_model(obj):
