@@ -21,6 +21,7 @@ RUNS = {
     "bench_tensorboard": ["--batches", "4", "--repeats", "1"],
     "bench_function": ["--steps", "3", "--batch", "20", "--threads", "1"],
     "bench_syncs": ["--models", "mlp", "--steps", "3"],
+    "bench_memory": ["--model", "mlp", "--limit", "500"],
 }
 EXPECT = {                                   # a line each run must print: the table it exists for
     "bench_data": "ratio",
@@ -31,6 +32,7 @@ EXPECT = {                                   # a line each run must print: the t
     "bench_tensorboard": "batch",
     "bench_function": "ratio",
     "bench_syncs": "syncs per step",
+    "bench_memory": "goal fit - bare",
 }
 
 
