@@ -364,3 +364,24 @@ def test_training_loop_over_a_dataset_inside_tf_function():
     (want, n1), (got, n2) = _both(case)
     _close(want, got, rtol=1e-5)
     assert n1 == n2 == 1
+
+
+def test_keras_model_call_is_not_converted_as_in_keras_3():
+    for tf in (tf_real, ctf):
+        class Gate(tf.keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = tf.keras.layers.Dense(2)
+
+            def call(self, x):
+                y = self.dense(x)
+                if tf.reduce_sum(y) > 0:          # Keras 3 runs call as written: a tensor used as a bool
+                    y = y * 2.0
+                return y
+        model = Gate()
+
+        @tf.function
+        def f(x):
+            return model(x)
+        with pytest.raises(tf.errors.OperatorNotAllowedInGraphError):
+            f(tf.constant([[1.0, 2.0]]))

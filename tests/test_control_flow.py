@@ -93,13 +93,13 @@ def test_shape_change_without_invariant_is_tf_error():
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
-def test_v1_case_and_switch_case(executor):
+def test_v1_case_and_switch_case_with_gradients(executor):
     def build(tf):
         k = tf.placeholder(tf.int32, [], name="k")
         x = tf.constant(2.0)
-        sw = tf.switch_case(k, [lambda: x, lambda: x * 10.0, lambda: x * 100.0])
-        c = tf.case([(tf.equal(k, 0), lambda: x + 1.0), (tf.equal(k, 1), lambda: x + 2.0)], default=lambda: -x)
-        return [sw, c], {"k": k}
+        sw = tf.switch_case(k, [lambda: x, lambda: x * x * 10.0, lambda: x * 100.0])
+        c = tf.case([(tf.equal(k, 0), lambda: x + 1.0), (tf.equal(k, 1), lambda: x * x)], default=lambda: -x)
+        return [sw, c] + tf.gradients(sw + c, x), {"k": k}
     want, got = _v1_both(build, [{"k": 0}, {"k": 1}, {"k": 2}, {"k": 7}], executor)
     _close(want, got)
 
