@@ -104,4 +104,4 @@ def describe(device: torch.device | None = None) -> str:
         return f"cuda:{i} ({props.name}, {props.total_memory / 2**30:.1f} GiB)"
     if dev.type == "mps":
         return "mps (Apple GPU)"
-    return f"cpu ({torch.get_num_threads()} threads)"
+    return f"cpu ({torch.get_num_threads()} thread{'' if torch.get_num_threads() == 1 else 's'})"

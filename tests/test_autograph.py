@@ -221,15 +221,23 @@ def test_autograph_false_and_do_not_convert_raise_tf_bool_error():
     assert messages[2] == "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed"
 
 
-def test_variable_defined_in_one_branch_only_fails_when_used():
-    for tf in (tf_real, ctf):
+def test_variable_defined_in_one_branch_only_is_tf_error_and_loop_temporaries_work():
+    def case(tf):
         @tf.function
         def f(x):
             if x > 0:
                 y = x * 2.0
             return y
-        with pytest.raises(Exception, match="y"):
+
+        @tf.function
+        def last_double(n):
+            for i in tf.range(n):
+                last = i * 2                   # first set inside the loop: TF starts it at zeros
+            return last
+        with pytest.raises(ValueError, match="'y' must also be initialized in the else branch"):
             f(tf.constant(1.0))
+        return int(last_double(tf.constant(4)))
+    assert _both(case) == [6, 6]
 
 
 def test_to_code_is_python_with_one_operator_call_per_converted_statement():

@@ -6,6 +6,7 @@
 - the launcher's environment and its failure handling.
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -128,13 +129,25 @@ def test_two_processes_take_the_steps_of_one(tmp_path):
     assert "samples/s" in out
 
     start = [w.detach().cpu().numpy() for w in build_seed004(seed).weights]      # rank 0's initial weights
-    (x, y), _ = course.data.load_mnist()
+    (x, y), (xt, yt) = course.data.load_mnist()
     expected = _reference_sgd(x[:n].reshape(n, -1), y[:n], start, batch_size=batch, epochs=epochs, lr=lr,
                               seed=seed)
     assert [w.shape for w in weights] == [w.shape for w in expected]
     for got, want, s in zip(weights, expected, start):
         assert np.abs(want - s).max() > 1e-3                      # training moved the weights
         np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
+
+    # The compiled loss and accuracy, evaluated by both processes on their shards of the test set and
+    # summed over them, are those of the final weights over all 10,000 test images (numpy, float64).
+    xt = xt.reshape(len(xt), -1).numpy().astype(np.float64) / 255.0
+    yt = yt.numpy().astype(np.int64)
+    logits = np.maximum(xt @ weights[0] + weights[1], 0.0) @ weights[2] + weights[3]          # (10000, 10)
+    shifted = logits - logits.max(1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    loss, acc = -log_p[np.arange(len(yt)), yt].mean(), (logits.argmax(1) == yt).mean()
+    printed = re.search(r"test loss ([0-9.]+), test accuracy ([0-9.]+)", out)
+    assert printed, out
+    assert abs(float(printed[1]) - loss) < 1.5e-4 and abs(float(printed[2]) - acc) < 1.5e-4, (printed[0], loss, acc)
 
 
 # -- tf.distribute facade ---------------------------------------------------------------------------

@@ -36,7 +36,8 @@ from course.graph.subgraph import (BranchGraph, SubFunction, SubPlan, assigned_v
 from course.tape import control as _eager
 
 __all__ = ["cond", "case", "switch_case", "while_loop", "while_loop_v1", "building", "cond_state", "flatten_values",
-           "trace", "trace_loop_body", "bind_captures", "check_loop_outputs"]
+           "trace", "trace_loop_body", "bind_captures", "check_loop_outputs", "probe_outputs", "zeros_of",
+           "element_placeholders"]
 
 SIDE_EFFECTS.update({"If", "Case", "While"})
 
@@ -185,10 +186,35 @@ def _branches_op(kind, index, fns, name, labels):
     return flatten_values(outs[0])[1](results) if outs[0] is not None else op
 
 
+def probe_outputs(fn):
+    """Run `fn` in a scratch graph and return, per output, (dtype, static shape) or None (not a tensor);
+    None when it fails. The scratch graph is dropped (AutoGraph's look at what a loop body defines)."""
+    g = BranchGraph(get_default_graph(), "probe")
+    try:
+        with g.as_default():
+            out = fn()
+    except Exception:                  # the real trace reports it, with the user's traceback
+        return None
+    return [(v.dtype, v.shape) if isinstance(v, Tensor) else None for v in out]
+
+
+def zeros_of(dtype, shape):
+    return constant(0, dtype, shape=list(shape), name="zeros")
+
+
+def element_placeholders(dataset):
+    """Placeholders of a dataset's element structure, in the current graph (for a probe)."""
+    spec = dataset.element_spec
+    leaves = [placeholder_in(get_default_graph(), _dt.as_torch_dtype(s.dtype), s.shape, "element")
+              for s in nest.flatten(spec)]
+    return nest.pack_sequence_as(spec, leaves)
+
+
 def cond_state(pred, fns, names, undefined, name="cond"):
     """AutoGraph's tensor `if`: each branch returns the statement's variables (a tuple, one per name).
     A variable that is the same object in every branch passes through; one that differs becomes an
-    output (it must be a tensor or number in each); one that is Undefined in some branch stays Undefined."""
+    output (it must be a tensor or number in each); one that is undefined in some branch (an instance
+    of undefined[0]) becomes undefined[1](name, the branch that lacks it)."""
     pred = convert_to_tensor(pred)
     if pred.dtype != torch.bool or pred.shape.rank not in (0, None):
         raise ValueError(f"The condition of an `if` on a tensor must be a scalar boolean tensor; got {pred!r}. "
@@ -199,8 +225,9 @@ def cond_state(pred, fns, names, undefined, name="cond"):
         values = [out[k] for out in outs]
         if all(v is values[0] for v in values):
             continue
-        if any(isinstance(v, undefined) for v in values):
-            result[k] = undefined(var)
+        kinds = [isinstance(v, undefined[0]) for v in values]
+        if any(kinds):
+            result[k] = undefined[1](var, "else" if not kinds[0] else "main")
             continue
         parts = [flatten_values(v) for v in values]
         try:

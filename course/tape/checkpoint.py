@@ -32,9 +32,12 @@ _SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 
 
 # -- saving ---------------------------------------------------------------------------------------------------
-def object_graph(root):
-    """(graph, values): the saved object graph (TF's TrackableObjectGraph as JSON) and {key: tensor}."""
+def object_graph(root, objects=None):
+    """(graph, values): the saved object graph (TF's TrackableObjectGraph as JSON) and {key: tensor}.
+    `objects`, a list, receives the live object of each node, in node order."""
     nodes, ids, values, paths = [], {}, {}, {}
+    found = objects if objects is not None else []
+    found.append(root)
     queue = [(root, ())]
     ids[id(root)] = 0
     nodes.append({"children": [], "attributes": []})
@@ -53,6 +56,7 @@ def object_graph(root):
             if id(child) not in ids:
                 ids[id(child)] = len(nodes)
                 nodes.append({"children": [], "attributes": []})
+                found.append(child)
                 paths[id(child)] = path + (name,)
                 queue.append((child, path + (name,)))
             node["children"].append({"name": name, "node_id": ids[id(child)]})

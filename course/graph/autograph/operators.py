@@ -41,14 +41,18 @@ class OperatorNotAllowedInGraphError(TypeError):
 
 
 class Undefined:
-    """A variable with no value on this path (set in one branch of a tensor `if`, or only in a loop)."""
+    """A variable with no value on this path (set in one branch of a tensor `if`, or only in a loop).
+    Using it raises TF's error for that case (`reason`), or a NameError-like one."""
 
-    __slots__ = ("symbol_name",)
+    __slots__ = ("symbol_name", "reason")
 
-    def __init__(self, symbol_name):
+    def __init__(self, symbol_name, reason=None):
         object.__setattr__(self, "symbol_name", symbol_name)
+        object.__setattr__(self, "reason", reason)
 
     def _fail(self, *args, **kwargs):
+        if self.reason is not None:
+            raise ValueError(self.reason)
         raise UnboundLocalError(
             f"'{self.symbol_name}' has no value here: it is set in only one branch of an `if` on a tensor, or only "
             f"inside a loop on a tensor. Give '{self.symbol_name}' a value before the `if`/loop (or in both "
@@ -119,7 +123,11 @@ def if_stmt(test, true_fn, false_fn, state, names, returns=False):
         return true_fn(*state) if test else false_fn(*state)
     if returns:
         return cf.cond(test, lambda: true_fn(*state), lambda: false_fn(*state))
-    return cf.cond_state(test, [lambda: true_fn(*state), lambda: false_fn(*state)], names, Undefined)
+    return cf.cond_state(test, [lambda: true_fn(*state), lambda: false_fn(*state)], names, (Undefined, _one_branch))
+
+
+def _one_branch(name, branch):
+    return Undefined(name, f"'{name}' must also be initialized in the {branch} branch")
 
 
 # -- loops ---------------------------------------------------------------------------------------------------
@@ -143,6 +151,23 @@ def _merge(state, positions, values):
     return tuple(full)
 
 
+def _define_temporaries(body, state, names, item=None):
+    """Variables undefined before a graph loop that its body defines (`last = i`): as TF does, trace
+    the body once on the side to learn their dtype and shape, and start them at zeros."""
+    undefined = [i for i, v in enumerate(state) if isinstance(v, Undefined)]
+    if not undefined:
+        return state
+    probe = cf.probe_outputs(lambda: body(*(() if item is None else (item(),)), *state))
+    state = list(state)
+    for i in undefined:
+        out = probe[i] if probe is not None and i < len(probe) else None
+        if isinstance(out, tuple) and out[1].is_fully_defined():
+            state[i] = cf.zeros_of(out[0], out[1])
+        else:
+            state[i] = Undefined(names[i], f"'{names[i]}' must be defined before the loop")
+    return tuple(state)
+
+
 def while_stmt(test, body, state, names):
     first = test(*state)
     if not _is_graph(first):
@@ -150,6 +175,7 @@ def while_stmt(test, body, state, names):
             state = body(*state)
             first = test(*state)
         return state
+    state = _define_temporaries(body, state, names)
     carried = _loop_vars(state)
     held = list(state)
 
@@ -165,8 +191,10 @@ def while_stmt(test, body, state, names):
 
 def for_stmt(iterable, extra_test, body, state, names):
     if _is_graph(iterable):
+        state = _define_temporaries(body, state, names, lambda: gather(iterable, 0))
         return _tensor_for(iterable, extra_test, body, state)
     if _is_dataset(iterable) and cf.building():
+        state = _define_temporaries(body, state, names, lambda: cf.element_placeholders(iterable))
         return _dataset_for(iterable, extra_test, body, state)
     for item in iterable:
         if extra_test is not None and not extra_test(*state):
