@@ -213,8 +213,8 @@ def test_real_keras_refuses_files_that_read_other_files_too(tmp_path, fmt, kind)
 
 # -- code from strings: only where a test proves no user string reaches it ----------------------------
 # (module, call) -> the test that feeds it hostile names
-HOSTILE_NAMES_TEST = "tests/test_graph_core.py::test_hostile_op_names_are_refused_when_the_graph_is_built"
-AUTOGRAPH_TEST = "tests/test_autograph.py::test_converted_function_keeps_strings_and_refuses_reserved_names"
+HOSTILE_NAMES_TEST = "tests/graph/test_graph_core.py::test_hostile_op_names_are_refused_when_the_graph_is_built"
+AUTOGRAPH_TEST = "tests/graph/test_autograph.py::test_converted_function_keeps_strings_and_refuses_reserved_names"
 ALLOWED_CODE_SITES = {
     ("course/graph/plan.py", "exec"): HOSTILE_NAMES_TEST,
     ("course/graph/plan.py", "compile"): HOSTILE_NAMES_TEST,
@@ -223,7 +223,7 @@ ALLOWED_CODE_SITES = {
     ("course/graph/autograph/conversion.py", "compile"): AUTOGRAPH_TEST,
     # Keras' Lambda format: refused unless safe_mode=False, and unreadable bytecode is a clear error
     ("course/keras/layers/lambda_layer.py", "marshal.loads"):
-        "tests/test_keras_saving_parity.py::test_lambda_is_refused_then_loaded_with_safe_mode_false",
+        "tests/keras/test_keras_saving_parity.py::test_lambda_is_refused_then_loaded_with_safe_mode_false",
 }
 
 

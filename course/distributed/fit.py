@@ -11,7 +11,7 @@ Every process holds a full copy of the model and trains on its own shard of each
 
 Since each L_r is a mean over b samples, the average of the W gradients is the gradient of the
 mean loss over the whole global batch of B = W·b samples: the run takes the same steps as one
-process with batch B (tests/test_distributed.py checks this to 1e-5). The weights start equal
+process with batch B (tests/distributed/test_distributed.py checks this to 1e-5). The weights start equal
 because DDP broadcasts rank 0's weights when it wraps the model, and stay equal because every
 process applies the same averaged gradient.
 

@@ -30,7 +30,7 @@ class CheckFailure(AssertionError):
     `CheckFailure(en="...", zh="...")`, or `CheckFailure(say("...", "..."))`; str() gives the English."""
 
     def __init__(self, en="", zh: str | None = None):
-        # A message without its Chinese shows the English in both (tests/test_feedback_lang.py
+        # A message without its Chinese shows the English in both (tests/exercises/test_feedback_lang.py
         # finds such raise sites; the learner still gets the explanation).
         text = en if isinstance(en, Text) and zh is None else Text(str(en), str(en if zh is None else zh))
         super().__init__(text.en)

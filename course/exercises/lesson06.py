@@ -3,7 +3,7 @@
 The references are torch's own functions (``nn.functional.mse_loss``, ``torch.log_softmax``,
 ``nn.functional.cross_entropy`` with probability targets) and, where Keras does something torch does
 not (clipping probabilities to [1e-7, 1 - 1e-7], hinge's 0/1 -> -1/+1 labels), those documented
-Keras rules written out in torch here (tests/test_lesson06_checks.py proves them against real
+Keras rules written out in torch here (tests/lessons/test_lesson06_checks.py proves them against real
 TensorFlow).
 """
 import torch
