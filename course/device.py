@@ -71,12 +71,24 @@ def set_default(name: str | torch.device | None) -> torch.device | None:
     return _chosen
 
 
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (ipykernel), where stderr shows as a red error band."""
+    shell = sys.modules.get("IPython")
+    ip = getattr(shell, "get_ipython", lambda: None)() if shell is not None else None
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
 def announce(stream=None) -> None:
-    """Say once which device was chosen (engines call this on first use)."""
+    """Say once which device was chosen (engines call this on first use).
+
+    Scripts get the line on stderr, so it stays out of piped output; in a notebook it goes to
+    stdout, because JupyterLab paints stderr as an error band and this line is no error."""
     global _announced
     if not _announced:
         _announced = True
-        print(f"course: using {describe()}", file=stream or sys.stderr)
+        if stream is None:
+            stream = sys.stdout if in_notebook() else sys.stderr
+        print(f"course: using {describe()}", file=stream)
 
 
 def seed(n: int = 0) -> None:

@@ -88,3 +88,43 @@ def test_cuda_batches_live_on_the_gpu():
     from course.data import batches
     xb, yb = next(iter(batches(torch.zeros(10, 2, dtype=torch.uint8), torch.arange(10), 4, device="cuda")))
     assert xb.is_cuda and yb.is_cuda
+
+
+def _announce_in_a_fresh_process(code):
+    prog = "import course.device\n" + code + "\ncourse.device.announce()\n"
+    return subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COURSE_DEVICE": "cpu"})
+
+
+def test_scripts_get_the_device_line_on_stderr():
+    out = _announce_in_a_fresh_process("")
+    assert out.stdout == "" and out.stderr.startswith("course: using cpu")
+
+
+def test_a_notebook_kernel_gets_the_device_line_on_stdout():
+    # A real ipykernel: the line must arrive as a "stream" message named stdout, not stderr.
+    jupyter_client = pytest.importorskip("jupyter_client")
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name="python3",
+                                                     env={**os.environ, "COURSE_DEVICE": "cpu"})
+    try:
+        msg_id = kc.execute("import course.device\ncourse.device.announce()")
+        streams = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                streams.append((msg["content"]["name"], msg["content"]["text"]))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert [name for name, text in streams if "course: using cpu" in text] == ["stdout"], streams
+
+
+def test_an_explicit_stream_wins(capsys):
+    course.device.set_default(None)
+    course.device.announce(stream=sys.stdout)
+    course.device.set_default(None)
+    assert capsys.readouterr().out.startswith("course: using")
