@@ -18,7 +18,7 @@ from course.framework.identifiers import NO_DEFAULT, Registry
 from course.framework.convert import as_plain, no_dispatch
 from course.keras.layers.call_context import graph_tensor
 from course.tape.tensor import graph_hooks
-from course.optim.schedules import ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
+from course.optim.schedules import CosineDecay, ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
 from course.tape import EagerTensor, Variable
 from course.tape.gradient_tape import GradientTape
 
@@ -30,6 +30,7 @@ class _Schedules:
     LearningRateSchedule = LearningRateSchedule
     ExponentialDecay = ExponentialDecay
     PiecewiseConstantDecay = PiecewiseConstantDecay
+    CosineDecay = CosineDecay
 
 
 schedules = _Schedules()
@@ -229,7 +230,8 @@ class Optimizer:
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
-            sched = {"ExponentialDecay": ExponentialDecay, "PiecewiseConstantDecay": PiecewiseConstantDecay}
+            sched = {"ExponentialDecay": ExponentialDecay, "PiecewiseConstantDecay": PiecewiseConstantDecay,
+                     "CosineDecay": CosineDecay}
             if lr.get("class_name") not in sched:
                 raise ValueError(f"Unsupported learning-rate schedule {lr.get('class_name')!r} in the saved optimizer.")
             config["learning_rate"] = sched[lr["class_name"]](**lr["config"])

@@ -16,11 +16,11 @@ from course.optim.adagrad import Adagrad
 from course.optim.adam import Adam, AdamW
 from course.optim.rmsprop import RMSprop
 from course.optim.rule import FORMS, UpdateRule
-from course.optim.schedules import ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
+from course.optim.schedules import CosineDecay, ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay
 from course.optim.sgd import SGD
 
 __all__ = ["UpdateRule", "FORMS", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "LearningRateSchedule",
-           "ExponentialDecay", "PiecewiseConstantDecay", "get", "OPTIMIZERS"]
+           "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay", "get", "OPTIMIZERS"]
 
 OPTIMIZERS = Registry("optimizer", {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW},
                       classes={}, base=UpdateRule, none=NO_DEFAULT, callables=False, ignore_case=True)

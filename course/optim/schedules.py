@@ -8,7 +8,7 @@ import math
 
 import torch
 
-__all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay"]
+__all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay"]
 
 
 class LearningRateSchedule:
@@ -86,3 +86,52 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def get_config(self):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+class CosineDecay(LearningRateSchedule):
+    """Cosine decay with an optional linear warm-up (`keras.optimizers.schedules.CosineDecay`, Keras 3).
+
+    Without `warmup_target`: lr(step) = initial_learning_rate * ((1 - alpha) * c + alpha),
+    c = (1 + cos(pi * min(step, decay_steps) / decay_steps)) / 2.
+    With `warmup_target`: for step < warmup_steps the rate rises linearly from initial_learning_rate
+    to warmup_target; after that it decays as above from warmup_target, counting steps from the end
+    of the warm-up (the step is capped at warmup_steps + decay_steps).
+    """
+
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
+                 warmup_steps=0):
+        if decay_steps <= 0:
+            raise ValueError(f"CosineDecay: decay_steps must be > 0; got {decay_steps}.")
+        if warmup_steps < 0:
+            raise ValueError(f"CosineDecay: warmup_steps must be >= 0; got {warmup_steps}.")
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.alpha = alpha
+        self.name = name
+        self.warmup_target = warmup_target
+        self.warmup_steps = warmup_steps
+
+    def _decay(self, step, start_lr):
+        fraction = step / self.decay_steps
+        cos = torch.cos(math.pi * fraction) if isinstance(fraction, torch.Tensor) else math.cos(math.pi * fraction)
+        return start_lr * ((1 - self.alpha) * 0.5 * (1.0 + cos) + self.alpha)
+
+    def __call__(self, step):
+        tensor = isinstance(step, torch.Tensor)
+        if tensor and not step.is_floating_point():
+            step = step.to(torch.float32)
+        cap = lambda s, top: torch.clamp(s, max=top) if tensor else min(s, top)      # noqa: E731
+        if self.warmup_target is None:
+            return self._decay(cap(step, self.decay_steps), self.initial_learning_rate)
+        step = cap(step, self.decay_steps + self.warmup_steps)
+        rise = (self.warmup_target - self.initial_learning_rate) * (step / max(self.warmup_steps, 1)) \
+            + self.initial_learning_rate
+        fall = self._decay(step - self.warmup_steps, self.warmup_target)
+        if tensor:
+            return torch.where(step < self.warmup_steps, rise, fall)
+        return rise if step < self.warmup_steps else fall
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
+                "warmup_steps": self.warmup_steps}
