@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 from course.exercises import language, registry, remote
 from course.exercises.codec import CodecError
-from course.exercises.expect import CheckFailure
+from course.exercises.expect import CheckFailure, Recorded
 from course.exercises.language import Text, say
 from course.exercises.forbidden import relevant_sources, violations
 from course.exercises.seeding import seeded
@@ -39,7 +39,7 @@ _CRASHED = say("the kernel died while this exercise was checked", "检查这道�
 @dataclass
 class Result:
     """The outcome of one exercise: status is one of passed, partial, failed, not implemented,
-    error, missing, no checks (and, from the grader, timeout, crashed); `seed` is the
+    error, missing, no checks, recorded (well-formed; only the instructor's checks file scores it) (and, from the grader, timeout, crashed); `seed` is the
     seed the checks drew their inputs from. `message` is the explanation in English,
     `message_zh` in Chinese (`text(lang)` picks one; made from a Text by `Result.of`)."""
     id: str
@@ -90,6 +90,8 @@ def _run_one(c: registry.Check, obj) -> tuple[float, str, Text]:
         # The learner's own error text stays as Python wrote it (in backticks in the Chinese sentence).
         head, trace = f"{exc.remote_type}: {exc.message}", f"\n{exc.trace}".rstrip()
         return 0, "error", say(f"your code raised {head}{trace}", f"你的代码抛出了异常 `{head}`{trace}")
+    except Recorded as exc:
+        return 0, "recorded", exc.text
     except CheckFailure as exc:
         return 0, "failed", exc.text or say("a check failed (no details given)", "检查未通过（没有给出细节）")
     except remote.CheckTimeout as exc:
@@ -207,6 +209,8 @@ def _run_all(exercise_id, checks, total, name, transport, sources, context, miss
         status = "not implemented"
     elif all(s == "passed" for s in statuses):
         status = "passed"
+    elif earned == 0 and "recorded" in statuses and all(s in ("passed", "recorded") for s in statuses):
+        status = "recorded"
     elif earned > 0:
         status = "partial"
     else:

@@ -299,3 +299,23 @@ def _torch_seed(seed):
     import torch
     torch.manual_seed(seed)
     return None
+
+
+@builder("mnist_subset")
+def _mnist_subset(part, start, n, order="given"):
+    """Training data of an outcome task (course.exercises.outcome): MNIST's training images
+    [start, start + n) as float32 (n, 784) in [0, 1] (part 'x') or their int64 labels (part 'y');
+    order 'sorted' sorts them by label (a stable sort), as a badly prepared data set would be."""
+    import numpy as np
+    import torch
+
+    from course.data.mnist import load_mnist_numpy
+    (images, labels), _ = load_mnist_numpy()
+    start, n = int(start), int(n)
+    x, y = images[start:start + n], labels[start:start + n].astype(np.int64)
+    if order == "sorted":
+        keep = np.argsort(y, kind="stable")
+        x, y = x[keep], y[keep]
+    if part == "x":
+        return torch.from_numpy(x.reshape(len(x), -1).astype(np.float32) / 255.0)
+    return torch.from_numpy(y)

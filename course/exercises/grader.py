@@ -198,12 +198,16 @@ def _check_exercises(grade, run, folder, ids, maxima, checks, code_cells, timeou
     values and compare; the learner's kernel only answers their requests with plain data."""
     deadline = [0.0]
 
-    def send(code):
-        # One deadline per exercise, however many requests its checks make.
+    def send(code, limit=None):
+        # One deadline per exercise, however many requests its checks make; `limit`: a check's own
+        # shorter limit for this request (an outcome task's time budget, remote.time_limit).
         remaining = deadline[0] - time.monotonic()
         if remaining <= 0:
             return Outcome("timeout")
-        out = run.kernel.run(code, min(timeout, max(remaining, 1.0)), store_history=False)
+        seconds = min(timeout, max(remaining, 1.0))
+        if limit is not None:
+            seconds = min(seconds, max(float(limit), 0.1))
+        out = run.kernel.run(code, seconds, store_history=False)
         if out.status in ("hung", "crashed"):
             run.recover()
         return out

@@ -104,7 +104,8 @@ def notebook_language(nb) -> str:
 
 _STATUS = {"zh": {"passed": "通过", "partial": "部分得分", "failed": "未通过", "not implemented": "尚未实现",
                   "error": "出错", "missing": "缺少答案", "no checks": "没有检查", "timeout": "超时",
-                  "crashed": "内核崩溃", "refused": "拒绝运行"}}
+                  "crashed": "内核崩溃", "refused": "拒绝运行",
+                  "recorded": "已记录"}}
 
 # The verdict lines, one table per language: `check()` prints LINE[status]; the grader's text
 # report prints ROW per exercise and TOTAL at the end.
@@ -113,6 +114,7 @@ _TEMPLATES = {
            "passed": "✓ Exercise {id} passed ({score})",
            "not implemented": "Exercise {id}: not implemented yet",
            "partial": "~ Exercise {id}: {score}\n{message}",
+           "recorded": "• Exercise {id}: {message}",
            "other": "✗ Exercise {id} ({score}): {message}",
            "row": "  Exercise {id:<{width}}  {points}/{max}  {note}",
            "note": "{status}: {said}",
@@ -121,6 +123,7 @@ _TEMPLATES = {
            "passed": "✓ 练习 {id} 通过（{score}）",
            "not implemented": "练习 {id}：尚未实现",
            "partial": "~ 练习 {id}：{score}\n{message}",
+           "recorded": "• 练习 {id}：{message}",
            "other": "✗ 练习 {id}（{score}，{status}）：{message}",
            "row": "  练习 {id:<{width}}  {points}/{max}  {note}",
            "note": "{status}：{said}",
@@ -141,7 +144,7 @@ def result_line(r, lang: str | None = None) -> str:
     """The verdict line(s) `check()` prints for the Result `r`."""
     t = _TEMPLATES[language(lang)]
     score = t["score"].format(points=r.points, max=r.max)
-    key = r.status if r.status in ("passed", "not implemented", "partial") else "other"
+    key = r.status if r.status in ("passed", "not implemented", "partial", "recorded") else "other"
     line = t[key].format(id=r.id, score=score, message=_message(r, language(lang)),
                          status=status_word(r.status, lang))
     return line.rstrip() if key == "partial" else line

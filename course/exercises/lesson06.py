@@ -11,6 +11,8 @@ import torch
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, Text, as_tensor, expect_close, say
 from course.exercises.forbidden import SCRATCH, Forbid
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 
 __all__ = ["KERAS_EPSILON"]
@@ -203,3 +205,10 @@ def _check_hinge(hinge):
                      rtol=1e-5, atol=1e-6)
         _unchanged(keep[0], y_true, "hinge", "y_true")
         _unchanged(keep[1], y_pred, "hinge", "y_pred")
+
+
+# -- Section 8: conceptual questions (keys in the instructor's checks file) and an outcome task -----
+question("6.5", name="answer_6_5", points=1, kind="choice", choices="abcd")
+question("6.6", name="answer_6_6", points=1, kind="number")
+outcome_task("6.7", name="train_classifier", points=3, order="given",
+             practice={"target": 0.8, "seconds": 4, "n_train": 2000, "n_test": 1000})

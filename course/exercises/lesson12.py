@@ -14,6 +14,8 @@ import torch
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal, say
 from course.exercises.fixtures import Fixture
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import RemoteObject, current, probe
 from course.exercises.seeding import numpy_rng
@@ -362,3 +364,10 @@ def _check_array_dataset(ArrayDataset):
                           "DataLoader(ArrayDataset(images, labels), batch_size=4) 的第一个批次：图像"))
     expect_close(yb, torch.from_numpy(labels[:4]), what=say("the first batch of DataLoader(...): labels",
                                                             "DataLoader(...) 的第一个批次：标签"))
+
+
+# -- Section 7: conceptual questions (keys in the instructor's checks file) and a planted bug -----
+question("12.5", name="answer_12_5", points=1, kind="choice", choices="abcd")
+question("12.6", name="answer_12_6", points=1, kind="number")
+outcome_task("12.7", name="train_sorted", points=3, order="sorted",
+             practice={"target": 0.8, "seconds": 4, "n_train": 2000, "n_test": 1000})

@@ -2,30 +2,84 @@
 import torch
 
 from course.exercises import seeding
-from course.exercises.expect import CheckFailure, describe, expect, expect_close, say
+from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, say
 from course.exercises.fixtures import Fixture
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import current
 
-__all__ = []
+__all__ = ["reference_average_loss"]
+
+
+def reference_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
+    """tf.nn.compute_average_loss outside a strategy (one replica), written out in torch: the losses
+    times the sample weights (broadcast), summed over every axis, divided by the global batch size
+    (by default the number of rows); a global batch size of 0 gives 0 (TF's div_no_nan).
+    tests/lessons/test_lesson14_checks.py proves it against real TensorFlow."""
+    losses = per_example_loss if sample_weight is None else per_example_loss * sample_weight
+    size = losses.shape[0] if global_batch_size is None else global_batch_size
+    return losses.sum() / size if size else losses.sum() * 0
+
+
+def _cases(g):
+    """(description en, zh, per_example_loss, kwargs) of the 14.1 check, drawn from `g`."""
+    r = lambda *shape: torch.rand(*shape, generator=g, dtype=torch.float64)       # noqa: E731
+    w4, w5 = r(4), (r(5) > 0.5).double()
+    return [("8 losses, global_batch_size=8 (one replica)", "8 个损失，global_batch_size=8（一个副本）",
+             r(8), {"global_batch_size": 8}),
+            ("8 losses, global_batch_size=32 (4 replicas)", "8 个损失，global_batch_size=32（4 个副本）",
+             r(8), {"global_batch_size": 32}),
+            ("5 losses, global_batch_size=15", "5 个损失，global_batch_size=15", r(5), {"global_batch_size": 15}),
+            ("6 losses, no global_batch_size (the local batch is the global one)",
+             "6 个损失，不给 global_batch_size（本地批次即全局批次）", r(6), {}),
+            ("4 losses with sample_weight (4,), global_batch_size=8",
+             "4 个损失，sample_weight 形状 (4,)，global_batch_size=8", r(4), {"sample_weight": w4, "global_batch_size": 8}),
+            ("5 losses with 0/1 sample weights, global_batch_size=10",
+             "5 个损失，样本权重为 0/1，global_batch_size=10", r(5), {"sample_weight": w5, "global_batch_size": 10}),
+            ("4 losses with a scalar sample_weight 0.5, no global_batch_size",
+             "4 个损失，标量 sample_weight 0.5，不给 global_batch_size", r(4),
+             {"sample_weight": torch.tensor(0.5, dtype=torch.float64)}),
+            ("losses of shape (3, 2) (two per sample), global_batch_size=6",
+             "形状为 (3, 2) 的损失（每个样本两个），global_batch_size=6", r(3, 2), {"global_batch_size": 6})]
 
 
 @exercise("14.1", name="compute_average_loss", points=2)
 def _check_compute_average_loss(compute_average_loss):
-    """sum(per_example_loss) / global_batch_size, TensorFlow's per-replica convention."""
+    """tf.nn.compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None) on
+    several cases against `reference_average_loss` (the semantics of TensorFlow's function)."""
     g = seeding.torch_generator(3)
-    for local, world in ((8, 1), (8, 4), (5, 3)):
-        per_example = torch.rand(local, generator=g, dtype=torch.float64)
-        keep = per_example.clone()
-        got = compute_average_loss(per_example, global_batch_size=local * world)
-        expected = keep.sum() / (local * world)
-        what = say(f"compute_average_loss(per_example_loss of {local} samples, global_batch_size={local * world})",
-                   f"compute_average_loss(per_example_loss（{local} 个样本）, global_batch_size={local * world})")
-        if world > 1 and isinstance(got, torch.Tensor) and torch.allclose(got.double(), keep.mean(), atol=1e-12):
-            raise CheckFailure(en=f"{what.en}: you returned the LOCAL mean; divide the local sum by the GLOBAL batch "
-                                  f"size, so that the replicas' gradients, summed, give the global mean.",
-                               zh=f"{what.zh}：你返回的是*本地*均值；请把本地的和除以*全局*批大小，"
-                                  f"这样各副本的梯度相加后才等于全局均值。")
+    for en, zh, losses, kwargs in _cases(g):
+        keep = losses.clone()
+        weights = kwargs.get("sample_weight")
+        got = compute_average_loss(losses, **kwargs)
+        expected = reference_average_loss(keep, **kwargs)
+        what = say(f"compute_average_loss on {en}", f"compute_average_loss（{zh}）")
+        t = as_tensor(got)
+        if t is not None and t.numel() == 1:
+            value, world = float(t), kwargs.get("global_batch_size")
+            local = keep if weights is None else keep * weights
+            if world and world != keep.shape[0] and abs(value - float(local.mean())) < 1e-9:
+                raise CheckFailure(en=f"{what.en}: you returned the LOCAL mean; divide the local sum by the GLOBAL "
+                                      f"batch size, so that the replicas' gradients, summed, give the global mean.",
+                                   zh=f"{what.zh}：你返回的是*本地*均值；请把本地的和除以*全局*批大小，"
+                                      f"这样各副本的梯度相加后才等于全局均值。")
+            if weights is not None and abs(value - reference_average_loss(keep, None, world).item()) < 1e-9 \
+                    and abs(value - float(expected)) > 1e-9:
+                raise CheckFailure(en=f"{what.en}: the sample weights were ignored; multiply each loss by its weight "
+                                      f"before summing (the sum is still divided by the batch size, not by the sum of "
+                                      f"the weights).",
+                                   zh=f"{what.zh}：样本权重被忽略了；求和之前请把每个损失乘以它的权重"
+                                      f"（和仍然除以批大小，而不是除以权重之和）。")
+            if weights is not None and float((keep.new_ones(keep.shape) * weights).sum()) > 0 and abs(
+                    value - float(local.sum() / (keep.new_ones(keep.shape) * weights).sum())) < 1e-9 \
+                    and abs(value - float(expected)) > 1e-9:
+                raise CheckFailure(en=f"{what.en}: you divided by the sum of the weights; TensorFlow divides the "
+                                      f"weighted sum by the global batch size.",
+                                   zh=f"{what.zh}：你除以了权重之和；TensorFlow 是把加权和除以全局批大小。")
+        if t is not None and t.numel() != 1:
+            raise CheckFailure(en=f"{what.en}: expected one number (a 0-d tensor), got {describe(got)}.",
+                               zh=f"{what.zh}：期望得到一个数（0 维张量），得到的是 {describe(got, lang='zh')}。")
         expect_close(torch.as_tensor(got, dtype=torch.float64), expected, what=what, kind="torch", rtol=1e-9,
                      atol=1e-12, check_dtype=False)
     # The point of the convention: summed over the replicas, the losses give the global mean.
@@ -154,3 +208,10 @@ def _check_shard(shard):
                                        f"torch.Generator().manual_seed(seed + epoch) and torch.randperm(n, generator=g).",
                    zh=f"{what}：期望 {expected}，得到 {got}。请用 torch.Generator().manual_seed(seed + epoch) "
                       f"和 torch.randperm(n, generator=g) 抽取排列。")
+
+
+# -- Section 6: conceptual questions (keys in the instructor's checks file) and an outcome task -----
+question("14.4", name="answer_14_4", points=1, kind="choice", choices="abcd")
+question("14.5", name="answer_14_5", points=1, kind="number")
+outcome_task("14.6", name="train_data_parallel", points=3, order="given",
+             practice={"target": 0.8, "seconds": 4, "n_train": 2000, "n_test": 1000})

@@ -10,7 +10,9 @@ A check is a function registered with `@exercise`; it receives the learner's obj
 Checks for lesson N live in `course/exercises/lessonNN.py` and are imported on first use. An
 instructor may keep private checks in a separate file (`course grade --checks FILE`) that uses the
 same decorator: a check for an existing id adds to that exercise (its points add to the maximum),
-a new id adds an exercise to its lesson.
+a new id adds an exercise to its lesson. The same file may `configure(id, ...)` an exercise's private
+values (the answer key of a conceptual question, the target and budget of an outcome task:
+course.exercises.questions, course.exercises.outcome); they live in the grader's process only.
 
 Checks (and private checks files) run in the grader's process, never in the learner's kernel: the
 learner's object arrives as plain data or as a `RemoteObject` (course.exercises.remote) whose calls
@@ -33,13 +35,15 @@ from typing import Callable
 from course.exercises.language import say
 
 __all__ = ["ID_RE", "Check", "exercise", "checks_for", "exercise_ids", "lesson_of", "load_lesson",
-           "load_checks_file", "object_name", "max_points", "forbidden", "isolated", "sort_key"]
+           "load_checks_file", "object_name", "max_points", "forbidden", "isolated", "sort_key", "configure",
+           "settings"]
 
 ID_RE = re.compile(r"^(\d+)\.(\d+)$")
 
 _checks: dict[str, list["Check"]] = {}     # id -> checks, in registration order
 _loaded_lessons: set[int] = set()
 _origin: str = "package"                    # where registrations come from right now
+_settings: dict[str, dict] = {}             # id -> an instructor's private values (answer keys, budgets)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,19 @@ def load_checks_file(path: str | Path) -> list[str]:
     return sorted({i for i, cs in _checks.items() if cs != before.get(i)}, key=sort_key)
 
 
+def configure(exercise_id: str, **values) -> None:
+    """Set private values of exercise `exercise_id` (an answer key, a target, a budget); called from an
+    instructor's checks file, so the values live in the grader's process only, never in the package
+    a learner installs nor in the learner's kernel. Later calls add to (and override) earlier ones."""
+    lesson_of(exercise_id)
+    _settings.setdefault(exercise_id, {}).update(values)
+
+
+def settings(exercise_id: str) -> dict:
+    """The private values set for `exercise_id` (a copy; empty when no checks file set any)."""
+    return dict(_settings.get(exercise_id, {}))
+
+
 def checks_for(exercise_id: str) -> list[Check]:
     """The registered checks of one exercise (its lesson's module is imported if needed)."""
     load_lesson(lesson_of(exercise_id))
@@ -181,6 +198,7 @@ def forbidden(exercise_id: str):
 def isolated():
     """Registrations made inside the block are undone when it ends (for private checks files)."""
     saved = {k: list(v) for k, v in _checks.items()}
+    saved_settings = {k: dict(v) for k, v in _settings.items()}
     saved_lessons = set(_loaded_lessons)
     try:
         yield
@@ -192,3 +210,5 @@ def isolated():
                     saved.setdefault(i, [c for c in cs if c.origin == "package"])
         _checks.clear()
         _checks.update(saved)
+        _settings.clear()
+        _settings.update(saved_settings)

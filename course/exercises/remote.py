@@ -25,7 +25,7 @@ from course.exercises.fixtures import Fixture
 
 __all__ = ["LearnerError", "ForbiddenUse", "CheckTimeout", "KernelCrashed", "NoReply", "RemoteObject", "MISSING",
            "Transport",
-           "LocalTransport", "KernelTransport", "current", "using", "probe", "remote_type", "is_a"]
+           "LocalTransport", "KernelTransport", "current", "using", "time_limit", "probe", "remote_type", "is_a"]
 
 
 class LearnerError(Exception):
@@ -288,6 +288,7 @@ class Transport:
     def __init__(self):
         self._kept: list[int] = []
         self.watch: dict | None = None        # the running exercise's forbidden names, watched at run time
+        self.limit: float | None = None       # seconds one request may run (time_limit), on top of the deadline
 
     def encode(self, value):
         def other(v):
@@ -381,7 +382,7 @@ class KernelTransport(Transport):
         code = (f"__import__('course.exercises.driver', fromlist=['serve']).serve(globals(), {text!r}, "
                 f"{str(path)!r})")
         try:
-            out = self.run(code)
+            out = self.run(code) if self.limit is None else self.run(code, self.limit)
             if out.status in ("timeout", "hung"):
                 raise CheckTimeout("the learner's code did not finish in time")
             if out.status == "crashed":
@@ -415,6 +416,19 @@ def using(transport: Transport):
         yield transport
     finally:
         _current.pop()
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Requests made inside the block may each run `seconds` at most in the learner's kernel (the
+    grader interrupts them there and the request raises CheckTimeout). `check()`'s in-process
+    transport cannot stop the learner's code: a check measures the time itself as well."""
+    transport = current()
+    previous, transport.limit = transport.limit, float(seconds)
+    try:
+        yield transport
+    finally:
+        transport.limit = previous
 
 
 def probe(name: str, *args, **kwargs):
