@@ -31,7 +31,7 @@ from course.graph.shape_ops import (concat, expand_dims, one_hot, rank, reshape,
 from course.framework.shapes import TensorShape
 from course.graph.variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assign, assign_add,
                                     assign_sub, get_variable, get_variable_scope, global_variables,
-                                    global_variables_initializer, initialize_all_variables, initialize_local_variables,
+                                    global_variables_initializer, initialize_local_variables,
                                     is_variable_initialized, local_variables, local_variables_initializer,
                                     model_variables, trainable_variables, variable_scope, variables_initializer)
 from course.graph.control_flow_ops import case, cond, switch_case, while_loop_v1 as while_loop
@@ -39,6 +39,23 @@ from course.graph.range_ops import range_ as range  # noqa: A004 (TF's name)
 from course.graph.tensor_array import TensorArray
 from course.tf import _unsupported
 from course.tf.compat.v1 import errors, nn, train  # noqa: F401  (tf.nn, tf.train, tf.errors)
+
+_warned_deprecated = set()
+
+
+def initialize_all_variables():
+    """Deprecated alias of `global_variables_initializer`; logs TensorFlow's deprecation warning once."""
+    if "initialize_all_variables" not in _warned_deprecated:
+        _warned_deprecated.add("initialize_all_variables")
+        import inspect
+        import logging as _py_logging
+        caller = inspect.stack()[1]
+        _py_logging.getLogger("tensorflow").warning(
+            "From %s:%d: initialize_all_variables (from tensorflow.python.ops.variables) is deprecated and will "
+            "be removed after 2017-03-02.\nInstructions for updating:\nUse `tf.global_variables_initializer` "
+            "instead.", caller.filename, caller.lineno)
+    return global_variables_initializer()
+
 
 float16, half, bfloat16 = torch.float16, torch.float16, torch.bfloat16
 float32, float64, double = torch.float32, torch.float64, torch.float64
