@@ -15,7 +15,10 @@ body; a Python object that is not a tensor (a list, a layer) is left as it is.
 import torch
 
 from course.framework import nest
-from course.graph import control_flow_ops as cf
+from course.graph.autograph import graph_state
+from course.graph.cond_ops import cond as graph_cond
+from course.graph.control_flow_util import building
+from course.graph.while_ops import while_loop
 from course.graph.array_ops import convert_to_tensor
 from course.graph.gather_ops import gather
 from course.graph.graph import Tensor
@@ -111,7 +114,7 @@ def or_(*parts):
 
 def if_exp(test, true_fn, false_fn):
     if _is_graph(test):
-        return cf.cond(test, true_fn, false_fn)
+        return graph_cond(test, true_fn, false_fn)
     return true_fn() if test else false_fn()
 
 
@@ -122,8 +125,8 @@ def if_stmt(test, true_fn, false_fn, state, names, returns=False):
     if not _is_graph(test):
         return true_fn(*state) if test else false_fn(*state)
     if returns:
-        return cf.cond(test, lambda: true_fn(*state), lambda: false_fn(*state))
-    return cf.cond_state(test, [lambda: true_fn(*state), lambda: false_fn(*state)], names, (Undefined, _one_branch))
+        return graph_cond(test, lambda: true_fn(*state), lambda: false_fn(*state))
+    return graph_state.cond_state(test, [lambda: true_fn(*state), lambda: false_fn(*state)], names, (Undefined, _one_branch))
 
 
 def _one_branch(name, branch):
@@ -157,12 +160,12 @@ def _define_temporaries(body, state, names, item=None):
     undefined = [i for i, v in enumerate(state) if isinstance(v, Undefined)]
     if not undefined:
         return state
-    probe = cf.probe_outputs(lambda: body(*(() if item is None else (item(),)), *state))
+    probe = graph_state.probe_outputs(lambda: body(*(() if item is None else (item(),)), *state))
     state = list(state)
     for i in undefined:
         out = probe[i] if probe is not None and i < len(probe) else None
         if isinstance(out, tuple) and out[1].is_fully_defined():
-            state[i] = cf.zeros_of(out[0], out[1])
+            state[i] = graph_state.zeros_of(out[0], out[1])
         else:
             state[i] = Undefined(names[i], f"'{names[i]}' must be defined before the loop")
     return tuple(state)
@@ -185,7 +188,7 @@ def while_stmt(test, body, state, names):
     def step(k, *values):
         out = body(*_merge(held, carried, values))
         return [k] + [out[i] for i in carried]
-    result = cf.while_loop(cond, step, [0] + [state[i] for i in carried], name="while")
+    result = while_loop(cond, step, [0] + [state[i] for i in carried], name="while")
     return _merge(state, carried, result[1:])
 
 
@@ -193,8 +196,8 @@ def for_stmt(iterable, extra_test, body, state, names):
     if _is_graph(iterable):
         state = _define_temporaries(body, state, names, lambda: gather(iterable, 0))
         return _tensor_for(iterable, extra_test, body, state)
-    if _is_dataset(iterable) and cf.building():
-        state = _define_temporaries(body, state, names, lambda: cf.element_placeholders(iterable))
+    if _is_dataset(iterable) and building():
+        state = _define_temporaries(body, state, names, lambda: graph_state.element_placeholders(iterable))
         return _dataset_for(iterable, extra_test, body, state)
     for item in iterable:
         if extra_test is not None and not extra_test(*state):
@@ -220,7 +223,7 @@ def _tensor_for(iterable, extra_test, body, state):
     def step(i, *values):
         out = body(gather(iterable, i), *_merge(held, carried, values))
         return [i + 1] + [out[k] for k in carried]
-    result = cf.while_loop(cond, step, [0] + [state[i] for i in carried], name="for")
+    result = while_loop(cond, step, [0] + [state[i] for i in carried], name="for")
     return _merge(state, carried, result[1:])
 
 
@@ -237,7 +240,7 @@ def python_loop_test(value):
 
 def python_loop_iter(iterable):
     """The iterable of a `for` that holds a `return`: it must not be a tensor or a dataset in a graph."""
-    if _is_graph(iterable) or (_is_dataset(iterable) and cf.building()):
+    if _is_graph(iterable) or (_is_dataset(iterable) and building()):
         raise NotImplementedError(_RETURN_IN_LOOP)
     return iterable
 
