@@ -1,10 +1,10 @@
 """Checks for lesson 05, GradientTape and autograd: a gradient with a tape, a second derivative with
 nested tapes, one SGD step of seed001's network with GradientTape + apply_gradients, and the same
-step in plain PyTorch.
+step in plain PyTorch, and a digit sum whose `while` loop AutoGraph turns into a graph loop.
 
 References are torch autograd on plain tensors (5.1, 5.2), the closed-form derivatives, and seed001's
 gradients derived by hand and evaluated in float64 numpy with the SGD rule w <- w - lr * g (5.3,
-5.4) -- never the tape engine's own answer.
+5.4), and Python's own digits of str(n) (5.5) -- never the tape engine's own answer.
 """
 import numpy as np
 import torch
@@ -12,7 +12,7 @@ import torch
 from course.exercises.expect import CheckFailure, Text, as_tensor, describe, expect, expect_close, say
 from course.exercises.fixtures import Fixture
 from course.exercises.registry import exercise
-from course.exercises.remote import current
+from course.exercises.remote import LearnerError, current, is_a, remote_type
 from course.exercises.seeding import numpy_rng
 
 __all__ = []
@@ -260,13 +260,33 @@ def _digit_sum_cases():
     return [0, 7, 1907] + [int(v) for v in rng.integers(10, 10 ** 8, size=3)]
 
 
+_TRACE_TYPES = ("TypeError", "AttributeError", "OperatorNotAllowedInGraphError")
+
+
 @exercise("5.5", name="digit_sum", points=2)
 def _check_digit_sum(digit_sum):
-    """Digit sum with a `while` loop on tensors inside tf.function; reference: Python's own digits."""
-    for n in _digit_sum_cases():
+    """Digit sum with a `while` loop on tensors inside tf.function; reference: Python's own digits.
+    It must be a tf.function whose graph holds a loop op (a Python loop over range() unrolls instead),
+    and one trace must serve every int32 scalar."""
+    traced = is_a(digit_sum, "Function")
+    before = int(digit_sum.experimental_get_tracing_count()) if traced else 0
+    cases = _digit_sum_cases()
+    for n in cases:
         expected = sum(int(c) for c in str(n))
         call = f"digit_sum(tf.constant({n}))"
-        got = digit_sum(Fixture("constant", np.int32(n)))
+        try:
+            got = digit_sum(Fixture("constant", np.int32(n)))
+        except LearnerError as exc:
+            if exc.remote_type not in _TRACE_TYPES:
+                raise
+            head = f"{exc.remote_type}: {exc.message.splitlines()[0] if exc.message else ''}"
+            raise CheckFailure(
+                en=f"{call} raised {head}\n{exc.trace}\nWhile tf.function traces, n is a symbolic tensor with "
+                   "no value yet: int(n), n.numpy() and str(n) cannot give its digits. Keep n a tensor: "
+                   "`while n > 0:` (AutoGraph makes it a tf.while_loop), n % 10 and n //= 10.",
+                zh=f"{call} 抛出了 `{head}`\n{exc.trace}\ntf.function 追踪时，n 是还没有数值的符号张量："
+                   "int(n)、n.numpy() 和 str(n) 都得不到它的各位数字。请让 n 保持为张量：`while n > 0:`"
+                   "（AutoGraph 把它变成 tf.while_loop）、n % 10 和 n //= 10。") from None
         g = _as_np(got)
         expect(g is not None and g.shape == (),
                en=f"{call}: expected a scalar tensor, got {describe(got)}. Return the running total.",
@@ -276,3 +296,24 @@ def _check_digit_sum(digit_sum):
                   f"then drop it (n //= 10), while n > 0.",
                zh=f"{call}：期望 {expected}，得到 {float(g):g}。当 n > 0 时，把最后一位（n % 10）加到总和上，"
                   f"再去掉这一位（n //= 10）。")
+    kind = remote_type(digit_sum)
+    expect(traced,
+           en=f"digit_sum is a {kind}, not a tf.function: decorate it with @tf.function, so that its `while` "
+              "loop is traced into a graph loop (eagerly it is plain Python, one step per digit).",
+           zh=f"digit_sum 是 {kind}，不是 tf.function：请用 @tf.function 装饰它，这样它的 `while` 循环会被追踪成"
+              "图中的循环（即时执行时它只是普通的 Python，每位数字执行一步）。")
+    traces = int(digit_sum.experimental_get_tracing_count()) - before
+    expect(traces <= 1,
+           en=f"digit_sum was traced {traces} times for {len(cases)} int32 scalars: one trace should serve every "
+              "n. Do not pass Python numbers or give the function Python state that changes between calls.",
+           zh=f"对 {len(cases)} 个 int32 标量，digit_sum 被追踪了 {traces} 次：一次追踪应该适用于所有的 n。"
+              "不要传入 Python 数，也不要让函数带有在调用之间变化的 Python 状态。")
+    graph = digit_sum.get_concrete_function(Fixture("constant", np.int32(0))).graph
+    types = [str(op.type) for op in graph.get_operations()]
+    expect(any(t in ("While", "StatelessWhile") for t in types),
+           en=f"digit_sum's graph has no loop op (its ops: {', '.join(sorted(set(types)))}): a Python loop over "
+              "range(...) is unrolled while tracing, one copy of its body per step. Loop on the tensor itself, "
+              "`while n > 0:`, so that AutoGraph turns it into one tf.while_loop.",
+           zh=f"digit_sum 的计算图中没有循环操作（其中的操作：{', '.join(sorted(set(types)))}）：遍历 range(...) 的 "
+              "Python 循环在追踪时被展开，每一步复制一份循环体。请直接在张量上循环，`while n > 0:`，"
+              "这样 AutoGraph 会把它变成一个 tf.while_loop。")

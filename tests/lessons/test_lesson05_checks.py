@@ -75,6 +75,33 @@ def _digit_count(n):
     return total
 
 
+def _digit_sum_eager(n):
+    total = 0
+    while n > 0:                 # correct values, but eager Python: not a tf.function
+        total += n % 10
+        n //= 10
+    return total
+
+
+@tf.function
+def _digit_sum_unrolled(n):
+    total = 0
+    for _ in range(10):          # a Python range: unrolled into ten copies, no loop op
+        total += n % 10
+        n //= 10
+    return total
+
+
+@tf.function
+def _digit_sum_python_int(n):
+    return sum(int(c) for c in str(int(n)))      # n has no value while tracing
+
+
+@tf.function
+def _digit_sum_numpy(n):
+    return sum(int(c) for c in str(n.numpy()))
+
+
 ANSWERS = {"5.1": gradient, "5.2": second_derivative, "5.3": train_step, "5.4": torch_train_step,
            "5.5": digit_sum}
 
@@ -161,6 +188,10 @@ def _torch_rebind(params, X, y, lr):
     ("5.4", _torch_no_zero, "zero_()"),
     ("5.4", _torch_rebind, "in place"),
     ("5.5", _digit_count, "n % 10"),
+    ("5.5", _digit_sum_eager, "decorate it with @tf.function"),
+    ("5.5", _digit_sum_unrolled, "no loop op"),
+    ("5.5", _digit_sum_python_int, "symbolic tensor with no value"),
+    ("5.5", _digit_sum_numpy, "symbolic tensor with no value"),
 ])
 def test_wrong_answers_fail_with_a_reason(exercise_id, answer, words):
     result = run_checks(exercise_id, answer)
