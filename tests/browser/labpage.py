@@ -240,6 +240,37 @@ return panel.content.widgets.map((cell, index) => {
 });
 """
 
+# Characters of the rendered Markdown that the page draws as a missing-glyph box: each CJK character
+# is drawn on a canvas in the font its paragraph uses and compared with a private-use character,
+# which no installed font has (Chromium draws the same box, or nothing, for every missing glyph).
+_MISSING_GLYPHS = """
+const panel = window.__courseNotebook;
+const chars = new Map();
+for (const md of panel.node.querySelectorAll('.jp-MarkdownOutput')) {
+  for (const el of md.querySelectorAll('h1, h2, h3, p, li, td, th')) {
+    const style = getComputedStyle(el);
+    const font = `${style.fontWeight} 32px ${style.fontFamily}`;
+    for (const ch of el.textContent) {
+      if (/[\\u3400-\\u9fff\\uff00-\\uffef\\u3000-\\u303f]/.test(ch) && !chars.has(ch)) chars.set(ch, font);
+    }
+  }
+}
+const canvas = document.createElement('canvas');
+canvas.width = 48; canvas.height = 48;
+const ctx = canvas.getContext('2d', {willReadFrequently: true});
+const draw = (ch, font) => {
+  ctx.clearRect(0, 0, 48, 48); ctx.font = font; ctx.fillStyle = '#000'; ctx.textBaseline = 'top';
+  ctx.fillText(ch, 4, 4);
+  return Array.from(ctx.getImageData(0, 0, 48, 48).data).join(',');
+};
+const missing = [];
+for (const [ch, font] of chars) {
+  const drawn = draw(ch, font);
+  if (drawn === draw('\\ue000', font) || !/[1-9]/.test(drawn)) missing.push(ch);
+}
+return {checked: chars.size, count: missing.length, missing: missing.slice(0, 40)};
+"""
+
 _CLOSE = """
 const panel = window.__courseNotebook;
 window.__courseNotebook = null;
@@ -362,6 +393,11 @@ class LabPage:
 
     def cells(self) -> list[dict]:
         return self.driver.execute_script(_CELLS)
+
+    def missing_glyphs(self) -> dict:
+        """{'checked': how many distinct CJK characters the rendered Markdown holds, 'count': how many of them are
+        drawn as a missing-glyph box, 'missing': the first 40 of those}."""
+        return self.driver.execute_script(_MISSING_GLYPHS)
 
     def screenshot(self, name: str, index: int | None = None, *, output: bool = False) -> Path:
         """Save the window as NAME.png, scrolled to cell `index` (or its output) first."""

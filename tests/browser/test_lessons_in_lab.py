@@ -71,6 +71,8 @@ def _run_problems(lesson: str, cells: list[dict]) -> list[str]:
                 problems.append(f"{where} raised {o['ename']}: {o['evalue']}")
             elif o["output_type"] == "stream" and o["name"] == "stderr" and "Traceback" in (o["text"] or ""):
                 problems.append(f"{where} printed a traceback: {o['text'][-400:]}")
+            elif o["output_type"] == "stream" and "missing from font" in (o["text"] or ""):
+                problems.append(f"{where} drew a figure label with missing glyphs: {o['text'][-300:]}")
         if _is_figure(c, figures):
             shown = [i for i in c["images"] if i["complete"] and i["width"] > 0 and i["shownWidth"] > 0]
             if not shown:
@@ -154,6 +156,12 @@ def test_chinese_lesson_renders_in_jupyterlab(lab_page, lesson):
     if maths is not None:
         lab_page.screenshot(f"{stem}-2-maths", maths)
     problems = _rendering_problems(cells)
+    glyphs = lab_page.missing_glyphs()
+    if glyphs["missing"]:
+        problems.append(f"{glyphs['count']} of {glyphs['checked']} Chinese characters show as missing-glyph "
+                        f"boxes, e.g. {''.join(glyphs['missing'])} (install a CJK font: fonts-wqy-zenhei or "
+                        f"fonts-noto-cjk)")
+    assert glyphs["checked"] >= 50, f"{lesson}: only {glyphs['checked']} distinct Chinese characters rendered"
     assert not problems, f"{lesson} in JupyterLab:\n  " + "\n  ".join(problems)
 
 
