@@ -29,9 +29,11 @@ cannot drift away from the cell it translates, and the code exists once. The bui
   code cell after the header that sets ``COURSE_LANG=zh`` for figure labels and check messages;
 - ``lessons/glossary.md`` from ``solutions/glossary.json``, linked from every edition's header.
 
-`--check` fails when a file is stale or missing, and when a translation breaks a rule (a markdown
+`--check` fails when a file is stale or missing, when a translation breaks a rule (a markdown
 cell without its translation, different formulas or code spans, an exercise heading without
-"Exercise N.M" and 练习, code that differs beyond comments). While `REQUIRE_TRANSLATION` is false a
+"Exercise N.M" and 练习, code that differs beyond comments), and when a solution's stored outputs
+are not all from one stamped run of `course lessons execute` (see `course.notebooks.stamps`; the
+stamps never reach the student editions, which keep no cell metadata but the presentational kind). While `REQUIRE_TRANSLATION` is false a
 lesson no cell of which is translated yet is reported and skipped instead; a lesson that has begun
 must be complete.
 """
@@ -43,7 +45,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.notebooks import translation
+from course.notebooks import stamps, translation
 from course.notebooks.glossary import GLOSSARY_PAGE, GLOSSARY_SOURCE, load_terms, render
 from course.notebooks.markers import MarkerError, find_blocks, strip_markers
 
@@ -227,10 +229,13 @@ class BuildResult:
     orphans: list[Path] = field(default_factory=list)     # lessons with no solution
     problems: list[str] = field(default_factory=list)     # broken translation rules
     untranslated: list[Path] = field(default_factory=list)  # solutions with no translation yet
+    output_problems: list[str] = field(default_factory=list)  # stored outputs not from one stamped run
+    unstamped: list[Path] = field(default_factory=list)   # tolerated: allowlisted, outputs predate stamps
+    stamped_but_allowed: list[Path] = field(default_factory=list)  # allowlisted, yet executed since
 
     @property
     def ok(self) -> bool:
-        return not (self.changed or self.orphans or self.problems)
+        return not (self.changed or self.orphans or self.problems or self.output_problems)
 
 
 def _solution_files(root: Path) -> list[Path]:
@@ -243,17 +248,33 @@ def _solution_files(root: Path) -> list[Path]:
     return files
 
 
+def _check_outputs(nb, solution: Path, shown: str, allowed: frozenset, result: BuildResult) -> None:
+    has_outputs = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    if stamps.is_unstamped(nb):
+        if solution.name in allowed:
+            result.unstamped.append(solution)
+            return
+        if not has_outputs:                   # nothing stored, nothing to vouch for
+            return
+    elif solution.name in allowed:
+        result.stamped_but_allowed.append(solution)
+    result.output_problems.extend(stamps.problems(nb, source=shown))
+
+
 def build_all(root: str | Path | None = None, *, write: bool = True,
-              require_translation: bool | None = None) -> BuildResult:
+              require_translation: bool | None = None, unstamped_allowed=None) -> BuildResult:
     """Regenerate every lesson in both editions and the glossary; write what changed when `write`.
 
     Translation problems are collected in `problems` (the files are still written); a solution with
     no translation at all is listed in `untranslated` and gets no Chinese edition, unless
-    `require_translation` (default `REQUIRE_TRANSLATION`) makes that a problem too.
+    `require_translation` (default `REQUIRE_TRANSLATION`) makes that a problem too. Stored outputs
+    not from one stamped run go to `output_problems`, except in a solution named in
+    `unstamped_allowed` (default `stamps.UNSTAMPED_ALLOWED`) that carries no stamp at all.
     """
     nbformat = _nbformat()
     root = find_root(root)
     require = REQUIRE_TRANSLATION if require_translation is None else require_translation
+    allowed = frozenset(stamps.UNSTAMPED_ALLOWED if unstamped_allowed is None else unstamped_allowed)
     result = BuildResult(root=root)
     names = {}
     for solution in _solution_files(root):
@@ -261,6 +282,7 @@ def build_all(root: str | Path | None = None, *, write: bool = True,
         nb = nbformat.read(str(solution), as_version=4)
         names[int(solution.name[:2])] = solution.name
         result.texts[lesson_path(root, solution.name)] = _text_of(build_notebook(nb, source=shown))
+        _check_outputs(nb, solution, shown, allowed, result)
         if translation.is_untranslated(nb) and not require:
             result.untranslated.append(solution)
             continue
@@ -285,6 +307,9 @@ def build_all(root: str | Path | None = None, *, write: bool = True,
     return result
 
 
-def check_lessons(root: str | Path | None = None, *, require_translation: bool | None = None) -> BuildResult:
-    """Regenerate in memory only; `changed`, `orphans` and `problems` list what is out of date or wrong."""
-    return build_all(root, write=False, require_translation=require_translation)
+def check_lessons(root: str | Path | None = None, *, require_translation: bool | None = None,
+                  unstamped_allowed=None) -> BuildResult:
+    """Regenerate in memory only; `changed`, `orphans`, `problems` and `output_problems` list what is
+    out of date or wrong."""
+    return build_all(root, write=False, require_translation=require_translation,
+                     unstamped_allowed=unstamped_allowed)

@@ -1,6 +1,7 @@
 """`course lessons build [--check] [--root DIR]`: regenerate lessons/ from solutions/;
 `course lessons stamp SOLUTION...`: record that their Chinese matches their English as it is now;
-`course lessons execute SOLUTION...`: run solution notebooks (fast mode) and save their outputs.
+`course lessons execute [--full] SOLUTION...`: run solution notebooks (fast mode unless --full) and save
+their outputs, each code cell stamped with the mode and its seconds, the notebook with the total.
 
 `add_parser(subparsers)` registers the `lessons` command on the top-level `course` parser; the
 chosen handler is stored as `args.func` and returns the exit status.
@@ -25,8 +26,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "solutions/NN_name.ipynb, and lessons/glossary.md from solutions/glossary.json: solution blocks "
                     "become 'raise NotImplementedError()', outputs are cleared, a header names the source.")
     build.add_argument("--check", action="store_true",
-                       help="write nothing; exit 1 and list the files that differ from what would be generated "
-                            "and the translations that break a rule")
+                       help="write nothing; exit 1 and list the files that differ from what would be generated, "
+                            "the translations that break a rule and the solutions whose stored outputs are not "
+                            "all from one stamped run of `course lessons execute`")
     build.add_argument("--root", default=None,
                        help="folder holding solutions/ and lessons/ (default: found from the working directory)")
     build.set_defaults(func=run_build)
@@ -39,8 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     stamp.set_defaults(func=run_stamp)
     execute = actions.add_parser(
         "execute", help="run solution notebooks top to bottom and save their outputs",
-        description="Execute each notebook in a fresh kernel in fast mode (COURSE_FAST=1, TQDM_DISABLE=1) and "
-                    "save it with its outputs: the references for its # NBVAL_CHECK_OUTPUT cells.")
+        description="Execute each notebook in a fresh kernel in fast mode (COURSE_FAST=1, TQDM_DISABLE=1; "
+                    "--full: COURSE_FAST=0) and save it with its outputs (the references for its "
+                    "# NBVAL_CHECK_OUTPUT cells), each code cell stamped with the mode and the seconds it took "
+                    "(metadata.course.executed), the notebook with the total.")
     execute.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     execute.add_argument("--full", action="store_true", help="run in full mode instead of fast mode")
     execute.add_argument("--timeout", type=float, default=600, metavar="S", help="seconds per cell (default 600)")
@@ -74,8 +78,8 @@ def run_execute(args) -> int:
     status = 0
     for name in args.notebooks:
         try:
-            execute_in_place(name, timeout=args.timeout, fast=not args.full)
-            print(f"executed {name}")
+            total = execute_in_place(name, timeout=args.timeout, fast=not args.full)
+            print(f"executed {name} ({'full' if args.full else 'fast'} mode, {total:.1f} s in its cells)")
         except (ExecutionFailed, FileNotFoundError) as exc:
             print(f"course lessons execute: {exc}", file=sys.stderr)
             status = 1
@@ -99,9 +103,17 @@ def run_build(args) -> int:
         print(f"not translated yet (no Chinese edition): {rel(solution)}", file=sys.stderr)
     for problem in result.problems:
         print(f"translation: {problem}")
+    for problem in result.output_problems:
+        print(f"outputs: {problem}")
+    for solution in result.stamped_but_allowed:
+        print(f"note: {rel(solution)} is executed with stamps now: remove it from "
+              f"course.notebooks.stamps.UNSTAMPED_ALLOWED", file=sys.stderr)
     if args.check:
         stale = [rel(p) for p in result.changed]
-        if stale or result.orphans or result.problems:
+        if result.unstamped:
+            print(f"{len(result.unstamped)} solution(s) with outputs from before execution stamps, tolerated "
+                  f"until re-executed: {', '.join(p.name[:2] for p in result.unstamped)}", file=sys.stderr)
+        if stale or result.orphans or result.problems or result.output_problems:
             for name in stale:
                 print(f"out of date: {name}")
             for p in result.orphans:
@@ -110,6 +122,9 @@ def run_build(args) -> int:
                 print("Run `course lessons build` to regenerate.", file=sys.stderr)
             if result.problems:
                 print("Fix the translations in solutions/ (metadata.course.zh of the cells named above).",
+                      file=sys.stderr)
+            if result.output_problems:
+                print("Re-execute the solutions named above with `course lessons execute [--full]`.",
                       file=sys.stderr)
             return 1
         print(f"{len(result.texts)} files (lessons in both editions, glossary) up to date.")

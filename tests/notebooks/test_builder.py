@@ -8,6 +8,7 @@ from nbformat import v4  # noqa: E402
 
 from course.cli import main  # noqa: E402
 from course.notebooks import MarkerError, build_all, build_notebook, build_text, check_lessons, strip_markers  # noqa: E402
+from course.notebooks import stamps  # noqa: E402
 
 SOLVED = '''def scale(x, factor):
     """Multiply x by factor."""
@@ -29,6 +30,10 @@ def make_solution(root, name="01_demo.ipynb", cells=None):
                                                                "language": "python"},
                                                 "language_info": {"name": "python", "version": "3.11.7"},
                                                 "widgets": {"state": {}}})
+    for cell in nb.cells:                      # as `course lessons execute` leaves a solution
+        if cell.cell_type == "code":
+            stamps.stamp_cell(cell, mode="fast", seconds=0.1)
+    stamps.stamp_notebook(nb, mode="fast")
     (root / "solutions").mkdir(exist_ok=True)
     path = root / "solutions" / name
     nbformat.write(nb, str(path))
