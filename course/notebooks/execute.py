@@ -3,8 +3,8 @@
 The outputs saved in `solutions/` are the references nbval compares the `# NBVAL_CHECK_OUTPUT`
 cells against, and the figures a reader of a solution sees. By default they are produced the way
 CI runs, in fast mode (COURSE_FAST=1); `fast=False` runs the full mode that reproduces the numbers
-the text states. Progress bars are off (TQDM_DISABLE=1) and the kernel runs in the notebook's own
-folder. Every code cell run gets an execution stamp (mode, seconds, fingerprints of its code and
+the text states. Progress bars are off (TQDM_DISABLE=1), figures go to the inline backend whatever
+MPLBACKEND the caller has, and the kernel runs in the notebook's own folder. Every code cell run gets an execution stamp (mode, seconds, fingerprints of its code and
 outputs; see `course.notebooks.stamps`), the notebook the total; nbclient's own timing metadata
 (`metadata.execution`) is not kept.
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 
 from course.notebooks import stamps
 
-__all__ = ["execute_in_place", "ExecutionFailed"]
+__all__ = ["execute_in_place", "ExecutionFailed", "INLINE_BACKEND"]
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"     # what JupyterLab's kernel uses
 
 
 class ExecutionFailed(RuntimeError):
@@ -48,10 +50,12 @@ def execute_in_place(path: str | Path, *, timeout: float = 600, fast: bool = Tru
     def on_done(cell, cell_index, **_):
         seconds[cell_index] = time.perf_counter() - started.pop(cell_index)
 
-    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "TQDM_DISABLE", "OMP_WAIT_POLICY")}
-    # OMP_WAIT_POLICY: idle OpenMP threads in the kernel sleep rather than spin.
+    saved = {k: os.environ.get(k) for k in ("COURSE_FAST", "TQDM_DISABLE", "OMP_WAIT_POLICY", "MPLBACKEND")}
+    # OMP_WAIT_POLICY: idle OpenMP threads in the kernel sleep rather than spin. MPLBACKEND: the
+    # kernel inherits this environment, and a non-interactive backend there (MPLBACKEND=Agg, as
+    # tests set it) would make plt.show() store no figure at all.
     os.environ.update(COURSE_FAST="1" if fast else "0", TQDM_DISABLE="1",
-                      OMP_WAIT_POLICY=saved["OMP_WAIT_POLICY"] or "PASSIVE")
+                      OMP_WAIT_POLICY=saved["OMP_WAIT_POLICY"] or "PASSIVE", MPLBACKEND=INLINE_BACKEND)
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                                 on_cell_execute=on_start, on_cell_executed=on_done,

@@ -131,3 +131,15 @@ def test_the_solutions_outputs_are_stamped_or_allowlisted():
     assert result.output_problems == []
     names = {p.name for p in (ROOT / "solutions").glob("*.ipynb")}
     assert stamps.UNSTAMPED_ALLOWED <= names, stamps.UNSTAMPED_ALLOWED - names
+
+
+def test_figures_are_stored_even_when_the_caller_uses_agg(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")          # what the test suite sets; the kernel inherits it
+    path = tmp_path / "fig.ipynb"
+    nbformat.write(v4.new_notebook(cells=[v4.new_code_cell(
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()")]), str(path))
+    assert main(["lessons", "execute", str(path)]) == 0
+    outputs = nbformat.read(str(path), as_version=4).cells[0].outputs
+    assert any("image/png" in o.get("data", {}) for o in outputs), outputs
+    import os
+    assert os.environ["MPLBACKEND"] == "Agg"          # restored for the caller
