@@ -119,8 +119,9 @@ def deserialize_layer(entry, custom_objects=None):
     layer = cls.from_config(config, custom_objects=custom_objects) if takes_custom else cls.from_config(config)
     build = (entry.get("build_config") or {}).get("input_shape")
     if build is not None and not layer.built and hasattr(layer, "_build_input_shape"):
-        layer._output_shape = dry_run_shape(layer, tuple(build))
-        layer._build_input_shape = tuple(build)
+        shape = [tuple(s) for s in build] if build and isinstance(build[0], (list, tuple)) else tuple(build)
+        layer._output_shape = dry_run_shape(layer, shape)            # a merge layer's input is a list of shapes
+        layer._build_input_shape = shape
     return layer
 
 

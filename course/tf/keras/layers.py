@@ -1,5 +1,5 @@
 """`tf.keras.layers`."""
-from course.keras.layers import (Activation, AveragePooling2D, AvgPool2D, BatchNormalization, Conv2D, Convolution2D,
+from course.keras.layers import (Activation, Add, AveragePooling2D, AvgPool2D, BatchNormalization, Conv2D, Convolution2D,
                                  Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Identity, Input,
                                  InputLayer, Lambda, Layer, LeakyReLU, MaxPool2D, MaxPooling2D, Normalization, RandomBrightness,
                                  RandomContrast, RandomCrop,
@@ -11,7 +11,7 @@ __all__ = ["Layer", "Dense", "Activation", "Softmax", "ReLU", "LeakyReLU", "Iden
            "Reshape", "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "BatchNormalization", "Input", "InputLayer",
            "Rescaling", "Resizing", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-           "RandomCrop", "RandomContrast", "RandomBrightness", "Lambda"]
+           "RandomCrop", "RandomContrast", "RandomBrightness", "Lambda", "Add"]
 
 __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "Conv1D": "Use Conv2D on (batch, 1, width, channels) instead.",
@@ -23,5 +23,4 @@ __getattr__, __dir__ = module_getattr(__name__, globals(), hints={
     "LayerNormalization": "Use BatchNormalization instead.",
     "experimental": "See dir(tf.keras.layers) for the supported layers.",
     "Concatenate": "Use a subclassed Model instead.",
-    "Add": "Use a subclassed Model instead.",
 })
