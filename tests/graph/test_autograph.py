@@ -393,3 +393,91 @@ def test_keras_model_call_is_not_converted_as_in_keras_3():
             return model(x)
         with pytest.raises(tf.errors.OperatorNotAllowedInGraphError):
             f(tf.constant([[1.0, 2.0]]))
+
+
+def test_gradients_through_converted_loops_break_and_early_return():
+    """A tape outside the traced function differentiates through a data-dependent while loop, a tf.range
+    loop that breaks, nested loops and an early return; the same gradients as TF, one trace each."""
+    def case(tf):
+        w = tf.Variable([0.7, -0.4])
+
+        @tf.function
+        def grow(x):
+            while tf.reduce_sum(tf.abs(x)) < 6.0:           # the number of iterations depends on x
+                x = x * 1.5 + w
+            return tf.reduce_sum(x * x)
+
+        @tf.function
+        def until(x, n):
+            for i in tf.range(n):
+                x = tf.tanh(x * w) + tf.cast(i, tf.float32)
+                if tf.reduce_max(x) > 2.5:
+                    break
+            return tf.reduce_sum(x)
+
+        @tf.function
+        def nested(x, n):
+            for i in tf.range(n):
+                j = tf.constant(0)
+                while j < i:
+                    x = x * w + 0.1
+                    j += 1
+                    if j == 2:
+                        continue
+                    x = tf.tanh(x) * 2.0
+            return tf.reduce_sum(x)
+
+        @tf.function
+        def early(x):
+            if tf.reduce_sum(x) > 0.0:
+                return tf.reduce_sum(tf.exp(x * w))
+            return tf.reduce_sum(x * x * w)
+
+        out = []
+        for fn, args in ((grow, ([0.5, 1.0],)), (grow, ([-2.0, 3.0],)), (until, ([0.5, 1.0], 6)),
+                         (until, ([0.1, -0.2], 2)), (nested, ([0.5, -1.5], 4)), (early, ([1.0, 2.0],)),
+                         (early, ([-1.0, -2.0],))):
+            x = tf.constant(args[0])
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = fn(x, *[tf.constant(a) for a in args[1:]])
+            out.append(_np([y] + tape.gradient(y, [x, w])))
+        counts = [f.experimental_get_tracing_count() for f in (grow, until, nested, early)]
+        return out, counts
+    (want, n1), (got, n2) = _both(case)
+    _close(want, got, rtol=1e-5)
+    assert n1 == n2 == [1, 1, 1, 1]
+
+
+def test_a_variable_changing_dtype_or_shape_is_tf_error_naming_it():
+    for tf in (tf_real, ctf):
+        @tf.function
+        def retype(n):
+            total = tf.constant(0)
+            for _ in tf.range(n):
+                total = tf.cast(total, tf.float32) + 0.5
+            return total
+
+        @tf.function
+        def grow(n):
+            x = tf.constant([1.0])
+            while tf.size(x) < n:
+                x = tf.concat([x, x], 0)
+            return x
+
+        @tf.function
+        def branches(x):
+            if x > 0:
+                y = tf.constant(1)
+            else:
+                y = tf.constant(1.0)
+            return y
+        with pytest.raises(TypeError, match="'total' has dtype int32 before the loop, but dtype float32 after one "
+                                            "iteration"):
+            retype(tf.constant(3))
+        with pytest.raises(ValueError, match=r"'x' has shape \(1,\) before the loop, but shape \(2,\) after one "
+                                             "iteration"):
+            grow(tf.constant(3))
+        with pytest.raises(TypeError, match="'y' has dtype int32 in the main branch, but dtype float32 in the else "
+                                            "branch"):
+            branches(tf.constant(3))

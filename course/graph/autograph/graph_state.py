@@ -65,6 +65,12 @@ def cond_state(pred, fns, names, undefined, name="cond"):
         except (ValueError, TypeError):
             raise ValueError(f"'{var}' must have the same nested structure in the main and else branches of an "
                              "`if` on a tensor.") from None
+        for b, (leaves, _) in enumerate(parts[1:], 1):
+            for a, other in zip(parts[0][0], leaves):
+                if isinstance(a, Tensor) and isinstance(other, Tensor) and a.dtype != other.dtype:
+                    raise TypeError(f"'{var}' has dtype {_dt.name(a.dtype)} in the main branch, but dtype "
+                                    f"{_dt.name(other.dtype)} in the {'else' if len(fns) == 2 else f'branch {b}'} "
+                                    "branch")
         for flat, (leaves, _) in zip(flats, parts):
             flat.extend(leaves)
         slots.append((k, len(parts[0][0]), parts[0][1]))

@@ -14,6 +14,7 @@ body; a Python object that is not a tensor (a list, a layer) is left as it is.
 """
 import torch
 
+from course.framework import dtypes as _dt
 from course.framework import nest
 from course.graph.autograph import graph_state
 from course.graph.cond_ops import cond as graph_cond
@@ -171,6 +172,31 @@ def _define_temporaries(body, state, names, item=None):
     return tuple(state)
 
 
+def _check_iteration(names, carried, values, out):
+    """TF's AutoGraph errors, naming the variable, for a loop variable whose dtype or shape one
+    iteration changes (`values`: the carried variables as the body received them)."""
+    for k, before in zip(carried, values):
+        after = out[k]
+        if not (isinstance(before, Tensor) and isinstance(after, Tensor)):
+            continue
+        if after.dtype != before.dtype:
+            raise TypeError(f"'{names[k]}' has dtype {_dt.name(before.dtype)} before the loop, but dtype "
+                            f"{_dt.name(after.dtype)} after one iteration")
+        if not _fits(after.shape, before.shape):
+            raise ValueError(f"'{names[k]}' has shape {before.shape} before the loop, but shape {after.shape} after "
+                             "one iteration. To let its shape vary, write this loop with tf.while_loop and its "
+                             "shape_invariants argument (tf.autograph.experimental.set_loop_options is not "
+                             "available here).")
+
+
+def _fits(shape, invariant):
+    if invariant.rank is None:
+        return True
+    if shape.rank != invariant.rank:
+        return False
+    return all(b is None or a == b for a, b in zip(shape, invariant))
+
+
 def while_stmt(test, body, state, names):
     first = test(*state)
     if not _is_graph(first):
@@ -187,6 +213,7 @@ def while_stmt(test, body, state, names):
 
     def step(k, *values):
         out = body(*_merge(held, carried, values))
+        _check_iteration(names, carried, values, out)
         return [k] + [out[i] for i in carried]
     result = while_loop(cond, step, [0] + [state[i] for i in carried], name="while")
     return _merge(state, carried, result[1:])
@@ -195,10 +222,10 @@ def while_stmt(test, body, state, names):
 def for_stmt(iterable, extra_test, body, state, names):
     if _is_graph(iterable):
         state = _define_temporaries(body, state, names, lambda: gather(iterable, 0))
-        return _tensor_for(iterable, extra_test, body, state)
+        return _tensor_for(iterable, extra_test, body, state, names)
     if _is_dataset(iterable) and building():
         state = _define_temporaries(body, state, names, lambda: graph_state.element_placeholders(iterable))
-        return _dataset_for(iterable, extra_test, body, state)
+        return _dataset_for(iterable, extra_test, body, state, names)
     for item in iterable:
         if extra_test is not None and not extra_test(*state):
             break
@@ -206,7 +233,7 @@ def for_stmt(iterable, extra_test, body, state, names):
     return state
 
 
-def _tensor_for(iterable, extra_test, body, state):
+def _tensor_for(iterable, extra_test, body, state, names):
     if iterable.shape.rank == 0:
         raise TypeError(f"Cannot iterate over a scalar tensor ({iterable.name}): a `for` loop needs a tensor with "
                         "at least one dimension.")
@@ -222,6 +249,7 @@ def _tensor_for(iterable, extra_test, body, state):
 
     def step(i, *values):
         out = body(gather(iterable, i), *_merge(held, carried, values))
+        _check_iteration(names, carried, values, out)
         return [i + 1] + [out[k] for k in carried]
     result = while_loop(cond, step, [0] + [state[i] for i in carried], name="for")
     return _merge(state, carried, result[1:])
@@ -249,12 +277,13 @@ def _is_dataset(value):
     return isinstance(value, Dataset)
 
 
-def _dataset_for(dataset, extra_test, body, state):
+def _dataset_for(dataset, extra_test, body, state, names):
     carried = _loop_vars(state)
     held = list(state)
 
     def step(element, *values):
         out = body(element, *_merge(held, carried, values))
+        _check_iteration(names, carried, values, out)
         return [out[k] for k in carried]
 
     def test(*values):
