@@ -11,9 +11,14 @@ slows every contender alike. The figure for each is the median time per step ove
               vs TF with TF_ENABLE_ONEDNN_OPTS=0 and =1
 
     python benchmarks/bench_graph.py [--steps 5000] [--block 100] [--cnn-steps 3] [--cnn-repeats 15]
-           [--only seed003|cnn] [--no-tf] [--executor compiled|interpreter] [--omp-wait PASSIVE|ACTIVE|inherit]
+           [--only seed003|cnn] [--no-tf] [--no-keras] [--threads N] [--executor compiled|interpreter] [--omp-wait PASSIVE|ACTIVE|inherit]
 
-Targets: seed003 ours <= 0.6x TF, cnn ours <= 1.0x TF.
+    keras fit the same Deep-MNIST network through course.keras `fit` (batch 50, Adam(1e-4)): the
+              Keras engine's cost per step of 50 samples
+
+Goals (each printed as `goal ... <= target: xR (met|NOT met)`): seed003 ours <= 0.3x TF; cnn ours
+<= 0.9x TF with oneDNN on, and <= 1.0x the Keras engine's fit per sample. `--threads 1` pins every
+contender to one thread; the CPU-time ratio it prints is what a busy machine disturbs least.
 
 Workers get OMP_WAIT_POLICY=PASSIVE unless told otherwise: torch's OpenMP threads then block between
 parallel regions instead of spinning, which is what TensorFlow's Eigen thread pool does. On a busy
@@ -98,42 +103,82 @@ def deep_mnist(tf):
     return run
 
 
+def deep_mnist_keras(keras):
+    """The same Deep-MNIST network and batches through the Keras engine's `fit` (one `fit` call per
+    block, `n` batches of 50): what a step costs there, for the per-sample comparison."""
+    from course.data import load_mnist_numpy
+    (xtr, ytr), _ = load_mnist_numpy()
+    rng = np.random.RandomState(0)
+    idx = np.concatenate([rng.randint(0, len(xtr), 50) for _ in range(20)])
+    xs, ys = xtr[idx].reshape(-1, 784).astype(np.float32) / 255.0, ytr[idx].astype(np.int64)
+    L = keras.layers
+    model = keras.Sequential([keras.Input((784,)), L.Reshape((28, 28, 1)),
+                              L.Conv2D(32, 5, padding="same", activation="relu"), L.MaxPooling2D(2, padding="same"),
+                              L.Conv2D(64, 5, padding="same", activation="relu"), L.MaxPooling2D(2, padding="same"),
+                              L.Flatten(), L.Dense(1024, activation="relu"), L.Dropout(0.5), L.Dense(10)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-4),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    state = {"i": 0}
+
+    def run(_sess, n):
+        i0 = state["i"] % 20
+        sel = np.arange(i0, i0 + n) % 20
+        rows = (sel[:, None] * 50 + np.arange(50)).reshape(-1)
+        state["i"] += n
+        model.fit(xs[rows], ys[rows], batch_size=50, epochs=1, verbose=0, shuffle=False)
+    return run
+
+
 MODELS = {"seed003": seed003, "cnn": deep_mnist}
+TARGETS = {"seed003": (("tf", 0.3),), "cnn": (("tf (oneDNN on)", 0.9), ("keras fit", 1.0))}
 
 
-def worker(kind, model, executor):
-    """Build `model` with `kind` ('ours' or 'tf'), then answer 'run N' lines with elapsed seconds."""
-    if kind == "tf":
+def worker(kind, model, executor, threads=0):
+    """Build `model` with `kind` ('ours', 'tf' or 'keras'), then answer 'run N' lines with elapsed seconds."""
+    if kind == "keras":                                  # the course's Keras engine (model 'cnn' only)
+        sys.path.insert(0, ROOT)
+        import torch
+        if threads:
+            torch.set_num_threads(threads)
+        import course.keras as keras
+        run, sess = deep_mnist_keras(keras), None
+        run(sess, 3)                                     # build and trace before the first timed block
+    elif kind == "tf":
         import tensorflow.compat.v1 as tf
         tf.disable_eager_execution()
-        sess_kwargs = {}
+        sess_kwargs = {"config": tf.ConfigProto(intra_op_parallelism_threads=threads,
+                                                inter_op_parallelism_threads=threads)} if threads else {}
     else:
         sys.path.insert(0, ROOT)
+        import torch
+        if threads:
+            torch.set_num_threads(threads)
         import course.tf.compat.v1 as tf
         sess_kwargs = {"executor": executor}
-    run = MODELS[model](tf)
-    sess = tf.Session(**sess_kwargs)
-    sess.run(tf.global_variables_initializer())
+    if kind != "keras":
+        run = MODELS[model](tf)
+        sess = tf.Session(**sess_kwargs)
+        sess.run(tf.global_variables_initializer())
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         cmd = line.split()
         if not cmd or cmd[0] == "quit":
             break
         n = int(cmd[1])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run(sess, n)
-        print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
+        print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}), flush=True)
 
 
 class Worker:
-    def __init__(self, label, kind, model, executor, env=None, omp_wait="PASSIVE"):
+    def __init__(self, label, kind, model, executor, env=None, omp_wait="PASSIVE", threads=0):
         self.label = label
         e = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
         if omp_wait != "inherit":
             e["OMP_WAIT_POLICY"] = omp_wait
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", kind, "--model", model,
-                                      "--executor", executor], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, env=e, cwd=ROOT)
+                                      "--executor", executor, "--threads", str(threads)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=e, cwd=ROOT)
         self._read()
 
     def _read(self):
@@ -144,9 +189,11 @@ class Worker:
         raise RuntimeError(f"worker {self.label} exited (code {self.proc.wait()})")
 
     def run(self, n):
+        """(wall seconds, CPU seconds of all the worker's threads) for `n` steps."""
         self.proc.stdin.write(f"run {n}\n")
         self.proc.stdin.flush()
-        return self._read()["seconds"]
+        out = self._read()
+        return out["seconds"], out["cpu"]
 
     def close(self):
         try:
@@ -157,36 +204,47 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
-def race(model, contenders, block, blocks, warmup, omp_wait="PASSIVE"):
-    """Round-robin `blocks` blocks of `block` steps per contender; median microseconds per step."""
-    workers = [Worker(label, kind, model, ex, env, omp_wait) for label, kind, ex, env in contenders]
+def race(model, contenders, block, blocks, warmup, omp_wait="PASSIVE", threads=0):
+    """Round-robin `blocks` blocks of `block` steps per contender. Returns, per label, the list of
+    (wall, CPU) microseconds per step of each block."""
+    workers = [Worker(label, kind, model, ex, env, omp_wait, threads) for label, kind, ex, env in contenders]
     times = {w.label: [] for w in workers}
     try:
         for w in workers:
             w.run(warmup)
         for _ in range(blocks):
             for w in workers:
-                times[w.label].append(w.run(block) / block * 1e6)
+                wall, cpu = w.run(block)
+                times[w.label].append((wall / block * 1e6, cpu / block * 1e6))
     finally:
         for w in workers:
             w.close()
-    return {k: statistics.median(v) for k, v in times.items()}, times
+    return times
 
 
-def report(title, med, ref_labels, times):
-    """Median per step (and the best block, closest to an idle machine's figure), and the ratios."""
+def report(title, model, times):
+    """Median wall time per step (and the best block, closest to an idle machine's figure), the
+    median CPU time per step (all the process' threads; with --threads 1 the figure a busy machine
+    disturbs least), and each goal's ratio with its target."""
     print(f"\n{title}")
-    for label, us in med.items():
-        print(f"  {label:<24} median {us:10.1f} us/step   best block {min(times[label]):10.1f}")
-    for ref in ref_labels:
-        if ref in med:
-            print(f"  ours / {ref:<17} median {med['ours'] / med[ref]:8.2f}x        best block "
-                  f"{min(times['ours']) / min(times[ref]):8.2f}x")
+    wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    best = {k: min(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
+    for label in times:
+        print(f"  {label:<18} wall median {wall[label]:10.1f} us/step   best block {best[label]:10.1f}   "
+              f"CPU median {cpu[label]:10.1f}")
+    for ref, target in TARGETS[model]:
+        if ref not in times:
+            print(f"  goal {model} ours / {ref} <= {target}: not measured")
+            continue
+        r = wall["ours"] / wall[ref]
+        print(f"  goal {model} ours / {ref} <= {target}: x{r:.2f} ({'met' if r <= target else 'NOT met'}); "
+              f"best block x{best['ours'] / best[ref]:.2f}, CPU x{cpu['ours'] / cpu[ref]:.2f}")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--worker", choices=["ours", "tf"])
+    p.add_argument("--worker", choices=["ours", "tf", "keras"])
     p.add_argument("--model", default="seed003", choices=sorted(MODELS))
     p.add_argument("--executor", default="compiled", choices=["compiled", "interpreter"])
     p.add_argument("--steps", type=int, default=5000, help="seed003 steps per contender (in blocks)")
@@ -195,10 +253,13 @@ def main():
     p.add_argument("--cnn-repeats", type=int, default=15, help="CNN blocks per contender")
     p.add_argument("--only", choices=sorted(MODELS))
     p.add_argument("--no-tf", action="store_true")
+    p.add_argument("--no-keras", action="store_true", help="leave out the course.keras fit contender (cnn)")
     p.add_argument("--omp-wait", default="PASSIVE", choices=["PASSIVE", "ACTIVE", "inherit"])
+    p.add_argument("--threads", type=int, default=0,
+                   help="threads for every contender (torch.set_num_threads; TF intra/inter-op); 0: each library's own")
     args = p.parse_args()
     if args.worker:
-        return worker(args.worker, args.model, args.executor)
+        return worker(args.worker, args.model, args.executor, args.threads)
     try:
         import importlib.util
         have_tf = importlib.util.find_spec("tensorflow") is not None and not args.no_tf
@@ -213,18 +274,20 @@ def main():
         contenders = [("ours", "ours", args.executor, None)]
         if have_tf:
             contenders.append(("tf", "tf", args.executor, None))
-        med, times = race("seed003", contenders, args.block, max(1, args.steps // args.block), warmup=200,
-                          omp_wait=args.omp_wait)
-        report(f"seed003: {args.steps} Adam steps each, blocks of {args.block} (target ours <= 0.6x TF)", med, ["tf"],
-               times)
+        times = race("seed003", contenders, args.block, max(1, args.steps // args.block), warmup=200,
+                     omp_wait=args.omp_wait, threads=args.threads)
+        report(f"seed003: {args.steps} Adam steps each, blocks of {args.block}", "seed003", times)
     if args.only in (None, "cnn"):
         contenders = [("ours", "ours", args.executor, None)]
+        if not args.no_keras:
+            contenders.append(("keras fit", "keras", args.executor, None))
         if have_tf:
             contenders += [("tf (oneDNN off)", "tf", args.executor, {"TF_ENABLE_ONEDNN_OPTS": "0"}),
                            ("tf (oneDNN on)", "tf", args.executor, {"TF_ENABLE_ONEDNN_OPTS": "1"})]
-        med, times = race("cnn", contenders, args.cnn_steps, args.cnn_repeats, warmup=3, omp_wait=args.omp_wait)
-        report(f"Deep-MNIST CNN: batch 50, Adam, {args.cnn_repeats} blocks of {args.cnn_steps} steps (target ours "
-               "<= 1.0x TF)", med, ["tf (oneDNN off)", "tf (oneDNN on)"], times)
+        times = race("cnn", contenders, args.cnn_steps, args.cnn_repeats, warmup=3, omp_wait=args.omp_wait,
+                     threads=args.threads)
+        report(f"Deep-MNIST CNN: batch 50, Adam, {args.cnn_repeats} blocks of {args.cnn_steps} steps "
+               "(keras fit: the same model and batches through course.keras fit, per step of 50 samples)", "cnn", times)
 
 
 if __name__ == "__main__":
