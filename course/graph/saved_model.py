@@ -16,9 +16,11 @@ What is saved is what tracing produced: ops of registered types with attributes 
 strings, dtypes, shapes, arrays or a reference to a saved variable. An op that holds a Python object
 (a Keras metric or optimizer step) cannot be saved, and saving says which op. Loading
 (`course.graph.saved_model_load`) rebuilds the graphs from registered op types only and never runs
-code from the folder. Each file is written atomically; the JSON is written last, so a folder with a
-`saved_model.json` is complete.
+code from the folder. Each file is written atomically and the JSON is written last, with the SHA-256 of
+each variables and constants file: a save into an existing folder that stops half way leaves files
+that do not match the JSON, and loading refuses them instead of mixing two saves.
 """
+import hashlib
 import json
 import os
 
@@ -33,17 +35,29 @@ from course.graph.function import Function
 from course.graph.graph import Tensor
 from course.tape import trackable
 from course.tape.checkpoint import object_graph
-from course.tape.checkpoint_files import write_checkpoint
+from course.tape.checkpoint_files import DATA_SUFFIX, write_checkpoint
 from course.tape.function import TensorSpec
 from course.tape.variables import Variable
 
-__all__ = ["save", "FORMAT", "SAVED_MODEL_FILE", "export_keras_model"]
+__all__ = ["save", "FORMAT", "SAVED_MODEL_FILE", "export_keras_model", "file_digest", "DIGESTED"]
 
 FORMAT = "course.saved_model v1"
 SAVED_MODEL_FILE = "saved_model.json"
 VARIABLES = "variables/variables"
 _CONTROL_FLOW = {"If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase", "WhileGrad"}
 CONSTANTS = "constants/constants"
+DIGESTED = tuple((role, suffix) for role in ("variables", "constants") for suffix in (".index", DATA_SUFFIX))
+
+
+def file_digest(path):
+    """The SHA-256 of the file at `path` (hex), or None when there is no such file."""
+    if not os.path.isfile(path):
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class _Encoder:
@@ -254,6 +268,9 @@ def save(obj, export_dir, signatures=None, options=None):
     write_checkpoint(os.path.join(export_dir, *VARIABLES.split("/")), values, graph)
     write_checkpoint(os.path.join(export_dir, *CONSTANTS.split("/")), encoder.constants, {"nodes": []},
                      tf_format=False)
+    prefixes = {"variables": VARIABLES, "constants": CONSTANTS}
+    meta["digests"] = {role + suffix: file_digest(os.path.join(export_dir, *prefixes[role].split("/")) + suffix)
+                       for role, suffix in DIGESTED}
     text = json.dumps(meta)
 
     def write(tmp):

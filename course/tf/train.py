@@ -1,6 +1,7 @@
 """`tf.train` (TensorFlow 2): checkpoints of objects, their manager and readers. Names only
-(course.tape.checkpoint, course.tape.checkpoint_files)."""
-from course.tape.checkpoint import Checkpoint, CheckpointManager
+(course.tape.checkpoint, checkpoint_restore, checkpoint_manager, checkpoint_files)."""
+from course.tape.checkpoint import Checkpoint
+from course.tape.checkpoint_manager import CheckpointManager
 from course.tape.checkpoint_files import CheckpointReader, latest_checkpoint, list_variables, load_checkpoint
 from course.tf import _unsupported
 

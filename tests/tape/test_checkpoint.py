@@ -385,3 +385,29 @@ def test_module_tracking_and_name_scopes_are_tensorflows(tmp_path):
                 [name for name, _ in t.train.list_variables(path)])
     ref, got = _both(program, tmp_path)
     assert got == ref
+
+
+def test_a_save_that_stops_half_way_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    # TensorFlow's manager records a checkpoint in the state file only once its files are complete
+    from course.tape import tensor_bundle
+    v = ctf.Variable(1.0)
+    manager = ctf.train.CheckpointManager(ctf.train.Checkpoint(v=v), str(tmp_path), max_to_keep=3)
+    first = manager.save()
+    v.assign(2.0)
+
+    def power_cut(rows):
+        raise KeyboardInterrupt("power cut while writing the index")
+    monkeypatch.setattr(tensor_bundle, "write_index", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        manager.save()
+    monkeypatch.undo()
+    assert ctf.train.latest_checkpoint(str(tmp_path)) == first
+    assert not [n for n in os.listdir(tmp_path) if ".tmp-" in n]
+    v2 = ctf.Variable(0.0)
+    ctf.train.Checkpoint(v=v2).restore(ctf.train.latest_checkpoint(str(tmp_path))).assert_consumed()
+    assert float(v2.numpy()) == 1.0
+    again = ctf.train.CheckpointManager(ctf.train.Checkpoint(v=v), str(tmp_path), max_to_keep=3)
+    assert [os.path.basename(p) for p in again.checkpoints] == ["ckpt-1"]
+    # the save counter had counted the failed save, as TensorFlow's counts it before writing
+    assert os.path.basename(manager.save()) == "ckpt-3"
+    assert [os.path.basename(p) for p in manager.checkpoints] == ["ckpt-1", "ckpt-3"]

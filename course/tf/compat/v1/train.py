@@ -1,6 +1,7 @@
 """`tf.compat.v1.train`: the TF1 optimizers, global step, Saver and schedules. Names only."""
 from course.graph.saver import Saver, checkpoint_exists, get_checkpoint_state, latest_checkpoint
-from course.tape.checkpoint import Checkpoint, CheckpointManager
+from course.tape.checkpoint import Checkpoint
+from course.tape.checkpoint_manager import CheckpointManager
 from course.tape.checkpoint_files import CheckpointReader, list_variables, load_checkpoint
 from course.graph.train import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer,
                                 Optimizer, RMSPropOptimizer, create_global_step, exponential_decay, get_global_step,
