@@ -62,6 +62,25 @@ def test_v1_while_loop_and_its_gradients(executor):
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
+def test_v1_cond_inside_while_loop_inside_cond_and_their_gradients(executor):
+    def build(tf):
+        x = tf.placeholder(tf.float32, [2], name="x")
+        w = tf.Variable([0.8, -0.6])
+
+        def body(i, s):
+            s = tf.cond(tf.reduce_sum(s) > 0.0, lambda: tf.tanh(s * w) + x, lambda: s * s * w - x)
+            return i + 1, s
+
+        def looped():
+            return tf.while_loop(lambda i, s: i < 5, body, [0, x])[1]
+        y = tf.cond(tf.reduce_max(x) > -5.0, looped, lambda: x * w)
+        loss = tf.reduce_sum(y * y)
+        return [y, loss] + tf.gradients(loss, [x, w]), {"x": x}
+    want, got = _v1_both(build, [{"x": [0.3, -0.7]}, {"x": [-1.0, 0.2]}, {"x": [-9.0, -8.0]}], executor)
+    _close(want, got, rtol=1e-5)
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
 def test_v1_while_loop_single_variable_comes_back_bare_and_maximum_iterations_stops_it(executor):
     def build(tf):
         n = tf.placeholder(tf.int32, [], name="n")
