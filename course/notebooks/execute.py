@@ -58,7 +58,7 @@ def execute_in_place(path: str | Path, *, timeout: float = 600, fast: bool = Tru
                       OMP_WAIT_POLICY=saved["OMP_WAIT_POLICY"] or "PASSIVE", MPLBACKEND=INLINE_BACKEND)
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                                on_cell_execute=on_start, on_cell_executed=on_done,
+                                on_cell_execute=on_start, on_cell_executed=on_done, coalesce_streams=True,
                                 resources={"metadata": {"path": str(path.resolve().parent)}})
         client.execute()
     except CellExecutionError as exc:
