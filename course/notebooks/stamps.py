@@ -13,7 +13,8 @@ outputs, so the builder drops the stamps with the rest of the cell metadata.
 
 `problems(nb)` lists what makes a notebook's stored outputs untrustworthy: a code cell without a
 stamp (never run by the executor, or added since), a stamp whose code or outputs fingerprint no
-longer matches, a notebook without its total, and cells of different modes in a notebook whose
+longer matches, a cell that draws a figure (``plt.subplots``, ``course.plot.*``, ...) but stored no
+image (a kernel with MPLBACKEND=Agg shows nothing), a notebook without its total, and cells of different modes in a notebook whose
 total does not declare ``"mode": "mixed"`` (with a ``"why"``). The executor only ever writes one
 mode per notebook, so a mix means outputs assembled from two runs, which must be said.
 
@@ -25,19 +26,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 __all__ = ["MODES", "UNSTAMPED_ALLOWED", "fingerprint", "stamp_cell", "stamp_notebook", "stamp_of",
            "problems", "is_unstamped"]
 
 MODES = ("fast", "full")
 _KEY = "executed"
+_DRAWS = re.compile(r"\bplt\.(?:show|subplots|figure|plot|imshow)\(|\bcourse\.plot\.\w+\(")
+_KEEPS_NO_FIGURE = re.compile(r"\bplt\.close\(|\.savefig\(")
 
 # Solutions whose stored outputs were made before the executor stamped them (not re-executed since).
 UNSTAMPED_ALLOWED = frozenset({
     "02_graphs_and_sessions.ipynb", "03_forward_propagation.ipynb", "04_back_propagation.ipynb",
     "05_gradient_tape.ipynb", "06_losses.ipynb", "07_optimizers.ipynb", "08_initialization.ipynb",
     "09_mlp_mnist.ipynb", "10_regularization.ipynb", "11_cnn_mnist.ipynb", "12_data_pipelines.ipynb",
-    "13_saving_and_loading.ipynb", "14_distributed_training.ipynb", "15_export_and_optimization.ipynb",
+    "14_distributed_training.ipynb", "15_export_and_optimization.ipynb",
 })
 
 
@@ -96,6 +100,16 @@ def stamp_notebook(nb, *, mode: str) -> float:
     return total
 
 
+def _lost_figure(cell) -> bool:
+    """True for a cell that draws a figure (and neither closes nor saves it) but stored no image."""
+    code = _text(cell.source)
+    if not _DRAWS.search(code) or _KEEPS_NO_FIGURE.search(code):
+        return False
+    outputs = cell.get("outputs", [])
+    return not any(o.get("output_type") == "error" or any(k.startswith("image/") for k in o.get("data", {}))
+                   for o in outputs)
+
+
 def is_unstamped(nb) -> bool:
     """True when neither the notebook nor any of its cells carries an execution stamp."""
     return stamp_of(nb) is None and not any(stamp_of(c) for c in nb.cells)
@@ -126,6 +140,9 @@ def problems(nb, *, source: str = "notebook") -> list[str]:
             found.append(f"{where}: the code changed after its outputs were made: {rerun}")
         elif stamp.get("outputs") != fingerprint(_canonical(cell.get("outputs", []))):
             found.append(f"{where}: the outputs changed after the stamped run (re-run by hand?): {rerun}")
+        elif _lost_figure(cell):
+            found.append(f"{where} draws a figure but stored none (the kernel had a non-interactive MPLBACKEND, "
+                         f"such as Agg): {rerun}")
     total = stamp_of(nb)
     if total is None:
         found.append(f"{source}: no notebook execution stamp (metadata.course.executed with the total): {rerun}")

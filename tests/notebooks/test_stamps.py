@@ -143,3 +143,14 @@ def test_figures_are_stored_even_when_the_caller_uses_agg(tmp_path, monkeypatch)
     assert any("image/png" in o.get("data", {}) for o in outputs), outputs
     import os
     assert os.environ["MPLBACKEND"] == "Agg"          # restored for the caller
+
+
+def test_a_figure_cell_without_its_figure_is_named():
+    draws = v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2])",
+                             outputs=[v4.new_output("display_data", data={"text/plain": "<Figure>"})])
+    nb = executed("fast", draws)
+    assert "draws a figure but stored none" in stamps.problems(nb)[0]
+    png = v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+    assert stamps.problems(executed("fast", v4.new_code_cell(draws.source, outputs=[png]))) == []
+    saved = v4.new_code_cell("fig, ax = plt.subplots()\nfig.savefig('a.png')\nplt.close(fig)")
+    assert stamps.problems(executed("fast", saved)) == []
