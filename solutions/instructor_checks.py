@@ -14,14 +14,14 @@ answer_key("6.5", "b", explain=("Keras clips the probabilities to [1e-7, 1 - 1e-
                                 "Keras 会把概率截断到 [1e-7, 1 - 1e-7]：-log(1e-7) = 16.118。"))
 answer_key("6.6", 2.302585, tol=0.01, explain=("A uniform prediction gives p = 1/10 to the true class: -log(1/10).",
                                                "均匀预测给真实类别的概率是 1/10：-log(1/10)。"))
-outcome_settings("6.7", target=0.82, seconds=10, n_train=5000, n_test=2000, test_start=0)
+outcome_settings("6.7", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=0)
 
 # Lesson 12 · Data pipelines
 answer_key("12.5", "b", explain=("A buffer of 1024 only mixes the first 1024 sorted elements: zeros and ones.",
                                  "1024 的缓冲区只能混合排好序的前 1024 个元素：0 和 1。"))
 answer_key("12.6", 16, explain=("ceil(1000 / 64) = 16: the last batch holds the 40 left over.",
                                 "ceil(1000 / 64) = 16：最后一批装剩下的 40 个。"))
-outcome_settings("12.7", target=0.82, seconds=10, n_train=5000, n_test=2000, test_start=2000)
+outcome_settings("12.7", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=2000)
 
 # Lesson 14 · Distributed training
 answer_key("14.4", "b", explain=("compute_average_loss divides by the GLOBAL batch size, 256, so that the sum over "
@@ -29,4 +29,4 @@ answer_key("14.4", "b", explain=("compute_average_loss divides by the GLOBAL bat
                                  "compute_average_loss 除以*全局*批大小 256，这样对副本求和才是全局均值。"))
 answer_key("14.5", 14, explain=("2 (W - 1) = 14: W - 1 steps of reduce-scatter, W - 1 of all-gather.",
                                 "2 (W - 1) = 14：W - 1 步归约-散射，W - 1 步全收集。"))
-outcome_settings("14.6", target=0.82, seconds=10, n_train=5000, n_test=2000, test_start=4000)
+outcome_settings("14.6", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=4000)

@@ -59,7 +59,7 @@ def _check_compute_average_loss(compute_average_loss):
         if t is not None and t.numel() == 1:
             value, world = float(t), kwargs.get("global_batch_size")
             local = keep if weights is None else keep * weights
-            if world and world != keep.shape[0] and abs(value - float(local.mean())) < 1e-9:
+            if world and world != keep.shape[0] and abs(value - float(local.sum()) / keep.shape[0]) < 1e-9:
                 raise CheckFailure(en=f"{what.en}: you returned the LOCAL mean; divide the local sum by the GLOBAL "
                                       f"batch size, so that the replicas' gradients, summed, give the global mean.",
                                    zh=f"{what.zh}：你返回的是*本地*均值；请把本地的和除以*全局*批大小，"
@@ -214,4 +214,4 @@ def _check_shard(shard):
 question("14.4", name="answer_14_4", points=1, kind="choice", choices="abcd")
 question("14.5", name="answer_14_5", points=1, kind="number")
 outcome_task("14.6", name="train_data_parallel", points=3, order="given",
-             practice={"target": 0.8, "seconds": 4, "n_train": 2000, "n_test": 1000})
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

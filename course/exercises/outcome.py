@@ -15,7 +15,7 @@ labels. The learner's code never sees the held-out data and never reports its ow
 The target, the budget and the data sizes are the instructor's (their checks file)::
 
     from course.exercises.outcome import outcome_settings
-    outcome_settings("6.7", target=0.85, seconds=10, n_train=5000, n_test=2000)
+    outcome_settings("3.11", target=0.85, seconds=20, n_train=5000, n_test=2000)
 
 Without them (`check()` in a notebook) the task runs a practice round with the lesson's public
 practice values and reports the accuracy reached as *recorded* (no points).

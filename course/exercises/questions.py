@@ -2,20 +2,20 @@
 
 The package declares a question without its answer::
 
-    question("6.5", name="answer_6_5", points=1, kind="choice", choices="abcd")
+    question("3.9", name="answer_3_9", points=1, kind="choice", choices="abcd")
 
 and the learner answers in a code cell, with a value or with a function returning it (the lessons
 use the function form, so that the student edition's stub says "not implemented yet")::
 
-    def answer_6_5():
-        return "b"
+    def answer_3_9():
+        return "c"
 
 The key lives in the instructor's checks file (`course grade --checks FILE`), never in the package
 a learner installs nor in the learner's kernel::
 
     from course.exercises.questions import answer_key
-    answer_key("6.5", "b", explain=("Keras clips probabilities ...", "Keras 会截断概率……"))
-    answer_key("6.6", 2.3026, tol=1e-3)           # a number: |answer - key| <= tol (+ rel * |key|)
+    answer_key("3.9", "c", explain=("Why c is right ...", "为什么选 c……"))
+    answer_key("3.10", 0.5, tol=1e-3)             # a number: |answer - key| <= tol (+ rel * |key|)
 
 Without a key (`check()` in a notebook, or a grade without the instructor's file) a well-formed
 answer is *recorded*: no points, and the message says the instructor grades it. A malformed answer

@@ -115,3 +115,38 @@ def test_check_references_match_tensorflow():
         np.testing.assert_allclose(mse(y_true, y_pred).numpy(),
                                    tf.keras.losses.mse(y_true.numpy(), y_pred.numpy()).numpy(),
                                    rtol=1e-6)
+
+
+# -- Section 8: questions 6.5 and 6.6, outcome task 6.7 ------------------------------------------
+from lesson_outcome import instructor, question_verdicts, sgd_softmax  # noqa: E402
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("6.5", "b", "a", "16.118"), ("6.6", 2.3026, 2.0, "1/10")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and why in zh and "不是正确答案" in zh
+
+
+def test_question_6_6_key_is_the_cross_entropy_of_a_uniform_guess():
+    uniform = torch.full((5, 10), 0.1)
+    labels = torch.tensor([0, 3, 9, 4, 4])
+    value = float(torch.nn.functional.nll_loss(uniform.log(), labels))       # independent: torch's NLL
+    keyless, good, _ = question_verdicts("6.6", round(value, 4), 0.0)
+    assert good == "passed"
+
+
+def test_outcome_6_7_reference_reaches_the_target_and_zero_weights_do_not():
+    train = lambda x, y, budget: sgd_softmax(x, y, budget, loss_fn=lambda z, t: -log_softmax(z).gather(  # noqa: E731
+        1, t[:, None]).mean())
+    assert run_checks("6.7", train).status == "recorded"
+    with instructor(seconds=4):
+        assert run_checks("6.7", train).status == "passed"
+        r = run_checks("6.7", lambda x, y, budget: (torch.zeros(784, 10), torch.zeros(10)))
+        assert r.status == "failed" and "below the target" in r.message
+
+
+def test_outcome_6_7_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("6.7", stub).status == "not implemented"

@@ -149,3 +149,32 @@ def test_displacement_bound_matches_tensorflow(buffer_size):
     tf = pytest.importorskip("tensorflow")
     out = np.array(list(tf.data.Dataset.range(1000).shuffle(buffer_size, seed=1).as_numpy_iterator()))
     assert (out - np.arange(1000)).max() == buffer_size - 1
+
+
+# -- Section 7: questions 12.5 and 12.6, planted bug 12.7 ----------------------------------------
+from lesson_outcome import instructor, question_verdicts, sgd_softmax  # noqa: E402
+
+
+@pytest.mark.parametrize("eid, right, wrong", [("12.5", "b", "a"), ("12.6", 16, 15)])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+
+
+def test_question_keys_match_what_tf_data_does():
+    """The keys against the facade's tf.data (itself tested against TensorFlow's semantics)."""
+    from course import tf
+    assert len(list(tf.data.Dataset.range(1000).batch(64))) == 16
+    labels = np.sort(np.repeat(np.arange(10), 600))
+    first = np.array(list(tf.data.Dataset.from_tensor_slices(labels).shuffle(1024, seed=0).batch(100)
+                          .take(1).as_numpy_iterator()))[0]
+    assert set(first.tolist()) <= {0, 1}                                      # answer (b)
+    _, good, _ = question_verdicts("12.5", "b", "a")
+    assert good == "passed"
+
+
+def test_planted_bug_12_7_fails_and_the_fix_passes():
+    with instructor(seconds=4):
+        buggy = run_checks("12.7", lambda x, y, budget: sgd_softmax(x, y, budget, shuffle=False))
+        assert buggy.status == "failed" and "below the target" in buggy.message, buggy.message
+        assert run_checks("12.7", lambda x, y, budget: sgd_softmax(x, y, budget)).status == "passed"

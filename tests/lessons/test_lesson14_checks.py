@@ -8,7 +8,11 @@ from course.exercises import run_checks
 from lesson_status import status as _status
 
 
-def compute_average_loss(per_example_loss, global_batch_size):
+def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
+    if sample_weight is not None:
+        per_example_loss = per_example_loss * sample_weight
+    if global_batch_size is None:
+        global_batch_size = per_example_loss.shape[0]
     return per_example_loss.sum() / global_batch_size
 
 
@@ -50,6 +54,76 @@ def test_stub_reports_not_implemented():
 def test_local_mean_is_named():
     status, message = _status("14.1", lambda per_example_loss, global_batch_size: per_example_loss.mean())
     assert status == "failed" and "LOCAL mean" in message
+
+
+def test_sample_weight_mistakes_are_named():
+    def ignores_weights(per_example_loss, sample_weight=None, global_batch_size=None):
+        return compute_average_loss(per_example_loss, None, global_batch_size)
+    status, message = _status("14.1", ignores_weights)
+    assert status == "failed" and "sample weights were ignored" in message, message
+
+    def divides_by_weights(per_example_loss, sample_weight=None, global_batch_size=None):
+        if sample_weight is None:
+            return compute_average_loss(per_example_loss, None, global_batch_size)
+        return (per_example_loss * sample_weight).sum() / (torch.ones_like(per_example_loss) * sample_weight).sum()
+    status, message = _status("14.1", divides_by_weights)
+    assert status == "failed" and "sum of the weights" in message, message
+
+    def needs_global(per_example_loss, sample_weight=None, global_batch_size=None):
+        return compute_average_loss(per_example_loss, sample_weight, global_batch_size or 1)
+    status, message = _status("14.1", needs_global)
+    assert status == "failed" and "no global_batch_size" in message, message
+
+    def old_signature(per_example_loss, global_batch_size):
+        return per_example_loss.sum() / global_batch_size
+    assert _status("14.1", old_signature)[0] == "error"
+
+
+@pytest.mark.parity
+def test_reference_average_loss_is_tensorflows():
+    """The check's reference against real tf.nn.compute_average_loss on every case the check uses."""
+    tf = pytest.importorskip("tensorflow")
+    from course.exercises import seeding
+    from course.exercises.lesson14 import _cases, reference_average_loss
+    for en, _, losses, kwargs in _cases(seeding.torch_generator(3)):
+        tf_kwargs = {k: (tf.constant(v.numpy()) if isinstance(v, torch.Tensor) else v) for k, v in kwargs.items()}
+        want = tf.nn.compute_average_loss(tf.constant(losses.numpy()), **tf_kwargs).numpy()
+        # TensorFlow multiplies by the weights in float32 (scale_losses_by_sample_weight) before casting back
+        rel = 1e-6 if "sample_weight" in kwargs else 1e-12
+        assert float(reference_average_loss(losses, **kwargs)) == pytest.approx(float(want), rel=rel, abs=1e-15), en
+    # global_batch_size 0: TensorFlow's div_no_nan gives 0
+    zero = tf.nn.compute_average_loss(tf.constant([1.0, 2.0], tf.float64), global_batch_size=0).numpy()
+    assert float(zero) == float(reference_average_loss(torch.tensor([1.0, 2.0], dtype=torch.float64),
+                                                       global_batch_size=0)) == 0.0
+
+
+# -- Section 6: questions 14.4 and 14.5, outcome task 14.6 ---------------------------------------
+from lesson_outcome import instructor, question_verdicts, sgd_softmax  # noqa: E402
+
+
+@pytest.mark.parametrize("eid, right, wrong", [("14.4", "b", "a"), ("14.5", 14, 7)])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+
+
+def test_question_14_5_key_is_the_rings_step_count():
+    """Count the steps of the reference ring (the messages it sends) on 8 workers."""
+    steps = set()
+    ring_allreduce([torch.zeros(16) for _ in range(8)], lambda step, *rest: steps.add(step))
+    _, good, _ = question_verdicts("14.5", len(steps), 0)
+    assert len(steps) == 14 and good == "passed"
+
+
+def test_outcome_14_6_data_parallel_reference_reaches_the_target():
+    def train(x, y, budget):
+        def loss_fn(z, t):      # two replicas, each scaled by the global batch, summed
+            parts = torch.tensor_split(torch.arange(len(t)), 2)
+            per = torch.nn.functional.cross_entropy(z, t, reduction="none")
+            return sum(compute_average_loss(per[p], global_batch_size=len(t)) for p in parts)
+        return sgd_softmax(x, y, budget, loss_fn=loss_fn)
+    with instructor(seconds=4):
+        assert run_checks("14.6", train).status == "passed"
 
 
 def test_allreduce_mean_and_plain_sum_fail():

@@ -1,0 +1,58 @@
+"""Shared by the lesson-check tests of lessons 06, 12 and 14: the questions and outcome tasks
+graded with the instructor's checks file (solutions/instructor_checks.py)."""
+import contextlib
+import time
+from pathlib import Path
+
+import torch
+
+from course.exercises import registry, run_checks
+from course.exercises.outcome import outcome_settings
+
+INSTRUCTOR = Path(__file__).resolve().parents[2] / "solutions" / "instructor_checks.py"
+
+
+@contextlib.contextmanager
+def instructor(seconds=None):
+    """The instructor's keys and targets loaded (undone afterwards); `seconds` shortens every
+    outcome budget (the target stays the instructor's)."""
+    with registry.isolated():
+        registry.load_checks_file(INSTRUCTOR)
+        if seconds is not None:
+            for exercise_id in registry.exercise_ids():
+                values = registry.settings(exercise_id)
+                if "target" in values:
+                    outcome_settings(exercise_id, **{**values, "seconds": seconds})
+        yield
+
+
+def sgd_softmax(x, y, budget, *, shuffle=True, loss_fn=None, min_steps=60):
+    """The lessons' reference trainer: plain SGD (lr 0.5, batches of 100) on a linear softmax
+    classifier, 60 steps at least, then until half the budget."""
+    start = time.monotonic()
+    W = torch.zeros(784, 10, requires_grad=True)
+    b = torch.zeros(10, requires_grad=True)
+    g = torch.Generator().manual_seed(0)
+    loss_fn = loss_fn or (lambda z, t: torch.nn.functional.cross_entropy(z, t))
+    steps = 0
+    while steps < min_steps or time.monotonic() - start < 0.5 * budget:
+        order = torch.randperm(len(x), generator=g) if shuffle else torch.arange(len(x))
+        for idx in order.split(100):
+            loss_fn(x[idx] @ W + b, y[idx]).backward()
+            with torch.no_grad():
+                for p in (W, b):
+                    p -= 0.5 * p.grad
+                    p.grad = None
+            steps += 1
+            if steps >= min_steps and time.monotonic() - start > 0.5 * budget:
+                break
+    return W.detach(), b.detach()
+
+
+def question_verdicts(exercise_id, right, wrong):
+    """(status without a key, status of the right answer, (status, message) of the wrong one)."""
+    keyless = run_checks(exercise_id, lambda: right).status
+    with instructor():
+        good = run_checks(exercise_id, lambda: right).status
+        bad = run_checks(exercise_id, lambda: wrong)
+    return keyless, good, (bad.status, bad.message, bad.text("zh"))
