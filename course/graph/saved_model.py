@@ -244,8 +244,10 @@ def save(obj, export_dir, signatures=None, options=None):
             continue
         for name, fn in _functions_of(live):
             defaults = {p.name: p.default for p in fn._signature.parameters.values()
-                        if p.default is not p.empty and (p.default is None or isinstance(p.default, (bool, int, float, str)))}
-            attached.setdefault(str(nid), {})[name] = {"traces": [add(cf) for cf in _concretes(fn, f"tf.function {name!r}")], "defaults": defaults}
+                        if p.default is not p.empty
+                        and (p.default is None or isinstance(p.default, (bool, int, float, str)))}
+            traces = [add(cf) for cf in _concretes(fn, f"tf.function {name!r}")]
+            attached.setdefault(str(nid), {})[name] = {"traces": traces, "defaults": defaults}
             if nid == 0:
                 default.append(fn)
     if signatures is None and _is_keras_model(obj):

@@ -57,8 +57,9 @@ class RestoredFunction:
                 return cf._call_flat([as_plain(v) for v in nest.flatten(values) if is_tensor(v)])
         got = [_spec_text(TensorSpec(tuple(v.shape), v.dtype)) if isinstance(v, torch.Tensor) else repr(v)
                for v in args]
-        options = "\n".join(f"  Option {i + 1}: ({', '.join(f'{n}: {_key_text(k)}' for n, k in zip(cf._arg_names, cf._keys))})"
-                            for i, cf in enumerate(self.concrete_functions))
+        options = "\n".join(
+            f"  Option {i + 1}: ({', '.join(f'{n}: {_key_text(k)}' for n, k in zip(cf._arg_names, cf._keys))})"
+            for i, cf in enumerate(self.concrete_functions))
         raise TypeError(f"Could not find matching concrete function to call loaded from the SavedModel. Got: "
                         f"({', '.join(got)}) and kwargs {sorted(kwargs)}. Expected these arguments to match one of "
                         f"the following {len(self.concrete_functions)} option(s):\n{options}")

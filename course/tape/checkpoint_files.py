@@ -228,7 +228,8 @@ class CheckpointReader:
             try:
                 blob = torch.load(self._prefix + DATA_SUFFIX, map_location="cpu", weights_only=True)
             except FileNotFoundError:
-                raise NotFoundError(None, None, f"Checkpoint data file {self._prefix}{DATA_SUFFIX} is missing.") from None
+                raise NotFoundError(None, None,
+                                    f"Checkpoint data file {self._prefix}{DATA_SUFFIX} is missing.") from None
             except Exception as exc:
                 raise _corrupt(self._prefix, f"its data file cannot be read ({exc})") from None
             tensors = blob.get("tensors") if isinstance(blob, dict) and blob.get("format") == _TF1_FORMAT else None
@@ -264,7 +265,8 @@ class CheckpointReader:
         if e.get("crc") is not None and tensor_bundle.masked_crc32c(raw) != e["crc"]:
             raise _corrupt(self._prefix, f"the checksum of entry {key!r} does not match its data")
         if e["dtype"] == "bfloat16":
-            return torch.from_numpy(np.frombuffer(raw, "<i2").copy()).view(torch.bfloat16).reshape(e["shape"]).float().numpy()
+            bits = torch.from_numpy(np.frombuffer(raw, "<i2").copy())
+            return bits.view(torch.bfloat16).reshape(e["shape"]).float().numpy()
         return np.frombuffer(raw, np.dtype(e["dtype"]).newbyteorder("<")).astype(e["dtype"]).reshape(e["shape"])
 
     def debug_string(self):
