@@ -81,3 +81,42 @@ def test_a_cell_may_say_why_it_prints_the_same():
     setup = "from course.config import fast_mode\nN = 10 if fast_mode() else 100"
     assert flagged(setup, "# NBVAL_CHECK_OUTPUT\n# same in both modes: prints only whether N > 0\nprint(N > 0)") == []
     assert flagged(setup, "# NBVAL_CHECK_OUTPUT\nprint(N > 0)") != []
+
+
+# --- Where running both modes is cheap, run them: the stored outputs against the other mode ------
+
+CHEAP = ["00_setup_and_devices.ipynb", "01_tensors.ipynb"]     # full mode costs what fast mode does
+
+
+def sanitized(outputs):
+    """The text nbval compares: streams coalesced, text/plain and stream text, after tests/nbval_sanitize.cfg."""
+    import configparser
+    import re
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "tests" / "nbval_sanitize.cfg")
+    text = "".join(o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", "")
+                   for o in outputs if o.get("output_type") != "error")
+    for section in config.sections():
+        text = re.sub(config[section]["regex"], config[section]["replace"], text)
+    return text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHEAP, ids=lambda n: n[:2])
+def test_check_output_cells_print_the_same_when_run_in_the_other_mode(name, tmp_path):
+    import shutil
+
+    from course.notebooks import stamps
+    from course.notebooks.execute import execute_in_place
+    from course.notebooks.modes import CHECK_OUTPUT
+    stored = nbformat.read(str(ROOT / "solutions" / name), as_version=4)
+    mode = stamps.stamp_of(stored)["mode"]
+    shutil.copy(ROOT / "solutions" / name, tmp_path / name)
+    execute_in_place(tmp_path / name, fast=(mode == "full"))
+    again = nbformat.read(str(tmp_path / name), as_version=4)
+    assert stamps.stamp_of(again)["mode"] != mode
+    pairs = [(i, a, b) for i, (a, b) in enumerate(zip(stored.cells, again.cells))
+             if a.cell_type == "code" and CHECK_OUTPUT.search(a.source)]
+    assert pairs
+    for index, a, b in pairs:
+        assert sanitized(a.outputs) == sanitized(b.outputs), f"{name}, cell {index} (counting from 0)"
