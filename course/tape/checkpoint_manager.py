@@ -98,9 +98,15 @@ class CheckpointManager:
         now = time.time()
         self._maybe = [(p, t) for p, t in self._maybe if p != prefix] + [(prefix, now)]
         self._latest = prefix
+        # As TensorFlow does: the state file names the new checkpoint before old ones are deleted (a crash
+        # while deleting leaves a state file whose latest checkpoint exists), and is written again after.
+        self._record_state()
         self._sweep()
-        write_state(self._directory, prefix, self.checkpoints, [t for _, t in self._maybe], self._last_preserved)
+        self._record_state()
         return prefix
+
+    def _record_state(self):
+        write_state(self._directory, self._latest, self.checkpoints, [t for _, t in self._maybe], self._last_preserved)
 
     def restore_or_initialize(self):
         """Restore the newest checkpoint if there is one (its prefix), else run `init_fn` (None)."""

@@ -411,3 +411,42 @@ def test_a_save_that_stops_half_way_keeps_the_last_checkpoint(tmp_path, monkeypa
     # the save counter had counted the failed save, as TensorFlow's counts it before writing
     assert os.path.basename(manager.save()) == "ckpt-3"
     assert [os.path.basename(p) for p in manager.checkpoints] == ["ckpt-1", "ckpt-3"]
+
+
+def test_a_crash_while_old_checkpoints_are_deleted_keeps_the_new_one_reachable(tmp_path, monkeypatch):
+    v = ctf.Variable(1.0)
+    manager = ctf.train.CheckpointManager(ctf.train.Checkpoint(v=v), str(tmp_path), max_to_keep=1)
+    manager.save()
+    v.assign(2.0)
+    real_remove = os.remove
+
+    def power_cut(path):
+        raise KeyboardInterrupt(f"power cut while deleting {path}")
+    monkeypatch.setattr(os, "remove", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        manager.save()                       # ckpt-2 is complete; deleting ckpt-1 is interrupted
+    monkeypatch.setattr(os, "remove", real_remove)
+    assert os.path.basename(ctf.train.latest_checkpoint(str(tmp_path))) == "ckpt-2"
+    v2 = ctf.Variable(0.0)
+    ctf.train.Checkpoint(v=v2).restore(ctf.train.latest_checkpoint(str(tmp_path)))
+    assert float(v2.numpy()) == 2.0
+
+
+def test_keep_checkpoint_every_n_hours_keeps_what_tensorflow_keeps(tmp_path, monkeypatch):
+    clock = [1_000_000.0]
+    monkeypatch.setattr("time.time", lambda: clock[0])       # both libraries read time.time()
+
+    def program(t, k, folder):
+        clock[0] = 1_000_000.0
+        ck = t.train.Checkpoint(v=t.Variable(1.0))
+        manager = t.train.CheckpointManager(ck, folder, max_to_keep=2, keep_checkpoint_every_n_hours=1.0)
+        for _ in range(8):
+            clock[0] += 0.45 * 3600
+            manager.save()
+        again = t.train.CheckpointManager(ck, folder, max_to_keep=2, keep_checkpoint_every_n_hours=1.0)
+        clock[0] += 0.45 * 3600
+        again.save()
+        return sorted(n for n in os.listdir(folder) if n.endswith(".index")), [os.path.basename(p)
+                                                                               for p in again.checkpoints]
+    ref, got = _both(program, tmp_path)
+    assert got == ref
