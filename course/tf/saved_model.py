@@ -4,10 +4,33 @@ from course.graph.saved_model import save
 from course.graph.saved_model_load import load
 from course.tf import _unsupported
 
-__all__ = ["save", "load", "SERVING", "DEFAULT_SERVING_SIGNATURE_DEF_KEY", "contains_saved_model"]
+__all__ = ["save", "load", "SERVING", "DEFAULT_SERVING_SIGNATURE_DEF_KEY", "contains_saved_model", "SaveOptions",
+           "LoadOptions"]
 
 SERVING = "serve"
 DEFAULT_SERVING_SIGNATURE_DEF_KEY = "serving_default"
+
+
+class SaveOptions:
+    """`tf.saved_model.SaveOptions(...)`: accepted for TensorFlow's programs (the tf.distribute guides pass
+    `experimental_io_device`); one process writes local files here, so the options change nothing."""
+
+    def __init__(self, namespace_whitelist=None, save_debug_info=False, function_aliases=None,
+                 experimental_io_device=None, experimental_variable_policy=None, **kwargs):
+        self.namespace_whitelist, self.save_debug_info = namespace_whitelist, save_debug_info
+        self.function_aliases, self.experimental_io_device = function_aliases, experimental_io_device
+        self.experimental_variable_policy = experimental_variable_policy
+
+
+class LoadOptions:
+    """`tf.saved_model.LoadOptions(...)`: accepted for TensorFlow's programs; loading reads local files here,
+    so the options change nothing."""
+
+    def __init__(self, allow_partial_checkpoint=False, experimental_io_device=None, experimental_skip_checkpoint=False,
+                 experimental_variable_policy=None, **kwargs):
+        self.allow_partial_checkpoint, self.experimental_io_device = allow_partial_checkpoint, experimental_io_device
+        self.experimental_skip_checkpoint = experimental_skip_checkpoint
+        self.experimental_variable_policy = experimental_variable_policy
 
 
 def contains_saved_model(export_dir):

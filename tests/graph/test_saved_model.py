@@ -391,3 +391,15 @@ def test_text_from_the_file_never_becomes_code(tmp_path, field):
     with pytest.raises(ValueError, match="Cannot load the SavedModel"):
         ctf.saved_model.load(path)(X)
     assert not marker.exists()
+
+
+def test_save_and_load_options_are_accepted_as_tensorflow_accepts_them(tmp_path):
+    outs = []
+    for t in (tf, ctf):
+        path = str(tmp_path / t.__name__)
+        m = _two_values(t, 2.0)
+        t.saved_model.save(m, path, options=t.saved_model.SaveOptions(experimental_io_device="/job:localhost"))
+        loaded = t.saved_model.load(path, options=t.saved_model.LoadOptions(experimental_io_device="/job:localhost"))
+        outs.append((t.saved_model.contains_saved_model(path), np.asarray(loaded.f(X)).tolist()))
+    assert outs[1][0] == outs[0][0]
+    np.testing.assert_allclose(outs[1][1], outs[0][1], atol=1e-5)
