@@ -152,7 +152,7 @@ def _spread_kernel(op):
     axes, keep, mean = op.attrs["axes"], op.attrs["keepdims"], op.attrs["mean"]
     if axes is None and not keep:                           # a scalar: the common loss case
         if mean:
-            return lambda g, x: (g / x.numel()).expand(x.shape)
+            return _scalar_mean_spread()
         return lambda g, x: g.expand(x.shape)
 
     def kernel(g, x):
@@ -161,6 +161,24 @@ def _spread_kernel(op):
         if mean:
             g = g / (x.numel() // max(g.numel(), 1))
         return g.expand(x.shape)
+    return kernel
+
+
+def _scalar_mean_spread():
+    """g / numel(x) broadcast to x's shape. In a training step g is the same constant (the folded
+    grad_ys) every call, so the quotient is kept while g (same tensor, unchanged) and numel(x) are:
+    one division saved per step. Never kept where autograd records (a tape around a traced call)."""
+    memo = [(None, -1, -1, None)]                           # (g, g's version, numel(x), g / numel(x)), swapped whole
+
+    def kernel(g, x):
+        n = x.numel()
+        mg, version, mn, q = memo[0]
+        if g is mg and g._version == version and n == mn:
+            return q.expand(x.shape)
+        q = g / n
+        keep = not (torch.is_grad_enabled() or g.requires_grad or g.is_inference())
+        memo[0] = (g, g._version, n, q) if keep else (None, -1, -1, None)
+        return q.expand(x.shape)
     return kernel
 
 
