@@ -288,6 +288,34 @@ def test_converted_function_keeps_strings_and_refuses_reserved_names():
     assert convert(other)(5) == 5
 
 
+def test_a_source_file_edited_after_import_is_never_compiled(tmp_path, monkeypatch):
+    """The file holding a function is rewritten after import with the same `def` line (name, line,
+    parameters) and a hostile body: AutoGraph compiles only a source whose code is the function's own,
+    so the edited text is refused and the function runs as imported."""
+    import importlib
+    import linecache
+
+    from course.graph.autograph import ConversionError, convert, to_code
+    marker = tmp_path / "pwned"
+    module = tmp_path / "edited_module.py"
+    module.write_text("def f(x):\n    if x > 0:\n        x = x + 1\n    return x\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("edited_module")
+    module.write_text("def f(x):\n    if x > 0:\n        open(%r, 'w').close()\n    return x * 100\n" % str(marker),
+                      encoding="utf-8")
+    linecache.checkcache(str(module))
+    with pytest.raises(ConversionError, match="does not match its code"):
+        to_code(mod.f)
+    assert convert(mod.f) is mod.f and convert(mod.f)(2) == 3 and not marker.exists()
+
+    @ctf.function
+    def traced(x):
+        return mod.f(x)
+    with pytest.raises(ctf.errors.OperatorNotAllowedInGraphError):     # run as imported: a tensor `if`
+        traced(ctf.constant(2))
+    assert not marker.exists()
+
+
 def _normalise(tf, x):
     if tf.reduce_sum(x) > 1.0:                   # converted because a converted function calls it
         return x / tf.reduce_sum(x)

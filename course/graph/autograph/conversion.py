@@ -4,13 +4,15 @@
     print(to_code(fn))                # the rewritten source (valid Python)
 
 Only the function's own source is compiled, and only after checks that it *is* that function's
-source: the parsed `def` must carry the function's name, first line and parameter names (a function
-whose `__code__` was swapped, or whose file changed since it was imported, is not converted), and
-no name in it may start with `ag__` (the converted code's own names). The rewrite works on the
+source: the parsed `def` must carry the function's name, first line and parameter names, and, compiled
+as it is, give the same bytecode, names and constants as the function's `__code__` (a function whose
+`__code__` was swapped, or whose file was edited since it was imported, is not converted: it runs as
+Python imported it); no name in it may start with `ag__` (the converted code's own names). The rewrite works on the
 syntax tree and compiles that tree, never text assembled from strings, so nothing in a string or
 comment of the source can become code. Functions from the course package, TensorFlow, torch, numpy
 and the standard library are called as they are; `@do_not_convert` marks others.
 """
+import __future__
 import ast
 import functools
 import inspect
@@ -91,26 +93,82 @@ def _parse(fn):
         if name is not None and name.startswith("ag__"):
             raise ConversionError(f"{fn.__qualname__} uses the name {name!r}; names starting with 'ag__' are "
                                   "reserved for AutoGraph's converted code. Rename it.")
-    return fdef
+    return fdef, _module_imports(lines, fn)
+
+
+def _module_imports(lines, fn):
+    """The names the file (or notebook cell) binds by `import` at module level: Python compiles
+    `name.attr()` differently for them, so the check of the source against fn's code needs them."""
+    try:
+        tree = ast.parse("".join(lines))
+    except SyntaxError:
+        raise ConversionError(f"The file of {fn.__qualname__} no longer parses (it changed since it was imported); "
+                              "it is left unconverted.") from None
+    found, todo = set(), list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+    return sorted(found)
+
+
+_FUTURE_FLAGS = functools.reduce(lambda a, b: a | b, (getattr(__future__, f).compiler_flag
+                                                      for f in __future__.all_feature_names))
+
+
+def _compile_in_factory(fdef, code, imports=()):
+    """Compile `def ag__factory(ag__, *free variables): <fdef>; return <its name>` (a syntax tree),
+    after `import name` for each of `imports` (the original's module-level imports; never executed)."""
+    outer = ast.FunctionDef(
+        name="ag__factory", args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in
+                                                                      ["ag__"] + list(code.co_freevars)],
+                                               vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=[fdef, ast.Return(value=ast.Name(id=fdef.name, ctx=ast.Load()))], decorator_list=[], returns=None,
+        type_params=[])
+    head = [ast.Import(names=[ast.alias(name=n)]) for n in imports]
+    module = ast.fix_missing_locations(ast.Module(body=head + [outer], type_ignores=[]))
+    return compile(module, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
+
+
+def _inner_code(module_code, name):
+    factory = next(c for c in module_code.co_consts if isinstance(c, types.CodeType) and c.co_name == "ag__factory")
+    return next(c for c in factory.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
+
+
+def _same_code(a, b):
+    """True when two code objects do the same thing: bytecode, names and constants (nested code too);
+    line numbers and positions may differ."""
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars, a.co_flags | inspect.CO_NESTED) != \
+            (b.co_code, b.co_names, b.co_varnames, b.co_freevars, b.co_cellvars, b.co_flags | inspect.CO_NESTED):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, types.CodeType) or isinstance(y, types.CodeType):
+            if not (isinstance(x, types.CodeType) and isinstance(y, types.CodeType) and _same_code(x, y)):
+                return False
+        elif type(x) is not type(y) or x != y and not (x != x and y != y):      # NaN equals NaN here
+            return False
+    return True
 
 
 def _factory(fn):
-    """(factory(ag__, *free variables) -> converted function, converted source), cached per code object."""
+    """(factory(ag__, *free variables) -> converted function, converted source), cached per code object.
+    The unconverted `def` is compiled first and must give fn's own code: a source that is not what
+    Python runs for fn (its file was edited since, or its code was swapped) is never converted."""
     code = fn.__code__
     hit = _cache.get(code)
     if hit is not None:
         return hit
-    fdef = convert_function_def(_parse(fn))
-    free = list(code.co_freevars)
-    outer = ast.FunctionDef(
-        name="ag__factory", args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in ["ag__"] + free],
-                                               vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-        body=[fdef, ast.Return(value=ast.Name(id=fdef.name, ctx=ast.Load()))], decorator_list=[], returns=None,
-        type_params=[])
-    module = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
-    filename = code.co_filename
+    fdef, imports = _parse(fn)
+    if not _same_code(_inner_code(_compile_in_factory(fdef, code, imports), fdef.name), code):
+        raise ConversionError(f"The source of {fn.__qualname__} does not match its code (its file changed, or its "
+                              "__code__ was replaced); it is left unconverted.")
+    fdef = convert_function_def(fdef)
     namespace = {}
-    exec(compile(module, filename, "exec"), fn.__globals__, namespace)     # a syntax tree, never a string
+    exec(_compile_in_factory(fdef, code), fn.__globals__, namespace)     # a syntax tree, never a string
     hit = _cache[code] = (namespace["ag__factory"], ast.unparse(fdef))
     return hit
 
