@@ -48,12 +48,13 @@ def initialize_all_variables():
     if "initialize_all_variables" not in _warned_deprecated:
         _warned_deprecated.add("initialize_all_variables")
         import inspect
+        import os
         import logging as _py_logging
         caller = inspect.stack()[1]
         _py_logging.getLogger("tensorflow").warning(
             "From %s:%d: initialize_all_variables (from tensorflow.python.ops.variables) is deprecated and will "
             "be removed after 2017-03-02.\nInstructions for updating:\nUse `tf.global_variables_initializer` "
-            "instead.", caller.filename, caller.lineno)
+            "instead.", os.path.basename(caller.filename), caller.lineno)
     return global_variables_initializer()
 
 
