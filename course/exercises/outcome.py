@@ -10,7 +10,9 @@ The check runs on the trusted side. It builds the training data on the learner's
 (not timed), calls `train` with the budget under `remote.time_limit`, so the grader's kernel stops
 a `train` that overruns (then: zero points and a message saying so), and it evaluates the returned
 weights itself, on MNIST test images it loads in its own process: `argmax(x @ W + b)` against the
-labels. The learner's code never sees the held-out data and never reports its own accuracy.
+labels. The learner's code is never handed the held-out data and never reports its own accuracy.
+(MNIST is public, though: code that loads its test images on purpose and fits them would score; the
+outcome grade measures a result, and a reviewer reading the code still catches that.)
 
 The target, the budget and the data sizes are the instructor's (their checks file)::
 
