@@ -75,6 +75,15 @@ def test_residual_model_saved_by_keras_loads_here(tmp_path):
     np.testing.assert_allclose(loaded(x).numpy(), theirs(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_residual_model_saved_here_loads_in_keras_and_here(tmp_path):
+    _, mine = _models()
+    path = str(tmp_path / "residual.keras")
+    mine.save(path)
+    x = np.random.default_rng(3).normal(size=(3, 6, 6, 3)).astype(np.float32)
+    np.testing.assert_allclose(real.models.load_model(path)(x).numpy(), mine(x).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.models.load_model(path)(x).numpy(), mine(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("args", [lambda a, b: a, lambda a, b: [a, b[:, :2]]])
 def test_add_refuses_what_keras_refuses(args):
     a, b = np.ones((2, 3, 4), np.float32), np.ones((2, 3, 4), np.float32)
