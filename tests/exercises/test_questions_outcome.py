@@ -216,6 +216,24 @@ def test_grader_scores_keys_and_stops_an_overrunning_train(tmp_path):
     assert {r.id: r.status for r in grade.exercises}["6.6"] == "recorded"
 
 
+def test_a_train_that_ignores_the_interrupt_is_stopped_too(tmp_path):
+    """The kernel is restarted (the cells that ran are run again) and the task still scores 0."""
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    checks = tmp_path / "private" / "checks.py"
+    checks.parent.mkdir()
+    checks.write_text("from course.exercises.outcome import outcome_settings\n"
+                      "outcome_settings('6.7', target=0.5, seconds=1, n_train=500, n_test=500)\n")
+    stubborn = ('import time\n\ndef train_classifier(x, y, budget):\n    while True:\n        try:\n'
+                '            time.sleep(0.05)\n        except KeyboardInterrupt:\n            pass')
+    path = tmp_path / "06_stubborn.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(stubborn)]), str(path))
+    grade = grade_notebook(path, checks_file=checks, timeout=60, interrupt_grace=1.0)
+    r = {r.id: r for r in grade.exercises}["6.7"]
+    assert (r.status, r.points) == ("failed", 0) and "was stopped" in r.text("en"), r.text("en")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["06_losses", "12_data_pipelines", "14_distributed_training"])
 def test_solutions_grade_full_and_lessons_zero_with_the_instructor_file(name):
