@@ -60,6 +60,7 @@ def feed_converter(t, device):
     integer = _dt.is_integer(want)
     name, shown = t.name, tf1_str(t.shape)
     on_cpu = device.type == "cpu"
+    fits = set()                                              # numpy shapes that passed the static-shape check
 
     def shape_error(shape):
         return ValueError(f"Cannot feed value of shape {tuple(shape)} for Tensor '{name}', which has shape '{shown}'")
@@ -79,8 +80,11 @@ def feed_converter(t, device):
             if src.dtype.kind == "f" and not np.array_equal(src, arr):
                 raise TypeError(f"Type of feed value {value!r} is not compatible with Tensor '{name}' of type "
                                 f"{_dt.proto_name(want)}: it has fractional parts. Cast it, or use a float placeholder.")
-        if rank is not None and (arr.ndim != rank or any(arr.shape[i] != d for i, d in known)):
-            raise shape_error(arr.shape)
+        if arr.shape not in fits:                             # checked once per shape
+            if rank is not None and (arr.ndim != rank or any(arr.shape[i] != d for i, d in known)):
+                raise shape_error(arr.shape)
+            if len(fits) < 64:
+                fits.add(arr.shape)
         if not arr.flags.writeable or not arr.flags.c_contiguous:
             arr = np.ascontiguousarray(arr).copy() if not arr.flags.writeable else np.ascontiguousarray(arr)
         out = torch.from_numpy(arr)

@@ -14,6 +14,7 @@ __all__ = ["Adam", "AdamW"]
 
 _fused_adam_ = getattr(torch, "_fused_adam_", None)   # torch >= 2.4 on CPU and CUDA
 _FUSED_REFUSED = set()                                # (device type, dtype) the kernel raised on
+_is_contiguous = torch.Tensor.is_contiguous
 
 
 class Adam(UpdateRule):
@@ -127,7 +128,7 @@ class Adam(UpdateRule):
         # A conv kernel stored (h, w, in, out) gets its gradient as a permuted view of torch's
         # (out, in, h, w) result: one small copy keeps the whole step in the fused kernel.
         grads = [g if g.is_contiguous() else g.contiguous() for g in grads]
-        if not all(x.is_contiguous() for x in chain(params, grads, m, v, vhat)):
+        if not all(map(_is_contiguous, chain(params, m, v, vhat))):
             return False      # the kernel walks raw storage: strides must agree
         if self.form == "torch":
             eps = self.epsilon
