@@ -158,7 +158,7 @@ def grade_row(r, width: int, lang: str | None = None) -> str:
     word = status_word(r.status, lang)
     if not said:
         note = word
-    elif said == word or (lang == "en" and said.startswith(r.status)):
+    elif said == word or said.startswith(word + "：") or (lang == "en" and said.startswith(r.status)):
         note = said
     else:
         note = _TEMPLATES[lang]["note"].format(status=word, said=said)
