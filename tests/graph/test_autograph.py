@@ -509,3 +509,16 @@ def test_a_variable_changing_dtype_or_shape_is_tf_error_naming_it():
         with pytest.raises(TypeError, match="'y' has dtype int32 in the main branch, but dtype float32 in the else "
                                             "branch"):
             branches(tf.constant(3))
+
+
+def test_lambdas_are_converted():
+    def case(tf):
+        pos = tf.function(lambda x: x * 2.0 if x > 0 else -x)
+        neg = tf.function(lambda x: x if x < 0 else x * 3.0)
+        out = [float(f(tf.constant(v))) for f in (pos, neg) for v in (-2.0, 5.0)]
+        return out, [f.experimental_get_tracing_count() for f in (pos, neg)]
+    (want, n1), (got, n2) = _both(case)
+    assert want == got == [2.0, 10.0, -2.0, 15.0] and n1 == n2 == [1, 1]
+    # TF cannot tell two lambdas on one line apart (its bool error); here the compiled code picks the right one
+    pos, neg = ctf.function(lambda x: x * 2.0 if x > 0 else -x), ctf.function(lambda x: x if x < 0 else x * 3.0)
+    assert [float(f(ctf.constant(v))) for f in (pos, neg) for v in (-2.0, 5.0)] == [2.0, 10.0, -2.0, 15.0]

@@ -14,6 +14,7 @@ and the standard library are called as they are; `@do_not_convert` marks others.
 """
 import __future__
 import ast
+import copy
 import functools
 import inspect
 import textwrap
@@ -54,8 +55,7 @@ def is_convertible(fn):
     module = getattr(target, "__module__", "") or ""
     if module == "course" or module.startswith(_SKIP_MODULES):
         return False
-    return target.__name__ != "<lambda>" and not (target.__code__.co_flags & (inspect.CO_GENERATOR |
-                                                                               inspect.CO_COROUTINE))
+    return not (target.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE))
 
 
 def _parse(fn):
@@ -68,6 +68,8 @@ def _parse(fn):
                               "shell or with exec() do not expose their source; define it in a .py file (or a "
                               "notebook cell), or mark it with @tf.autograph.experimental.do_not_convert. "
                               f"Original error: {exc}") from None
+    if code.co_name == "<lambda>":
+        return _parse_lambda(fn, lines)
     block = inspect.getblock(lines[first:])
     source = textwrap.dedent("".join(block))
     try:
@@ -88,22 +90,50 @@ def _parse(fn):
     if params != want or code.co_firstlineno != first + 1:
         raise ConversionError(f"The source of {fn.__qualname__} does not match its code (its file changed, or its "
                               "__code__ was replaced); it is left unconverted.")
-    for node in ast.walk(fdef):
-        name = node.id if isinstance(node, ast.Name) else node.arg if isinstance(node, ast.arg) else None
+    _refuse_reserved(fdef, fn)
+    return fdef, _module_imports(_parse_file(lines, fn))
+
+
+def _refuse_reserved(node, fn):
+    for sub in ast.walk(node):
+        name = sub.id if isinstance(sub, ast.Name) else sub.arg if isinstance(sub, ast.arg) else None
         if name is not None and name.startswith("ag__"):
             raise ConversionError(f"{fn.__qualname__} uses the name {name!r}; names starting with 'ag__' are "
                                   "reserved for AutoGraph's converted code. Rename it.")
-    return fdef, _module_imports(lines, fn)
 
 
-def _module_imports(lines, fn):
-    """The names the file (or notebook cell) binds by `import` at module level: Python compiles
-    `name.attr()` differently for them, so the check of the source against fn's code needs them."""
+def _parse_file(lines, fn):
     try:
-        tree = ast.parse("".join(lines))
+        return ast.parse("".join(lines))
     except SyntaxError:
         raise ConversionError(f"The file of {fn.__qualname__} no longer parses (it changed since it was imported); "
                               "it is left unconverted.") from None
+
+
+def _parse_lambda(fn, lines):
+    """A lambda as `def ag__lambda(args): return body`: of the lambdas on its first line, the one whose
+    compiled code is fn's own (several lambdas may share a line)."""
+    code = fn.__code__
+    tree = _parse_file(lines, fn)
+    imports = _module_imports(tree)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno):
+            continue
+        fdef = ast.copy_location(ast.FunctionDef(
+            name="ag__lambda", args=copy.deepcopy(node.args), body=[ast.copy_location(
+                ast.Return(value=copy.deepcopy(node.body)), node.body)], decorator_list=[], returns=None,
+            type_comment=None, type_params=[]), node)
+        fdef = ast.fix_missing_locations(fdef)
+        if _same_code(_inner_code(_compile_in_factory(fdef, code, imports), fdef.name), code):
+            _refuse_reserved(node, fn)
+            return fdef, imports
+    raise ConversionError(f"The source of {fn.__qualname__} (a lambda) was not found on line {code.co_firstlineno} "
+                          "of its file; it is left unconverted.")
+
+
+def _module_imports(tree):
+    """The names the file (or notebook cell) binds by `import` at module level: Python compiles
+    `name.attr()` differently for them, so the check of the source against fn's code needs them."""
     found, todo = set(), list(tree.body)
     while todo:
         node = todo.pop()
