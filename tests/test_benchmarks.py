@@ -16,6 +16,7 @@ RUNS = {
     # Real Keras here would start TensorFlow worker processes (about 100 s): that run is in the slow tier.
     "bench_fit": ["--models", "mlp,cnn,cnn-large", "--batches", "2", "--repeats", "1", "--threads", "1",
                   "--no-keras"],
+    "bench_graph_kernels": ["--repeats", "1", "--no-tf"],
     "bench_graph": ["--steps", "20", "--block", "10", "--cnn-steps", "1", "--cnn-repeats", "1", "--no-tf"],
     "bench_compress": ["--fast"],
     "bench_distill_seeds": ["--fast"],
@@ -29,6 +30,7 @@ EXPECT = {                                   # a line each run must print: the t
     "bench_adam": "ratio",
     "bench_fit": "loader",
     "bench_graph": "ours",
+    "bench_graph_kernels": "six kernels",
     "bench_compress": "int8",
     "bench_distill_seeds": "mean gain",
     "bench_tensorboard": "batch",
