@@ -522,3 +522,25 @@ def test_lambdas_are_converted():
     # TF cannot tell two lambdas on one line apart (its bool error); here the compiled code picks the right one
     pos, neg = ctf.function(lambda x: x * 2.0 if x > 0 else -x), ctf.function(lambda x: x if x < 0 else x * 3.0)
     assert [float(f(ctf.constant(v))) for f in (pos, neg) for v in (-2.0, 5.0)] == [2.0, 10.0, -2.0, 15.0]
+
+
+def test_to_code_with_break_continue_and_return_is_valid_python_one_loop_call_per_loop():
+    def f(x, n):
+        count = 0
+        for i in tf_real.range(n):
+            if i == 2:
+                continue
+            j = 0
+            while j < i:
+                j += 1
+                if j > 3:
+                    break
+            count += j
+        if count > 5:
+            return count
+        return -count
+    for tf in (tf_real, ctf):
+        tree = ast.parse(tf.autograph.to_code(f))
+        compile(tree, "<to_code>", "exec")
+        names = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+        assert names.count("for_stmt") == 1 and names.count("while_stmt") == 1
