@@ -356,7 +356,8 @@ def test_return_inside_loops_python_loops_work_graph_loops_raise_tf_error():
                     return i
             return -1
         outs.append([float(scaled(tf.constant(2.0), k)) for k in (1, 3, 9)])
-        with pytest.raises(NotImplementedError, match="a return statement cannot be placed inside this TensorFlow loop"):
+        with pytest.raises(NotImplementedError,
+                           match="a return statement cannot be placed inside this TensorFlow loop"):
             first_big(tf.constant([1, 7]))
     assert outs[0] == outs[1] == [2.0, 6.0, -2.0]
 

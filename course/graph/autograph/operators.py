@@ -28,8 +28,8 @@ from course.graph.dataset_ops import dataset_loop
 from course.graph.shape_ops import shape
 from course.tape.data.dataset import Dataset
 
-__all__ = ["if_stmt", "while_stmt", "for_stmt", "python_loop_test", "python_loop_iter", "and_", "or_", "not_", "if_exp", "ld", "Undefined",
-           "OperatorNotAllowedInGraphError", "BOOL_MESSAGE"]
+__all__ = ["if_stmt", "while_stmt", "for_stmt", "python_loop_test", "python_loop_iter", "and_", "or_", "not_",
+           "if_exp", "ld", "Undefined", "OperatorNotAllowedInGraphError", "BOOL_MESSAGE"]
 
 BOOL_MESSAGE = (
     "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed. You can attempt the following resolutions to "
@@ -127,7 +127,8 @@ def if_stmt(test, true_fn, false_fn, state, names, returns=False):
         return true_fn(*state) if test else false_fn(*state)
     if returns:
         return graph_cond(test, lambda: true_fn(*state), lambda: false_fn(*state))
-    return graph_state.cond_state(test, [lambda: true_fn(*state), lambda: false_fn(*state)], names, (Undefined, _one_branch))
+    return graph_state.cond_state(test, [lambda: true_fn(*state), lambda: false_fn(*state)], names,
+                                  (Undefined, _one_branch))
 
 
 def _one_branch(name, branch):
