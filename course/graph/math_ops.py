@@ -360,7 +360,7 @@ register_op("ClipByValue", infer=_clip_infer, kernel=_clip_kernel)
 def _clip_grad_kernel(op):
     lo, hi = op.attrs["min"], op.attrs["max"]
     if lo is not None and hi is not None:
-        return lambda g, t: torch.where(torch.clamp(t, lo, hi) == t, g, 0.0)     # lo <= t <= hi
+        return _clip_grad_const(lo, hi)
     return lambda g, t, *bounds: torch.where(_within(t, lo, hi, bounds), g, 0.0)
 
 
@@ -369,6 +369,17 @@ def _within(t, lo, hi, bounds):
     a = bounds.pop(0) if lo is None else lo
     b = bounds.pop(0) if hi is None else hi
     return (t >= a) & (t <= b)
+
+
+def _clip_grad_const(lo, hi):
+    """g where lo <= t <= hi (clamp leaves t as it is), else 0; a NaN's gradient is 0, as in TF.
+    A floating g goes through masked_fill instead of where(mask, g, 0.0): the same values without
+    wrapping the Python 0.0 in a tensor (about 2 us of a 75 us seed003 step)."""
+    def kernel(g, t):
+        if g.is_floating_point() and g.shape == t.shape:
+            return g.masked_fill(torch.clamp(t, lo, hi) != t, 0)
+        return torch.where(torch.clamp(t, lo, hi) == t, g, 0.0)
+    return kernel
 
 
 register_op("ClipByValueGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_clip_grad_kernel,
