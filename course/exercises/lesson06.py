@@ -211,4 +211,4 @@ def _check_hinge(hinge):
 question("6.5", name="answer_6_5", points=1, kind="choice", choices="abcd")
 question("6.6", name="answer_6_6", points=1, kind="number")
 outcome_task("6.7", name="train_classifier", points=3, order="given",
-             practice={"target": 0.8, "seconds": 4, "n_train": 2000, "n_test": 1000})
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

@@ -370,4 +370,4 @@ def _check_array_dataset(ArrayDataset):
 question("12.5", name="answer_12_5", points=1, kind="choice", choices="abcd")
 question("12.6", name="answer_12_6", points=1, kind="number")
 outcome_task("12.7", name="train_sorted", points=3, order="sorted",
-             practice={"target": 0.8, "seconds": 4, "n_train": 2000, "n_test": 1000})
+             practice={"target": 0.82, "seconds": 6, "n_train": 2000, "n_test": 1000})
