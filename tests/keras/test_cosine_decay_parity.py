@@ -75,3 +75,14 @@ def test_sgd_with_warmup_cosine_schedule_matches_keras():
     w_ours, lr_ours = _run(course.tf, w0, a, kw)
     np.testing.assert_allclose(lr_ours, lr_ref, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(w_ours, w_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_optimizer_config_with_cosine_decay_matches_keras_and_round_trips():
+    kw = CASES["warmup"]
+    mine = ours.optimizers.Adam(ours.optimizers.schedules.CosineDecay(**kw))
+    theirs = tf.keras.optimizers.Adam(tf.keras.optimizers.schedules.CosineDecay(**kw))
+    lr_mine, lr_theirs = mine.get_config()["learning_rate"], theirs.get_config()["learning_rate"]
+    assert lr_mine["class_name"] == lr_theirs["class_name"] == "CosineDecay"
+    assert lr_mine["config"] == lr_theirs["config"]
+    again = ours.optimizers.Adam.from_config(mine.get_config())
+    assert again.get_config() == mine.get_config()
