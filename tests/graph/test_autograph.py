@@ -545,3 +545,27 @@ def test_to_code_with_break_continue_and_return_is_valid_python_one_loop_call_pe
         compile(tree, "<to_code>", "exec")
         names = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
         assert names.count("for_stmt") == 1 and names.count("while_stmt") == 1
+
+
+def test_set_loop_options_lets_a_loop_variable_grow_and_caps_iterations():
+    def case(tf):
+        @tf.function
+        def grow(n):
+            x = tf.constant([1.0])
+            while tf.size(x) < n:
+                tf.autograph.experimental.set_loop_options(shape_invariants=[(x, tf.TensorShape([None]))])
+                x = tf.concat([x, x * 2.0], 0)
+            return x
+
+        @tf.function
+        def capped(n):
+            total = tf.constant(0)
+            for i in tf.range(n):
+                tf.autograph.experimental.set_loop_options(maximum_iterations=4)
+                total += i
+            return total
+        return ([_np(grow(tf.constant(k))) for k in (1, 3, 8)], [int(capped(tf.constant(k))) for k in (2, 10)],
+                [f.experimental_get_tracing_count() for f in (grow, capped)])
+    (g1, c1, n1), (g2, c2, n2) = _both(case)
+    _close(g1, g2)
+    assert c1 == c2 == [1, 6] and n1 == n2 == [1, 1]

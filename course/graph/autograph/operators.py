@@ -16,9 +16,10 @@ import torch
 
 from course.framework import dtypes as _dt
 from course.framework import nest
+from course.framework.shapes import TensorShape, as_shape
 from course.graph.autograph import graph_state
 from course.graph.cond_ops import cond as graph_cond
-from course.graph.control_flow_util import building
+from course.graph.control_flow_util import building, flatten_values
 from course.graph.while_ops import while_loop
 from course.graph.array_ops import convert_to_tensor
 from course.graph.gather_ops import gather
@@ -29,7 +30,7 @@ from course.graph.shape_ops import shape
 from course.tape.data.dataset import Dataset
 
 __all__ = ["if_stmt", "while_stmt", "for_stmt", "python_loop_test", "python_loop_iter", "and_", "or_", "not_",
-           "if_exp", "ld", "Undefined", "OperatorNotAllowedInGraphError", "BOOL_MESSAGE"]
+           "if_exp", "ld", "Undefined", "OperatorNotAllowedInGraphError", "BOOL_MESSAGE", "set_loop_options"]
 
 BOOL_MESSAGE = (
     "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed. You can attempt the following resolutions to "
@@ -185,9 +186,40 @@ def _check_iteration(names, carried, values, out):
                             f"{_dt.name(after.dtype)} after one iteration")
         if not _fits(after.shape, before.shape):
             raise ValueError(f"'{names[k]}' has shape {before.shape} before the loop, but shape {after.shape} after "
-                             "one iteration. To let its shape vary, write this loop with tf.while_loop and its "
-                             "shape_invariants argument (tf.autograph.experimental.set_loop_options is not "
-                             "available here).")
+                             "one iteration. Use tf.autograph.experimental.set_loop_options to set shape "
+                             "invariants.")
+
+
+def set_loop_options(parallel_iterations=None, swap_memory=None, maximum_iterations=None, shape_invariants=None):
+    """`tf.autograph.experimental.set_loop_options`: a directive AutoGraph reads from a loop's body
+    (`shape_invariants=[(x, tf.TensorShape([None]))]`, `maximum_iterations=n`); a call that runs does nothing."""
+
+
+def _loop_kwargs(opts, state, carried):
+    """while_loop keyword arguments from a loop's set_loop_options: maximum_iterations, and shape
+    invariants for the carried variables named in shape_invariants (the others keep their shapes)."""
+    if not opts:
+        return {}
+    kwargs = {}
+    if opts.get("maximum_iterations") is not None:
+        kwargs["maximum_iterations"] = opts["maximum_iterations"]
+    pairs = opts.get("shape_invariants") or []
+    if pairs:
+        chosen = {}
+        for var, inv in pairs:
+            hits = [i for i in carried if state[i] is var]
+            if not hits:
+                raise ValueError("set_loop_options(shape_invariants=...) names a value that is not a variable of "
+                                 "this loop; give (variable, tf.TensorShape) pairs for variables the loop changes.")
+            chosen[hits[0]] = inv
+        shapes = [TensorShape([])]
+        for i in carried:
+            flat, _ = flatten_values(state[i])
+            own = [convert_to_tensor(v).shape for v in flat]
+            shapes.append(as_shape(chosen[i]) if i in chosen else nest.pack_sequence_as(
+                state[i], own) if nest.is_nested(state[i]) else own[0])
+        kwargs["shape_invariants"] = shapes
+    return kwargs
 
 
 def _fits(shape, invariant):
@@ -198,7 +230,7 @@ def _fits(shape, invariant):
     return all(b is None or a == b for a, b in zip(shape, invariant))
 
 
-def while_stmt(test, body, state, names):
+def while_stmt(test, body, state, names, opts=None):
     first = test(*state)
     if not _is_graph(first):
         while first:
@@ -216,14 +248,15 @@ def while_stmt(test, body, state, names):
         out = body(*_merge(held, carried, values))
         _check_iteration(names, carried, values, out)
         return [k] + [out[i] for i in carried]
-    result = while_loop(cond, step, [0] + [state[i] for i in carried], name="while")
+    result = while_loop(cond, step, [0] + [state[i] for i in carried], name="while",
+                        **_loop_kwargs(opts, state, carried))
     return _merge(state, carried, result[1:])
 
 
-def for_stmt(iterable, extra_test, body, state, names):
+def for_stmt(iterable, extra_test, body, state, names, opts=None):
     if _is_graph(iterable):
         state = _define_temporaries(body, state, names, lambda: gather(iterable, 0))
-        return _tensor_for(iterable, extra_test, body, state, names)
+        return _tensor_for(iterable, extra_test, body, state, names, opts)
     if _is_dataset(iterable) and building():
         state = _define_temporaries(body, state, names, lambda: graph_state.element_placeholders(iterable))
         return _dataset_for(iterable, extra_test, body, state, names)
@@ -234,7 +267,7 @@ def for_stmt(iterable, extra_test, body, state, names):
     return state
 
 
-def _tensor_for(iterable, extra_test, body, state, names):
+def _tensor_for(iterable, extra_test, body, state, names, opts=None):
     if iterable.shape.rank == 0:
         raise TypeError(f"Cannot iterate over a scalar tensor ({iterable.name}): a `for` loop needs a tensor with "
                         "at least one dimension.")
@@ -252,7 +285,8 @@ def _tensor_for(iterable, extra_test, body, state, names):
         out = body(gather(iterable, i), *_merge(held, carried, values))
         _check_iteration(names, carried, values, out)
         return [i + 1] + [out[k] for k in carried]
-    result = while_loop(cond, step, [0] + [state[i] for i in carried], name="for")
+    result = while_loop(cond, step, [0] + [state[i] for i in carried], name="for",
+                        **_loop_kwargs(opts, state, carried))
     return _merge(state, carried, result[1:])
 
 

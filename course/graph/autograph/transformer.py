@@ -19,7 +19,9 @@ Three passes, as TensorFlow's converters do:
    `if` ends in a return (the `if` then returns the operator's result);
 3. `if`/`while`/`for` become the calls above, innermost first; `and`/`or`/`not` and `a if c else b`
    become lazy operator calls. A loop containing `return` stays a Python loop; on a tensor it raises
-   TensorFlow's NotImplementedError (TF cannot put a return inside a graph loop either).
+   TensorFlow's NotImplementedError (TF cannot put a return inside a graph loop either). A
+   `tf.autograph.experimental.set_loop_options(...)` statement in a loop body becomes the loop
+   call's `opts` (shape invariants, maximum iterations), as TF's directive does.
 """
 import ast
 import copy
@@ -270,18 +272,21 @@ class _Convert(ast.NodeTransformer):
         if getattr(node, "_ag_keep", False):
             self.generic_visit(node)
             return node
+        node.body, opts = _loop_options(node.body)          # before the calls in the body are wrapped
         self.generic_visit(node)
         names = assigned_names(node.body)
         test_name, body_name = self.counter.new("ag__loop_test"), self.counter.new("ag__loop_body")
         test_def = _def(test_name, names, [ast.Return(value=node.test)])
         body_def = _def(body_name, names, node.body + [ast.Return(value=_tuple(names))])
         call = _call("while_stmt", _name(test_name), _name(body_name), self._state(names), _str_tuple(names))
+        call.keywords = opts
         return [test_def, body_def, self._bind(names, call)]
 
     def visit_For(self, node):
         if getattr(node, "_ag_keep", False):
             self.generic_visit(node)
             return node
+        node.body, opts = _loop_options(node.body)          # before the calls in the body are wrapped
         self.generic_visit(node)
         names = sorted(set(assigned_names(node.body)) | set(assigned_names([node.target])))
         item, body_name = self.counter.new("itr"), self.counter.new("ag__loop_body")
@@ -295,6 +300,7 @@ class _Convert(ast.NodeTransformer):
             defs.append(_def(extra_name, names, [ast.Return(value=_call("not_", _name(flag)))]))
             extra = _name(extra_name)
         call = _call("for_stmt", node.iter, extra, _name(body_name), self._state(names), _str_tuple(names))
+        call.keywords = opts
         return defs + [self._bind(names, call)]
 
     @staticmethod
@@ -309,6 +315,24 @@ class _Convert(ast.NodeTransformer):
         if not names:
             return ast.Expr(value=call)
         return ast.Assign(targets=[_tuple(names, store=True)], value=call)
+
+
+def _loop_options(body):
+    """(body without its `tf.autograph.experimental.set_loop_options(...)` statements, their keyword
+    arguments as `opts=dict(...)`): TF's loop directive, evaluated where the loop starts."""
+    kept, keywords = [], []
+    for stmt in body:
+        call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
+        func = call.func if call is not None else None
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if name == "set_loop_options" and not call.args:
+            keywords += call.keywords
+        else:
+            kept.append(stmt)
+    if not keywords:
+        return body, []
+    opts = ast.Call(func=_name("dict"), args=[], keywords=keywords)
+    return kept or [ast.Pass()], [ast.keyword(arg="opts", value=opts)]
 
 
 def convert_function_def(fdef):
