@@ -230,8 +230,6 @@ class BuildResult:
     problems: list[str] = field(default_factory=list)     # broken translation rules
     untranslated: list[Path] = field(default_factory=list)  # solutions with no translation yet
     output_problems: list[str] = field(default_factory=list)  # stored outputs not from one stamped run
-    unstamped: list[Path] = field(default_factory=list)   # tolerated: allowlisted, outputs predate stamps
-    stamped_but_allowed: list[Path] = field(default_factory=list)  # allowlisted, yet executed since
 
     @property
     def ok(self) -> bool:
@@ -248,33 +246,25 @@ def _solution_files(root: Path) -> list[Path]:
     return files
 
 
-def _check_outputs(nb, solution: Path, shown: str, allowed: frozenset, result: BuildResult) -> None:
+def _check_outputs(nb, shown: str, result: BuildResult) -> None:
     has_outputs = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    if stamps.is_unstamped(nb):
-        if solution.name in allowed:
-            result.unstamped.append(solution)
-            return
-        if not has_outputs:                   # nothing stored, nothing to vouch for
-            return
-    elif solution.name in allowed:
-        result.stamped_but_allowed.append(solution)
+    if stamps.is_unstamped(nb) and not has_outputs:           # nothing stored, nothing to vouch for
+        return
     result.output_problems.extend(stamps.problems(nb, source=shown))
 
 
 def build_all(root: str | Path | None = None, *, write: bool = True,
-              require_translation: bool | None = None, unstamped_allowed=None) -> BuildResult:
+              require_translation: bool | None = None) -> BuildResult:
     """Regenerate every lesson in both editions and the glossary; write what changed when `write`.
 
     Translation problems are collected in `problems` (the files are still written); a solution with
     no translation at all is listed in `untranslated` and gets no Chinese edition, unless
     `require_translation` (default `REQUIRE_TRANSLATION`) makes that a problem too. Stored outputs
-    not from one stamped run go to `output_problems`, except in a solution named in
-    `unstamped_allowed` (default `stamps.UNSTAMPED_ALLOWED`) that carries no stamp at all.
+    not from one stamped run go to `output_problems`.
     """
     nbformat = _nbformat()
     root = find_root(root)
     require = REQUIRE_TRANSLATION if require_translation is None else require_translation
-    allowed = frozenset(stamps.UNSTAMPED_ALLOWED if unstamped_allowed is None else unstamped_allowed)
     result = BuildResult(root=root)
     names = {}
     for solution in _solution_files(root):
@@ -282,7 +272,7 @@ def build_all(root: str | Path | None = None, *, write: bool = True,
         nb = nbformat.read(str(solution), as_version=4)
         names[int(solution.name[:2])] = solution.name
         result.texts[lesson_path(root, solution.name)] = _text_of(build_notebook(nb, source=shown))
-        _check_outputs(nb, solution, shown, allowed, result)
+        _check_outputs(nb, shown, result)
         if translation.is_untranslated(nb) and not require:
             result.untranslated.append(solution)
             continue
@@ -307,9 +297,7 @@ def build_all(root: str | Path | None = None, *, write: bool = True,
     return result
 
 
-def check_lessons(root: str | Path | None = None, *, require_translation: bool | None = None,
-                  unstamped_allowed=None) -> BuildResult:
+def check_lessons(root: str | Path | None = None, *, require_translation: bool | None = None) -> BuildResult:
     """Regenerate in memory only; `changed`, `orphans`, `problems` and `output_problems` list what is
     out of date or wrong."""
-    return build_all(root, write=False, require_translation=require_translation,
-                     unstamped_allowed=unstamped_allowed)
+    return build_all(root, write=False, require_translation=require_translation)

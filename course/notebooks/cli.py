@@ -105,14 +105,8 @@ def run_build(args) -> int:
         print(f"translation: {problem}")
     for problem in result.output_problems:
         print(f"outputs: {problem}")
-    for solution in result.stamped_but_allowed:
-        print(f"note: {rel(solution)} is executed with stamps now: remove it from "
-              f"course.notebooks.stamps.UNSTAMPED_ALLOWED", file=sys.stderr)
     if args.check:
         stale = [rel(p) for p in result.changed]
-        if result.unstamped:
-            print(f"{len(result.unstamped)} solution(s) with outputs from before execution stamps, tolerated "
-                  f"until re-executed: {', '.join(p.name[:2] for p in result.unstamped)}", file=sys.stderr)
         if stale or result.orphans or result.problems or result.output_problems:
             for name in stale:
                 print(f"out of date: {name}")

@@ -18,9 +18,7 @@ image (a kernel with MPLBACKEND=Agg shows nothing), a notebook without its total
 total does not declare ``"mode": "mixed"`` (with a ``"why"``). The executor only ever writes one
 mode per notebook, so a mix means outputs assembled from two runs, which must be said.
 
-`UNSTAMPED_ALLOWED` names the solutions whose outputs predate the stamps. Stamping them without
-running them would claim a mode nobody measured, so the check tolerates them only while they carry
-no stamp at all; once a lesson is executed it is checked in full, and its entry should go.
+There is no way to stamp outputs without running them: a stamp would then claim a mode nobody measured.
 """
 from __future__ import annotations
 
@@ -28,7 +26,7 @@ import hashlib
 import json
 import re
 
-__all__ = ["MODES", "UNSTAMPED_ALLOWED", "fingerprint", "stamp_cell", "stamp_notebook", "stamp_of",
+__all__ = ["MODES", "fingerprint", "stamp_cell", "stamp_notebook", "stamp_of",
            "problems", "is_unstamped"]
 
 MODES = ("fast", "full")
@@ -36,13 +34,6 @@ _KEY = "executed"
 _DRAWS = re.compile(r"\bplt\.(?:show|subplots|figure|plot|imshow)\(|\bcourse\.plot\.\w+\(")
 _KEEPS_NO_FIGURE = re.compile(r"\bplt\.close\(|\.savefig\(")
 
-# Solutions whose stored outputs were made before the executor stamped them (not re-executed since).
-UNSTAMPED_ALLOWED = frozenset({
-    "02_graphs_and_sessions.ipynb", "03_forward_propagation.ipynb", "04_back_propagation.ipynb",
-    "07_optimizers.ipynb", "08_initialization.ipynb", "09_mlp_mnist.ipynb", "10_regularization.ipynb",
-    "11_cnn_mnist.ipynb", "12_data_pipelines.ipynb", "14_distributed_training.ipynb",
-    "15_export_and_optimization.ipynb",
-})
 
 
 def _text(value) -> str:

@@ -71,7 +71,7 @@ def write(root, name, nb):
     nbformat.write(nb, str(root / "solutions" / name))
 
 
-def test_build_check_fails_on_unstamped_outputs_unless_allowlisted(tmp_path, capsys, monkeypatch):
+def test_build_check_fails_on_unstamped_or_stale_outputs(tmp_path, capsys, monkeypatch):
     import course.notebooks.builder as builder
     monkeypatch.setattr(builder, "REQUIRE_TRANSLATION", False)
     bare = v4.new_notebook(cells=[v4.new_code_cell("print(1)", outputs=[v4.new_output("stream", text="1\n")])])
@@ -83,19 +83,16 @@ def test_build_check_fails_on_unstamped_outputs_unless_allowlisted(tmp_path, cap
     out = capsys.readouterr()
     assert "outputs: solutions/01_demo.ipynb: no execution stamps" in out.out and "02_other" not in out.out
     assert "course lessons execute" in out.err
-    monkeypatch.setattr(stamps, "UNSTAMPED_ALLOWED", frozenset({"01_demo.ipynb", "02_other.ipynb"}))
-    assert main(["lessons", "build", "--check", "--root", root]) == 0
-    err = capsys.readouterr().err
-    assert "tolerated until re-executed: 01" in err
-    assert "solutions/02_other.ipynb is executed with stamps now: remove it" in err
+    write(tmp_path, "01_demo.ipynb", executed())
     stale = executed()
-    stale.cells[2].source = "x = 5"                 # an allowlisted, stamped notebook is checked in full
+    stale.cells[2].source = "x = 5"                 # code edited after the run
     write(tmp_path, "02_other.ipynb", stale)
     build_all(tmp_path)
     assert main(["lessons", "build", "--check", "--root", root]) == 1
-    assert "02_other.ipynb, cell 2 (counting from 0): the code changed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "02_other.ipynb, cell 2 (counting from 0): the code changed" in out and "01_demo" not in out
     write(tmp_path, "03_empty.ipynb", v4.new_notebook(cells=[v4.new_code_cell("print(1)")]))   # nothing stored
-    assert not any("03_empty" in p for p in check_lessons(tmp_path, unstamped_allowed=set()).output_problems)
+    assert not any("03_empty" in p for p in check_lessons(tmp_path).output_problems)
 
 
 def test_student_editions_carry_no_stamps(tmp_path, monkeypatch):
@@ -126,11 +123,8 @@ def test_cli_execute_stamps_the_mode_and_the_seconds(tmp_path, capsys):
         assert stamps.problems(nb) == []
 
 
-def test_the_solutions_outputs_are_stamped_or_allowlisted():
-    result = check_lessons(ROOT)
-    assert result.output_problems == []
-    names = {p.name for p in (ROOT / "solutions").glob("*.ipynb")}
-    assert stamps.UNSTAMPED_ALLOWED <= names, stamps.UNSTAMPED_ALLOWED - names
+def test_the_solutions_outputs_are_stamped_and_current():
+    assert check_lessons(ROOT).output_problems == []
 
 
 def test_figures_are_stored_even_when_the_caller_uses_agg(tmp_path, monkeypatch):
