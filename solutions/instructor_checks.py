@@ -30,3 +30,26 @@ answer_key("14.4", "b", explain=("compute_average_loss divides by the GLOBAL bat
 answer_key("14.5", 14, explain=("2 (W - 1) = 14: W - 1 steps of reduce-scatter, W - 1 of all-gather.",
                                 "2 (W - 1) = 14：W - 1 步归约-散射，W - 1 步全收集。"))
 outcome_settings("14.6", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=4000)
+
+# Lesson 2 · Graphs and sessions
+answer_key("2.5", "b", explain=("sess.run(c) runs only the ops c needs (Session.run prunes the graph): c does not "
+                                "depend on the placeholder a, so nothing needs feeding, and c = 3 + 1 = 4.0.",
+                                "sess.run(c) 只运行 c 需要的操作（Session.run 会剪枝计算图）：c 不依赖占位符 a，"
+                                "所以不需要馈值，c = 3 + 1 = 4.0。"))
+answer_key("2.6", 2, tol=1e-6, explain=("A variable's value lives in a session, not in the graph: s2 starts from its "
+                                        "initialiser, 1.0, and one assign_add makes 2.0; what s1 did went with s1.",
+                                        "变量的值存在会话里，而不在计算图里：s2 从初始值 1.0 开始，一次 assign_add "
+                                        "得到 2.0；s1 做过的事随 s1 一起消失了。"))
+outcome_settings("2.7", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=3000)
+
+# Lesson 15 · Export and optimisation
+answer_key("15.4", "c", explain=("Zeros stored as float32 take 4 bytes like any weight, and a dense matmul multiplies "
+                                 "them too: the file only shrinks compressed (zipped), and only sparse kernels skip "
+                                 "the zeros (section 7's table).",
+                                 "以 float32 存储的零和其他权重一样占 4 个字节，稠密矩阵乘法也照样乘它们：文件只有在"
+                                 "压缩（zip）后才变小，只有稀疏算子才会跳过这些零（第 7 节的表格）。"))
+answer_key("15.5", 0.001, tol=1e-5, explain=("The scale is 0.254 / 127 = 0.002; rounding to the nearest step errs "
+                                             "by at most half a step: 0.002 / 2 = 0.001.",
+                                             "缩放因子是 0.254 / 127 = 0.002；舍入到最近的一格，误差最多半格："
+                                             "0.002 / 2 = 0.001。"))
+outcome_settings("15.6", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=7000)

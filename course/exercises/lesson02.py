@@ -1,5 +1,6 @@
 """Checks for lesson 02, graphs and sessions: a graph with a placeholder, running a session,
-seed003's forward pass, and a gradient-descent step built from `tf.gradients`.
+seed003's forward pass, and a gradient-descent step built from `tf.gradients`; two conceptual questions
+and a planted-bug outcome task (a training loop that never fetches its update op).
 
 A probe on the learner's side (course.exercises.probes) builds the learner's graph in a fresh
 `course.graph.Graph`, runs it in a `Session` and reports types, names, shapes and values; the checks
@@ -11,6 +12,8 @@ import torch
 
 from course.exercises.expect import CheckFailure, describe, expect, expect_close, say
 from course.exercises.forbidden import Forbid
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import LearnerError, probe
 from course.exercises.seeding import numpy_rng
@@ -268,3 +271,10 @@ def _check_sgd_step_op(sgd_step_op):
                       f"it and it must stay [1, 2]; it is {np.asarray(unused_value).tolist()}.",
                    zh=f"{label.zh}：var_list 中有一个损失没有用到的变量；tf.gradients 对它给出 None，"
                       f"它必须保持 [1, 2]；现在是 {np.asarray(unused_value).tolist()}。")
+
+
+# -- Check your understanding: questions (keys in the instructor's checks file) and a planted bug ---
+question("2.5", name="answer_2_5", points=1, kind="choice", choices="abcd")
+question("2.6", name="answer_2_6", points=1, kind="number")
+outcome_task("2.7", name="train_graph", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

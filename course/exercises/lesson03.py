@@ -8,6 +8,8 @@ import torch
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, expect_close, say
 from course.exercises.forbidden import SCRATCH, Forbid
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -134,3 +136,10 @@ def _check_mlp_forward(mlp_forward):
         _unchanged(x_keep, x, say("mlp_forward (argument x)", "mlp_forward（参数 x）"))
         for k in keep:
             _unchanged(keep[k], params[k], say(f"mlp_forward (params[{k!r}])", f"mlp_forward（params[{k!r}]）"))
+
+
+# -- Section 8: conceptual questions (keys in the instructor's checks file), a planted bug to fix ---------
+question("3.4", name="answer_3_4", points=1, kind="choice", choices="abcd")
+question("3.5", name="answer_3_5", points=1, kind="number")
+outcome_task("3.6", name="train_fixed_softmax", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

@@ -8,6 +8,8 @@ import torch
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, Text, as_tensor, expect_close, say
 from course.exercises.forbidden import SCRATCH
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -177,3 +179,10 @@ def _check_softmax_cross_entropy(softmax_cross_entropy):
                                   f"所以 dL/dz = (p - onehot(y)) / N。")
         expect_close(dz, edz, what=dlogits_of, inputs=inputs,
                      kind="torch", rtol=1e-6, atol=1e-9)
+
+
+# -- Section 8: conceptual questions (keys in the instructor's checks file), a planted bug to fix ---------
+question("4.5", name="answer_4_5", points=1, kind="number")
+question("4.6", name="answer_4_6", points=1, kind="choice", choices="abcd")
+outcome_task("4.7", name="train_by_hand", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

@@ -11,6 +11,8 @@ import torch
 
 from course.exercises.expect import CheckFailure, Text, as_tensor, describe, expect, expect_close, say
 from course.exercises.fixtures import Fixture
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import LearnerError, current, is_a, remote_type
 from course.exercises.seeding import numpy_rng
@@ -317,3 +319,10 @@ def _check_digit_sum(digit_sum):
            zh=f"digit_sum 的计算图中没有循环操作（其中的操作：{', '.join(sorted(set(types)))}）：遍历 range(...) 的 "
               "Python 循环在追踪时被展开，每一步复制一份循环体。请直接在张量上循环，`while n > 0:`，"
               "这样 AutoGraph 会把它变成一个 tf.while_loop。")
+
+
+# -- Section 11: conceptual questions (keys in the instructor's checks file), a planted bug to fix ---------
+question("5.6", name="answer_5_6", points=1, kind="choice", choices="abcd")
+question("5.7", name="answer_5_7", points=1, kind="choice", choices="abcd")
+outcome_task("5.8", name="train_with_optimizer", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

@@ -1,4 +1,5 @@
-"""Checks for lesson 15, export and optimisation: global magnitude masks, int8 rounding, distillation."""
+"""Checks for lesson 15, export and optimisation: global magnitude masks, int8 rounding, distillation;
+two conceptual questions and a planted-bug outcome task (pruning by signed value, not magnitude)."""
 import warnings
 
 import torch
@@ -6,6 +7,8 @@ import torch.nn.functional as F
 
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, expect, expect_close, say
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -119,3 +122,10 @@ def _check_distillation_loss(distillation_loss):
             expect(isinstance(got, torch.Tensor) and got.requires_grad,
                    en=f"{what.en}: the loss must stay differentiable in z_s (no .item() or numpy inside).",
                    zh=f"{what.zh}：损失必须对 z_s 保持可微（内部不能用 .item() 或 numpy）。")
+
+
+# -- Check your understanding: questions (keys in the instructor's checks file) and a planted bug ---
+question("15.4", name="answer_15_4", points=1, kind="choice", choices="abcd")
+question("15.5", name="answer_15_5", points=1, kind="number")
+outcome_task("15.6", name="train_pruned", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

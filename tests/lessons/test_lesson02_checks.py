@@ -139,3 +139,98 @@ def test_weights_match_real_tensorflow():
             a, b = sess.run([w1, w2])
     np.testing.assert_array_equal(a, TF_SEED003_W1)
     np.testing.assert_array_equal(b, TF_SEED003_W2)
+
+
+# -- Check your understanding: questions 2.5 and 2.6, the planted-bug task 2.7 ----------------------
+import time  # noqa: E402
+
+import torch  # noqa: E402
+from lesson_outcome import instructor, question_verdicts  # noqa: E402
+
+CHOICES_2_5 = {"b": 4.0, "c": 8.0}
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("2.5", "b", "a", "sess.run(c)"), ("2.6", 2.0, 4.0, "s2")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and why in zh and "不是正确答案" in zh
+
+
+def test_question_keys_are_what_real_tensorflow_does():
+    tf_real = pytest.importorskip("tensorflow")
+    v1 = tf_real.compat.v1
+    g = tf_real.Graph()
+    with g.as_default():
+        a = v1.placeholder(tf_real.float32, name="a")
+        _ = a * 2.0
+        c = tf_real.constant(3.0) + 1.0
+        with v1.Session(graph=g) as sess:
+            printed = float(sess.run(c))                 # no feed: the run is pruned to what c needs
+        v = tf_real.Variable(1.0)
+        inc = v1.assign_add(v, 1.0)
+        init = v1.global_variables_initializer()
+        with v1.Session(graph=g) as s1:
+            s1.run(init)
+            s1.run(inc)
+            s1.run(inc)
+        with v1.Session(graph=g) as s2:
+            s2.run(init)
+            s2.run(inc)
+            result = float(s2.run(v))
+    letter = next(k for k, value in CHOICES_2_5.items() if value == printed)
+    assert question_verdicts("2.5", letter, "a")[1] == "passed"
+    assert question_verdicts("2.6", result, 0.0)[1] == "passed"
+
+
+def _softmax_graph(x, y, budget, *, fetch_update):
+    start = time.monotonic()
+    graph = tf.Graph()
+    with graph.as_default():
+        xs = tf.placeholder(tf.float32, shape=(None, 784), name="x")
+        ys = tf.placeholder(tf.int64, shape=(None,), name="y")
+        W = tf.Variable(tf.zeros([784, 10]), name="W")
+        b = tf.Variable(tf.zeros([10]), name="b")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ys, logits=tf.matmul(xs, W) + b))
+        train_step = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        x_np, y_np = np.asarray(x), np.asarray(y)
+        rng = np.random.RandomState(0)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            steps = 0
+            while steps < 60 or time.monotonic() - start < 0.5 * budget:
+                idx = rng.randint(0, len(x_np), 100)
+                fetches = [train_step, loss] if fetch_update else loss
+                sess.run(fetches, feed_dict={xs: x_np[idx], ys: y_np[idx]})
+                steps += 1
+            return sess.run([W, b])
+
+
+def test_outcome_2_7_fixed_script_reaches_the_target_and_the_planted_bug_does_not():
+    fixed = lambda x, y, budget: _softmax_graph(x, y, budget, fetch_update=True)  # noqa: E731
+    buggy = lambda x, y, budget: _softmax_graph(x, y, budget, fetch_update=False)  # noqa: E731
+    assert run_checks("2.7", fixed).status == "recorded"
+    with instructor(seconds=4):
+        assert run_checks("2.7", fixed).status == "passed"
+        r = run_checks("2.7", buggy)
+        assert r.status == "failed" and "below the target" in r.message
+        r = run_checks("2.7", lambda x, y, budget: (torch.zeros(784, 10), torch.zeros(10)))
+        assert r.status == "failed" and "below the target" in r.message
+
+
+def test_outcome_2_7_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("2.7", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    from lesson_outcome import INSTRUCTOR
+    root = INSTRUCTOR.parents[1]
+    full = grade_notebook(root / "solutions" / "02_graphs_and_sessions.ipynb", checks_file=INSTRUCTOR, timeout=300)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / "02_graphs_and_sessions.ipynb", checks_file=INSTRUCTOR, timeout=300)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()

@@ -48,3 +48,47 @@ def test_wrong_answers_fail_with_a_reason(exercise_id, answer, words):
     result = run_checks(exercise_id, answer)
     assert result.status in ("failed", "error"), result
     assert words in result.message, result.message
+
+
+# -- Section 8: questions 3.4 and 3.5, the planted-bug task 3.6 ---------------------------------
+from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
+from lesson_outcome import instructor, question_verdicts  # noqa: E402
+
+
+def test_question_3_4_key_is_one_linear_layer():
+    g = torch.Generator().manual_seed(0)
+    w1, b1, w2, b2, x = (torch.randn(*s, generator=g, dtype=torch.float64) for s in
+                         [(784, 128), (128,), (128, 10), (10,), (5, 784)])
+    two = torch.nn.functional.linear(torch.nn.functional.linear(x, w1.T, b1), w2.T, b2)   # independent: torch
+    one_layer = x @ (w1 @ w2) + (b1 @ w2 + b2)                                    # choice (b)
+    assert torch.allclose(two, one_layer, atol=1e-9) and not torch.allclose(two, x @ (w1 @ w2) + b2)
+    keyless, good, (status, en, zh) = question_verdicts("3.4", "b", "a")
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert "b1W2 + b2" in en and "b1W2 + b2" in zh
+
+
+def test_question_3_5_key_counts_torch_parameters():
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    count = sum(p.numel() for p in model.parameters())                  # independent: torch counts them
+    keyless, good, (status, en, zh) = question_verdicts("3.5", count, count - 138)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert "1,290" in en and "1,290" in zh
+
+
+def test_outcome_3_6_fixed_softmax_reaches_the_target_and_the_planted_bug_does_not():
+    assert run_checks("3.6", trainer(3)).status == "recorded"
+    with instructor(seconds=4):
+        assert run_checks("3.6", trainer(3)).status == "passed"
+        r = run_checks("3.6", trainer(3, buggy=True))
+        assert r.status == "failed" and "below the target" in r.message, r.message
+
+
+def test_outcome_3_6_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("3.6", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    grade_full_and_zero("03_forward_propagation")

@@ -92,3 +92,45 @@ def test_lesson04_full_mode_accuracy_claim():
     net = scratch.train_mlp(x_train, y_train, hidden=256, epochs=5, lr=0.1, momentum=0.9, batch_size=128,
                             validation_data=(x_test, y_test), seed=0)
     assert net.history["val_accuracy"][-1] >= 0.975, net.history
+
+
+# -- Section 8: questions 4.5 and 4.6, the planted-bug task 4.7 ---------------------------------
+from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
+from lesson_outcome import instructor, question_verdicts  # noqa: E402
+
+
+def test_question_4_5_key_is_autograds_gradient():
+    z = torch.zeros(1, 4, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(z, torch.tensor([2])).backward()     # independent: torch autograd
+    keyless, good, (status, en, zh) = question_verdicts("4.5", float(z.grad[0, 2]), 0.25)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert "-0.75" in en and "-0.75" in zh
+
+
+def test_question_4_6_key_adds_the_gradients_of_both_uses():
+    x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(5.0, dtype=torch.float64)
+    (x * y + x).backward()                                                  # independent: torch autograd
+    assert float(x.grad) == float(y) + 1.0                                  # the sum (b), not the product y
+    keyless, good, (status, en, zh) = question_verdicts("4.6", "b", "a")
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert "y + 1" in en and "y + 1" in zh
+
+
+def test_outcome_4_7_fixed_gradients_reach_the_target_and_the_planted_bug_does_not():
+    assert run_checks("4.7", trainer(4)).status == "recorded"
+    with instructor(seconds=4):
+        assert run_checks("4.7", trainer(4)).status == "passed"
+        r = run_checks("4.7", trainer(4, buggy=True))
+        assert r.status == "failed" and "below the target" in r.message, r.message
+
+
+def test_outcome_4_7_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("4.7", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    grade_full_and_zero("04_back_propagation")

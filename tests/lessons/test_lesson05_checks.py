@@ -211,3 +211,54 @@ def test_reference_step_matches_torch_autograd():
     assert np.isclose(loss, ref.item())
     for p, t, n in zip(params, tp, new):
         np.testing.assert_allclose(n, p - 0.3 * t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# -- Section 11: questions 5.6 and 5.7, the planted-bug task 5.8 --------------------------------
+from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
+from lesson_outcome import instructor, question_verdicts  # noqa: E402
+
+
+def test_question_5_6_key_is_that_backward_accumulates():
+    w = torch.tensor(1.5, requires_grad=True)
+    (3.0 * w).backward()
+    (w * w).backward()                                                      # independent: torch itself
+    assert float(w.grad) == 3.0 + 2 * 1.5
+    keyless, good, (status, en, zh) = question_verdicts("5.6", "b", "a")
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert "zero_grad" in en and "zero_grad" in zh
+
+
+@pytest.mark.parity
+def test_question_5_7_key_matches_tensorflow():
+    real = pytest.importorskip("tensorflow")
+    w = real.Variable(1.0)
+    grads = []
+    for _ in range(2):
+        with real.GradientTape() as tape:
+            loss = (w - 3.0) ** 2
+        grads.append(tape.gradient(loss, w))
+        if grads[-1] is not None:
+            w = w - 0.1 * grads[-1]
+    assert grads[0] is not None and grads[1] is None                        # choice (b)
+    keyless, good, (status, en, zh) = question_verdicts("5.7", "b", "a")
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert "assign_sub" in en and "assign_sub" in zh
+
+
+def test_outcome_5_8_fixed_optimizer_reaches_the_target_and_the_planted_bug_does_not():
+    assert run_checks("5.8", trainer(5)).status == "recorded"
+    with instructor(seconds=4):
+        assert run_checks("5.8", trainer(5)).status == "passed"
+        r = run_checks("5.8", trainer(5, buggy=True))
+        assert r.status == "failed" and "below the target" in r.message, r.message
+
+
+def test_outcome_5_8_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("5.8", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    grade_full_and_zero("05_gradient_tape")

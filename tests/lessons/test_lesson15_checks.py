@@ -70,3 +70,81 @@ def test_missing_t_squared_and_detached_loss_are_named():
         return distillation_loss(z_s, z_t, y, temperature=temperature, alpha=alpha).detach()
     status, message = _status("15.3", detached)
     assert status == "failed" and "differentiable" in message
+
+
+# -- Check your understanding: questions 15.4 and 15.5, the planted-bug task 15.6 -------------------
+import io  # noqa: E402
+import zlib  # noqa: E402
+
+import torch.nn.utils.prune  # noqa: E402
+
+from lesson_outcome import instructor, question_verdicts, sgd_softmax  # noqa: E402
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("15.4", "c", "a", "float32"), ("15.5", 0.001, 0.002, "0.002")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and why in zh and "不是正确答案" in zh
+
+
+def test_question_15_4_key_pruned_float32_file_keeps_its_size_until_compressed():
+    torch.manual_seed(0)
+    dense = torch.nn.Linear(300, 300)
+    pruned = torch.nn.Linear(300, 300)
+    pruned.load_state_dict(dense.state_dict())
+    torch.nn.utils.prune.global_unstructured([(pruned, "weight")], pruning_method=torch.nn.utils.prune.L1Unstructured,
+                                             amount=0.9)                      # independent: torch's own pruning
+    torch.nn.utils.prune.remove(pruned, "weight")
+
+    def saved(module):
+        buf = io.BytesIO()
+        torch.save(module.state_dict(), buf)
+        return buf.getvalue()
+    assert abs(len(saved(pruned)) - len(saved(dense))) < 100                # same size stored as float32
+    assert len(zlib.compress(saved(pruned))) < 0.3 * len(zlib.compress(saved(dense)))
+    assert question_verdicts("15.4", "c", "b")[1] == "passed"
+
+
+def test_question_15_5_key_is_the_largest_rounding_error_of_int8():
+    row = torch.linspace(-0.254, 0.254, 200001, dtype=torch.float64)          # every value the row may hold
+    s = row.abs().max() / 127
+    error = float((torch.round(row / s).clamp(-127, 127) * s - row).abs().max())
+    assert question_verdicts("15.5", round(error, 6), 0.0)[1] == "passed"
+
+
+def _train_pruned(x, y, budget, *, signed=False, amount=0.7):
+    W, b = sgd_softmax(x, y, budget)
+    k = int(amount * W.numel())
+    scores = W if signed else W.abs()                                         # the planted bug: signed values
+    return W * (scores > scores.flatten().kthvalue(k).values), b
+
+
+def test_outcome_15_6_fixed_script_reaches_the_target_and_the_planted_bug_does_not():
+    fixed = lambda x, y, budget: _train_pruned(x, y, budget)  # noqa: E731
+    buggy = lambda x, y, budget: _train_pruned(x, y, budget, signed=True)  # noqa: E731
+    W, _ = fixed(torch.rand(200, 784), torch.randint(0, 10, (200,)), 0.1)
+    assert float((W == 0).double().mean()) == pytest.approx(0.7, abs=1e-3)
+    assert run_checks("15.6", fixed).status == "recorded"
+    with instructor(seconds=4):
+        assert run_checks("15.6", fixed).status == "passed"
+        r = run_checks("15.6", buggy)
+        assert r.status == "failed" and "below the target" in r.message
+
+
+def test_outcome_15_6_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("15.6", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    from lesson_outcome import INSTRUCTOR
+    root = INSTRUCTOR.parents[1]
+    full = grade_notebook(root / "solutions" / "15_export_and_optimization.ipynb", checks_file=INSTRUCTOR, timeout=300)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / "15_export_and_optimization.ipynb", checks_file=INSTRUCTOR, timeout=300)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()

@@ -21,12 +21,9 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 # Lessons whose check-output cells read mode-dependent values today; each entry goes once its
 # cells are made independent of the mode (or say why they print the same in both modes).
 KNOWN = {
-    "02_graphs_and_sessions.ipynb": "cells 46-67 print the training log of STEPS (2000 fast, 5000 full)",
-    "09_mlp_mnist.ipynb": "cell 20 prints the number of epochs recorded",
     "11_cnn_mnist.ipynb": "cells 41-48 print about the trained model",
     "13_saving_and_loading.ipynb": "cells 5-49 print about the trained model",
     "14_distributed_training.ipynb": "cell 26 trains on N_TRAIN images",
-    "15_export_and_optimization.ipynb": "cells 5-11 print about the trained model",
 }
 
 
