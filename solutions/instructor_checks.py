@@ -53,3 +53,30 @@ answer_key("15.5", 0.001, tol=1e-5, explain=("The scale is 0.254 / 127 = 0.002; 
                                              "缩放因子是 0.254 / 127 = 0.002；舍入到最近的一格，误差最多半格："
                                              "0.002 / 2 = 0.001。"))
 outcome_settings("15.6", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=7000)
+
+# Lesson 3 · Forward propagation
+answer_key("3.4", "b", explain=("(xW1 + b1)W2 + b2 = x(W1W2) + (b1W2 + b2): without an activation two layers are one "
+                                "linear layer.",
+                                "(xW1 + b1)W2 + b2 = x(W1W2) + (b1W2 + b2)：没有激活函数时，两层就是一个线性层。"))
+answer_key("3.5", 101770, explain=("784 * 128 + 128 = 100,480 and 128 * 10 + 10 = 1,290: a kernel (in, out) plus one "
+                                   "bias per unit.",
+                                   "784 * 128 + 128 = 100,480，128 * 10 + 10 = 1,290：核 (in, out) 加上每个单元一个偏置。"))
+outcome_settings("3.6", target=0.85, seconds=20, n_train=5000, n_test=2000, train_start=5000, test_start=6000)
+
+# Lesson 4 · Back propagation
+answer_key("4.5", -0.75, tol=0.005, explain=("dL/dz = p - y: p_2 = 1/4 for equal logits, y_2 = 1, so 0.25 - 1 = "
+                                             "-0.75.",
+                                             "dL/dz = p - y：logits 相等时 p_2 = 1/4，y_2 = 1，所以 0.25 - 1 = -0.75。"))
+answer_key("4.6", "b", explain=("A value used twice adds the gradients from its two uses: df/dx = y + 1.",
+                                "被使用两次的值把两处传回的梯度相加：df/dx = y + 1。"))
+outcome_settings("4.7", target=0.85, seconds=20, n_train=5000, n_test=2000, train_start=10000, test_start=8000)
+
+# Lesson 5 · GradientTape and autograd
+answer_key("5.6", "b", explain=("backward() adds to .grad: it holds the sum until zero_grad() (or grad = None) "
+                                "clears it.",
+                                "backward() 会累加到 .grad 上：在 zero_grad()（或 grad = None）清除之前，它保存的是梯度之和。"))
+answer_key("5.7", "b", explain=("w - 0.1 * g is a plain tensor, not a Variable: the tape does not watch it, so the "
+                                "second step's gradient is None. Update with w.assign_sub(0.1 * g).",
+                                "w - 0.1 * g 是普通张量而不是 Variable：梯度带不监视它，所以第二步的梯度是 None。"
+                                "应该用 w.assign_sub(0.1 * g) 更新。"))
+outcome_settings("5.8", target=0.85, seconds=20, n_train=5000, n_test=2000, train_start=15000, test_start=1000)
