@@ -80,3 +80,35 @@ answer_key("5.7", "b", explain=("w - 0.1 * g is a plain tensor, not a Variable: 
                                 "w - 0.1 * g 是普通张量而不是 Variable：梯度带不监视它，所以第二步的梯度是 None。"
                                 "应该用 w.assign_sub(0.1 * g) 更新。"))
 outcome_settings("5.8", target=0.85, seconds=20, n_train=5000, n_test=2000, train_start=15000, test_start=1000)
+
+# Lesson 10 · Overfitting and regularisation
+answer_key("10.5", "b", explain=("Inverted dropout divides what it keeps by 1 - 0.25 = 0.75: 2.0 / 0.75 = 2.667, so the "
+                                 "expected output stays 2.0 and inference needs no scaling.",
+                                 "反向缩放的丢弃法把保留下来的值除以 1 - 0.25 = 0.75：2.0 / 0.75 = 2.667，这样输出的期望"
+                                 "仍是 2.0，推理时不必再缩放。"))
+answer_key("10.6", 0.998, tol=1e-4, explain=("The gradient of lambda * w^2 is 2 * lambda * w: w - 0.1 * 2 * 0.01 * w = "
+                                             "(1 - 0.002) w = 0.998 w, hence the name weight decay.",
+                                             "lambda * w^2 的梯度是 2 * lambda * w：w - 0.1 * 2 * 0.01 * w = "
+                                             "(1 - 0.002) w = 0.998 w，所以叫权重衰减。"))
+outcome_settings("10.7", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=0)
+
+# Lesson 11 · CNNs on MNIST
+answer_key("11.7", 18496, explain=("3 * 3 * 32 * 64 weights + 64 biases = 18 496, whatever the image size: the same "
+                                   "filters slide over every position.",
+                                   "3 * 3 * 32 * 64 个权重 + 64 个偏置 = 18 496，与图像大小无关：同一组卷积核在每个"
+                                   "位置上滑动。"))
+answer_key("11.8", "b", explain=("The same filter is applied at every position, so the feature map moves with the "
+                                 "input (equivariance); pooling and the dense layers make the prediction nearly "
+                                 "invariant.",
+                                 "同一个卷积核作用在每个位置上，所以特征图随输入一起移动（等变性）；池化和全连接层"
+                                 "让预测几乎不变。"))
+outcome_settings("11.9", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=8000)
+
+# Lesson 13 · Saving, checkpoints and loading
+answer_key("13.5", "b", explain=("A weights file holds the numbers only, not the architecture: build the same model "
+                                 "in code, then load_weights.",
+                                 "权重文件只保存数值，不保存网络结构：先用代码搭建同样的模型，再 load_weights。"))
+answer_key("13.6", 300000, explain=("The weights plus Adam's two moment estimates m and v, one of each per parameter: "
+                                    "3 * 100 000.",
+                                    "权重，加上 Adam 的两个矩估计 m 和 v（每个参数各一个）：3 * 100 000。"))
+outcome_settings("13.7", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=5000)

@@ -14,6 +14,8 @@ from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, say
 from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import SCRATCH
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import current, probe
 
@@ -320,3 +322,10 @@ def _check_augment_batch(augment_batch):
                zh=f"augment_batch(bars, degrees=30, translate=0)：第 {i} 张图像不是居中竖条旋转后的样子"
                   f"（像素值总和之比 {ink:.2f}，质心 ({cy:.1f}, {cx:.1f})，而不是 (13.5, 13.5)）；"
                   f"translate=0 时不应有任何东西偏离中心。")
+
+
+# -- Check your understanding: questions (keys in the instructor's checks file) and a planted bug ---
+question("10.5", name="answer_10_5", points=1, kind="choice", choices="abcd")
+question("10.6", name="answer_10_6", points=1, kind="number")
+outcome_task("10.7", name="train_augmented", points=3, order="given",
+             practice={"target": 0.82, "seconds": 6, "n_train": 2000, "n_test": 1000})

@@ -16,6 +16,8 @@ from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal, say
 from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import SCRATCH, Forbid
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import current, is_a, remote_type
 
@@ -443,3 +445,10 @@ def _check_conv2d_backward_nhwc(conv2d_backward_nhwc):
         for name, got_t, ref in ((say("dx", "dx"), got[0], dx_ref), (say("dkernel", "dkernel"), got[1], dk_ref),
                                  (say("dbias", "dbias"), got[2], db_ref)):
             expect_close(got_t, ref, what=say(f"{what.en}: {name.en}", f"{what.zh}：{name.zh}"), rtol=1e-4, atol=1e-4)
+
+
+# -- Check your understanding: questions (keys in the instructor's checks file) and a planted bug ---
+question("11.7", name="answer_11_7", points=1, kind="number")
+question("11.8", name="answer_11_8", points=1, kind="choice", choices="abcd")
+outcome_task("11.9", name="train_channels_first", points=3, order="given",
+             practice={"target": 0.82, "seconds": 6, "n_train": 2000, "n_test": 1000})

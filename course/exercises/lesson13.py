@@ -15,6 +15,8 @@ import torch
 
 from course.exercises.expect import CheckFailure, describe, expect
 from course.exercises.fixtures import Fixture, mark_unpickled
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import MISSING, LearnerError, current, probe
 
@@ -264,3 +266,10 @@ def _check_load_checkpoint(load_checkpoint):
                               "plain containers.",
                            zh="load_checkpoint 执行了文件中保存的代码（一个被 pickle 的对象的 __reduce__）："
                               "请用 torch.load(path, weights_only=True) 加载，它只重建张量和普通容器。")
+
+
+# -- Check your understanding: questions (keys in the instructor's checks file) and a planted bug ---
+question("13.5", name="answer_13_5", points=1, kind="choice", choices="abcd")
+question("13.6", name="answer_13_6", points=1, kind="number")
+outcome_task("13.7", name="train_and_reload", points=3, order="given",
+             practice={"target": 0.82, "seconds": 6, "n_train": 2000, "n_test": 1000})

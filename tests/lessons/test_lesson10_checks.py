@@ -103,3 +103,86 @@ def test_unsolved_exercises_report_not_implemented():
         raise NotImplementedError()
     for eid in ("10.1", "10.2", "10.3", "10.4"):
         assert _status(eid, stub)[0] == "not implemented"
+
+
+# -- Check your understanding: questions 10.5 and 10.6, planted bug 10.7 ---------------------------
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("10.5", "b", "a", "0.75"), ("10.6", 0.998, 0.98, "2 * lambda")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and why in zh and "不是正确答案" in zh
+
+
+def test_question_keys_agree_with_torch():
+    """10.5: torch's Dropout(0.25) on 2.0s outputs 0 and 2.667 (choice b); 10.6: one torch.optim.SGD step
+    (lr 0.1) on Keras' L2(0.01) penalty alone multiplies a weight by 0.998."""
+    torch.manual_seed(0)
+    values = {round(v, 3) for v in torch.nn.Dropout(0.25).train()(torch.full((1000,), 2.0)).tolist()}
+    assert values == {0.0, 2.667}
+    _, good, _ = question_verdicts("10.5", "b", "a")
+    assert good == "passed"
+    w = torch.nn.Parameter(torch.tensor([1.0]))
+    opt = torch.optim.SGD([w], lr=0.1)
+    (0.01 * (w ** 2).sum()).backward()
+    opt.step()
+    _, good, _ = question_verdicts("10.6", float(w), 0.0)
+    assert good == "passed"
+
+
+def _flip(xb, g):
+    images = xb.reshape(-1, 28, 28)
+    flip = torch.rand(len(xb), generator=g) < 0.5
+    return torch.where(flip[:, None, None], images.flip(-1), images).reshape(-1, 784)
+
+
+def test_planted_bug_10_7_fails_and_the_fix_passes():
+    with instructor(seconds=4):
+        buggy = run_checks("10.7", lambda x, y, budget: _sgd(x, y, budget, _flip))
+        assert buggy.status == "failed" and "below the target" in buggy.message, buggy.message
+        fixed = run_checks("10.7", lambda x, y, budget: _sgd(x, y, budget, lambda xb, g: xb))
+        assert fixed.status == "passed", fixed.message
+
+
+def test_outcome_10_7_stub_is_not_implemented_and_practice_is_recorded():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("10.7", stub).status == "not implemented"
+    assert run_checks("10.7", lambda x, y, budget: (torch.zeros(784, 10), torch.zeros(10))).status == "recorded"
+
+
+def _sgd(x, y, budget, prep):
+    """Softmax regression by SGD (lr 0.5, batches of 100) on prep(batch): 60 steps at least, then until half
+    the budget (the lessons' planted-bug scripts, written independently of the notebook)."""
+    start = time.monotonic()
+    W = torch.zeros(784, 10, requires_grad=True)
+    b = torch.zeros(10, requires_grad=True)
+    g = torch.Generator().manual_seed(0)
+    steps = 0
+    while steps < 60 or time.monotonic() - start < 0.5 * budget:
+        for idx in torch.randperm(len(x), generator=g).split(100):
+            torch.nn.functional.cross_entropy(prep(x[idx], g) @ W + b, y[idx]).backward()
+            with torch.no_grad():
+                for p in (W, b):
+                    p -= 0.5 * p.grad
+                    p.grad = None
+            steps += 1
+            if steps >= 60 and time.monotonic() - start > 0.5 * budget:
+                break
+    return W.detach(), b.detach()
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    root = Path(__file__).resolve().parents[2]
+    full = grade_notebook(root / "solutions" / "10_regularization.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / "10_regularization.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()

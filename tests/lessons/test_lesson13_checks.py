@@ -128,3 +128,80 @@ def test_unsolved_exercises_report_not_implemented():
         raise NotImplementedError()
     for eid in ("13.1", "13.2", "13.3", "13.4"):
         assert _status(eid, stub)[0] == "not implemented"
+
+
+# -- Check your understanding: questions 13.5 and 13.6, planted bug 13.7 ---------------------------
+import io  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("13.5", "b", "a", "load_weights"), ("13.6", 300000, 200000, "3 *")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and why in zh and "不是正确答案" in zh
+
+
+def test_question_13_6_key_counts_torch_adam_state():
+    """The weights plus torch.optim.Adam's state tensors after one step, for 100,000 parameters."""
+    w = torch.nn.Parameter(torch.zeros(100_000))
+    opt = torch.optim.Adam([w])
+    w.sum().backward()
+    opt.step()
+    state = opt.state_dict()["state"][0]
+    count = w.numel() + sum(t.numel() for k, t in state.items() if k != "step")
+    _, good, _ = question_verdicts("13.6", count, 0)
+    assert good == "passed"
+
+
+def _train_and_reload(transpose):
+    def train(x, y, budget):
+        start = time.monotonic()
+        torch.manual_seed(0)
+        net = torch.nn.Linear(784, 10)
+        opt = torch.optim.SGD(net.parameters(), lr=0.5)
+        g = torch.Generator().manual_seed(0)
+        steps = 0
+        while steps < 60 or time.monotonic() - start < 0.5 * budget:
+            for idx in torch.randperm(len(x), generator=g).split(100):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(net(x[idx]), y[idx]).backward()
+                opt.step()
+                steps += 1
+                if steps >= 60 and time.monotonic() - start > 0.5 * budget:
+                    break
+        buffer = io.BytesIO()
+        torch.save(net.state_dict(), buffer)
+        buffer.seek(0)
+        state = torch.load(buffer, weights_only=True)
+        W = state["weight"].T if transpose else state["weight"].reshape(784, 10)
+        return W, state["bias"]
+    return train
+
+
+def test_planted_bug_13_7_fails_and_the_fix_passes():
+    with instructor(seconds=4):
+        buggy = run_checks("13.7", _train_and_reload(transpose=False))
+        assert buggy.status == "failed" and "below the target" in buggy.message, buggy.message
+        fixed = run_checks("13.7", _train_and_reload(transpose=True))
+        assert fixed.status == "passed", fixed.message
+
+
+def test_outcome_13_7_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("13.7", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    root = Path(__file__).resolve().parents[2]
+    full = grade_notebook(root / "solutions" / "13_saving_and_loading.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / "13_saving_and_loading.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()

@@ -21,8 +21,6 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 # Lessons whose check-output cells read mode-dependent values today; each entry goes once its
 # cells are made independent of the mode (or say why they print the same in both modes).
 KNOWN = {
-    "11_cnn_mnist.ipynb": "cells 41-48 print about the trained model",
-    "13_saving_and_loading.ipynb": "cells 5-49 print about the trained model",
     "14_distributed_training.ipynb": "cell 26 trains on N_TRAIN images",
 }
 
