@@ -112,3 +112,31 @@ answer_key("13.6", 300000, explain=("The weights plus Adam's two moment estimate
                                     "3 * 100 000.",
                                     "权重，加上 Adam 的两个矩估计 m 和 v（每个参数各一个）：3 * 100 000。"))
 outcome_settings("13.7", target=0.84, seconds=20, n_train=5000, n_test=2000, test_start=5000)
+
+# Lesson 7 · Optimizers
+answer_key("7.5", "b", explain=("SGD's step is η·g, so it scales with the loss; Adam divides m̂ by √v̂, and both scale by "
+                                "100: its step stays about η.",
+                                "SGD 的步长是 η·g，随损失一起放大；Adam 用 m̂ 除以 √v̂，两者都放大 100 倍：步长仍约为 η。"))
+answer_key("7.6", 0.1, tol=0.002, explain=("The velocity settles where a = μa + g, a = g / (1 - μ) = 10: a step of "
+                                           "η·10 = 0.1.",
+                                           "速度稳定在 a = μa + g 处，即 a = g / (1 - μ) = 10：每步移动 η·10 = 0.1。"))
+outcome_settings("7.7", target=0.83, seconds=20, n_train=5000, n_test=2000, test_start=0)
+
+# Lesson 8 · Initialisation
+answer_key("8.5", "a", explain=("Equal weights give every hidden unit the same output and the same gradient, so "
+                                "every step changes them alike: nothing breaks the symmetry.",
+                                "相同的权重让每个隐藏单元输出相同、梯度也相同，所以每一步对它们的改变都一样：没有什么能"
+                                "打破对称性。"))
+answer_key("8.6", 0.05, tol=0.001, explain=("Var(z) = n_in·σ² = 400σ² = 1, so σ = 1/√400 = 0.05.",
+                                            "Var(z) = n_in·σ² = 400σ² = 1，所以 σ = 1/√400 = 0.05。"))
+outcome_settings("8.7", target=0.83, seconds=20, n_train=5000, n_test=2000, test_start=1000)
+
+# Lesson 9 · An MLP on MNIST
+answer_key("9.5", 203530, tol=0.5, explain=("784·256 + 256 = 200 960 in the first Dense layer, 256·10 + 10 = 2570 in "
+                                            "the second; Flatten and Dropout have none.",
+                                            "第一个 Dense 层有 784·256 + 256 = 200 960 个，第二个有 256·10 + 10 = 2570 "
+                                            "个；Flatten 和 Dropout 没有参数。"))
+answer_key("9.6", 2346, tol=0.5, explain=("ceil(50 000 / 64) = 782 batches per epoch (the last holds 16 images), "
+                                          "times 3 epochs.",
+                                          "每轮 ceil(50 000 / 64) = 782 个批次（最后一批有 16 张图像），乘以 3 轮。"))
+outcome_settings("9.7", target=0.83, seconds=20, n_train=5000, n_test=2000, test_start=500)

@@ -11,6 +11,8 @@ import torch
 
 from course.exercises import seeding
 from course.exercises.expect import CheckFailure, expect_close, say
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 
 __all__ = []
@@ -248,3 +250,10 @@ def _check_exponential_decay(exponential_decay):
                                   f"（torch ExponentialLR(gamma=0.8) 经过 {step} 步之后的值），得到 {got:.10g}。")
         opt.step()
         sched.step()
+
+
+# -- Section 10: conceptual questions (keys in the instructor's checks file) and an outcome task ----
+question("7.5", name="answer_7_5", points=1, kind="choice", choices="abcd")
+question("7.6", name="answer_7_6", points=1, kind="number")
+outcome_task("7.7", name="train_classifier", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

@@ -10,6 +10,8 @@ import torch
 
 from course.exercises.expect import CheckFailure, expect_equal, say
 from course.exercises.fixtures import Fixture
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import RemoteObject, current
 from course.exercises.seeding import numpy_rng
@@ -319,3 +321,10 @@ def _check_keras_init(keras_init_):
                                zh=f"keras_init_(model, HeNormal())：{kind} 的权重 "
                                   f"{tuple(weight.shape)} 的标准差为 {std:.4g}，期望 sqrt(2 / fan_in) = "
                                   f"{math.sqrt(2.0 / fan_in):.4g}，其中 fan_in = {fan_in} 按 Keras 的规则计算。")
+
+
+# -- Section 8: conceptual questions (keys in the instructor's checks file) and a planted-bug task --
+question("8.5", name="answer_8_5", points=1, kind="choice", choices="abcd")
+question("8.6", name="answer_8_6", points=1, kind="number")
+outcome_task("8.7", name="train_fixed", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

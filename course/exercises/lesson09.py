@@ -12,6 +12,8 @@ from course.exercises import seeding
 from course.exercises.expect import CheckFailure, as_tensor, describe, expect, expect_close, expect_equal, say
 from course.exercises.fixtures import Fixture
 from course.exercises.forbidden import Forbid
+from course.exercises.outcome import outcome_task
+from course.exercises.questions import question
 from course.exercises.registry import exercise
 from course.exercises.remote import current, is_a, remote_type
 
@@ -280,3 +282,10 @@ def _check_torch_mlp(torch_mlp):
         expect(not torch.equal(a, b), en=f"{what}: in train mode two forward passes gave the same output; Dropout "
                                          f"should switch units off at random during training.",
                zh=f"{what}：训练模式下两次前向传播给出了相同的输出；训练时 Dropout 应当随机关闭一些单元。")
+
+
+# -- Section 9: conceptual questions (keys in the instructor's checks file) and a planted-bug task --
+question("9.5", name="answer_9_5", points=1, kind="number")
+question("9.6", name="answer_9_6", points=1, kind="number")
+outcome_task("9.7", name="train_fixed", points=3, order="given",
+             practice={"target": 0.8, "seconds": 6, "n_train": 2000, "n_test": 1000})

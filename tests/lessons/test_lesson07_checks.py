@@ -109,3 +109,91 @@ def test_exponential_decay_without_staircase_is_named():
         return initial_learning_rate * decay_rate ** (step / decay_steps)
     status, message = _status("7.4", smooth)
     assert status == "failed" and "floor" in message
+
+
+# -- Section 10: questions 7.5 and 7.6, outcome task 7.7 -----------------------------------------
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+
+
+def optimizer_softmax(x, y, budget, make_optimizer):
+    """The notebook's train_classifier with the optimizer as a parameter: five passes over (x, y)."""
+    start = time.monotonic()
+    W = torch.zeros(784, 10, requires_grad=True)
+    b = torch.zeros(10, requires_grad=True)
+    optimizer = make_optimizer([W, b])
+    g = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        for idx in torch.randperm(len(x), generator=g).split(100):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(x[idx] @ W + b, y[idx]).backward()
+            optimizer.step()
+        if time.monotonic() - start > 0.5 * budget:
+            break
+    return W.detach(), b.detach()
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("7.5", "b", "a", "√v̂"), ("7.6", 0.1, 0.01, "1 - μ")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and why in zh and "不是正确答案" in zh
+
+
+def _first_step(make_optimizer, scale):
+    """|Δw| of the first step of torch.optim on scale · Σ (w - t)², from w = 0 (3 coordinates)."""
+    w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer([w])
+    opt.zero_grad()
+    (scale * (w - torch.tensor([3.0, -0.5, 0.01], dtype=torch.float64)) ** 2).sum().backward()
+    opt.step()
+    return w.detach().abs()
+
+
+def test_question_7_5_key_agrees_with_torch_optim():
+    sgd = [_first_step(lambda p: torch.optim.SGD(p, lr=1e-4), s) for s in (1, 100)]
+    adam = [_first_step(lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-12), s) for s in (1, 100)]
+    assert torch.allclose(sgd[1], 100 * sgd[0], rtol=1e-3)             # SGD: 100 times larger
+    assert torch.allclose(adam[1], adam[0], rtol=1e-3)                 # Adam: the same
+    assert question_verdicts("7.5", "b", "a")[1] == "passed"
+
+
+def test_question_7_6_key_agrees_with_torch_momentum():
+    w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.01, momentum=0.9)
+    for _ in range(300):
+        before = float(w)
+        opt.zero_grad()
+        w.sum().backward()                                             # gradient 1 at every step
+        opt.step()
+    step = before - float(w)
+    assert question_verdicts("7.6", round(step, 4), 0.0)[1] == "passed"
+
+
+def test_outcome_7_7_adam_reaches_the_target_and_keras_default_sgd_does_not():
+    adam = lambda x, y, budget: optimizer_softmax(x, y, budget, lambda p: torch.optim.Adam(p, lr=0.01))  # noqa: E731
+    slow = lambda x, y, budget: optimizer_softmax(x, y, budget, lambda p: torch.optim.SGD(p, lr=0.01))  # noqa: E731
+    assert run_checks("7.7", adam).status == "recorded"
+    with instructor():
+        assert run_checks("7.7", adam).status == "passed"
+        r = run_checks("7.7", slow)
+        assert r.status == "failed" and "below the target" in r.message
+
+
+def test_outcome_7_7_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("7.7", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    root = Path(__file__).resolve().parents[2]
+    full = grade_notebook(root / "solutions" / "07_optimizers.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / "07_optimizers.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()

@@ -132,3 +132,90 @@ def test_keras_init_keeping_biases_fails():
                     layer.weight.copy_(kernel_initializer((h, w, inp, out)).permute(3, 2, 0, 1))
     status, message = _status("8.4", no_bias)
     assert status == "failed" and "zeros" in message
+
+
+# -- Section 8: questions 8.5 and 8.6, planted-bug task 8.7 --------------------------------------
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+
+
+def sgd_from(x, y, budget, W0):
+    """The notebook's train_buggy / train_fixed: plain SGD (lr 0.5, batches of 100) from W0, five passes."""
+    start = time.monotonic()
+    W = W0.clone().requires_grad_()
+    b = torch.zeros(10, requires_grad=True)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        for idx in torch.randperm(len(x), generator=g).split(100):
+            torch.nn.functional.cross_entropy(x[idx] @ W + b, y[idx]).backward()
+            with torch.no_grad():
+                for p in (W, b):
+                    p -= 0.5 * p.grad
+                    p.grad = None
+        if time.monotonic() - start > 0.5 * budget:
+            break
+    return W.detach(), b.detach()
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("8.5", "a", "b", "symmetry"), ("8.6", 0.05, 0.0025, "√400")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and "不是正确答案" in zh
+
+
+def test_question_8_5_key_agrees_with_training_a_constant_network():
+    g = torch.Generator().manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    with torch.no_grad():
+        for layer in (model[0], model[2]):
+            layer.weight.fill_(0.01)
+            layer.bias.zero_()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(50):
+        x, y = torch.randn(32, 20, generator=g), torch.randint(0, 3, (32,), generator=g)
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    hidden = model[0].weight.detach()                                  # (16, 20): one row per hidden unit
+    assert not torch.allclose(hidden[0], torch.full((20,), 0.01))      # it trained
+    assert torch.allclose(hidden, hidden[0].expand_as(hidden))        # every unit still the same
+    assert question_verdicts("8.5", "a", "b")[1] == "passed"
+
+
+def test_question_8_6_key_keeps_the_variance_at_one():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(20000, 400, generator=g, dtype=torch.float64)
+    w = torch.randn(400, 200, generator=g, dtype=torch.float64) * 0.05
+    assert abs(float((x @ w).var()) - 1.0) < 0.05
+    assert question_verdicts("8.6", 0.05, 0.0)[1] == "passed"
+
+
+def test_outcome_8_7_fixed_reaches_the_target_and_the_planted_bug_does_not():
+    fixed = lambda x, y, budget: sgd_from(x, y, budget, torch.zeros(784, 10))  # noqa: E731
+    buggy = lambda x, y, budget: sgd_from(  # noqa: E731
+        x, y, budget, torch.randn(784, 10, generator=torch.Generator().manual_seed(1)))
+    assert run_checks("8.7", fixed).status == "recorded"
+    with instructor():
+        assert run_checks("8.7", fixed).status == "passed"
+        r = run_checks("8.7", buggy)
+        assert r.status == "failed" and "below the target" in r.message
+
+
+def test_outcome_8_7_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("8.7", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    root = Path(__file__).resolve().parents[2]
+    full = grade_notebook(root / "solutions" / "08_initialization.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / "08_initialization.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()

@@ -74,3 +74,70 @@ def test_unsolved_exercises_report_not_implemented():
         raise NotImplementedError()
     for eid in ("9.1", "9.2", "9.3", "9.4"):
         assert _status(eid, stub)[0] == "not implemented"
+
+
+# -- Section 9: questions 9.5 and 9.6, planted-bug task 9.7 --------------------------------------
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+
+
+def shuffled_loop(x, y, budget, *, shuffle_labels=True):
+    """The notebook's train_fixed (and, with shuffle_labels=False, train_buggy): five passes."""
+    start = time.monotonic()
+    W = torch.zeros(784, 10, requires_grad=True)
+    b = torch.zeros(10, requires_grad=True)
+    optimizer = torch.optim.SGD([W, b], lr=0.5)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    g = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        order = torch.randperm(len(x), generator=g)
+        x, y = x[order], (y[order] if shuffle_labels else y)
+        for i in range(0, len(x), 100):
+            optimizer.zero_grad()
+            loss_fn(x[i:i + 100] @ W + b, y[i:i + 100]).backward()
+            optimizer.step()
+        if time.monotonic() - start > 0.5 * budget:
+            break
+    return W.detach(), b.detach()
+
+
+@pytest.mark.parametrize("eid, right, wrong, why", [("9.5", 203530, 101770, "200 960"), ("9.6", 2346, 2343, "782")])
+def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
+    keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
+    assert (keyless, good, status) == ("recorded", "passed", "failed")
+    assert why in en and why in zh and "不是正确答案" in zh
+
+
+def test_question_keys_agree_with_torch():
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10))
+    assert question_verdicts("9.5", sum(p.numel() for p in mlp.parameters()), 0)[1] == "passed"
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(50000, 1)), batch_size=64)
+    assert question_verdicts("9.6", 3 * len(loader), 0)[1] == "passed"
+
+
+def test_outcome_9_7_fixed_reaches_the_target_and_the_planted_bug_does_not():
+    buggy = lambda x, y, budget: shuffled_loop(x, y, budget, shuffle_labels=False)  # noqa: E731
+    assert run_checks("9.7", shuffled_loop).status == "recorded"
+    with instructor():
+        assert run_checks("9.7", shuffled_loop).status == "passed"
+        r = run_checks("9.7", buggy)
+        assert r.status == "failed" and "below the target" in r.message
+
+
+def test_outcome_9_7_stub_is_not_implemented():
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks("9.7", stub).status == "not implemented"
+
+
+@pytest.mark.slow
+def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
+    pytest.importorskip("ipykernel")
+    from course.exercises.grader import grade_notebook
+    root = Path(__file__).resolve().parents[2]
+    full = grade_notebook(root / "solutions" / "09_mlp_mnist.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / "09_mlp_mnist.ipynb", checks_file=INSTRUCTOR, timeout=600)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()
