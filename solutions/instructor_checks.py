@@ -79,7 +79,7 @@ answer_key("5.7", "b", explain=("w - 0.1 * g is a plain tensor, not a Variable: 
                                 "second step's gradient is None. Update with w.assign_sub(0.1 * g).",
                                 "w - 0.1 * g 是普通张量而不是 Variable：梯度带不监视它，所以第二步的梯度是 None。"
                                 "应该用 w.assign_sub(0.1 * g) 更新。"))
-outcome_settings("5.8", target=0.85, seconds=20, n_train=5000, n_test=2000, train_start=15000, test_start=1000)
+outcome_settings("5.8", target=0.85, seconds=20, n_train=5000, n_test=2000, train_start=20000, test_start=8000)
 
 # Lesson 10 · Overfitting and regularisation
 answer_key("10.5", "b", explain=("Inverted dropout divides what it keeps by 1 - 0.25 = 0.75: 2.0 / 0.75 = 2.667, so the "
