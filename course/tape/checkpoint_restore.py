@@ -68,12 +68,14 @@ class _Restore:
         """Pair `root` with `node_id` and everything below; returns [(target, value, key)] (assigned now
         unless assign=False)."""
         pending, deferred = [], []
-        queue, seen = [(root, node_id)], set()
+        # `seen` holds the objects themselves: children() builds temporary wrappers (an optimizer's
+        # variable list, its step as a ValueRef), and a freed one's id can come back as another's.
+        queue, seen = [(root, node_id)], {}
         while queue:
             obj, nid = queue.pop(0)
             if id(obj) in seen:
                 continue
-            seen.add(id(obj))
+            seen[id(obj)] = obj
             self.matched_nodes.add(nid)
             self.unmatched_live.pop(id(obj), None)
             node = self.nodes[nid]
