@@ -75,9 +75,5 @@ def trainer(lesson, buggy=False):
 def grade_full_and_zero(name):
     """The solution grades full marks with the instructor's file, the student edition zero."""
     pytest.importorskip("ipykernel")
-    from course.exercises.grader import grade_notebook
-    from lesson_outcome import INSTRUCTOR
-    full = grade_notebook(ROOT / "solutions" / f"{name}.ipynb", checks_file=INSTRUCTOR, timeout=300)
-    assert full.total == full.max > 0, full.to_text()
-    empty = grade_notebook(ROOT / "lessons" / f"{name}.ipynb", checks_file=INSTRUCTOR, timeout=300)
-    assert (empty.total, empty.max) == (0, full.max), empty.to_text()
+    from lesson_outcome import assert_full_marks_and_zero
+    assert_full_marks_and_zero(f"{name}.ipynb")

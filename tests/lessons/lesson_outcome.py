@@ -1,5 +1,5 @@
-"""Shared by the lesson-check tests of lessons 06, 12 and 14: the questions and outcome tasks
-graded with the instructor's checks file (solutions/instructor_checks.py)."""
+"""Shared by the lesson-check tests: the questions and outcome tasks graded with the instructor's
+checks file (solutions/instructor_checks.py)."""
 import contextlib
 import time
 from pathlib import Path
@@ -26,9 +26,10 @@ def instructor(seconds=None):
         yield
 
 
-def sgd_softmax(x, y, budget, *, shuffle=True, loss_fn=None, min_steps=60):
+def sgd_softmax(x, y, budget, *, shuffle=True, loss_fn=None, min_steps=60, prep=None):
     """The lessons' reference trainer: plain SGD (lr 0.5, batches of 100) on a linear softmax
-    classifier, 60 steps at least, then until half the budget."""
+    classifier, 60 steps at least, then until half the budget. `prep(batch, generator)` transforms each
+    batch first (the planted bugs of lessons 10 and 11)."""
     start = time.monotonic()
     W = torch.zeros(784, 10, requires_grad=True)
     b = torch.zeros(10, requires_grad=True)
@@ -38,7 +39,8 @@ def sgd_softmax(x, y, budget, *, shuffle=True, loss_fn=None, min_steps=60):
     while steps < min_steps or time.monotonic() - start < 0.5 * budget:
         order = torch.randperm(len(x), generator=g) if shuffle else torch.arange(len(x))
         for idx in order.split(100):
-            loss_fn(x[idx] @ W + b, y[idx]).backward()
+            xb = x[idx] if prep is None else prep(x[idx], g)
+            loss_fn(xb @ W + b, y[idx]).backward()
             with torch.no_grad():
                 for p in (W, b):
                     p -= 0.5 * p.grad
@@ -56,3 +58,14 @@ def question_verdicts(exercise_id, right, wrong):
         good = run_checks(exercise_id, lambda: right).status
         bad = run_checks(exercise_id, lambda: wrong)
     return keyless, good, (bad.status, bad.message, bad.text("zh"))
+
+
+def assert_full_marks_and_zero(notebook):
+    """The solution of `notebook` (a file name in solutions/) grades full marks with the instructor's
+    file, and its student edition in lessons/ zero out of the same maximum."""
+    from course.exercises.grader import grade_notebook
+    root = INSTRUCTOR.parents[1]
+    full = grade_notebook(root / "solutions" / notebook, checks_file=INSTRUCTOR, timeout=600)
+    assert full.total == full.max > 0, full.to_text()
+    empty = grade_notebook(root / "lessons" / notebook, checks_file=INSTRUCTOR, timeout=600)
+    assert (empty.total, empty.max) == (0, full.max), empty.to_text()

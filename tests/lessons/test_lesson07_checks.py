@@ -113,9 +113,8 @@ def test_exponential_decay_without_staircase_is_named():
 
 # -- Section 10: questions 7.5 and 7.6, outcome task 7.7 -----------------------------------------
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts  # noqa: E402
 
 
 def optimizer_softmax(x, y, budget, make_optimizer):
@@ -191,9 +190,4 @@ def test_outcome_7_7_stub_is_not_implemented():
 @pytest.mark.slow
 def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
     pytest.importorskip("ipykernel")
-    from course.exercises.grader import grade_notebook
-    root = Path(__file__).resolve().parents[2]
-    full = grade_notebook(root / "solutions" / "07_optimizers.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert full.total == full.max > 0, full.to_text()
-    empty = grade_notebook(root / "lessons" / "07_optimizers.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert (empty.total, empty.max) == (0, full.max), empty.to_text()
+    assert_full_marks_and_zero("07_optimizers.ipynb")

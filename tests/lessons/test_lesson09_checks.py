@@ -78,9 +78,8 @@ def test_unsolved_exercises_report_not_implemented():
 
 # -- Section 9: questions 9.5 and 9.6, planted-bug task 9.7 --------------------------------------
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts  # noqa: E402
 
 
 def shuffled_loop(x, y, budget, *, shuffle_labels=True):
@@ -135,9 +134,4 @@ def test_outcome_9_7_stub_is_not_implemented():
 @pytest.mark.slow
 def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
     pytest.importorskip("ipykernel")
-    from course.exercises.grader import grade_notebook
-    root = Path(__file__).resolve().parents[2]
-    full = grade_notebook(root / "solutions" / "09_mlp_mnist.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert full.total == full.max > 0, full.to_text()
-    empty = grade_notebook(root / "lessons" / "09_mlp_mnist.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert (empty.total, empty.max) == (0, full.max), empty.to_text()
+    assert_full_marks_and_zero("09_mlp_mnist.ipynb")

@@ -106,10 +106,8 @@ def test_unsolved_exercises_report_not_implemented():
 
 
 # -- Check your understanding: questions 10.5 and 10.6, planted bug 10.7 ---------------------------
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts, sgd_softmax  # noqa: E402
 
 
 @pytest.mark.parametrize("eid, right, wrong, why", [("10.5", "b", "a", "0.75"), ("10.6", 0.998, 0.98, "2 * lambda")])
@@ -143,9 +141,9 @@ def _flip(xb, g):
 
 def test_planted_bug_10_7_fails_and_the_fix_passes():
     with instructor(seconds=4):
-        buggy = run_checks("10.7", lambda x, y, budget: _sgd(x, y, budget, _flip))
+        buggy = run_checks("10.7", lambda x, y, budget: sgd_softmax(x, y, budget, prep=_flip))
         assert buggy.status == "failed" and "below the target" in buggy.message, buggy.message
-        fixed = run_checks("10.7", lambda x, y, budget: _sgd(x, y, budget, lambda xb, g: xb))
+        fixed = run_checks("10.7", lambda x, y, budget: sgd_softmax(x, y, budget, prep=lambda xb, g: xb))
         assert fixed.status == "passed", fixed.message
 
 
@@ -156,33 +154,7 @@ def test_outcome_10_7_stub_is_not_implemented_and_practice_is_recorded():
     assert run_checks("10.7", lambda x, y, budget: (torch.zeros(784, 10), torch.zeros(10))).status == "recorded"
 
 
-def _sgd(x, y, budget, prep):
-    """Softmax regression by SGD (lr 0.5, batches of 100) on prep(batch): 60 steps at least, then until half
-    the budget (the lessons' planted-bug scripts, written independently of the notebook)."""
-    start = time.monotonic()
-    W = torch.zeros(784, 10, requires_grad=True)
-    b = torch.zeros(10, requires_grad=True)
-    g = torch.Generator().manual_seed(0)
-    steps = 0
-    while steps < 60 or time.monotonic() - start < 0.5 * budget:
-        for idx in torch.randperm(len(x), generator=g).split(100):
-            torch.nn.functional.cross_entropy(prep(x[idx], g) @ W + b, y[idx]).backward()
-            with torch.no_grad():
-                for p in (W, b):
-                    p -= 0.5 * p.grad
-                    p.grad = None
-            steps += 1
-            if steps >= 60 and time.monotonic() - start > 0.5 * budget:
-                break
-    return W.detach(), b.detach()
-
-
 @pytest.mark.slow
 def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
     pytest.importorskip("ipykernel")
-    from course.exercises.grader import grade_notebook
-    root = Path(__file__).resolve().parents[2]
-    full = grade_notebook(root / "solutions" / "10_regularization.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert full.total == full.max > 0, full.to_text()
-    empty = grade_notebook(root / "lessons" / "10_regularization.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert (empty.total, empty.max) == (0, full.max), empty.to_text()
+    assert_full_marks_and_zero("10_regularization.ipynb")

@@ -133,9 +133,8 @@ def test_unsolved_exercises_report_not_implemented():
 # -- Check your understanding: questions 13.5 and 13.6, planted bug 13.7 ---------------------------
 import io  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from lesson_outcome import INSTRUCTOR, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts  # noqa: E402
 
 
 @pytest.mark.parametrize("eid, right, wrong, why", [("13.5", "b", "a", "load_weights"), ("13.6", 300000, 200000, "3 *")])
@@ -199,9 +198,4 @@ def test_outcome_13_7_stub_is_not_implemented():
 @pytest.mark.slow
 def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
     pytest.importorskip("ipykernel")
-    from course.exercises.grader import grade_notebook
-    root = Path(__file__).resolve().parents[2]
-    full = grade_notebook(root / "solutions" / "13_saving_and_loading.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert full.total == full.max > 0, full.to_text()
-    empty = grade_notebook(root / "lessons" / "13_saving_and_loading.ipynb", checks_file=INSTRUCTOR, timeout=600)
-    assert (empty.total, empty.max) == (0, full.max), empty.to_text()
+    assert_full_marks_and_zero("13_saving_and_loading.ipynb")

@@ -141,10 +141,5 @@ def test_outcome_15_6_stub_is_not_implemented():
 @pytest.mark.slow
 def test_solution_grades_full_and_lesson_zero_with_the_instructor_file():
     pytest.importorskip("ipykernel")
-    from course.exercises.grader import grade_notebook
-    from lesson_outcome import INSTRUCTOR
-    root = INSTRUCTOR.parents[1]
-    full = grade_notebook(root / "solutions" / "15_export_and_optimization.ipynb", checks_file=INSTRUCTOR, timeout=300)
-    assert full.total == full.max > 0, full.to_text()
-    empty = grade_notebook(root / "lessons" / "15_export_and_optimization.ipynb", checks_file=INSTRUCTOR, timeout=300)
-    assert (empty.total, empty.max) == (0, full.max), empty.to_text()
+    from lesson_outcome import assert_full_marks_and_zero
+    assert_full_marks_and_zero("15_export_and_optimization.ipynb")
