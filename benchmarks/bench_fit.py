@@ -201,7 +201,8 @@ def main(argv=None):
                    help="torch.set_num_threads, and TensorFlow's intra/inter-op threads (default: each library's)")
     p.add_argument("--no-keras", "--no-tf", action="store_true", help="skip real Keras (TensorFlow)")
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                   help="cpu: CPU seconds of each process' threads (with --threads 1, what a busy machine disturbs least)")
+                   help="cpu: CPU seconds of each process' threads "
+                        "(with --threads 1, what a busy machine disturbs least)")
     args = p.parse_args(argv)
     CLOCK[0] = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.threads:

@@ -11,7 +11,8 @@ slows every contender alike. The figure for each is the median time per step ove
               vs TF with TF_ENABLE_ONEDNN_OPTS=0 and =1
 
     python benchmarks/bench_graph.py [--steps 5000] [--block 100] [--cnn-steps 3] [--cnn-repeats 15]
-           [--only seed003|cnn] [--no-tf] [--no-keras] [--threads N] [--executor compiled|interpreter] [--omp-wait PASSIVE|ACTIVE|inherit]
+           [--only seed003|cnn] [--no-tf] [--no-keras] [--threads N]
+           [--executor compiled|interpreter] [--omp-wait PASSIVE|ACTIVE|inherit]
 
     keras fit the same Deep-MNIST network through course.keras `fit` (batch 50, Adam(1e-4)): the
               Keras engine's cost per step of 50 samples

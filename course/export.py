@@ -27,7 +27,8 @@ import torch
 
 from course.framework.convert import as_plain, no_dispatch
 
-__all__ = ["inference_module", "training_module", "plain_parameters", "export", "save", "load", "to_onnx", "onnx_available",
+__all__ = ["inference_module", "training_module", "plain_parameters", "export", "save", "load",
+           "to_onnx", "onnx_available",
            "max_abs_diff"]
 
 

@@ -13,7 +13,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["same_padding", "pads_2d", "pad_nhwc", "dense", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
+__all__ = ["same_padding", "pads_2d", "pad_nhwc", "dense", "conv2d", "max_pool2d", "avg_pool2d",
+           "batch_norm", "dropout",
            "flatten", "pair"]
 
 

@@ -21,7 +21,8 @@ __all__ = ["history", "digits", "confusion_matrix", "confusion_counts", "filters
            "cjk_font", "LANG_VARIABLE", "CJK_FONT_PACKAGES"]
 
 LANG_VARIABLE = "COURSE_LANG"
-CJK_FONT_PACKAGES = "Debian/Ubuntu: apt-get install fonts-noto-cjk; conda: conda install -c conda-forge font-ttf-noto-cjk"
+CJK_FONT_PACKAGES = ("Debian/Ubuntu: apt-get install fonts-noto-cjk; "
+                     "conda: conda install -c conda-forge font-ttf-noto-cjk")
 # Family names of CJK fonts that cover Simplified Chinese, best first.
 _CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
                  "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC", "WenQuanYi Zen Hei",
@@ -122,7 +123,8 @@ def history(hist, metrics=None, *, title=None, test=None):
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], "s--", label=label(f"validation {name}", f"验证集 {name}"))
         if name in test:
-            ax.plot([len(epochs)], [float(test[name])], "*", markersize=12, label=label(f"test {name}", f"测试集 {name}"))
+            ax.plot([len(epochs)], [float(test[name])], "*", markersize=12,
+                    label=label(f"test {name}", f"测试集 {name}"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(label("epoch", "轮次"))
         ax.set_title(name)
@@ -270,7 +272,8 @@ def histograms(values: dict, *, bins=50, log=False):
     for ax, (name, v) in zip(axes[0], values.items()):
         v = _np(v).ravel()
         ax.hist(v, bins=bins, log=log)
-        ax.set_title(f"{name}\n" + label(f"mean {v.mean():.3g}, std {v.std():.3g}", f"均值 {v.mean():.3g}，标准差 {v.std():.3g}"),
+        ax.set_title(f"{name}\n" + label(f"mean {v.mean():.3g}, std {v.std():.3g}",
+                f"均值 {v.mean():.3g}，标准差 {v.std():.3g}"),
                      fontsize=9)
     fig.tight_layout()
     return fig

@@ -263,5 +263,6 @@ def load_mnist(root=None, *, device=None, verify=True, download=False):
     (or `course.device.get()`) to put the whole set there for the fast batch iterator.
     """
     (xtr, ytr), (xte, yte) = load_mnist_numpy(root, verify=verify, download=download)
-    to = (lambda a: torch.from_numpy(a.copy()).to(device)) if device is not None else (lambda a: torch.from_numpy(a.copy()))
+    to = ((lambda a: torch.from_numpy(a.copy()).to(device)) if device is not None
+          else (lambda a: torch.from_numpy(a.copy())))
     return (to(xtr), to(ytr)), (to(xte), to(yte))

@@ -39,7 +39,8 @@ _CRASHED = say("the kernel died while this exercise was checked", "检查这道�
 @dataclass
 class Result:
     """The outcome of one exercise: status is one of passed, partial, failed, not implemented,
-    error, missing, no checks, recorded (well-formed; only the instructor's checks file scores it) (and, from the grader, timeout, crashed); `seed` is the
+    error, missing, no checks, recorded (well-formed; only the instructor's checks file scores it)
+    (and, from the grader, timeout, crashed); `seed` is the
     seed the checks drew their inputs from. `message` is the explanation in English,
     `message_zh` in Chinese (`text(lang)` picks one; made from a Text by `Result.of`)."""
     id: str
@@ -110,7 +111,8 @@ def _run_one(c: registry.Check, obj) -> tuple[float, str, Text]:
                                f"没有收到你的代码的答复（`{exc}`）：是不是有单元格替换或删除了 course 包的一部分？")
     except (CodecError, Exception) as exc:
         detail = f"{type(exc).__name__}: {exc}"
-        return 0, "failed", say(f"the check could not use your result: {detail}", f"检查程序无法使用你的结果：`{detail}`")
+        return 0, "failed", say(f"the check could not use your result: {detail}",
+                                f"检查程序无法使用你的结果：`{detail}`")
     if verdict is None or verdict is True:
         return c.points, "passed", _EMPTY
     if verdict is False:

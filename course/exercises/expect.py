@@ -20,7 +20,8 @@ import sys
 
 from course.exercises.language import Text, say
 
-__all__ = ["CheckFailure", "Recorded", "Text", "say", "describe", "expect", "expect_equal", "expect_close", "expect_shape",
+__all__ = ["CheckFailure", "Recorded", "Text", "say", "describe", "expect", "expect_equal",
+           "expect_close", "expect_shape",
            "as_tensor"]
 
 

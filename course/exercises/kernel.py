@@ -12,7 +12,8 @@ The kernel is the `python3` kernelspec, run by this interpreter (jupyter_client 
 sys.executable for 'python'). Given a `sandbox` (course.exercises.sandbox), it runs isolated in the
 sandbox's private folder, with the sandbox's environment only; its connection file lives in that
 folder, where no other kernel can see it, and where the sandbox cuts the network it talks over Unix
-sockets in the sandbox's socket folder instead of localhost TCP. Without one, it runs in `cwd` with this package first on
+sockets in the sandbox's socket folder instead of localhost TCP.
+Without one, it runs in `cwd` with this package first on
 PYTHONPATH so that the learner's kernel imports the same `course` as the grader.
 """
 from __future__ import annotations

@@ -55,7 +55,8 @@ def _check_quadratic_graph(quadratic_graph):
                                   f"got {r['y_repr']}. Build it with graph ops (x * x, tf.multiply, ...) and do not "
                                   f"call sess.run inside the function.",
                                zh=f"{what}：y 应是计算图中的符号张量（要取回的 fetch），而不是算好的值；得到 "
-                                  f"{r['y_repr']}。请用图操作（x * x、tf.multiply 等）构建它，不要在函数里调用 sess.run。")
+                                  f"{r['y_repr']}。"
+                                  "请用图操作（x * x、tf.multiply 等）构建它，不要在函数里调用 sess.run。")
         expect(r["same_graph"], en=f"{what}: y was built in another graph; build it in the default graph "
                                    f"(do not create a tf.Graph() inside the function).",
                zh=f"{what}：y 建在了另一个计算图里；请在默认计算图中构建它（不要在函数里创建 tf.Graph()）。")
@@ -235,7 +236,8 @@ def _check_sgd_step_op(sgd_step_op):
             raise CheckFailure(en=f"sgd_step_op on {label.en}: your code raised {raised}. var_list holds a variable "
                                   f"the loss does not use, and tf.gradients returns None for it: skip the pairs whose "
                                   f"gradient is None.",
-                               zh=f"sgd_step_op（{label.zh}）：你的代码抛出了 `{raised}`。var_list 中有一个损失没有用到的"
+                               zh=f"sgd_step_op（{label.zh}）：你的代码抛出了 `{raised}`。"
+                                  "var_list 中有一个损失没有用到的"
                                   f"变量，tf.gradients 对它返回 None：请跳过梯度为 None 的那些对。") from None
         expect(r["op"]["fetchable"],
                en=f"sgd_step_op(loss, var_list, {lr}) on {label.en}: return an op (or tensor) that "

@@ -24,7 +24,8 @@ def _unchanged(before, after, what):
     if not torch.equal(before, after):
         raise CheckFailure(en=f"{what.en} modified its input in place; return a new tensor instead "
                               f"(avoid in-place methods such as add_ / exp_ on the arguments).",
-                           zh=f"{what.zh}原地修改了输入；请返回一个新的张量（不要对参数使用 add_ / exp_ 这类原地方法）。")
+                           zh=f"{what.zh}原地修改了输入；"
+                              "请返回一个新的张量（不要对参数使用 add_ / exp_ 这类原地方法）。")
 
 
 @exercise("3.1", name="dense", points=2, forbid=SCRATCH)

@@ -104,7 +104,8 @@ def _check_dense_backward(dense_backward):
         ex, ew, eb = _grads(lambda x_, w_, b_: ((x_ @ w_ + b_) * dout).sum(), x, w, b)
         got = _tuple_of(dense_backward(dout.clone(), (x.clone(), w.clone())), 3,
                         say(f"dense_backward(dout, (x, w)) with x {tuple(x.shape)}, w {tuple(w.shape)}",
-                            f"dense_backward(dout, (x, w))（x 的形状为 {tuple(x.shape)}，w 的形状为 {tuple(w.shape)}）"))
+                            f"dense_backward(dout, (x, w))（x 的形状为 {tuple(x.shape)}"
+                            f"，w 的形状为 {tuple(w.shape)}）"))
         inputs = {"dout": dout, "x": x, "w": w}
         for name, value, expected in zip(("dx", "dw", "db"), got, (ex, ew, eb)):
             t = as_tensor(value)

@@ -85,7 +85,8 @@ def _check_log_softmax(log_softmax):
               torch.tensor([[1e4, 0.0, -1e4]])),
              (say("logits of -1e4 [[-1e4, -1e4 - 1, -1e4 - 2]]", "量级为 -1e4 的 logit [[-1e4, -1e4 - 1, -1e4 - 2]]"),
               torch.tensor([[-1e4, -1e4 - 1, -1e4 - 2]])),
-             (say("logits (4, 10) scaled by 300", "放大 300 倍的 logit (4, 10)"), torch.randn(4, 10, generator=g) * 300),
+             (say("logits (4, 10) scaled by 300", "放大 300 倍的 logit (4, 10)"),
+              torch.randn(4, 10, generator=g) * 300),
              (say("float64 logits (2, 3)", "float64 的 logit (2, 3)"),
               torch.tensor([[800.0, 799.0, -5.0], [1.0, 2.0, 3.0]], dtype=torch.float64))]
     for label, z in cases:

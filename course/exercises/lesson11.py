@@ -237,7 +237,8 @@ def _check_build_cnn(build_cnn):
                zh=f"{what}：期望 models.Sequential，得到 `{describe(model, lang='zh')}`。")
         kinds = [remote_type(layer) for layer in model.layers]
         expected_kinds = ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
-        expect_equal(kinds, expected_kinds, what=say(f"{what}: the layer types, in order", f"{what}：各层的类型（按顺序）"))
+        expect_equal(kinds, expected_kinds,
+                     what=say(f"{what}: the layer types, in order", f"{what}：各层的类型（按顺序）"))
         expect(model.built, en=f"{what}: the model is not built; give the first layer its input shape: "
                                f"layers.Reshape(target_shape=(28, 28, 1), input_shape=(28, 28)).",
                zh=f"{what}：模型还没有构建；请给第一层指定输入形状："
@@ -324,7 +325,8 @@ def _check_train_step(train_step):
         lv = as_tensor(got_loss)
         expect(lv is not None and lv.numel() == 1,
                en=f"{what.en}, step {step}: return the loss (a scalar tensor or a number); got {describe(got_loss)}.",
-               zh=f"{what.zh}，第 {step} 步：应返回损失（一个标量张量或一个数）；得到 {describe(got_loss, lang='zh')}。")
+               zh=f"{what.zh}，第 {step} 步：应返回损失（一个标量张量或一个数）"
+                  f"；得到 {describe(got_loss, lang='zh')}。")
         expect_close(float(lv.reshape(())), ref_loss,
                      what=what + say(f", step {step}: the returned loss (before the update)",
                                      f"，第 {step} 步：返回的损失（更新之前的）"),
@@ -418,7 +420,8 @@ def _check_conv2d_backward_nhwc(conv2d_backward_nhwc):
         if db is not None and tuple(db.shape) != (f,) and db.numel() == oh * ow * f:
             raise CheckFailure(en=f"{what.en}: dbias has shape {tuple(db.shape)}; every output position used b[f], so "
                                   f"sum dout over the batch AND the positions: dout.sum(dim=(0, 1, 2)), shape ({f},).",
-                               zh=f"{what.zh}：dbias 的形状是 {tuple(db.shape)}；每个输出位置都用到了 b[f]，所以要对批量"
+                               zh=f"{what.zh}：dbias 的形状是 {tuple(db.shape)}；"
+                                  "每个输出位置都用到了 b[f]，所以要对批量"
                                   f"和所有位置求和：dout.sum(dim=(0, 1, 2))，形状为 ({f},)。")
         if dk is not None and tuple(dk.shape) == (n,) + tuple(kernel.shape) and n > 1:
             raise CheckFailure(en=f"{what.en}: dkernel has shape {tuple(dk.shape)}, one per image; the kernel is "
@@ -432,9 +435,11 @@ def _check_conv2d_backward_nhwc(conv2d_backward_nhwc):
                                       f"x[i·s+u, j·s+v] with weight k[u, v]: send dout[i, j]·k[u, v] back to exactly "
                                       f"that pixel (scatter-add over the windows), or correlate the padded dout with "
                                       f"the kernel rotated by 180°, not with the kernel itself.",
-                                   zh=f"{what.zh}：dx 相当于用翻转后的卷积核得到的结果。每个输出 y[i, j] 以权重 k[u, v] "
+                                   zh=f"{what.zh}：dx 相当于用翻转后的卷积核得到的结果。"
+                                      "每个输出 y[i, j] 以权重 k[u, v] "
                                       f"用到了 x[i·s+u, j·s+v]：把 dout[i, j]·k[u, v] 送回正好这个像素（对各个窗口做"
-                                      f"累加散射），或者把填充后的 dout 与旋转 180° 的卷积核做互相关，而不是与卷积核本身。")
+                                      f"累加散射），"
+                                      "或者把填充后的 dout 与旋转 180° 的卷积核做互相关，而不是与卷积核本身。")
         if dx is not None and tuple(dx.shape) == tuple(x.shape) and stride == 1 and dk is not None:
             if torch.allclose(dk, dk_ref.flip(0, 1), atol=1e-4) and not torch.allclose(dk_ref, dk_ref.flip(0, 1),
                                                                                      atol=1e-4):

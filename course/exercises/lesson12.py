@@ -330,7 +330,8 @@ def _check_array_dataset(ArrayDataset):
                                    zh=f"{at.zh}：图像的形状是 (4, 3)；PyTorch 的图像是通道在前的："
                                       f"应返回 (1, 4, 3)（image[None] 或 unsqueeze(0)）。")
             if gi is not None and gi.dtype == torch.uint8:
-                raise CheckFailure(en=f"{what.en}[{i}]: the image is still uint8; convert to float32 and divide by 255.",
+                raise CheckFailure(en=f"{what.en}[{i}]: the image is still uint8; "
+                                      "convert to float32 and divide by 255.",
                                    zh=f"{at.zh}：图像仍是 uint8；请转换成 float32 并除以 255。")
             expect_close(image, expected, what=say(f"{what.en}[{i}]: the image", f"{at.zh}：图像"), kind="torch",
                          rtol=1e-6, atol=1e-6)

@@ -34,7 +34,8 @@ def _cases(g):
             ("6 losses, no global_batch_size (the local batch is the global one)",
              "6 个损失，不给 global_batch_size（本地批次即全局批次）", r(6), {}),
             ("4 losses with sample_weight (4,), global_batch_size=8",
-             "4 个损失，sample_weight 形状 (4,)，global_batch_size=8", r(4), {"sample_weight": w4, "global_batch_size": 8}),
+             "4 个损失，sample_weight 形状 (4,)，global_batch_size=8",
+             r(4), {"sample_weight": w4, "global_batch_size": 8}),
             ("5 losses with 0/1 sample weights, global_batch_size=10",
              "5 个损失，样本权重为 0/1，global_batch_size=10", r(5), {"sample_weight": w5, "global_batch_size": 10}),
             ("4 losses with a scalar sample_weight 0.5, no global_batch_size",
@@ -205,7 +206,8 @@ def _check_shard(shard):
                                    zh=f"{what}：期望 {len(expected)} 个索引（每个 rank 得到 ceil(n / world_size) 个，"
                                       f"不足时用排列开头的索引补齐），得到 {len(got)} 个：{got}。")
             expect(got == expected, en=f"{what}: expected {expected}, got {got}. Draw the permutation with "
-                                       f"torch.Generator().manual_seed(seed + epoch) and torch.randperm(n, generator=g).",
+                                       f"torch.Generator().manual_seed(seed + epoch) "
+                                       "and torch.randperm(n, generator=g).",
                    zh=f"{what}：期望 {expected}，得到 {got}。请用 torch.Generator().manual_seed(seed + epoch) "
                       f"和 torch.randperm(n, generator=g) 抽取排列。")
 

@@ -93,7 +93,8 @@ def _check_quantize_per_row(quantize_per_row):
         expect_close(torch.as_tensor(s).float(), s_ref, what=what + say(": the scales s", "：缩放因子 s"),
                      rtol=1e-6, atol=0, check_dtype=False)
         if torch.equal(q, torch.trunc(keep / s_ref[:, None]).to(torch.int8)) and not torch.equal(q, ref):
-            raise CheckFailure(en=f"{what.en}: q was truncated toward zero; ROUND to the nearest integer (torch.round).",
+            raise CheckFailure(en=f"{what.en}: q was truncated toward zero; "
+                                  "ROUND to the nearest integer (torch.round).",
                                zh=f"{what.zh}：q 是向零截断的；应*四舍五入*到最近的整数（torch.round）。")
         expect_close(q, ref, what=what + say(": q", "：q"), rtol=0, atol=0)
 

@@ -7,7 +7,8 @@ it runs before, and outside, the learner's view.
 - weak: set the limits, enter the folder, exec the command.
 - namespace, userns (run by `unshare` as pid 1 of new mount and pid namespaces, as root there):
   build a fresh root on a tmpfs (a new /proc, a minimal /dev, private /tmp and /dev/shm, the
-  read-only binds and the writable folders), bring up `lo` in a new network namespace, fork; the child enters that root, sets the limits,
+  read-only binds and the writable folders), bring up `lo` in a new network namespace,
+  fork; the child enters that root, sets the limits,
   drops every capability (namespace: becomes uid/gid 65534 with no groups) and execs the command
   with no new privileges; the init reaps orphans and exits with the command, which ends every
   other process of the namespace.

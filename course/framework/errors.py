@@ -59,7 +59,8 @@ AlreadyExistsError = _error("AlreadyExistsError", 6, doc="An entity already exis
 PermissionDeniedError = _error("PermissionDeniedError", 7, PermissionError, doc="Permission denied.")
 ResourceExhaustedError = _error("ResourceExhaustedError", 8, MemoryError, doc="Out of memory or another resource.")
 FailedPreconditionError = _error("FailedPreconditionError", 9,
-                                 doc="The system is not in a state to run the operation (e.g. an uninitialised variable).")
+                                 doc="The system is not in a state to run the operation "
+                                     "(e.g. an uninitialised variable).")
 AbortedError = _error("AbortedError", 10, doc="An operation was aborted.")
 OutOfRangeError = _error("OutOfRangeError", 11, IndexError, doc="Iteration went past the end (e.g. of a dataset).")
 UnimplementedError = _error("UnimplementedError", 12, NotImplementedError, doc="An operation is not implemented.")

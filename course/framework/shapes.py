@@ -11,7 +11,8 @@ so a mismatch fails where the graph is built, naming the op and both shapes; the
 
     Dimensions must be equal, but are 3 and 4 for 'MatMul' (op: 'MatMul') with input shapes: [?,3], [4,1].
 """
-__all__ = ["TensorShape", "as_shape", "shape_text", "brackets", "tf1_str", "broadcast", "shape_error", "dims_error", "unknown",
+__all__ = ["TensorShape", "as_shape", "shape_text", "brackets", "tf1_str", "broadcast",
+           "shape_error", "dims_error", "unknown",
            "same_or_unknown"]
 
 

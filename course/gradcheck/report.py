@@ -134,7 +134,8 @@ class GradcheckReport:
             body += f"<tr>{cells}</tr>"
         extra = "".join(f"<li>{html.escape(t)}</li>" for t in [_verdict_text(c) for c in self.checks if not c.ok])
         extra += "".join(f"<li>note: {html.escape(n)}</li>" for n in self.notes)
-        title = f"gradcheck {html.escape(self.what)}: <b>{'ok' if self.ok else 'FAILED'}</b> (eps={self.eps:g}, float64)"
+        title = (f"gradcheck {html.escape(self.what)}: <b>{'ok' if self.ok else 'FAILED'}</b> "
+                 f"(eps={self.eps:g}, float64)")
         legend = (f"relative error |a−n|/max(|a|,|n|,floor): pass ≤ {GOOD:.0e}; suspicious up to {WRONG:.0e} "
                   f"(≤ {KINK_OK:.0e} is normal only at kinks); wrong above {WRONG:.0e}.")
         return (f"<div><p>{title}</p><table><tr>{head}</tr>{body}</table>"

@@ -179,7 +179,8 @@ def _max_pool_grad_kernel(op):
     return kernel
 
 
-register_op("MaxPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_max_pool_grad_kernel)
+register_op("MaxPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
+            kernel=_max_pool_grad_kernel)
 
 
 def _avg_pool_kernel(op):
@@ -207,6 +208,7 @@ def _avg_pool_grad_kernel(op):
     return kernel
 
 
-register_op("AvgPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_avg_pool_grad_kernel)
+register_op("AvgPoolGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
+            kernel=_avg_pool_grad_kernel)
 
 

@@ -271,7 +271,8 @@ class Graph:
         control = []
         for deps in self._control_stack:
             control.extend(d for d in deps if d not in control)
-        op = Operation(self, name, op_type, inputs, attrs, control, self._device_stack[-1] if self._device_stack else "")
+        op = Operation(self, name, op_type, inputs, attrs, control,
+                       self._device_stack[-1] if self._device_stack else "")
         outs = spec.infer(op)
         op.outputs = tuple(Tensor(op, i, dtype, shape) for i, (shape, dtype) in enumerate(outs))
         for t in op.inputs:

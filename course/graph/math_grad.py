@@ -197,7 +197,8 @@ RegisterGradient("Min")(_extreme_grad)
 def _prod_grad(op, grad):
     x, y = op.inputs[0], op.outputs[0]          # d prod = prod / x  (x != 0)
     spread = make_op("ReduceGrad", [multiply(grad, y), x],
-                     {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"], "mean": False}, "Prod_grad").outputs[0]
+                     {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"],
+                      "mean": False}, "Prod_grad").outputs[0]
     return [realdiv(spread, x)]
 
 

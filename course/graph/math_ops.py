@@ -22,7 +22,8 @@ from course.graph.registry import one_output, register_op
 from course.graph.shape_ops import strided_slice_of
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "mod", "pow", "maximum",
-           "minimum", "negative", "log", "exp", "square", "sqrt", "rsqrt", "abs", "reciprocal", "log1p", "sign", "floor",
+           "minimum", "negative", "log", "exp", "square", "sqrt", "rsqrt", "abs", "reciprocal",
+           "log1p", "sign", "floor",
            "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
            "logical_not", "matmul", "add_n", "clip_by_value", "binary"]
 
@@ -157,7 +158,8 @@ def _sum_to(g, x):
     return g if g.shape == x.shape else g.sum_to_size(x.shape)
 
 
-register_op("SumToShape", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype), kernel=lambda op: _sum_to,
+register_op("SumToShape", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
+            kernel=lambda op: _sum_to,
             doc="Sum a broadcast gradient back to the run-time shape of the second input.")
 
 
@@ -382,7 +384,8 @@ def _clip_grad_const(lo, hi):
     return kernel
 
 
-register_op("ClipByValueGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=_clip_grad_kernel,
+register_op("ClipByValueGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
+            kernel=_clip_grad_kernel,
             doc="grad where lo <= t <= hi, else 0.")
 
 
@@ -393,7 +396,8 @@ def _install_operators():
         "__sub__": lambda a, b: binary("Sub", a, b, "sub"), "__rsub__": lambda a, b: binary("Sub", b, a, "sub"),
         "__mul__": lambda a, b: binary("Mul", a, b, "mul"), "__rmul__": lambda a, b: binary("Mul", b, a, "mul"),
         "__truediv__": lambda a, b: truediv(a, b, "truediv"), "__rtruediv__": lambda a, b: truediv(b, a, "truediv"),
-        "__floordiv__": lambda a, b: floordiv(a, b, "floordiv"), "__rfloordiv__": lambda a, b: floordiv(b, a, "floordiv"),
+        "__floordiv__": lambda a, b: floordiv(a, b, "floordiv"),
+        "__rfloordiv__": lambda a, b: floordiv(b, a, "floordiv"),
         "__mod__": lambda a, b: mod(a, b, "mod"), "__rmod__": lambda a, b: mod(b, a, "mod"),
         "__pow__": lambda a, b: pow(a, b, "pow"), "__rpow__": lambda a, b: pow(b, a, "pow"),
         "__matmul__": lambda a, b: matmul(a, b, name="matmul"), "__rmatmul__": lambda a, b: matmul(b, a, name="matmul"),

@@ -149,7 +149,8 @@ def _bias_infer(op):
 
 
 register_op("BiasAdd", infer=_bias_infer, kernel=lambda op: torch.add)
-register_op("BiasAddGrad", infer=lambda op: one_output(TensorShape([op.inputs[0].shape[-1] if op.inputs[0].shape.rank else None]),
+register_op("BiasAddGrad",
+            infer=lambda op: one_output(TensorShape([op.inputs[0].shape[-1] if op.inputs[0].shape.rank else None]),
                                                  op.inputs[0].dtype),
             kernel=lambda op: (lambda g: g.sum(tuple(range(g.dim() - 1)))))
 
@@ -188,7 +189,8 @@ def _dropout_make(op, rt, device):
     return kernel
 
 
-register_op("Dropout", infer=lambda op: [(op.inputs[0].shape, op.inputs[0].dtype), (op.inputs[0].shape, op.inputs[0].dtype)],
+register_op("Dropout",
+            infer=lambda op: [(op.inputs[0].shape, op.inputs[0].dtype), (op.inputs[0].shape, op.inputs[0].dtype)],
             make=_dropout_make, stateful=True,
             doc="Outputs (x * mask / keep_prob, mask / keep_prob); TF builds it from RandomUniform, Floor and Mul.")
 
@@ -207,7 +209,8 @@ register_op("L2Loss", infer=lambda op: one_output(TensorShape([]), op.inputs[0].
 def _ce_infer(op):
     logits, labels = op.inputs
     if op.type == "SparseSoftmaxCrossEntropyWithLogits":
-        if logits.shape.rank is not None and labels.shape.rank is not None and labels.shape.rank != logits.shape.rank - 1:
+        if (logits.shape.rank is not None and labels.shape.rank is not None
+                and labels.shape.rank != logits.shape.rank - 1):
             raise shape_error(op, f"Shape mismatch: The shape of labels (received {labels.shape}) should equal the "
                                   f"shape of logits except for the last dimension (received {logits.shape})")
         loss = TensorShape(list(logits.shape)[:-1]) if logits.shape.rank else TensorShape(None)
@@ -244,7 +247,8 @@ def _sparse_ce_grad_kernel(op):
     return kernel
 
 
-register_op("SparseSoftmaxCrossEntropyWithLogitsGrad", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
+register_op("SparseSoftmaxCrossEntropyWithLogitsGrad",
+            infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
             kernel=_sparse_ce_grad_kernel, doc="d loss / d logits: g·(softmax - onehot(labels)).")
 
 

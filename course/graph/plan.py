@@ -79,7 +79,8 @@ def feed_converter(t, device):
             src = value if isinstance(value, np.ndarray) else np.asarray(value)
             if src.dtype.kind == "f" and not np.array_equal(src, arr):
                 raise TypeError(f"Type of feed value {value!r} is not compatible with Tensor '{name}' of type "
-                                f"{_dt.proto_name(want)}: it has fractional parts. Cast it, or use a float placeholder.")
+                                f"{_dt.proto_name(want)}: it has fractional parts. "
+                                "Cast it, or use a float placeholder.")
         if arr.shape not in fits:                             # checked once per shape
             if rank is not None and (arr.ndim != rank or any(arr.shape[i] != d for i, d in known)):
                 raise shape_error(arr.shape)

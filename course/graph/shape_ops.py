@@ -93,7 +93,8 @@ def _transpose_infer(op):
     return one_output(TensorShape([x.shape[p] for p in perm]), x.dtype)
 
 
-register_op("Transpose", infer=_transpose_infer, kernel=lambda op: (lambda x, _p=tuple(op.attrs["perm"]): x.permute(_p)))
+register_op("Transpose", infer=_transpose_infer,
+            kernel=lambda op: (lambda x, _p=tuple(op.attrs["perm"]): x.permute(_p)))
 
 
 def _norm_axis(axis, rank, op=None):
@@ -208,7 +209,8 @@ def shape(input, name=None, out_type=torch.int32):   # noqa: A002
 
 
 register_op("Shape", infer=lambda op: one_output(TensorShape([op.inputs[0].shape.rank]), op.attrs["out_type"]),
-            make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.shape, dtype=_t, device=device)))
+            make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]:
+                torch.tensor(x.shape, dtype=_t, device=device)))
 
 
 def size(input, name=None, out_type=torch.int32):   # noqa: A002
@@ -217,7 +219,8 @@ def size(input, name=None, out_type=torch.int32):   # noqa: A002
 
 
 register_op("Size", infer=lambda op: one_output(TensorShape([]), op.attrs["out_type"]),
-            make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]: torch.tensor(x.numel(), dtype=_t, device=device)))
+            make=lambda op, rt, device: (lambda x, _t=op.attrs["out_type"]:
+                torch.tensor(x.numel(), dtype=_t, device=device)))
 
 
 def rank(input, name=None):   # noqa: A002
@@ -287,7 +290,8 @@ register_op("Squeeze", infer=_squeeze_infer, kernel=_squeeze_kernel)
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     indices = convert_to_tensor(indices)
     dtype = _dt.as_torch_dtype(dtype) if dtype is not None else torch.float32
-    attrs = {"depth": int(depth), "on": 1 if on_value is None else on_value, "off": 0 if off_value is None else off_value,
+    attrs = {"depth": int(depth), "on": 1 if on_value is None else on_value,
+             "off": 0 if off_value is None else off_value,
              "axis": -1 if axis is None else int(axis), "dtype": dtype}
     return make_op("OneHot", [indices], attrs, name or "one_hot").outputs[0]
 
@@ -398,7 +402,8 @@ def _slice_kernel(op):
     return lambda x: x[key]
 
 
-register_op("StridedSlice", infer=lambda op: one_output(_slice_shape(op.inputs[0].shape, op.attrs["key"]), op.inputs[0].dtype),
+register_op("StridedSlice",
+            infer=lambda op: one_output(_slice_shape(op.inputs[0].shape, op.attrs["key"]), op.inputs[0].dtype),
             kernel=_slice_kernel)
 
 

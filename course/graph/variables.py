@@ -54,7 +54,8 @@ def _assign_make(op, rt, device):
             return cur.copy_(value)                         # in place: readers keep seeing the storage
         if validate and not var_shape.is_compatible_with(TensorShape(tuple(value.shape))):
             raise InvalidArgumentError(None, op, "Assign requires shapes of both tensors to match. lhs shape= "
-                                       f"{brackets(var_shape)} rhs shape= {brackets(tuple(value.shape))}{node_note(op)}")
+                                       f"{brackets(var_shape)} rhs shape= {brackets(tuple(value.shape))}"
+                                       f"{node_note(op)}")
         slot.value = value.to(device=device).clone(memory_format=torch.contiguous_format)
         rt.version += 1
         return slot.value
@@ -291,7 +292,8 @@ def initialize_local_variables():
 
 
 def is_variable_initialized(variable):
-    return variable.graph.create_op("IsVariableInitialized", [variable._variable], {}, "IsVariableInitialized").outputs[0]
+    return variable.graph.create_op("IsVariableInitialized",
+                                    [variable._variable], {}, "IsVariableInitialized").outputs[0]
 
 
 # -- variable scopes and get_variable ---------------------------------------------------------------------

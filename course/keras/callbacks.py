@@ -40,7 +40,8 @@ class CallbackList:
                 raise TypeError(f"callbacks must be Callback objects; got {c!r}.")
         self.set_model(model)
         self.set_params(params)
-        self._batch = {kind: [c for c in self.callbacks if _overrides(c, f"on_{kind}_batch_begin", f"on_{kind}_batch_end",
+        self._batch = {kind: [c for c in self.callbacks if _overrides(c,
+                f"on_{kind}_batch_begin", f"on_{kind}_batch_end",
                                                                      *(("on_batch_begin", "on_batch_end")
                                                                        if kind == "train" else ()))]
                        for kind in ("train", "test", "predict")}
@@ -138,7 +139,8 @@ class EarlyStopping(Callback):
         super().__init__()
         self.monitor, self.min_delta, self.patience, self.verbose = monitor, abs(min_delta), patience, verbose
         self.mode = _monitor_op(mode, monitor, "EarlyStopping")
-        self.baseline, self.restore_best_weights, self.start_from_epoch = baseline, restore_best_weights, start_from_epoch
+        self.baseline, self.restore_best_weights, self.start_from_epoch = (baseline, restore_best_weights,
+                                                                            start_from_epoch)
         self.stopped_epoch = 0
 
     def _better(self, current, reference):

@@ -1,7 +1,8 @@
 """What `fit`/`evaluate`/`predict` accept, turned into batches of plain tensors on the device.
 
 Arrays (numpy, torch, EagerTensor) are moved to the device once; an epoch is one permutation
-and `ceil(N / batch_size)` index selections (no per-sample Python: `course.data.batches`' fast path). Anything iterable that
+and `ceil(N / batch_size)` index selections (no per-sample Python: `course.data.batches`' fast path).
+Anything iterable that
 yields `x`, `(x, y)` or `(x, y, sample_weight)` batches (a `tf.data.Dataset`, a DataLoader, a
 generator) is converted batch by batch. Inputs are checked once, up front: equal lengths, and
 no NaN or infinity (the message names the first bad sample).

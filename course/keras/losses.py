@@ -209,7 +209,8 @@ _STRINGS = {"sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 
 
 LOSSES = Registry("loss", _STRINGS, classes=_CLASSES, base=Loss, names_are_classes=True,
-                  from_callable=lambda fn: LossFunctionWrapper(_as_per_sample(fn), name=getattr(fn, "__name__", "loss")))
+                  from_callable=lambda fn: LossFunctionWrapper(_as_per_sample(fn),
+                      name=getattr(fn, "__name__", "loss")))
 
 
 def get(identifier):

@@ -33,7 +33,8 @@ cannot drift away from the cell it translates, and the code exists once. The bui
 cell without its translation, different formulas or code spans, an exercise heading without
 "Exercise N.M" and 练习, code that differs beyond comments), and when a solution's stored outputs
 are not all from one stamped run of `course lessons execute` (see `course.notebooks.stamps`; the
-stamps never reach the student editions, which keep no cell metadata but the presentational kind). While `REQUIRE_TRANSLATION` is false a
+stamps never reach the student editions, which keep no cell metadata but the presentational kind).
+While `REQUIRE_TRANSLATION` is false a
 lesson no cell of which is translated yet is reported and skipped instead; a lesson that has begun
 must be complete.
 """

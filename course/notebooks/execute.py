@@ -4,7 +4,8 @@ The outputs saved in `solutions/` are the references nbval compares the `# NBVAL
 cells against, and the figures a reader of a solution sees. By default they are produced the way
 CI runs, in fast mode (COURSE_FAST=1); `fast=False` runs the full mode that reproduces the numbers
 the text states. Progress bars are off (TQDM_DISABLE=1), figures go to the inline backend whatever
-MPLBACKEND the caller has, and the kernel runs in the notebook's own folder. Every code cell run gets an execution stamp (mode, seconds, fingerprints of its code and
+MPLBACKEND the caller has, and the kernel runs in the notebook's own folder.
+Every code cell run gets an execution stamp (mode, seconds, fingerprints of its code and
 outputs; see `course.notebooks.stamps`), the notebook the total; nbclient's own timing metadata
 (`metadata.execution`) is not kept.
 """

@@ -14,7 +14,8 @@ outputs, so the builder drops the stamps with the rest of the cell metadata.
 `problems(nb)` lists what makes a notebook's stored outputs untrustworthy: a code cell without a
 stamp (never run by the executor, or added since), a stamp whose code or outputs fingerprint no
 longer matches, a cell that draws a figure (``plt.subplots``, ``course.plot.*``, ...) but stored no
-image (a kernel with MPLBACKEND=Agg shows nothing), a notebook without its total, and cells of different modes in a notebook whose
+image (a kernel with MPLBACKEND=Agg shows nothing), a notebook without its total,
+and cells of different modes in a notebook whose
 total does not declare ``"mode": "mixed"`` (with a ``"why"``). The executor only ever writes one
 mode per notebook, so a mix means outputs assembled from two runs, which must be said.
 

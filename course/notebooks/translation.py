@@ -29,7 +29,8 @@ import io
 import re
 import tokenize
 
-__all__ = ["LANGS", "CJK", "zh_source", "zh_comments", "apply_comments", "code_zh", "needs_translation", "formulas", "code_spans", "same_code",
+__all__ = ["LANGS", "CJK", "zh_source", "zh_comments", "apply_comments", "code_zh", "needs_translation", "formulas",
+           "code_spans", "same_code",
            "markdown_problems", "code_problems", "problems", "is_untranslated", "fingerprint", "stamp"]
 
 LANGS = ("en", "zh")

@@ -71,7 +71,8 @@ def _pads(x_hw: tuple[int, int], k_hw: tuple[int, int], strides: tuple[int, int]
     return top, bottom, left, right
 
 
-def conv2d_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, *, strides=1, padding: str = "VALID"):
+def conv2d_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None,
+                   *, strides=1, padding: str = "VALID"):
     r"""Convolution  out = conv(x, w) + b  (channels-last, TensorFlow padding).
 
     Shapes: x (N, H, W, C), w (KH, KW, C, F), b (F,) or None -> out (N, OH, OW, F).

@@ -24,7 +24,8 @@ def dropout_forward(x: torch.Tensor, rate: float, *, training: bool = True, gene
     scaled mask m = mask / (1 − rate), or ``None`` at inference.
     """
     if not 0.0 <= rate < 1.0:
-        raise ValueError(f"dropout rate must be in [0, 1) (the fraction dropped); got {rate}. TF1's keep_prob is 1 - rate.")
+        raise ValueError(f"dropout rate must be in [0, 1) (the fraction dropped); got {rate}. "
+            "TF1's keep_prob is 1 - rate.")
     if not training or rate == 0.0:
         return x, None
     keep = 1.0 - rate

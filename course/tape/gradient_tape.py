@@ -337,7 +337,8 @@ def _zero_grads(grad_outputs):
 def _zero_mode(unconnected):
     value = unconnected.value if isinstance(unconnected, UnconnectedGradients) else str(unconnected).lower()
     if value not in ("none", "zero"):
-        raise ValueError(f"unconnected_gradients must be 'none' or 'zero' (tf.UnconnectedGradients); got {unconnected!r}.")
+        raise ValueError(f"unconnected_gradients must be 'none' or 'zero' (tf.UnconnectedGradients); "
+            f"got {unconnected!r}.")
     return value == "zero"
 
 

@@ -120,7 +120,8 @@ def substr(input, pos, len, unit="BYTE", name=None):
         s = b if unit == "BYTE" else b.decode("utf-8")
         if pos > (s.__len__()) or pos < -s.__len__():
             from course.framework.errors import InvalidArgumentError
-            raise InvalidArgumentError(None, None, f"pos {pos} out of range for string b'{b.decode('utf-8', 'replace')}' "
+            raise InvalidArgumentError(None, None,
+                f"pos {pos} out of range for string b'{b.decode('utf-8', 'replace')}' "
                                                    f"at index 0")
         part = s[pos:pos + n] if pos >= 0 else s[pos:][:n]
         return part if unit == "BYTE" else part.encode("utf-8")

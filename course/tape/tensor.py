@@ -37,7 +37,8 @@ def _wrap(ret):
         return ret.as_subclass(EagerTensor)
     if isinstance(ret, (tuple, list)) and any(type(r) is torch.Tensor for r in ret):
         out = [_wrap(r) for r in ret]
-        return type(ret)(*out) if hasattr(type(ret), "_fields") else type(ret)(out)  # namedtuple / structseq (torch.max)
+        # namedtuple / structseq (torch.max)
+        return type(ret)(*out) if hasattr(type(ret), "_fields") else type(ret)(out)
     return ret
 
 
@@ -326,7 +327,8 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
             t = t.to(device)
     else:
         device = device if device is not None else course.device.get()
-        if isinstance(value, (list, tuple)) and value and any(isinstance(v, (torch.Tensor, list, tuple)) for v in value) \
+        if isinstance(value, (list, tuple)) and value and any(isinstance(v, (torch.Tensor, list, tuple))
+                    for v in value) \
                 and _holds_tensor(value):
             t = _stack_tensors(value, want, device)
         else:

@@ -3,7 +3,8 @@
 Being a Parameter, it registers in `nn.Module`s and works with `torch.optim`; being an EagerTensor
 (course.tape.tensor), results computed from it expose `.numpy()`. `assign`, `assign_add` and
 `assign_sub` update it in place; inside a graph being built (TF1 code, a traced tf.function) they and
-the constructor hand over to the graph engine through the hooks in course.tape.tensor (read at call time: the graph engine
+the constructor hand over to the graph engine through the hooks in course.tape.tensor
+(read at call time: the graph engine
 rebinds GRAPH_STACK).
 """
 import torch
@@ -32,8 +33,10 @@ class Variable(EagerTensor, torch.nn.Parameter):
 
     def __new__(cls, initial_value=None, trainable=True, name=None, dtype=None, shape=None, **kwargs):
         if initial_value is None:
-            raise ValueError("tf.Variable needs an initial_value (a tensor, array, number or a callable returning one).")
-        if _tensor.GRAPH_STACK and _tensor.graph_hooks:                   # inside `with tf.Graph().as_default():` (TF1 style)
+            raise ValueError("tf.Variable needs an initial_value "
+                "(a tensor, array, number or a callable returning one).")
+        # inside `with tf.Graph().as_default():` (TF1 style)
+        if _tensor.GRAPH_STACK and _tensor.graph_hooks:
             made = _tensor.graph_hooks["graph_variable"](initial_value, trainable, name, dtype, shape)
             if made is not None:
                 return made

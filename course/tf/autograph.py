@@ -15,7 +15,8 @@ def trace(*args):
     print(*args)
 
 
-experimental = _types.SimpleNamespace(do_not_convert=do_not_convert, set_loop_options=set_loop_options, Feature=_types.SimpleNamespace(
+experimental = _types.SimpleNamespace(do_not_convert=do_not_convert, set_loop_options=set_loop_options,
+    Feature=_types.SimpleNamespace(
     ALL="ALL", AUTO_CONTROL_DEPS="AUTO_CONTROL_DEPS", ASSERT_STATEMENTS="ASSERT_STATEMENTS",
     BUILTIN_FUNCTIONS="BUILTIN_FUNCTIONS", EQUALITY_OPERATORS="EQUALITY_OPERATORS",
     LISTS="LISTS", NAME_SCOPES="NAME_SCOPES"))

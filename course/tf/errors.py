@@ -1,5 +1,6 @@
 """`tf.errors`: names only (course.framework.errors)."""
-from course.framework.errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossError, DeadlineExceededError,
+from course.framework.errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossError,
+                                     DeadlineExceededError,
                                 FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, OpError,
                                 OutOfRangeError, PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError,
                                 UnavailableError, UnimplementedError, UnknownError)

@@ -45,8 +45,10 @@ def test_language_from_environment_and_metadata(no_lang):
     ("passed", "", "", "✓ Exercise 1.1 passed (2/2 points)", "✓ 练习 1.1 通过（2/2 分）"),
     ("not implemented", "not implemented yet", "尚未实现", "Exercise 1.1: not implemented yet", "练习 1.1：尚未实现"),
     ("failed", "scale(2): expected 4, got 5.", "scale(2)：期望 4，得到 5。",
-     "✗ Exercise 1.1 (0/2 points): scale(2): expected 4, got 5.", "✗ 练习 1.1（0/2 分，未通过）：scale(2)：期望 4，得到 5。"),
-    ("partial", "one of two", "两项中的一项", "~ Exercise 1.1: 1/2 points\none of two", "~ 练习 1.1：1/2 分\n两项中的一项"),
+     "✗ Exercise 1.1 (0/2 points): scale(2): expected 4, got 5.",
+     "✗ 练习 1.1（0/2 分，未通过）：scale(2)：期望 4，得到 5。"),
+    ("partial", "one of two", "两项中的一项", "~ Exercise 1.1: 1/2 points\none of two",
+     "~ 练习 1.1：1/2 分\n两项中的一项"),
 ])
 def test_verdict_lines_from_one_table(no_lang, status, en, zh, line_en, line_zh):
     r = Result.of("1.1", {"passed": 2, "partial": 1}.get(status, 0), 2, status, say(en, zh))

@@ -121,7 +121,8 @@ def attacks(submissions: Path, checks: Path, token: str, *, delay: float = 3, po
                       f"    except OSError: pass"],
         "package": [HONEST,
                     f"import pathlib, course.exercises\n"
-                    f"for folder in (pathlib.Path(course.exercises.__file__).parent, pathlib.Path({pkg!r}) / 'exercises'):\n"
+                    f"for folder in (pathlib.Path(course.exercises.__file__).parent, "
+                    f"pathlib.Path({pkg!r}) / 'exercises'):\n"
                     f"    for p in list(folder.glob('*.py')) + [folder / 'planted.py']:\n"
                     f"        try: p.write_text('raise SystemExit  # {token}')\n"
                     f"        except OSError: pass"],
@@ -151,7 +152,8 @@ def attacks(submissions: Path, checks: Path, token: str, *, delay: float = 3, po
                     f"        return 2 * x"],
         "signals": [f"import os, signal\n"
                     f"for sig in (signal.SIGTERM, signal.SIGKILL):\n"
-                    f"    for pid in {{os.getppid(), 1, {os.getpid()}}} | {{int(p) for p in os.listdir('/proc') if p.isdigit()}}:\n"
+                    f"    for pid in {{os.getppid(), 1, {os.getpid()}}} "
+                    f"| {{int(p) for p in os.listdir('/proc') if p.isdigit()}}:\n"
                     f"        if pid != os.getpid():\n"
                     f"            try: os.kill(pid, sig)\n"
                     f"            except OSError: pass\n"

@@ -248,7 +248,8 @@ def test_solutions_grade_full_and_lessons_zero_with_the_instructor_file(name):
 def test_recorded_lines_in_both_languages(declared):
     from course.exercises.language import grade_row, result_line
     r = run_checks("94.1", lambda: "b")
-    assert result_line(r, "en") == '• Exercise 94.1: recorded: your answer is "b"; your instructor\'s grading scores it.'
+    assert result_line(r, "en") == ('• Exercise 94.1: recorded: your answer is "b"; '
+                                    'your instructor\'s grading scores it.')
     assert result_line(r, "zh") == '• 练习 94.1：已记录：你的答案是 "b"；由老师评分时给分。'
     assert grade_row(r, 4, "en").split(None, 3)[-1].startswith('recorded: your answer is "b"')
     assert grade_row(r, 4, "zh").split(None, 3)[-1].startswith('已记录：你的答案是 "b"')       # said once

@@ -42,7 +42,8 @@ CNNS = ("seed000_cnn_gradienttape.py", "seed002_cnn_fit.py", "tf2_expert_quickst
 
 
 def rewrite_imports(source: str) -> str:
-    """`import tensorflow as tf` -> `from course import tf`; `from tensorflow.x import y` -> `from course.tf.x import y`."""
+    """`import tensorflow as tf` -> `from course import tf`;
+        `from tensorflow.x import y` -> `from course.tf.x import y`."""
     source = re.sub(r"^import tensorflow as tf\b", "from course import tf", source, flags=re.M)
     return re.sub(r"^from tensorflow(\.| import)", lambda m: "from course.tf" + m.group(1), source, flags=re.M)
 

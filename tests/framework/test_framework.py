@@ -100,7 +100,8 @@ def test_registry_resolves_every_identifier_form():
     with pytest.raises(ValueError, match=r"identifier: \{'class_name': 'Nope'\}.*valid class names: Adam, Built\."):
         reg.get({"class_name": "Nope"})
     strict = Registry("widget", {"adam": Adam}, callables=False, none=NO_DEFAULT, classes={})
-    with pytest.raises(TypeError, match="Could not interpret widget identifier: None. Expected a name; valid names: adam."):
+    with pytest.raises(TypeError,
+                       match="Could not interpret widget identifier: None. Expected a name; valid names: adam."):
         strict.get(None)
     with pytest.raises(TypeError, match="identifier: 3"):
         strict.get(3)

@@ -82,7 +82,8 @@ CASES = {
                   lambda a: a.softmax(-1) * a.log_softmax(-1) + a.softmax(0)),
     "shapes": ([(2, 6), (2, 6)], lambda a, b: tf.concat([tf.reshape(a, [3, 4]), tf.transpose(tf.reshape(b, [4, 3]))], 0)
                [1:, ::2] * tf.squeeze(tf.expand_dims(tf.stack([a, b], 1), 0))[0, 1, :2],
-               lambda a, b: torch.cat([a.reshape(3, 4), b.reshape(4, 3).T], 0)[1:, ::2] * torch.stack([a, b], 1)[0, 1, :2]),
+               lambda a, b: torch.cat([a.reshape(3, 4), b.reshape(4, 3).T], 0)[1:, ::2]
+                   * torch.stack([a, b], 1)[0, 1, :2]),
     "where": ([(6,), (6,)], lambda a, b: tf.where(a > b, a * a, b * 3), lambda a, b: torch.where(a > b, a * a, b * 3)),
     "bias_l2": ([(3, 4), (4,)], lambda a, b: tf.nn.bias_add(a, b) * tf.nn.l2_loss(a),
                 lambda a, b: (a + b) * (a * a).sum() / 2),

@@ -26,7 +26,8 @@ def mlp(d=6, classes=3, activation="softmax"):
 def test_fit_one_sgd_step_equals_torch_reference():
     x, y = blobs(32)
     model = mlp(activation=None)
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(optimizer=keras.optimizers.SGD(0.1),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     w1, b1, w2, b2 = [torch.tensor(w, requires_grad=True) for w in model.get_weights()]
     logits = torch.relu(torch.from_numpy(x) @ w1 + b1) @ w2 + b2
     loss = F.cross_entropy(logits, torch.from_numpy(y))
@@ -132,7 +133,8 @@ def test_keras_optimizers_defaults_and_strings():
     opt = keras.optimizers.get("RMSprop")
     opt.learning_rate = 0.05
     assert float(opt.learning_rate) == pytest.approx(0.05)
-    with pytest.raises(ValueError, match="Could not interpret optimizer identifier: adamax. .*valid names: adagrad, adam, "
+    with pytest.raises(ValueError,
+                       match="Could not interpret optimizer identifier: adamax. .*valid names: adagrad, adam, "
                                          "adamw, rmsprop, sgd"):
         keras.optimizers.get("adamax")
 

@@ -174,7 +174,8 @@ def _seed_models(lib):
     return {
         "seed002_mlp": lib.Sequential([L.Input((28, 28)), L.Flatten(), L.Dense(128, activation="relu"),
                                        L.Dropout(0.2), L.Dense(10, activation="softmax")]),
-        "seed002_cnn": lib.Sequential([L.Input((28, 28)), L.Reshape((28, 28, 1)), L.Conv2D(32, (3, 3), activation="relu"),
+        "seed002_cnn": lib.Sequential([L.Input((28, 28)), L.Reshape((28, 28, 1)),
+                L.Conv2D(32, (3, 3), activation="relu"),
                                        L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu"),
                                        L.MaxPooling2D((2, 2)), L.Flatten(), L.Dense(64, activation="relu"),
                                        L.Dense(10, activation="softmax")]),

@@ -116,7 +116,7 @@ def _augmenting_model(k):
                          k.layers.RandomRotation(0.1), k.layers.RandomZoom(0.1), k.layers.RandomTranslation(0.1, 0.1),
                          k.layers.RandomContrast(0.2), k.layers.RandomBrightness(0.1, value_range=(0, 1)),
                          k.layers.RandomCrop(6, 6), k.layers.Resizing(4, 4), k.layers.Normalization(mean=[0.5] * 3,
-                                                                                                    variance=[0.25] * 3),
+                                                                variance=[0.25] * 3),
                          k.layers.Flatten(), k.layers.Dense(2)])
 
 

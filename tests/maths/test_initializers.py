@@ -82,7 +82,8 @@ def test_get_and_errors():
     assert vs.scale == 2.0 and vs.mode == "fan_out"
     assert I.get(I.he_normal) is I.he_normal and I.get(None) is None
     assert isinstance(I.get(I.HeUniform), I.HeUniform)
-    with pytest.raises(ValueError, match="Could not interpret initializer identifier: glorot. .*valid names: .*glorot_uniform"):
+    with pytest.raises(ValueError,
+                       match="Could not interpret initializer identifier: glorot. .*valid names: .*glorot_uniform"):
         I.get("glorot")
     with pytest.raises(TypeError, match=r"builds an initializer; call the result with the shape"):
         I.random_normal((3, 3))

@@ -174,7 +174,8 @@ def _cases(keras):
 
 
 CASE_NAMES = ["mse", "mse_n1_vs_n", "mse_1d", "mae", "bce_probs", "bce_probs_smooth", "bce_logits", "bce_column",
-              "cce_probs", "cce_unnormalised", "cce_logits", "cce_smooth", "scce_probs", "scce_unnormalised", "scce_column",
+              "cce_probs", "cce_unnormalised", "cce_logits", "cce_smooth", "scce_probs", "scce_unnormalised",
+              "scce_column",
               "scce_logits", "hinge_01", "hinge_pm1", "squared_hinge_01", "squared_hinge_nonbinary"]
 
 

@@ -45,13 +45,15 @@ def lesson_of(root, name="01_demo.ipynb"):
 
 
 def test_solution_block_becomes_stub_at_its_indentation():
-    code = "class A:\n    def f(self):\n        ### BEGIN SOLUTION\n        return 1\n        ### END SOLUTION\n    x = 2"
+    code = ("class A:\n    def f(self):\n        ### BEGIN SOLUTION\n        return 1\n"
+            "        ### END SOLUTION\n    x = 2")
     assert strip_markers(code) == ("class A:\n    def f(self):\n        # YOUR CODE HERE\n"
                                    "        raise NotImplementedError()\n    x = 2")
 
 
 def test_hidden_tests_removed_and_markdown_answer():
-    code = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n### BEGIN HIDDEN TESTS\nassert f() == 1\n### END HIDDEN TESTS\nprint(2)"
+    code = ("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+            "### BEGIN HIDDEN TESTS\nassert f() == 1\n### END HIDDEN TESTS\nprint(2)")
     assert strip_markers(code) == "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()\nprint(2)"
     text = "Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"
     assert strip_markers(text, markdown=True) == "Why?\nYOUR ANSWER HERE"
@@ -66,7 +68,8 @@ def test_lesson_is_clean(tmp_path):
     assert head.cell_type == "markdown"
     assert head.source == ("Generated from solutions/01_demo.ipynb by `course lessons build`; "
                            "edit that file, not this one.\n\n"
-                           "Glossary · 术语表: [glossary.md](glossary.md) · 中文版: [zh/01_demo.ipynb](zh/01_demo.ipynb)")
+                           "Glossary · 术语表: [glossary.md](glossary.md) · "
+                           "中文版: [zh/01_demo.ipynb](zh/01_demo.ipynb)")
     assert md.source == "# Demo (演示)\n### Exercise 1.1"
     assert solved.source == ('def scale(x, factor):\n    """Multiply x by factor."""\n'
                              "    # YOUR CODE HERE\n    raise NotImplementedError()")

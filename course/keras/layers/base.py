@@ -316,8 +316,10 @@ class Layer(torch.nn.Module):
             self._note_output_shape(y)
             return y
         device = course.device.get()
-        x = map_structure(lambda v: v if v is None else to_tensor(v, device=device, cast_ints=self._casts_inputs), inputs)
-        ctx.depth, ctx.training, ctx.losses = 1, bool(training) if training is not None else self._call_training_default, []
+        x = map_structure(lambda v: v if v is None else to_tensor(v, device=device,
+            cast_ints=self._casts_inputs), inputs)
+        ctx.depth, ctx.training, ctx.losses = (1, bool(training) if training is not None
+                                               else self._call_training_default, [])
         try:
             # As in TensorFlow, nothing is recorded for gradients unless a GradientTape is recording:
             # `model(test_images)` then keeps no activations alive (gigabytes for a CNN on 10,000 images).

@@ -40,7 +40,8 @@ class Dense(Layer):
                              f"units={units!r} ({type(units).__name__}). Dense needs a whole number such as "
                              "Dense(10); in a saved config, fix the layer's 'units'.")
         if kernel_constraint is not None or bias_constraint is not None or lora_rank is not None:
-            raise NotImplementedError("Dense: kernel/bias constraints and LoRA are not supported here; leave them unset.")
+            raise NotImplementedError("Dense: kernel/bias constraints and LoRA are not supported here; "
+                                      "leave them unset.")
         self.units = int(units)
         self.activation = activations_module.get(activation)
         self.use_bias = bool(use_bias)

@@ -104,7 +104,8 @@ def deserialize_layer(entry, custom_objects=None):
         REGISTRY.get(entry.get("registered_name") or "") or LAYER_CLASSES.get(name)
     if cls is None:
         raise SavingError(f"Unknown layer class {name!r} in the saved config. Supported layers: "
-                          f"{', '.join(sorted(LAYER_CLASSES))}; for your own classes pass custom_objects={{'{name}': {name}}}.")
+                          f"{', '.join(sorted(LAYER_CLASSES))}; "
+                          f"for your own classes pass custom_objects={{'{name}': {name}}}.")
     config = dict(entry.get("config", {}))
     if cls in LAYER_CLASSES.values():
         accepted = _accepted(cls)

@@ -41,7 +41,8 @@ class _DirectedInterleaveDataset(Dataset):
             yield element
 
 
-def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False, rerandomize_each_iteration=None):
+def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                         rerandomize_each_iteration=None):
     """Each element from input i with probability weights[i] (renormalised over the inputs left)."""
     n = len(datasets)
     w = torch.ones(n, dtype=torch.float64) if weights is None else \

@@ -349,7 +349,8 @@ class _CacheDataset(_Unary):
                 return self._cached
             elements = list(self._input._iter_elements())
             try:
-                self._cached = _TensorSliceDataset(structure.stack(elements)) if elements and not self._batched else elements
+                self._cached = (_TensorSliceDataset(structure.stack(elements)) if elements and not self._batched
+                                else elements)
             except (ValueError, RuntimeError):
                 self._cached = elements
         return self._cached

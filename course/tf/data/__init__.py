@@ -1,5 +1,6 @@
 """`tf.data`: names only (course.tape.data)."""
-from course.tape.data import AUTOTUNE, INFINITE as INFINITE_CARDINALITY, UNKNOWN as UNKNOWN_CARDINALITY, Dataset, Options
+from course.tape.data import (AUTOTUNE, INFINITE as INFINITE_CARDINALITY, UNKNOWN as UNKNOWN_CARDINALITY, Dataset,
+                              Options)
 from course.tape.data.dataset import DatasetSpec
 from course.tape.data.files import TextLineDataset
 from course.tf._unsupported import module_getattr

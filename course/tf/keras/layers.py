@@ -1,7 +1,9 @@
 """`tf.keras.layers`."""
-from course.keras.layers import (Activation, Add, AveragePooling2D, AvgPool2D, BatchNormalization, Conv2D, Convolution2D,
+from course.keras.layers import (Activation, Add, AveragePooling2D, AvgPool2D, BatchNormalization, Conv2D,
+                                 Convolution2D,
                                  Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Identity, Input,
-                                 InputLayer, Lambda, Layer, LeakyReLU, MaxPool2D, MaxPooling2D, Normalization, RandomBrightness,
+                                 InputLayer, Lambda, Layer, LeakyReLU, MaxPool2D, MaxPooling2D, Normalization,
+                                 RandomBrightness,
                                  RandomContrast, RandomCrop,
                                  RandomFlip, RandomRotation, RandomTranslation, RandomZoom, ReLU, Rescaling, Reshape,
                                  Resizing, Softmax)

@@ -2,7 +2,8 @@
 from course.keras.metrics import (Accuracy, BinaryAccuracy, BinaryCrossentropy, CategoricalAccuracy,
                                   CategoricalCrossentropy, Mean, MeanAbsoluteError, MeanMetricWrapper,
                                   MeanSquaredError, Metric, Precision, Recall, RootMeanSquaredError,
-                                  SparseCategoricalAccuracy, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy,
+                                  SparseCategoricalAccuracy, SparseCategoricalCrossentropy,
+                                  SparseTopKCategoricalAccuracy,
                                   Sum, TopKCategoricalAccuracy, get)
 from course.tf._unsupported import module_getattr
 

@@ -2,7 +2,8 @@
 from course.graph.conv_ops import avg_pool, avg_pool2d, conv2d, max_pool, max_pool2d
 from course.graph.nn_ops import (bias_add, dropout, elu, l2_loss, leaky_relu, log_softmax, relu, relu6, sigmoid,
                                  sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits,
-                                 softmax_cross_entropy_with_logits_v2, softplus, sparse_softmax_cross_entropy_with_logits,
+                                 softmax_cross_entropy_with_logits_v2, softplus,
+                                 sparse_softmax_cross_entropy_with_logits,
                                  tanh)
 from course.tf import _unsupported
 
