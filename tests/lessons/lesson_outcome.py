@@ -69,3 +69,19 @@ def assert_full_marks_and_zero(notebook):
     assert full.total == full.max > 0, full.to_text()
     empty = grade_notebook(root / "lessons" / notebook, checks_file=INSTRUCTOR, timeout=600)
     assert (empty.total, empty.max) == (0, full.max), empty.to_text()
+
+
+def assert_stub_not_implemented(exercise_id):
+    """The student edition's train(x, y, budget) stub reads as 'not implemented', not as a failure."""
+    def stub(x, y, budget):
+        raise NotImplementedError()
+    assert run_checks(exercise_id, stub).status == "not implemented"
+
+
+def assert_bug_fails_and_fix_passes(exercise_id, buggy, fixed, seconds=4):
+    """With the instructor's target and a short budget, the planted bug scores below it and the fix passes."""
+    with instructor(seconds=seconds):
+        result = run_checks(exercise_id, buggy)
+        assert result.status == "failed" and "below the target" in result.message, result.message
+        result = run_checks(exercise_id, fixed)
+        assert result.status == "passed", result.message

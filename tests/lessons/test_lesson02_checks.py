@@ -145,7 +145,7 @@ def test_weights_match_real_tensorflow():
 import time  # noqa: E402
 
 import torch  # noqa: E402
-from lesson_outcome import instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
 
 CHOICES_2_5 = {"b": 4.0, "c": 8.0}
 
@@ -219,9 +219,7 @@ def test_outcome_2_7_fixed_script_reaches_the_target_and_the_planted_bug_does_no
 
 
 def test_outcome_2_7_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("2.7", stub).status == "not implemented"
+    assert_stub_not_implemented("2.7")
 
 
 @pytest.mark.slow

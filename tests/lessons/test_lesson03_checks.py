@@ -52,7 +52,7 @@ def test_wrong_answers_fail_with_a_reason(exercise_id, answer, words):
 
 # -- Section 8: questions 3.4 and 3.5, the planted-bug task 3.6 ---------------------------------
 from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
-from lesson_outcome import instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
 
 
 def test_question_3_4_key_is_one_linear_layer():
@@ -84,9 +84,7 @@ def test_outcome_3_6_fixed_softmax_reaches_the_target_and_the_planted_bug_does_n
 
 
 def test_outcome_3_6_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("3.6", stub).status == "not implemented"
+    assert_stub_not_implemented("3.6")
 
 
 @pytest.mark.slow

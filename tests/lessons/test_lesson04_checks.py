@@ -96,7 +96,7 @@ def test_lesson04_full_mode_accuracy_claim():
 
 # -- Section 8: questions 4.5 and 4.6, the planted-bug task 4.7 ---------------------------------
 from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
-from lesson_outcome import instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
 
 
 def test_question_4_5_key_is_autograds_gradient():
@@ -126,9 +126,7 @@ def test_outcome_4_7_fixed_gradients_reach_the_target_and_the_planted_bug_does_n
 
 
 def test_outcome_4_7_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("4.7", stub).status == "not implemented"
+    assert_stub_not_implemented("4.7")
 
 
 @pytest.mark.slow

@@ -215,7 +215,7 @@ def test_reference_step_matches_torch_autograd():
 
 # -- Section 11: questions 5.6 and 5.7, the planted-bug task 5.8 --------------------------------
 from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
-from lesson_outcome import instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
 
 
 def test_question_5_6_key_is_that_backward_accumulates():
@@ -254,9 +254,7 @@ def test_outcome_5_8_fixed_optimizer_reaches_the_target_and_the_planted_bug_does
 
 
 def test_outcome_5_8_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("5.8", stub).status == "not implemented"
+    assert_stub_not_implemented("5.8")
 
 
 @pytest.mark.slow

@@ -118,7 +118,7 @@ def test_check_references_match_tensorflow():
 
 
 # -- Section 8: questions 6.5 and 6.6, outcome task 6.7 ------------------------------------------
-from lesson_outcome import instructor, question_verdicts, sgd_softmax  # noqa: E402
+from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts, sgd_softmax  # noqa: E402
 
 
 @pytest.mark.parametrize("eid, right, wrong, why", [("6.5", "b", "a", "16.118"), ("6.6", 2.3026, 2.0, "1/10")])
@@ -147,6 +147,4 @@ def test_outcome_6_7_reference_reaches_the_target_and_zero_weights_do_not():
 
 
 def test_outcome_6_7_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("6.7", stub).status == "not implemented"
+    assert_stub_not_implemented("6.7")

@@ -114,7 +114,7 @@ def test_exponential_decay_without_staircase_is_named():
 # -- Section 10: questions 7.5 and 7.6, outcome task 7.7 -----------------------------------------
 import time  # noqa: E402
 
-from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_full_marks_and_zero, assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
 
 
 def optimizer_softmax(x, y, budget, make_optimizer):
@@ -182,9 +182,7 @@ def test_outcome_7_7_adam_reaches_the_target_and_keras_default_sgd_does_not():
 
 
 def test_outcome_7_7_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("7.7", stub).status == "not implemented"
+    assert_stub_not_implemented("7.7")
 
 
 @pytest.mark.slow

@@ -137,7 +137,7 @@ def test_keras_init_keeping_biases_fails():
 # -- Section 8: questions 8.5 and 8.6, planted-bug task 8.7 --------------------------------------
 import time  # noqa: E402
 
-from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_full_marks_and_zero, assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
 
 
 def sgd_from(x, y, budget, W0):
@@ -204,9 +204,7 @@ def test_outcome_8_7_fixed_reaches_the_target_and_the_planted_bug_does_not():
 
 
 def test_outcome_8_7_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("8.7", stub).status == "not implemented"
+    assert_stub_not_implemented("8.7")
 
 
 @pytest.mark.slow

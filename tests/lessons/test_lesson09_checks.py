@@ -79,7 +79,7 @@ def test_unsolved_exercises_report_not_implemented():
 # -- Section 9: questions 9.5 and 9.6, planted-bug task 9.7 --------------------------------------
 import time  # noqa: E402
 
-from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import assert_full_marks_and_zero, assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
 
 
 def shuffled_loop(x, y, budget, *, shuffle_labels=True):
@@ -126,9 +126,7 @@ def test_outcome_9_7_fixed_reaches_the_target_and_the_planted_bug_does_not():
 
 
 def test_outcome_9_7_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("9.7", stub).status == "not implemented"
+    assert_stub_not_implemented("9.7")
 
 
 @pytest.mark.slow

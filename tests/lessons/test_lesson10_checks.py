@@ -107,7 +107,9 @@ def test_unsolved_exercises_report_not_implemented():
 
 # -- Check your understanding: questions 10.5 and 10.6, planted bug 10.7 ---------------------------
 
-from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts, sgd_softmax  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_full_marks_and_zero, assert_stub_not_implemented,
+    question_verdicts, sgd_softmax)
 
 
 @pytest.mark.parametrize("eid, right, wrong, why", [("10.5", "b", "a", "0.75"), ("10.6", 0.998, 0.98, "2 * lambda")])
@@ -140,17 +142,12 @@ def _flip(xb, g):
 
 
 def test_planted_bug_10_7_fails_and_the_fix_passes():
-    with instructor(seconds=4):
-        buggy = run_checks("10.7", lambda x, y, budget: sgd_softmax(x, y, budget, prep=_flip))
-        assert buggy.status == "failed" and "below the target" in buggy.message, buggy.message
-        fixed = run_checks("10.7", lambda x, y, budget: sgd_softmax(x, y, budget, prep=lambda xb, g: xb))
-        assert fixed.status == "passed", fixed.message
+    assert_bug_fails_and_fix_passes("10.7", lambda x, y, budget: sgd_softmax(x, y, budget, prep=_flip),
+                                    lambda x, y, budget: sgd_softmax(x, y, budget, prep=lambda xb, g: xb))
 
 
 def test_outcome_10_7_stub_is_not_implemented_and_practice_is_recorded():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("10.7", stub).status == "not implemented"
+    assert_stub_not_implemented("10.7")
     assert run_checks("10.7", lambda x, y, budget: (torch.zeros(784, 10), torch.zeros(10))).status == "recorded"
 
 

@@ -5,7 +5,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course.exercises import run_checks
 from lesson_status import status as _status
 
 
@@ -172,7 +171,9 @@ def test_conv_backward_unsolved_reports_not_implemented():
 
 # -- Check your understanding: questions 11.7 and 11.8, planted bug 11.9 ---------------------------
 
-from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts, sgd_softmax  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_full_marks_and_zero, assert_stub_not_implemented,
+    question_verdicts, sgd_softmax)
 
 
 @pytest.mark.parametrize("eid, right, wrong, why", [("11.7", 18496, 18432, "18 496"), ("11.8", "b", "a", "equivarian")])
@@ -204,17 +205,13 @@ def _channels_first(order):
 
 
 def test_planted_bug_11_9_fails_and_the_fix_passes():
-    with instructor(seconds=4):
-        buggy = run_checks("11.9", lambda x, y, budget: sgd_softmax(x, y, budget, prep=_channels_first((0, 3, 2, 1))))
-        assert buggy.status == "failed" and "below the target" in buggy.message, buggy.message
-        fixed = run_checks("11.9", lambda x, y, budget: sgd_softmax(x, y, budget, prep=_channels_first((0, 3, 1, 2))))
-        assert fixed.status == "passed", fixed.message
+    def layout(order):
+        return lambda x, y, budget: sgd_softmax(x, y, budget, prep=_channels_first(order))
+    assert_bug_fails_and_fix_passes("11.9", layout((0, 3, 2, 1)), layout((0, 3, 1, 2)))
 
 
 def test_outcome_11_9_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("11.9", stub).status == "not implemented"
+    assert_stub_not_implemented("11.9")
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from course.exercises import run_checks
 from lesson_status import status as _status
 
 
@@ -134,10 +133,13 @@ def test_unsolved_exercises_report_not_implemented():
 import io  # noqa: E402
 import time  # noqa: E402
 
-from lesson_outcome import assert_full_marks_and_zero, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_full_marks_and_zero, assert_stub_not_implemented,
+    question_verdicts)
 
 
-@pytest.mark.parametrize("eid, right, wrong, why", [("13.5", "b", "a", "load_weights"), ("13.6", 300000, 200000, "3 *")])
+@pytest.mark.parametrize("eid, right, wrong, why", [("13.5", "b", "a", "load_weights"),
+                                                    ("13.6", 300000, 200000, "3 *")])
 def test_questions_recorded_then_scored_by_the_instructor_file(eid, right, wrong, why):
     keyless, good, (status, en, zh) = question_verdicts(eid, right, wrong)
     assert (keyless, good, status) == ("recorded", "passed", "failed")
@@ -182,17 +184,12 @@ def _train_and_reload(transpose):
 
 
 def test_planted_bug_13_7_fails_and_the_fix_passes():
-    with instructor(seconds=4):
-        buggy = run_checks("13.7", _train_and_reload(transpose=False))
-        assert buggy.status == "failed" and "below the target" in buggy.message, buggy.message
-        fixed = run_checks("13.7", _train_and_reload(transpose=True))
-        assert fixed.status == "passed", fixed.message
+    assert_bug_fails_and_fix_passes("13.7", _train_and_reload(transpose=False),
+                                    _train_and_reload(transpose=True))
 
 
 def test_outcome_13_7_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("13.7", stub).status == "not implemented"
+    assert_stub_not_implemented("13.7")
 
 
 @pytest.mark.slow

@@ -78,7 +78,7 @@ import zlib  # noqa: E402
 
 import torch.nn.utils.prune  # noqa: E402
 
-from lesson_outcome import instructor, question_verdicts, sgd_softmax  # noqa: E402
+from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts, sgd_softmax  # noqa: E402
 
 
 @pytest.mark.parametrize("eid, right, wrong, why", [("15.4", "c", "a", "float32"), ("15.5", 0.001, 0.002, "0.002")])
@@ -133,9 +133,7 @@ def test_outcome_15_6_fixed_script_reaches_the_target_and_the_planted_bug_does_n
 
 
 def test_outcome_15_6_stub_is_not_implemented():
-    def stub(x, y, budget):
-        raise NotImplementedError()
-    assert run_checks("15.6", stub).status == "not implemented"
+    assert_stub_not_implemented("15.6")
 
 
 @pytest.mark.slow
