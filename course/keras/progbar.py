@@ -1,7 +1,8 @@
 """`ProgbarLogger`: Keras' progress display, drawn with tqdm.
 
 verbose=1  a bar per epoch, `1875/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 1ms/step - accuracy: 0.9125 - loss: 0.3061`
-           (a widget in Jupyter through tqdm.auto; plain lines when the output is not a terminal)
+           (in Jupyter one plain-text output redrawn in place, so a saved notebook keeps the finished
+           bar; tqdm in a terminal; plain lines when the output is neither)
 verbose=2  one such line per epoch, no bar
 verbose=0  silent
 The metrics shown are refreshed at most every `interval` seconds, because reading them waits for
@@ -39,9 +40,7 @@ def _ipython():
         return None
 
 
-def _interactive():
-    if _in_notebook():
-        return True
+def _terminal():
     try:
         return sys.stdout.isatty()
     except (AttributeError, ValueError):
@@ -53,6 +52,46 @@ def _time_text(seconds, steps):
     per_text = f"{per * 1e6:.0f}us/step" if per < 1e-3 else f"{per * 1e3:.0f}ms/step" if per < 1 else f"{per:.0f}s/step"
     total = f"{seconds:.0f}s" if seconds >= 1 or seconds == 0 else f"{seconds * 1e3:.0f}ms" if seconds >= 1e-3 else "0s"
     return total, per_text
+
+
+class NotebookBar:
+    """The bar in Jupyter: one text output updated in place through its display id.
+
+    A tqdm widget would need the widgets extension to show at all, and a saved notebook keeps no
+    widget state (it shows "0/94"); a redrawn text output is saved as its last state, as Keras'
+    own bar is. The interface is the part of tqdm's that ProgbarLogger uses.
+    """
+
+    redraw = 0.2             # seconds between redraws: each one is a message to the browser
+
+    def __init__(self, total, header=""):
+        from IPython.display import display
+        self.total, self.header, self.n, self._desc = total, header, 0, ""
+        self._drawn = time.perf_counter()
+        self._handle = display(self._bundle(), raw=True, display_id=True)
+
+    def _bundle(self):
+        total = "Unknown" if self.total is None else str(self.total)
+        filled = 20 if self.total is None else min(20, 20 * self.n // max(self.total, 1))
+        line = f"{self.n:>{len(total)}}/{total} {'━' * filled}{' ' * (20 - filled)} {self._desc}".rstrip()
+        return {"text/plain": f"{self.header}\n{line}" if self.header else line}
+
+    def set_description_str(self, desc, refresh=True):
+        self._desc = desc
+        if refresh:
+            self.refresh()
+
+    def update(self, n=1):
+        self.n += n
+        if time.perf_counter() - self._drawn >= self.redraw:
+            self.refresh()
+
+    def refresh(self):
+        self._drawn = time.perf_counter()
+        self._handle.update(self._bundle(), raw=True)
+
+    def close(self):
+        self.refresh()
 
 
 class ProgbarLogger(Callback):
@@ -77,13 +116,18 @@ class ProgbarLogger(Callback):
         self.steps = params.get("steps")
 
     # -- bar management ----------------------------------------------------------------------------
-    def _open(self, total):
+    def _open(self, total, header=""):
         self._start = self._last = time.perf_counter()
         self._seen = 0
-        if self.verbose != 1 or not _interactive():
+        if self.verbose == 1 and _in_notebook():
+            self._bar = NotebookBar(total, header)          # the header inside, so it cannot drift from its bar
+            return
+        if header:
+            print(header, flush=True)
+        if self.verbose != 1 or not _terminal():
             self._bar = None
             return
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
         self._bar = tqdm(total=total, file=sys.stdout, ascii=" ━", leave=True, dynamic_ncols=False,
                          bar_format="{n_fmt}/{total_fmt} {bar:20} {desc}", mininterval=0.1, miniters=1)
 
@@ -125,8 +169,7 @@ class ProgbarLogger(Callback):
     # -- training ----------------------------------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
-            self._open(self.steps)
+            self._open(self.steps, header=f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         if self.verbose:
