@@ -104,13 +104,19 @@ def _figure(ax=None, size=(6, 4)):
     return fig, ax
 
 
-def history(hist, metrics=None, *, title=None, test=None):
+VALIDATION_NAMES = {"validation": "验证集", "test": "测试集"}
+
+
+def history(hist, metrics=None, *, title=None, test=None, val_data="validation"):
     """Loss and metric curves from a Keras `History`, its `.history` dict, or a dict of lists.
 
-    One panel per metric; `val_<name>` is drawn beside `<name>` as a dashed line, and `test`
+    One panel per metric; `val_<name>` is drawn beside `<name>` as a dashed line, named after
+    `val_data` ("validation", or "test" when the test set was passed as validation_data), and `test`
     (e.g. `{"accuracy": 0.981}`, from `evaluate`) as a star after the last epoch. Epoch ticks are
     whole numbers.
     """
+    if val_data not in VALIDATION_NAMES:
+        raise ValueError(f"val_data must be one of {sorted(VALIDATION_NAMES)}, got {val_data!r}")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
     logs = getattr(hist, "history", hist)
@@ -121,7 +127,8 @@ def history(hist, metrics=None, *, title=None, test=None):
         epochs = np.arange(1, len(logs[name]) + 1)
         ax.plot(epochs, logs[name], "o-", label=label(f"train {name}", f"训练集 {name}"))
         if f"val_{name}" in logs:
-            ax.plot(epochs, logs[f"val_{name}"], "s--", label=label(f"validation {name}", f"验证集 {name}"))
+            ax.plot(epochs, logs[f"val_{name}"], "s--",
+                    label=label(f"{val_data} {name}", f"{VALIDATION_NAMES[val_data]} {name}"))
         if name in test:
             ax.plot([len(epochs)], [float(test[name])], "*", markersize=12,
                     label=label(f"test {name}", f"测试集 {name}"))
@@ -223,9 +230,9 @@ def activations(functions: dict, *, x=None, ax=None):
     fig, ax = _figure(ax)
     for name, f in functions.items():
         f, df = (f if isinstance(f, tuple) else (f, None))
-        ax.plot(x, _np(f(x)), label=name)
-        if df is not None:
-            ax.plot(x, _np(df(x)), "--", label=f"{name}'")
+        line, = ax.plot(x, _np(f(x)), label=name)
+        if df is not None:                                  # the derivative in its function's colour
+            ax.plot(x, _np(df(x)), "--", color=line.get_color(), label=f"{name}'")
     ax.axhline(0, color="gray", lw=0.5)
     ax.axvline(0, color="gray", lw=0.5)
     ax.legend()
@@ -237,7 +244,7 @@ def trajectories(f, paths: dict, *, xlim=(-2, 2), ylim=(-2, 2), levels=30, ax=No
     """Optimizer paths {name: (steps, 2) array} drawn over the contours of f(x, y) (numpy-vectorised)."""
     fig, ax = _figure(ax, (6, 5))
     X, Y = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))
-    ax.contour(X, Y, f(X, Y), levels=levels, cmap="Greys", linewidths=0.6)
+    ax.contour(X, Y, f(X, Y), levels=levels, colors="0.55", linewidths=0.6)   # one grey: every level visible
     for name, path in paths.items():
         p = _np(path)
         line, = ax.plot(p[:, 0], p[:, 1], ".-", ms=3, label=name)
@@ -258,10 +265,13 @@ def decision_boundary(predict, X, y, *, ax=None, resolution=200):
     ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
     gx, gy = np.meshgrid(xs, ys)
     p = _np(predict(np.c_[gx.ravel(), gy.ravel()])).reshape(gx.shape)
-    cs = ax.contourf(gx, gy, p, levels=20, cmap="RdBu", alpha=0.6)
+    # colours pinned to [0, 1] for the map and the labels alike: white is p = 0.5 in every figure
+    cs = ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 21), cmap="RdBu", alpha=0.6, extend="both")
     ax.contour(gx, gy, p, levels=[0.5], colors="k")
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", s=20)
-    fig.colorbar(cs, ax=ax)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", vmin=0, vmax=1, edgecolors="k", s=20)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    fig.colorbar(cs, ax=ax, ticks=[0, 0.25, 0.5, 0.75, 1], label=label("predicted probability", "预测概率"))
     return fig
 
 

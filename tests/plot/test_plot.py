@@ -1,6 +1,7 @@
 """Figures draw without error and show what they claim (checked on the drawn artists)."""
 import matplotlib
 import numpy as np
+import pytest
 import torch
 
 matplotlib.use("Agg")
@@ -45,3 +46,25 @@ def test_other_figures_draw():
     plot.trajectories(lambda x, y: x ** 2 + 3 * y ** 2, {"sgd": np.random.randn(10, 2)})
     plot.decision_boundary(lambda g: (g.sum(1) < 1).astype(float), np.random.rand(20, 2), np.random.rand(20) > 0.5)
     plot.histograms({"a": np.random.randn(100), "b": torch.randn(50)})
+
+
+def test_decision_boundary_colours_mean_the_same_probability_in_every_figure():
+    # a classifier whose outputs only span 0.36..0.99 must still paint p = 0.5 white, not p = 0.67
+    fig = plot.decision_boundary(lambda g: 0.36 + 0.63 * g[:, :1], np.random.rand(30, 2), np.arange(30) % 2)
+    ax = fig.axes[0]
+    filled = next(c for c in ax.get_children() if hasattr(c, "levels") and len(c.levels) > 2)
+    assert filled.levels[0] == 0 and filled.levels[-1] == 1 and 0.5 in filled.levels
+    assert (filled.norm.vmin, filled.norm.vmax) == (0, 1)
+    dots = ax.collections[-1]
+    assert (dots.norm.vmin, dots.norm.vmax) == (0, 1)
+    assert ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_history_names_the_dashed_curve_after_the_data_it_was_measured_on():
+    logs = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    assert [t.get_text() for t in plot.history(logs).axes[0].get_legend().get_texts()] == \
+        ["train loss", "validation loss"]
+    assert [t.get_text() for t in plot.history(logs, val_data="test").axes[0].get_legend().get_texts()] == \
+        ["train loss", "test loss"]
+    with pytest.raises(ValueError, match="val_data must be one of"):
+        plot.history(logs, val_data="holdout")
