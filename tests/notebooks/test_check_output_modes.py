@@ -18,13 +18,6 @@ from course.notebooks.modes import mode_dependent_checks  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 
-# Lessons whose check-output cells read mode-dependent values today; each entry goes once its
-# cells are made independent of the mode (or say why they print the same in both modes).
-KNOWN = {
-    "14_distributed_training.ipynb": "cell 26 trains on N_TRAIN images",
-}
-
-
 def flagged(*sources):
     nb = v4.new_notebook(cells=[v4.new_code_cell(s) for s in sources])
     return mode_dependent_checks(nb)
@@ -33,10 +26,6 @@ def flagged(*sources):
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name[:2])
 def test_check_output_cells_do_not_depend_on_the_mode(path):
     found = mode_dependent_checks(nbformat.read(str(path), as_version=4))
-    if path.name in KNOWN:
-        if not found:
-            pytest.fail(f"{path.name} is independent of the mode now: remove it from KNOWN")
-        pytest.xfail(KNOWN[path.name])
     assert not found, "\n".join(f"{path.name}, cell {i} (counting from 0) reads {', '.join(why)}: it may print "
                                 f"differently in fast and full mode" for i, why in found)
 
