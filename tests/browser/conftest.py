@@ -3,7 +3,7 @@
 Run this tier on its own (it is excluded from the default run)::
 
     python -m pip install -e ".[browser]"
-    python -m pytest -m browser tests/browser --screenshots shots/
+    python -m pytest -m browser -n 0 tests/browser --screenshots shots/
 
 The server runs `jupyter lab` on a free localhost port with a token, on a temporary copy of
 `lessons/` (the repository is never written), with autosave, news and update checks off and
