@@ -12,10 +12,14 @@ slows every contender alike. The figure for each is the median time per step ove
 
     python benchmarks/bench_graph.py [--steps 5000] [--block 100] [--cnn-steps 3] [--cnn-repeats 15]
            [--only seed003|cnn] [--no-tf] [--no-keras] [--threads N]
-           [--executor compiled|interpreter] [--omp-wait PASSIVE|ACTIVE|inherit]
+           [--executor compiled|interpreter] [--omp-wait PASSIVE|ACTIVE|inherit] [--before DIR]
 
     keras fit the same Deep-MNIST network through course.keras `fit` (batch 50, Adam(1e-4)): the
               Keras engine's cost per step of 50 samples
+
+`--before DIR` adds the contender "ours (before)": the same worker importing `course` from DIR (a
+checkout of an earlier commit, e.g. `git worktree add /tmp/before <rev>`), for a before/after table
+from one run.
 
 Goals (each printed as `goal ... <= target: xR (met|NOT met)`): seed003 ours <= 0.3x TF; cnn ours
 <= 0.9x TF with oneDNN on, and <= 1.0x the Keras engine's fit per sample. `--threads 1` pins every
@@ -37,7 +41,7 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.environ.get("COURSE_BENCH_ROOT") or os.path.dirname(HERE)     # where the workers import course from
 
 
 # -- the models, written once against a TF1-shaped module `tf` ------------------------------------------
@@ -241,6 +245,9 @@ def report(title, model, times):
         r = wall["ours"] / wall[ref]
         print(f"  goal {model} ours / {ref} <= {target}: x{r:.2f} ({'met' if r <= target else 'NOT met'}); "
               f"best block x{best['ours'] / best[ref]:.2f}, CPU x{cpu['ours'] / cpu[ref]:.2f}")
+        if "ours (before)" in times:
+            print(f"       before: ours (before) / {ref}: x{wall['ours (before)'] / wall[ref]:.2f}; "
+                  f"best block x{best['ours (before)'] / best[ref]:.2f}, CPU x{cpu['ours (before)'] / cpu[ref]:.2f}")
 
 
 def main():
@@ -258,6 +265,7 @@ def main():
     p.add_argument("--omp-wait", default="PASSIVE", choices=["PASSIVE", "ACTIVE", "inherit"])
     p.add_argument("--threads", type=int, default=0,
                    help="threads for every contender (torch.set_num_threads; TF intra/inter-op); 0: each library's own")
+    p.add_argument("--before", metavar="DIR", help="also race the course package of this checkout, as 'ours (before)'")
     args = p.parse_args()
     if args.worker:
         return worker(args.worker, args.model, args.executor, args.threads)
@@ -271,15 +279,17 @@ def main():
           f"TensorFlow {'present' if have_tf else 'absent'}; executor {args.executor}; OMP_WAIT_POLICY "
           f"{args.omp_wait if args.omp_wait != 'inherit' else os.environ.get('OMP_WAIT_POLICY', '(unset)')}; "
           f"load average {os.getloadavg()[0]:.1f}")
+    before = [("ours (before)", "ours", args.executor, {"COURSE_BENCH_ROOT": os.path.abspath(args.before)})] \
+        if args.before else []
     if args.only in (None, "seed003"):
-        contenders = [("ours", "ours", args.executor, None)]
+        contenders = [("ours", "ours", args.executor, None)] + before
         if have_tf:
             contenders.append(("tf", "tf", args.executor, None))
         times = race("seed003", contenders, args.block, max(1, args.steps // args.block), warmup=200,
                      omp_wait=args.omp_wait, threads=args.threads)
         report(f"seed003: {args.steps} Adam steps each, blocks of {args.block}", "seed003", times)
     if args.only in (None, "cnn"):
-        contenders = [("ours", "ours", args.executor, None)]
+        contenders = [("ours", "ours", args.executor, None)] + before
         if not args.no_keras:
             contenders.append(("keras fit", "keras", args.executor, None))
         if have_tf:
