@@ -156,8 +156,8 @@ def digits(images, labels=None, predictions=None, *, n=16, cols=8):
             continue
         ax.imshow(images[i], cmap="gray_r")
         title, color = "", "black"
-        if labels is not None:
-            title = str(int(_np(labels)[i]))
+        if labels is not None:                      # digits, or words such as "original"
+            title = labels[i] if isinstance(labels[i], str) else str(int(_np(labels)[i]))
         if predictions is not None:
             p = int(_np(predictions)[i])
             wrong = labels is not None and p != int(_np(labels)[i])
@@ -275,12 +275,19 @@ def decision_boundary(predict, X, y, *, ax=None, resolution=200):
     return fig
 
 
-def histograms(values: dict, *, bins=50, log=False):
-    """One histogram per entry {name: array} (activations or gradient norms per layer)."""
+def histograms(values: dict, *, bins=50, log=False, shared=False):
+    """One histogram per entry {name: array} (activations or gradient norms per layer).
+
+    shared=True: the same bins and axes in every panel, so panels compare by eye (a distribution
+    that shrinks from layer to layer shows as a narrowing spike, not as the same shape rescaled).
+    """
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(values), figsize=(3.2 * len(values), 2.8), squeeze=False)
-    for ax, (name, v) in zip(axes[0], values.items()):
-        v = _np(v).ravel()
+    arrays = {name: _np(v).ravel() for name, v in values.items()}
+    if shared:
+        bins = np.histogram_bin_edges(np.concatenate(list(arrays.values())), bins=bins)
+    fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 2.8), squeeze=False,
+                             sharex=shared, sharey=shared)
+    for ax, (name, v) in zip(axes[0], arrays.items()):
         ax.hist(v, bins=bins, log=log)
         ax.set_title(f"{name}\n" + label(f"mean {v.mean():.3g}, std {v.std():.3g}",
                 f"均值 {v.mean():.3g}，标准差 {v.std():.3g}"),

@@ -68,3 +68,19 @@ def test_history_names_the_dashed_curve_after_the_data_it_was_measured_on():
         ["train loss", "test loss"]
     with pytest.raises(ValueError, match="val_data must be one of"):
         plot.history(logs, val_data="holdout")
+
+
+def test_shared_histograms_use_the_same_bins_and_axes():
+    wide, narrow = np.random.default_rng(0).normal(size=1000), np.random.default_rng(1).normal(size=1000) * 1e-3
+    fig = plot.histograms({"wide": wide, "narrow": narrow}, bins=20, shared=True)
+    a, b = fig.axes
+    assert a.get_xlim() == b.get_xlim() and a.get_ylim() == b.get_ylim()
+    widths = {round(p.get_width(), 12) for ax in (a, b) for p in ax.patches}
+    assert len(widths) == 1                                   # one bin width in both panels
+    free = plot.histograms({"wide": wide, "narrow": narrow}, bins=20)
+    assert free.axes[0].get_xlim() != free.axes[1].get_xlim()
+
+
+def test_digit_titles_may_be_words():
+    fig = plot.digits(np.zeros((2, 28, 28)), ["original", 3])
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["original", "3"]
