@@ -211,6 +211,8 @@ for _name in ("add", "subtract", "multiply", "divide", "truediv", "add_n", "maxi
               "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
               "argmax", "argmin", "squared_difference"):
     GRAPH_FORMS.setdefault("math." + _name, GRAPH_FORMS[_name])
+for _name in ("ceil", "round", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "expm1"):
+    GRAPH_FORMS["math." + _name] = GRAPH_FORMS[_name] = getattr(math_ops, _name)
 GRAPH_FORMS.update(assert_ops.FORMS)
 GRAPH_FORMS.update({"math.softmax": nn_ops.softmax, "math.log_softmax": nn_ops.log_softmax, "log": math_ops.log,
                     "math.neg": math_ops.negative, "math.mod": math_ops.mod, "math.softplus": nn_ops.softplus,

@@ -10,10 +10,13 @@ return one gradient per input (None where there is none):
 Broadcasting ops sum their gradients back to each input's shape (`sum_to_shape`).
 `course.graph.gradients` imports this module, so these are registered before any backward pass.
 """
+import math
+
 from course.framework import dtypes as _dt
 from course.framework.shapes import same_or_unknown
 from course.graph.array_ops import cast, make_op, zeros_like
-from course.graph.math_ops import add, binary, matmul, multiply, negative, realdiv, sign, subtract
+from course.graph.math_ops import (add, binary, cos, cosh, exp, matmul, multiply, negative, realdiv, reciprocal, sign,
+                                   sin, sinh, sqrt, square, subtract)
 from course.graph.registry import NotDifferentiable, RegisterGradient
 
 __all__ = ["sum_to_shape"]
@@ -90,6 +93,8 @@ RegisterGradient("Minimum")(_max_min_grad)
 NotDifferentiable("FloorMod")
 NotDifferentiable("Sign")
 NotDifferentiable("Floor")
+NotDifferentiable("Ceil")
+NotDifferentiable("Round")
 NotDifferentiable("LogicalNot")
 
 
@@ -139,6 +144,62 @@ def _abs_grad(op, grad):
 def _reciprocal_grad(op, grad):
     y = op.outputs[0]                                     # d (1/x) = -dx / x²
     return [negative(multiply(grad, multiply(y, y)))]
+
+
+# The trigonometric and related gradients in TF's own forms (math_grad.py), so results match it.
+@RegisterGradient("Sin")
+def _sin_grad(op, grad):
+    return [multiply(grad, cos(op.inputs[0]))]
+
+
+@RegisterGradient("Cos")
+def _cos_grad(op, grad):
+    return [negative(multiply(grad, sin(op.inputs[0])))]
+
+
+@RegisterGradient("Tan")
+def _tan_grad(op, grad):
+    sec = reciprocal(cos(op.inputs[0]))                   # d tan x = sec² x dx
+    return [multiply(grad, square(sec))]
+
+
+@RegisterGradient("Asin")
+def _asin_grad(op, grad):
+    x = op.inputs[0]                                      # d asin x = dx / √(1 - x²)
+    return [multiply(grad, reciprocal(sqrt(subtract(1.0, square(x)))))]
+
+
+@RegisterGradient("Acos")
+def _acos_grad(op, grad):
+    x = op.inputs[0]
+    return [negative(multiply(grad, reciprocal(sqrt(subtract(1.0, square(x))))))]
+
+
+@RegisterGradient("Atan")
+def _atan_grad(op, grad):
+    x = op.inputs[0]                                      # d atan x = dx / (1 + x²)
+    return [multiply(grad, reciprocal(add(1.0, square(x))))]
+
+
+@RegisterGradient("Sinh")
+def _sinh_grad(op, grad):
+    return [multiply(grad, cosh(op.inputs[0]))]
+
+
+@RegisterGradient("Cosh")
+def _cosh_grad(op, grad):
+    return [multiply(grad, sinh(op.inputs[0]))]
+
+
+@RegisterGradient("Erf")
+def _erf_grad(op, grad):
+    x = op.inputs[0]                                      # d erf x = 2/√π e^(-x²) dx
+    return [multiply(grad, multiply(2.0 / math.sqrt(math.pi), exp(negative(square(x)))))]
+
+
+@RegisterGradient("Expm1")
+def _expm1_grad(op, grad):
+    return [multiply(grad, exp(op.inputs[0]))]
 
 
 @RegisterGradient("MatMul")

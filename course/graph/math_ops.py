@@ -187,7 +187,10 @@ register_op("MaximumMinimumGrad", infer=lambda op: one_output(op.inputs[0].shape
 # -- unary ops -------------------------------------------------------------------------------------
 _UNARY = {"Neg": torch.neg, "Log": torch.log, "Exp": torch.exp, "Square": torch.square, "Sqrt": torch.sqrt,
           "Rsqrt": torch.rsqrt, "Abs": torch.abs, "Reciprocal": torch.reciprocal, "Log1p": torch.log1p,
-          "Sign": torch.sign, "LogicalNot": torch.logical_not, "Floor": torch.floor}
+          "Sign": torch.sign, "LogicalNot": torch.logical_not, "Floor": torch.floor, "Ceil": torch.ceil,
+          "Round": torch.round,                   # half to even, as TF's Round
+          "Sin": torch.sin, "Cos": torch.cos, "Tan": torch.tan, "Asin": torch.asin, "Acos": torch.acos,
+          "Atan": torch.atan, "Sinh": torch.sinh, "Cosh": torch.cosh, "Erf": torch.erf, "Expm1": torch.expm1}
 for _t, _f in _UNARY.items():
     register_op(_t, infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), kernel=lambda op, _f=_f: _f)
 
@@ -243,6 +246,20 @@ def floor(x, name=None):
 
 def logical_not(x, name=None):
     return _unary("LogicalNot", x, name)
+
+
+def _unary_function(op_type, tf_name):
+    def f(x, name=None):
+        return _unary(op_type, x, name)
+    f.__name__ = f.__qualname__ = tf_name
+    f.__doc__ = f"tf.{tf_name}: elementwise {op_type} (graph op)."
+    return f
+
+
+ceil, round, sin, cos, tan, asin, acos, atan, sinh, cosh, erf, expm1 = (   # noqa: A001 (TF's names)
+    _unary_function(t, n) for t, n in (("Ceil", "ceil"), ("Round", "round"), ("Sin", "sin"), ("Cos", "cos"),
+                                       ("Tan", "tan"), ("Asin", "asin"), ("Acos", "acos"), ("Atan", "atan"),
+                                       ("Sinh", "sinh"), ("Cosh", "cosh"), ("Erf", "erf"), ("Expm1", "expm1")))
 
 
 # -- matmul ------------------------------------------------------------------------------------------

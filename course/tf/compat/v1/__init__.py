@@ -17,10 +17,11 @@ from course.graph.graph import (Graph, GraphKeys, Operation, Tensor, control_dep
 from course.graph.initializers import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
                                        ones_initializer, random_normal_initializer, random_uniform_initializer,
                                        truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
-from course.graph.math_ops import (abs, add, add_n, clip_by_value, divide, equal, exp, floor, floordiv, greater,
-                                   greater_equal, less, less_equal, log, log1p, logical_and, logical_not, logical_or,
-                                   matmul, maximum, minimum, mod, multiply, negative, not_equal, pow, realdiv,
-                                   reciprocal, rsqrt, sign, sqrt, square, subtract, truediv)
+from course.graph.math_ops import (abs, acos, add, add_n, asin, atan, ceil, clip_by_value, cos, cosh, divide, equal,
+                                   erf, exp, expm1, floor, floordiv, greater, greater_equal, less, less_equal, log,
+                                   log1p, logical_and, logical_not, logical_or, matmul, maximum, minimum, mod, multiply,
+                                   negative, not_equal, pow, realdiv, reciprocal, round, rsqrt, sign, sin, sinh, sqrt,
+                                   square, subtract, tan, truediv)
 from course.graph.nn_ops import sigmoid, tanh
 from course.graph.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
 from course.graph.reduce_ops import (argmax, argmin, count_nonzero, reduce_all, reduce_any, reduce_max, reduce_mean,

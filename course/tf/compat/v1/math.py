@@ -1,8 +1,8 @@
 """`tf.compat.v1.math`: elementwise maths and reductions for graphs. Names only."""
-from course.graph.math_ops import (abs, add, add_n, divide, equal, exp, floor, floordiv, greater, greater_equal, less,
-                                   less_equal, log, log1p, logical_and, logical_not, logical_or, maximum, minimum,
-                                   multiply, negative, not_equal, pow, reciprocal, rsqrt, sign, sqrt, square, subtract,
-                                   truediv)
+from course.graph.math_ops import (abs, acos, add, add_n, asin, atan, ceil, cos, cosh, divide, equal, erf, exp, expm1,
+                                   floor, floordiv, greater, greater_equal, less, less_equal, log, log1p, logical_and,
+                                   logical_not, logical_or, maximum, minimum, multiply, negative, not_equal, pow,
+                                   reciprocal, round, rsqrt, sign, sin, sinh, sqrt, square, subtract, tan, truediv)
 from course.graph.nn_ops import sigmoid, softmax, tanh
 from course.graph.reduce_ops import (argmax, argmin, count_nonzero, reduce_all, reduce_any, reduce_max, reduce_mean,
                                      reduce_min, reduce_prod, reduce_sum)
