@@ -32,6 +32,10 @@ _CHECK = re.compile(r"""^\s*check\(\s*["'](\d+\.\d+)["']\s*(\)|,\s*(\w+)\s*\)|,)
 # an unsolved exercise's check, in English or in the Chinese edition
 _NOT_DONE = re.compile(r"not implemented yet|未实现|尚未")
 _STUB = re.compile(r"^\s*(?:def|class)\s+(\w+)", re.M)
+# After every "Epoch k/N" line of fit's output, the finished epoch as Keras prints it: the bar
+# ("94/94 ━━━━…", verbose=1) or the line ("94/94 - 0s - …", verbose=2), never a widget left at "0/94".
+_EPOCH = re.compile(r"^Epoch \d+/\d+\n(.*)$", re.M)
+_EPOCH_DONE = re.compile(r"^\s*(\d+)/\1 (━{20} |- )")
 _TEX_LEFT = re.compile(r"\$\$|\\(frac|partial|sum|sqrt|mathbb|leftarrow|rightarrow|cdot|top|qquad|mathrm)\b")
 
 
@@ -73,6 +77,10 @@ def _run_problems(lesson: str, cells: list[dict]) -> list[str]:
                 problems.append(f"{where} printed a traceback: {o['text'][-400:]}")
             elif o["output_type"] == "stream" and "missing from font" in (o["text"] or ""):
                 problems.append(f"{where} drew a figure label with missing glyphs: {o['text'][-300:]}")
+        for m in _EPOCH.finditer(c["visibleText"] or ""):            # what the learner sees
+            if not _EPOCH_DONE.match(m.group(1)):
+                problems.append(f"{where} shows {m.group(0).splitlines()[0]!r} without a finished progress line: "
+                                f"{m.group(1)[:120]!r}")
         if _is_figure(c, figures):
             shown = [i for i in c["images"] if i["complete"] and i["width"] > 0 and i["shownWidth"] > 0]
             if not shown:
@@ -247,6 +255,10 @@ def test_the_checks_see_what_is_wrong_on_a_broken_page(lab_page, lab_server):
         new.new_code_cell("from course.exercises import check\n\n\n"
                           "def one_hot(labels, depth):\n    raise NotImplementedError()"),
         new.new_code_cell('check("1.2", one_hot)\nfrom IPython.display import clear_output\nclear_output()'),
+        new.new_code_cell('print("Epoch 1/3")\nprint("0/94" + " " * 20)'),                 # a bar that never finished
+        new.new_code_cell("import numpy as np\nfrom course import tf\n"                   # a real one: no problem
+                          "m = tf.keras.Sequential([tf.keras.layers.Dense(2)])\nm.compile(loss='mse')\n"
+                          "m.fit(np.zeros((8, 3), 'float32'), np.zeros((8, 2), 'float32'), epochs=2, verbose=1)"),
         new.new_code_cell("1 / 0"),
         new.new_code_cell('print("never runs")'),
     ]
@@ -255,10 +267,13 @@ def test_the_checks_see_what_is_wrong_on_a_broken_page(lab_page, lab_server):
     lab_page.open(name, render_timeout=5)
     lab_page.menu("Run", "Run All Cells")
     lab_page.wait_run(lambda p: p["counts"][1] is not None, RUN_TIMEOUT, "Run All Cells")
-    problems = _problems(name, lab_page.cells())
+    cells = lab_page.cells()
+    problems = _problems(name, cells)
+    bars = [m.group(1) for m in _EPOCH.finditer(cells[5]["visibleText"])]     # the real fit, as the learner sees it
+    assert len(bars) == 2 and all(_EPOCH_DONE.match(bar) for bar in bars), cells[5]["visibleText"]
     expected = ["has maths but MathJax rendered none", "shows raw TeX '$$'", "draws a figure, but no image is shown",
-                "no check feedback for exercise 1.2", "raised ZeroDivisionError",
-                "cell 5 ('print(\"never runs\")') did not run"]
+                "no check feedback for exercise 1.2", "without a finished progress line", "raised ZeroDivisionError",
+                "cell 7 ('print(\"never runs\")') did not run"]
     for phrase in expected:
         assert sum(phrase in p for p in problems) == 1, f"expected one problem with {phrase!r}; got {problems}"
     assert len(problems) == len(expected), problems
