@@ -11,6 +11,7 @@ import keras as real  # noqa: E402  (Keras 3, installed with tensorflow)
 
 from course import tf as our_tf  # noqa: E402
 from course.tf import keras as ours  # noqa: E402
+from keras_parity import assert_same_gradients_and_fit_step  # noqa: E402
 
 pytestmark = [pytest.mark.parity,
               pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")]   # TF's own
@@ -47,22 +48,7 @@ def test_residual_block_outputs_gradients_and_a_fit_step_match_keras():
     x = rng.normal(size=(5, 6, 6, 3)).astype(np.float32)
     y = rng.integers(0, 2, size=5)
     np.testing.assert_allclose(mine(x).numpy(), theirs(x).numpy(), rtol=1e-5, atol=1e-6)   # float32 sums of 27
-    loss_t, loss_m = real.losses.SparseCategoricalCrossentropy(), ours.losses.SparseCategoricalCrossentropy()
-    with tf.GradientTape() as tape:
-        lt = loss_t(y, theirs(x))
-    grads_t = tape.gradient(lt, theirs.trainable_variables)
-    with our_tf.GradientTape() as tape:
-        lm = loss_m(y, mine(x))
-    grads_m = tape.gradient(lm, mine.trainable_variables)
-    np.testing.assert_allclose(float(lm), float(lt), rtol=1e-5)
-    for gm, gt in zip(grads_m, grads_t):
-        np.testing.assert_allclose(np.asarray(gm), gt.numpy(), rtol=1e-4, atol=1e-6)
-    theirs.compile(optimizer=real.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
-    mine.compile(optimizer=ours.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
-    theirs.fit(x, y, batch_size=5, epochs=1, shuffle=False, verbose=0)
-    mine.fit(x, y, batch_size=5, epochs=1, shuffle=False, verbose=0)
-    for wm, wt in zip(mine.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(wm, wt, rtol=1e-4, atol=1e-6)
+    assert_same_gradients_and_fit_step(real, tf, ours, our_tf, theirs, mine, x, y)
 
 
 def test_residual_model_saved_by_keras_loads_here(tmp_path):

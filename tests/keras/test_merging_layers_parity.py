@@ -12,6 +12,7 @@ import keras as real  # noqa: E402  (Keras 3, installed with tensorflow)
 
 from course import tf as our_tf  # noqa: E402
 from course.tf import keras as ours  # noqa: E402
+from keras_parity import assert_same_gradients_and_fit_step  # noqa: E402
 
 pytestmark = [pytest.mark.parity,
               pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")]   # TF's own
@@ -67,19 +68,7 @@ def test_two_branch_model_outputs_gradients_fit_and_files_match_keras(tmp_path):
     x = RNG.normal(size=(6, 8)).astype(np.float32)
     y = RNG.integers(0, 2, size=6)
     np.testing.assert_allclose(mine(x).numpy(), theirs(x).numpy(), rtol=1e-5, atol=1e-6)
-    with tf.GradientTape() as tape:
-        lt = real.losses.SparseCategoricalCrossentropy()(y, theirs(x))
-    grads_t = tape.gradient(lt, theirs.trainable_variables)
-    with our_tf.GradientTape() as tape:
-        lm = ours.losses.SparseCategoricalCrossentropy()(y, mine(x))
-    for gm, gt in zip(tape.gradient(lm, mine.trainable_variables), grads_t):
-        np.testing.assert_allclose(np.asarray(gm), gt.numpy(), rtol=1e-4, atol=1e-6)
-    theirs.compile(optimizer=real.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
-    mine.compile(optimizer=ours.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
-    theirs.fit(x, y, batch_size=6, epochs=1, shuffle=False, verbose=0)
-    mine.fit(x, y, batch_size=6, epochs=1, shuffle=False, verbose=0)
-    for wm, wt in zip(mine.get_weights(), theirs.get_weights()):
-        np.testing.assert_allclose(wm, wt, rtol=1e-4, atol=1e-6)
+    assert_same_gradients_and_fit_step(real, tf, ours, our_tf, theirs, mine, x, y)
     theirs.save(tmp_path / "theirs.keras")
     mine.save(tmp_path / "mine.keras")
     for path, reference in ((tmp_path / "theirs.keras", theirs), (tmp_path / "mine.keras", mine)):
