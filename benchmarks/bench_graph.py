@@ -18,7 +18,7 @@ slows every contender alike. The figure for each is the median time per step ove
               Keras engine's cost per step of 50 samples
 
 `--before DIR` adds the contender "ours (before)": the same worker importing `course` from DIR (a
-checkout of an earlier commit, e.g. `git worktree add /tmp/before <rev>`), for a before/after table
+checkout of an earlier commit, e.g. `git worktree add ../before <rev>`), for a before/after table
 from one run.
 
 Goals (each printed as `goal ... <= target: xR (met|NOT met)`): seed003 ours <= 0.3x TF; cnn ours
