@@ -78,10 +78,15 @@ def assert_stub_not_implemented(exercise_id):
     assert run_checks(exercise_id, stub).status == "not implemented"
 
 
-def assert_bug_fails_and_fix_passes(exercise_id, buggy, fixed, seconds=4):
-    """With the instructor's target and a short budget, the planted bug scores below it and the fix passes."""
+def assert_bug_fails_and_fix_passes(exercise_id, buggy, fixed, seconds=4, *, practice=False):
+    """With the instructor's target and a short budget (`seconds`; None: the instructor's own), the
+    planted bug (one train function, or a list of them) scores below it and the fix passes.
+    practice=True: first, without the instructor's file, the fix's practice run is only recorded."""
+    if practice:
+        assert run_checks(exercise_id, fixed).status == "recorded"
     with instructor(seconds=seconds):
-        result = run_checks(exercise_id, buggy)
-        assert result.status == "failed" and "below the target" in result.message, result.message
+        for bug in buggy if isinstance(buggy, (list, tuple)) else [buggy]:
+            result = run_checks(exercise_id, bug)
+            assert result.status == "failed" and "below the target" in result.message, result.message
         result = run_checks(exercise_id, fixed)
         assert result.status == "passed", result.message

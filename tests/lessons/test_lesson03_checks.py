@@ -52,7 +52,8 @@ def test_wrong_answers_fail_with_a_reason(exercise_id, answer, words):
 
 # -- Section 8: questions 3.4 and 3.5, the planted-bug task 3.6 ---------------------------------
 from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
-from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_stub_not_implemented, question_verdicts)
 
 
 def test_question_3_4_key_is_one_linear_layer():
@@ -76,11 +77,7 @@ def test_question_3_5_key_counts_torch_parameters():
 
 
 def test_outcome_3_6_fixed_softmax_reaches_the_target_and_the_planted_bug_does_not():
-    assert run_checks("3.6", trainer(3)).status == "recorded"
-    with instructor(seconds=4):
-        assert run_checks("3.6", trainer(3)).status == "passed"
-        r = run_checks("3.6", trainer(3, buggy=True))
-        assert r.status == "failed" and "below the target" in r.message, r.message
+    assert_bug_fails_and_fix_passes("3.6", trainer(3, buggy=True), trainer(3), practice=True)
 
 
 def test_outcome_3_6_stub_is_not_implemented():

@@ -96,7 +96,8 @@ def test_lesson04_full_mode_accuracy_claim():
 
 # -- Section 8: questions 4.5 and 4.6, the planted-bug task 4.7 ---------------------------------
 from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
-from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_stub_not_implemented, question_verdicts)
 
 
 def test_question_4_5_key_is_autograds_gradient():
@@ -118,11 +119,7 @@ def test_question_4_6_key_adds_the_gradients_of_both_uses():
 
 
 def test_outcome_4_7_fixed_gradients_reach_the_target_and_the_planted_bug_does_not():
-    assert run_checks("4.7", trainer(4)).status == "recorded"
-    with instructor(seconds=4):
-        assert run_checks("4.7", trainer(4)).status == "passed"
-        r = run_checks("4.7", trainer(4, buggy=True))
-        assert r.status == "failed" and "below the target" in r.message, r.message
+    assert_bug_fails_and_fix_passes("4.7", trainer(4, buggy=True), trainer(4), practice=True)
 
 
 def test_outcome_4_7_stub_is_not_implemented():

@@ -215,7 +215,8 @@ def test_reference_step_matches_torch_autograd():
 
 # -- Section 11: questions 5.6 and 5.7, the planted-bug task 5.8 --------------------------------
 from lesson_bugfix import grade_full_and_zero, trainer  # noqa: E402
-from lesson_outcome import assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_stub_not_implemented, question_verdicts)
 
 
 def test_question_5_6_key_is_that_backward_accumulates():
@@ -246,11 +247,7 @@ def test_question_5_7_key_matches_tensorflow():
 
 
 def test_outcome_5_8_fixed_optimizer_reaches_the_target_and_the_planted_bug_does_not():
-    assert run_checks("5.8", trainer(5)).status == "recorded"
-    with instructor(seconds=4):
-        assert run_checks("5.8", trainer(5)).status == "passed"
-        r = run_checks("5.8", trainer(5, buggy=True))
-        assert r.status == "failed" and "below the target" in r.message, r.message
+    assert_bug_fails_and_fix_passes("5.8", trainer(5, buggy=True), trainer(5), practice=True)
 
 
 def test_outcome_5_8_stub_is_not_implemented():

@@ -4,7 +4,6 @@ import math
 import pytest
 import torch
 
-from course.exercises import run_checks
 from lesson_status import status as _status
 
 
@@ -137,7 +136,8 @@ def test_keras_init_keeping_biases_fails():
 # -- Section 8: questions 8.5 and 8.6, planted-bug task 8.7 --------------------------------------
 import time  # noqa: E402
 
-from lesson_outcome import assert_full_marks_and_zero, assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_full_marks_and_zero, assert_stub_not_implemented, question_verdicts)
 
 
 def sgd_from(x, y, budget, W0):
@@ -196,11 +196,7 @@ def test_outcome_8_7_fixed_reaches_the_target_and_the_planted_bug_does_not():
     fixed = lambda x, y, budget: sgd_from(x, y, budget, torch.zeros(784, 10))  # noqa: E731
     buggy = lambda x, y, budget: sgd_from(  # noqa: E731
         x, y, budget, torch.randn(784, 10, generator=torch.Generator().manual_seed(1)))
-    assert run_checks("8.7", fixed).status == "recorded"
-    with instructor():
-        assert run_checks("8.7", fixed).status == "passed"
-        r = run_checks("8.7", buggy)
-        assert r.status == "failed" and "below the target" in r.message
+    assert_bug_fails_and_fix_passes("8.7", buggy, fixed, seconds=None, practice=True)
 
 
 def test_outcome_8_7_stub_is_not_implemented():

@@ -4,7 +4,6 @@ import pytest
 import torch
 from torch import nn
 
-from course.exercises import run_checks
 from lesson_status import status as _status
 
 
@@ -79,7 +78,8 @@ def test_unsolved_exercises_report_not_implemented():
 # -- Section 9: questions 9.5 and 9.6, planted-bug task 9.7 --------------------------------------
 import time  # noqa: E402
 
-from lesson_outcome import assert_full_marks_and_zero, assert_stub_not_implemented, instructor, question_verdicts  # noqa: E402
+from lesson_outcome import (  # noqa: E402
+    assert_bug_fails_and_fix_passes, assert_full_marks_and_zero, assert_stub_not_implemented, question_verdicts)
 
 
 def shuffled_loop(x, y, budget, *, shuffle_labels=True):
@@ -118,11 +118,7 @@ def test_question_keys_agree_with_torch():
 
 def test_outcome_9_7_fixed_reaches_the_target_and_the_planted_bug_does_not():
     buggy = lambda x, y, budget: shuffled_loop(x, y, budget, shuffle_labels=False)  # noqa: E731
-    assert run_checks("9.7", shuffled_loop).status == "recorded"
-    with instructor():
-        assert run_checks("9.7", shuffled_loop).status == "passed"
-        r = run_checks("9.7", buggy)
-        assert r.status == "failed" and "below the target" in r.message
+    assert_bug_fails_and_fix_passes("9.7", buggy, shuffled_loop, seconds=None, practice=True)
 
 
 def test_outcome_9_7_stub_is_not_implemented():
