@@ -3,9 +3,11 @@
 The step of `bench_graph.py --only cnn` spends most of its time in six kernels: the second
 convolution forward, its two gradients (Conv2DBackpropInput, Conv2DBackpropFilter) and the three
 products of the 3136x1024 layer (forward, dx, dW). This runs each as the graph engine does
-(`course.layers.conv2d`, `conv_ops._conv_backward`, `torch.mm`) and as TensorFlow does (eager
-ops with oneDNN on, TF_ENABLE_ONEDNN_OPTS=1), alternating, on one thread each, and prints the
+(`course.layers.conv2d`, `conv_ops._conv_backward`, `course.layers.matmul`) and as TensorFlow does
+(eager ops with oneDNN on, TF_ENABLE_ONEDNN_OPTS=1), alternating, on one thread each, and prints the
 median CPU milliseconds of each and their sums: what no change outside these kernels can go below.
+The products also show torch.mm's time (the BLAS), which `layers.matmul` replaces with oneDNN's
+matmul for large float32 products.
 
     python benchmarks/bench_graph_kernels.py [--repeats 25] [--no-tf]
 """
@@ -36,12 +38,16 @@ def cases(tf):
         "conv2 forward": lambda: layers.conv2d(T["x"], T["w"], None, s1, "SAME"),
         "conv2 grad input": lambda: _conv_backward(T["x"], T["w"], T["g"], s1, s1, "SAME", [True, False, False]),
         "conv2 grad filter": lambda: _conv_backward(T["x"], T["w"], T["g"], s1, s1, "SAME", [False, True, False]),
+        "fc1 forward": lambda: layers.matmul(T["a"], T["W"]),
+        "fc1 grad input": lambda: layers.matmul(T["ga"], T["W"], transpose_b=True),
+        "fc1 grad weights": lambda: torch.mm(T["a"].t(), T["ga"]),      # MatMul(transpose_a) runs torch.mm
+    }
+    blas = {
         "fc1 forward": lambda: torch.mm(T["a"], T["W"]),
         "fc1 grad input": lambda: torch.mm(T["ga"], T["W"].t()),
-        "fc1 grad weights": lambda: torch.mm(T["a"].t(), T["ga"]),
     }
     if tf is None:
-        return ours, {}
+        return ours, {}, blas
     F = {k: tf.constant(v.astype(np.float32)) for k, v in arrays.items()}
     st = [1, 1, 1, 1]
     theirs = {
@@ -54,7 +60,7 @@ def cases(tf):
         "fc1 grad input": lambda: tf.matmul(F["ga"], F["W"], transpose_b=True),
         "fc1 grad weights": lambda: tf.matmul(F["a"], F["ga"], transpose_a=True),
     }
-    return ours, theirs
+    return ours, theirs, blas
 
 
 def cpu_ms(fn):
@@ -79,29 +85,29 @@ def main():
             tf.config.threading.set_inter_op_parallelism_threads(1)
         except ImportError:
             tf = None
-    ours, theirs = cases(tf)
+    ours, theirs, blas = cases(tf)
     print(f"one thread each; median CPU ms of {args.repeats} alternating calls; TensorFlow "
           f"{'eager, oneDNN ' + os.environ['TF_ENABLE_ONEDNN_OPTS'] if tf else 'absent'}")
     sums = [0.0, 0.0]
     for name, fn in ours.items():
-        other = theirs.get(name)
+        others = [f for f in (theirs.get(name), blas.get(name)) if f]
         for _ in range(2):                  # warm-up: oneDNN primitive caches
-            cpu_ms(fn)
-            if other:
-                cpu_ms(other)
-        a, b = [], []
+            for f in [fn] + others:
+                cpu_ms(f)
+        times = {fn: [], **{f: [] for f in others}}
         for _ in range(args.repeats):
-            a.append(cpu_ms(fn))
-            if other:
-                b.append(cpu_ms(other))
-        ma = statistics.median(a)
+            for f in times:
+                times[f].append(cpu_ms(f))
+        ma = statistics.median(times[fn])
         sums[0] += ma
-        if other:
-            mb = statistics.median(b)
+        line = f"  {name:<18} ours {ma:7.2f} ms"
+        if name in theirs:
+            mb = statistics.median(times[theirs[name]])
             sums[1] += mb
-            print(f"  {name:<18} ours {ma:7.2f} ms   tf {mb:7.2f} ms   x{ma / mb:.2f}")
-        else:
-            print(f"  {name:<18} ours {ma:7.2f} ms")
+            line += f"   tf {mb:7.2f} ms   x{ma / mb:.2f}"
+        if name in blas:
+            line += f"   (torch.mm {statistics.median(times[blas[name]]):.2f} ms)"
+        print(line)
     line = f"  six kernels        ours {sums[0]:7.2f} ms"
     print(line + (f"   tf {sums[1]:7.2f} ms   x{sums[0] / sums[1]:.2f}" if theirs else ""))
 

@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["same_padding", "pads_2d", "pad_nhwc", "dense", "conv2d", "max_pool2d", "avg_pool2d",
+__all__ = ["same_padding", "pads_2d", "pad_nhwc", "matmul", "dense", "conv2d", "max_pool2d", "avg_pool2d",
            "batch_norm", "dropout",
            "flatten", "pair"]
 
@@ -65,11 +65,69 @@ def _check_rank(x, rank, what, hint):
         raise ValueError(f"{what} expects input of rank {rank}; got shape {tuple(x.shape)}. {hint}")
 
 
+def _onednn_linear():
+    """oneDNN's matmul as torch exposes it (the CPU op torch's compiler emits for a linear layer:
+    x @ wᵀ), or None where this torch build lacks it."""
+    op = getattr(getattr(torch.ops, "mkldnn", None), "_linear_pointwise", None)
+    if op is None or not torch.backends.mkldnn.is_available():
+        return None
+    try:
+        op(torch.ones(1, 1), torch.ones(1, 1), None, "none", [], "")
+    except (RuntimeError, NotImplementedError):
+        return None
+    return op
+
+
+# torch.mm gives float32 products to the BLAS. oneDNN's matmul (the one TensorFlow's oneDNN build
+# runs) is 6-20% faster on a dense layer's large products x W and g Wᵀ, no faster on the weight
+# gradient xᵀ g, and several times slower on tiny products (benchmarks/bench_graph_kernels.py).
+_ONEDNN_LINEAR = _onednn_linear()
+_ONEDNN_MIN_MACS = 1 << 24        # m*k*n from which it wins; a 50x3136 @ 3136x1024 product is 160M
+
+
+def _tracing():
+    return torch.compiler.is_compiling() or torch.jit.is_tracing()
+
+
+class _OneDNNMatMul(torch.autograd.Function):
+    """a @ b (b given as bᵀ when `transpose_b`) on oneDNN; its gradients go back through `matmul`."""
+
+    @staticmethod
+    def forward(ctx, a, b, transpose_b):
+        ctx.save_for_backward(a, b)
+        ctx.transpose_b = transpose_b
+        return _ONEDNN_LINEAR(a, b if transpose_b else b.t(), None, "none", [], "")
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if ctx.transpose_b:                  # C = A Bᵀ:  dA = G B,   dB = Gᵀ A
+            ga = matmul(g, b) if ctx.needs_input_grad[0] else None
+            gb = matmul(g.t(), a) if ctx.needs_input_grad[1] else None
+        else:                                # C = A B:   dA = G Bᵀ,  dB = Aᵀ G
+            ga = matmul(g, b, transpose_b=True) if ctx.needs_input_grad[0] else None
+            gb = matmul(a.t(), g) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def matmul(a, b, transpose_b=False):
+    """a @ b, or a @ bᵀ with `transpose_b`, for matrices (torch's broadcasting rules otherwise).
+    Large float32 products on the CPU run on oneDNN; the rest, and every product an exporter
+    traces (which must record plain aten ops and no guard on the batch size), on torch.mm."""
+    if (_ONEDNN_LINEAR is not None and not _tracing() and a.dim() == 2 and b.dim() == 2 and a.device.type == "cpu"
+            and a.dtype == torch.float32 and b.dtype == torch.float32 and a.is_contiguous()
+            and a.shape[0] * a.shape[1] * b.shape[0 if transpose_b else 1] >= _ONEDNN_MIN_MACS
+            and a.shape[1] == b.shape[1 if transpose_b else 0] and torch.backends.mkldnn.enabled):
+        return _OneDNNMatMul.apply(a, b, transpose_b)
+    return F.linear(a, b) if transpose_b else a @ b
+
+
 def dense(x, kernel, bias=None):
     """y = x W + b with W of shape (in, out), as Keras stores it."""
     if x.shape[-1] != kernel.shape[0]:
         raise ValueError(f"Dense expects inputs with last dimension {kernel.shape[0]}; got shape {tuple(x.shape)}.")
-    y = x @ kernel                   # (N, out)
+    y = matmul(x, kernel)            # (N, out)
     return y + bias if bias is not None else y
 
 

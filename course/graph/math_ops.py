@@ -13,6 +13,7 @@ import functools
 
 import torch
 
+from course import layers
 from course.framework import dtypes as _dt
 from course.framework.convert import true_division_dtype
 from course.framework.shapes import TensorShape, broadcast, dims_error, shape_error
@@ -302,11 +303,11 @@ def _matmul_kernel(op):
     if op.type == "MatMul":
         mm = torch.mm
         if not ta and not tb:
-            return mm
+            return layers.matmul
         if ta and not tb:
             return lambda a, b: mm(a.t(), b)
         if tb and not ta:
-            return torch.nn.functional.linear                 # a @ b.T in one call
+            return lambda a, b: layers.matmul(a, b, transpose_b=True)
         return lambda a, b: mm(a.t(), b.t())
     tr = lambda x, t: x.transpose(-1, -2) if t else x   # noqa: E731
     return lambda a, b: torch.matmul(tr(a, ta), tr(b, tb))

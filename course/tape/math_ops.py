@@ -17,6 +17,7 @@ from collections import namedtuple
 import numpy as np
 import torch
 
+from course import layers
 from course.framework.dtypes import as_torch_dtype
 from course.framework.errors import InvalidArgumentError
 from course.framework.convert import TRUEDIV
@@ -350,7 +351,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if x.device.type == "cuda" and not (x.dtype.is_floating_point or x.dtype.is_complex):
         out = torch.matmul(x.double(), y.double()).round().to(x.dtype)     # CUDA has no integer matmul
     else:
-        out = torch.matmul(x, y)
+        out = layers.matmul(x, y)
     return wrap(out if output_type is None else out.to(as_torch_dtype(output_type)))
 
 
