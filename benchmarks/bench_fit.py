@@ -11,9 +11,12 @@ contender alike:
     loader   the same model and optimizer fed by torch DataLoader(TensorDataset(...), shuffle=True)
     keras    real Keras 3 `fit` (when TensorFlow is installed) in a worker process whose epochs take
              their turn in the alternation: TensorFlow's defaults, and again with TF_ENABLE_ONEDNN_OPTS=1
+    before   with `--before DIR`: our `fit` as a checkout of an earlier commit in DIR has it (e.g.
+             `git worktree add ../before <rev>`), in a worker process that takes its turn likewise
 
     python benchmarks/bench_fit.py --batches 200 --repeats 5 [--models mlp,cnn,cnn-large,speed]
                                    [--device cuda] [--no-keras] [--threads N] [--clock wall|cpu]
+                                   [--before DIR]
 
 Prints the median seconds per epoch-of-N-batches, the ratios to `hand`, and per model the goal
 line `goal fit/hand <= 1.15: x1.07 (met)`; for the CNNs also `goal TF-oneDNN/fit >= 1.15`: real
@@ -155,22 +158,52 @@ for _ in sys.stdin:                                   # one timed epoch per line
 """
 
 
+_BEFORE_SCRIPT = r"""
+import os, sys, time
+kind, n, root, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+clock = time.process_time if sys.argv[5] == "cpu" else time.perf_counter
+sys.path.insert(0, root)                              # the earlier checkout's `course`, not this one's
+import numpy as np, torch
+if threads:
+    torch.set_num_threads(threads)
+import course, course.device
+from course.data import load_mnist_numpy
+from course.apps.train import build_model
+assert os.path.dirname(os.path.dirname(os.path.abspath(course.__file__))) == os.path.abspath(root), course.__file__
+(x, y), _ = load_mnist_numpy()
+bs = {"mlp": 32, "cnn": 32, "cnn-large": 100, "speed": 512}[kind]
+x = (x[:n] / 255.0).astype(np.float32)
+x = torch.from_numpy(x.reshape(n, 784) if kind == "cnn-large" else x)
+y = torch.from_numpy(y[:n].astype(np.int64))
+course.device.seed(0)
+m = build_model(kind)
+m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+m.fit(x[:20 * bs], y[:20 * bs], batch_size=bs, epochs=1, verbose=0)
+print("ready", flush=True)
+for _ in sys.stdin:
+    t0 = clock(); m.fit(x, y, batch_size=bs, epochs=1, verbose=0)
+    print(clock() - t0, flush=True)
+"""
+
+
 class KerasWorker:
     """Real Keras in a subprocess (TensorFlow reads TF_ENABLE_ONEDNN_OPTS at import), kept alive so
-    that its epochs alternate with ours: `epoch()` asks for one and returns its seconds."""
+    that its epochs alternate with ours: `epoch()` asks for one and returns its seconds. With
+    `before=DIR` the process runs our `fit` from the checkout in DIR instead."""
 
-    def __init__(self, kind, n, onednn, threads=None):
+    def __init__(self, kind, n, onednn, threads=None, before=None):
         env = dict(os.environ)
         if onednn is not None:
             env["TF_ENABLE_ONEDNN_OPTS"] = onednn
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        root = before or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         self.log = tempfile.TemporaryFile(mode="w+")        # TensorFlow's start-up chatter; shown on failure
-        self.proc = subprocess.Popen([sys.executable, "-c", _KERAS_SCRIPT, kind, str(n), root, str(threads or 0),
-                                      "cpu" if CLOCK[0] is time.process_time else "wall"],
+        self.proc = subprocess.Popen([sys.executable, "-c", _BEFORE_SCRIPT if before else _KERAS_SCRIPT, kind, str(n),
+                                      root, str(threads or 0), "cpu" if CLOCK[0] is time.process_time else "wall"],
                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True)
         if self._line() != "ready":
-            raise RuntimeError("the Keras worker did not start (is TensorFlow importable?)")
+            raise RuntimeError("the worker did not start (is TensorFlow importable?)" if not before else
+                               f"the worker for {before} did not start")
 
     def _line(self):
         line = self.proc.stdout.readline()
@@ -200,6 +233,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None,
                    help="torch.set_num_threads, and TensorFlow's intra/inter-op threads (default: each library's)")
     p.add_argument("--no-keras", "--no-tf", action="store_true", help="skip real Keras (TensorFlow)")
+    p.add_argument("--before", metavar="DIR", help="also race our fit as the checkout in DIR has it")
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="cpu: CPU seconds of each process' threads "
                         "(with --threads 1, what a busy machine disturbs least)")
@@ -238,6 +272,8 @@ def main(argv=None):
         ours_epoch(ours, x[:20 * bs], y[:20 * bs], bs, sync)
         hand_epoch(hand, hand_opt, x[:20 * bs], y[:20 * bs], bs, sync)
         workers = {}
+        if args.before:
+            workers["before"] = KerasWorker(kind, n, None, args.threads, before=os.path.abspath(args.before))
         if not args.no_keras and kind in KERAS_KINDS and importlib.util.find_spec("tensorflow") is not None:
             for label, flag in (("keras", None), ("keras_onednn", "1")):
                 try:
@@ -258,6 +294,8 @@ def main(argv=None):
         print(f"\n{kind}: median {args.clock} seconds per epoch of {batches} batches of {bs} (ratio to hand-written)")
         for k, v in med.items():
             print(f"  {k:<13} {v:8.3f} s  {v / batches * 1e3:7.2f} ms/step  x{v / med['hand']:.2f}")
+        if "before" in med:
+            print(f"  before -> ours: x{med['ours'] / med['before']:.2f} the time")
         ratio = med["ours"] / med["hand"]
         print(f"  goal fit/hand <= {TARGET}: x{ratio:.2f} ({'met' if ratio <= TARGET else 'NOT met'}) "
               f"on {device.type}")
