@@ -13,9 +13,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["same_padding", "pads_2d", "pad_nhwc", "matmul", "dense", "conv2d", "max_pool2d", "avg_pool2d",
-           "batch_norm", "dropout",
-           "flatten", "pair"]
+__all__ = ["same_padding", "pads_2d", "pad_nhwc", "matmul", "matmul_kernel", "dense", "conv2d", "max_pool2d",
+           "avg_pool2d", "batch_norm", "dropout", "flatten", "pair"]
 
 
 def pair(v, name="value"):
@@ -115,12 +114,22 @@ def matmul(a, b, transpose_b=False):
     """a @ b, or a @ bᵀ with `transpose_b`, for matrices (torch's broadcasting rules otherwise).
     Large float32 products on the CPU run on oneDNN; the rest, and every product an exporter
     traces (which must record plain aten ops and no guard on the batch size), on torch.mm."""
-    if (_ONEDNN_LINEAR is not None and not _tracing() and a.dim() == 2 and b.dim() == 2 and a.device.type == "cpu"
+    if (_ONEDNN_LINEAR is not None and not _tracing() and a.dim() == 2 and b.dim() == 2
+            and a.numel() * b.shape[0 if transpose_b else 1] >= _ONEDNN_MIN_MACS
+            and a.shape[1] == b.shape[1 if transpose_b else 0] and a.device.type == "cpu"
             and a.dtype == torch.float32 and b.dtype == torch.float32 and a.is_contiguous()
-            and a.shape[0] * a.shape[1] * b.shape[0 if transpose_b else 1] >= _ONEDNN_MIN_MACS
-            and a.shape[1] == b.shape[1 if transpose_b else 0] and torch.backends.mkldnn.enabled):
+            and torch.backends.mkldnn.enabled):
         return _OneDNNMatMul.apply(a, b, transpose_b)
     return F.linear(a, b) if transpose_b else a @ b
+
+
+def matmul_kernel(k, n, transpose_b=False):
+    """The product of (m, k) and (k, n) matrices (b given as (n, k) with `transpose_b`) for a graph
+    whose batch size m is not known yet: torch.mm itself, with no per-call check, where even 65536
+    rows would stay below oneDNN's threshold (or k or n is unknown and oneDNN absent), else `matmul`."""
+    if _ONEDNN_LINEAR is None or (k is not None and n is not None and k * n * 65536 < _ONEDNN_MIN_MACS):
+        return F.linear if transpose_b else torch.mm
+    return (lambda a, b: matmul(a, b, transpose_b=True)) if transpose_b else matmul
 
 
 def dense(x, kernel, bias=None):

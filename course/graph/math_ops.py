@@ -302,13 +302,12 @@ def _matmul_kernel(op):
     ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
     if op.type == "MatMul":
         mm = torch.mm
-        if not ta and not tb:
-            return layers.matmul
-        if ta and not tb:
-            return lambda a, b: mm(a.t(), b)
-        if tb and not ta:
-            return lambda a, b: layers.matmul(a, b, transpose_b=True)
-        return lambda a, b: mm(a.t(), b.t())
+        if ta:                                                # a transposed input: torch.mm
+            return (lambda a, b: mm(a.t(), b.t())) if tb else (lambda a, b: mm(a.t(), b))
+        b_shape = op.inputs[1].shape
+        rows, cols = (b_shape[0], b_shape[1]) if b_shape.rank == 2 else (None, None)
+        k, n = (cols, rows) if tb else (rows, cols)
+        return layers.matmul_kernel(k, n, transpose_b=tb)
     tr = lambda x, t: x.transpose(-1, -2) if t else x   # noqa: E731
     return lambda a, b: torch.matmul(tr(a, ta), tr(b, tb))
 

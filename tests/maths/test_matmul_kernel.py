@@ -99,3 +99,18 @@ def test_graph_matmul_of_a_dense_layer_and_its_gradients_match_numpy():
     _close(torch.from_numpy(got_y), a64, b64, ref_y)
     y32 = torch.from_numpy(got_y).double()
     _close(torch.from_numpy(got_dx), y32, b64.t(), y32 @ b64.t())
+
+
+def test_a_graphs_kernel_for_a_tiny_layer_is_torch_mm_itself():
+    """A graph binds its MatMul kernel before the batch size is known: a 2x3 weight can never
+    reach oneDNN's threshold, so the plan calls torch.mm with no per-step check; a dense layer's
+    3136x1024 weight gets the checking `matmul`."""
+    assert layers.matmul_kernel(2, 3) is torch.mm
+    assert layers.matmul_kernel(3, 2, transpose_b=True) is torch.nn.functional.linear
+    if ONEDNN:
+        assert layers.matmul_kernel(3136, 1024) is layers.matmul
+        assert layers.matmul_kernel(None, 1024) is layers.matmul
+        x = torch.randn(50, 3136)
+        w = torch.randn(1024, 3136)
+        _close(layers.matmul_kernel(3136, 1024, transpose_b=True)(x, w), x.double(), w.double().t(),
+               x.double() @ w.double().t())
