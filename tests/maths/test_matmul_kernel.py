@@ -6,6 +6,8 @@ exact value (eps = 2^-24 ≈ 6e-8; K = 3136 gives 1.9e-4). Rounding errors of ra
 to about √K·eps of that (3.4e-6), which is what we see; 1e-5·Σ|a_k·b_k| holds either summation
 order with room and still catches a wrong or half-done product.
 """
+import warnings
+
 import pytest
 import torch
 
@@ -64,6 +66,10 @@ def test_large_float32_products_take_the_onednn_path_and_the_rest_do_not():
     transposed = a.detach().t().requires_grad_()                 # not contiguous: torch.mm
     assert type(layers.matmul(transposed, torch.ones(50, 1024)).grad_fn).__name__ == "MmBackward0"
     assert layers.matmul(a.detach().double(), b.detach().double()).dtype == torch.float64
+    with warnings.catch_warnings():                              # flags() warns about Intel GPUs' TF32
+        warnings.simplefilter("ignore", UserWarning)
+        with torch.backends.mkldnn.flags(enabled=False):         # the user switched oneDNN off
+            assert type(layers.matmul(a, b).grad_fn).__name__ == "MmBackward0"
 
 
 def test_second_derivative_matches_float64():
