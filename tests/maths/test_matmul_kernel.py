@@ -120,3 +120,17 @@ def test_a_graphs_kernel_for_a_tiny_layer_is_torch_mm_itself():
         w = torch.randn(1024, 3136)
         _close(layers.matmul_kernel(3136, 1024, transpose_b=True)(x, w), x.double(), w.double().t(),
                x.double() @ w.double().t())
+
+
+@pytest.mark.parametrize("view", ["every other column", "every other row", "broadcast column", "transposed"])
+def test_weights_that_are_views_give_the_same_products(view):
+    """A variable's value may be a strided view; oneDNN must read it by its strides, not its shape."""
+    g = torch.Generator().manual_seed(2)
+    a = torch.randn(64, 4096, generator=g)
+    b = {"every other column": lambda: torch.randn(4096, 2048, generator=g)[:, ::2],
+         "every other row": lambda: torch.randn(8192, 1024, generator=g)[::2],
+         "broadcast column": lambda: torch.randn(4096, 1, generator=g).expand(4096, 1024),
+         "transposed": lambda: torch.randn(1024, 4096, generator=g).t()}[view]()
+    ref = a.double() @ b.double()
+    _close(layers.matmul(a, b), a.double(), b.double(), ref)
+    _close(layers.matmul(a, b.t(), transpose_b=True), a.double(), b.double(), ref)
