@@ -118,6 +118,7 @@ def matmul(a, b, transpose_b=False):
             and a.numel() * b.shape[0 if transpose_b else 1] >= _ONEDNN_MIN_MACS
             and a.shape[1] == b.shape[1 if transpose_b else 0] and a.device.type == "cpu"
             and a.dtype == torch.float32 and b.dtype == torch.float32 and a.is_contiguous()
+            and (b.is_contiguous() or b.t().is_contiguous())     # other strides: oneDNN's slow reference code
             and torch.backends.mkldnn.enabled):
         return _OneDNNMatMul.apply(a, b, transpose_b)
     return F.linear(a, b) if transpose_b else a @ b
