@@ -9,6 +9,7 @@ TensorFlow's SAME padding puts the odd extra pixel at the bottom/right; torch's 
 only supports stride 1 and splits differently, so `same_padding` computes TF's pads explicitly.
 """
 import math
+import platform
 
 import torch
 import torch.nn.functional as F
@@ -66,9 +67,10 @@ def _check_rank(x, rank, what, hint):
 
 def _onednn_linear():
     """oneDNN's matmul as torch exposes it (the CPU op torch's compiler emits for a linear layer:
-    x @ wᵀ), or None where this torch build lacks it."""
+    x @ wᵀ), or None where this torch build lacks it or the CPU is not x86-64, the only kind it
+    was measured faster on (ARM builds' torch.mm has Accelerate or OpenBLAS behind it)."""
     op = getattr(getattr(torch.ops, "mkldnn", None), "_linear_pointwise", None)
-    if op is None or not torch.backends.mkldnn.is_available():
+    if op is None or not torch.backends.mkldnn.is_available() or platform.machine().lower() not in ("x86_64", "amd64"):
         return None
     try:
         op(torch.ones(1, 1), torch.ones(1, 1), None, "none", [], "")
