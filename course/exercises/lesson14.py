@@ -60,7 +60,8 @@ def _check_compute_average_loss(compute_average_loss):
         if t is not None and t.numel() == 1:
             value, world = float(t), kwargs.get("global_batch_size")
             local = keep if weights is None else keep * weights
-            if world and world != keep.shape[0] and abs(value - float(local.sum()) / keep.shape[0]) < 1e-9:
+            if world and world != keep.shape[0] and abs(value - float(local.sum()) / keep.shape[0]) < 1e-9 \
+                    and abs(value - float(expected)) > 1e-9:      # all weights 0: both means are 0, and right
                 raise CheckFailure(en=f"{what.en}: you returned the LOCAL mean; divide the local sum by the GLOBAL "
                                       f"batch size, so that the replicas' gradients, summed, give the global mean.",
                                    zh=f"{what.zh}：你返回的是*本地*均值；请把本地的和除以*全局*批大小，"
