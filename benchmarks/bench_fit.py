@@ -47,6 +47,7 @@ KERAS_KINDS = {"mlp", "cnn", "cnn-large"}                  # the models the Kera
 TARGET = 1.15                                              # fit's time over the hand-written loop's
 CLOCK = [time.perf_counter]                                # --clock cpu: time.process_time (all threads' CPU)
 TF_SPEEDUP = 1.15                                          # the CNN fits: TF oneDNN's time over ours, at least
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))     # this checkout, for the Keras worker's data
 
 
 def ours_model(kind):
@@ -186,24 +187,23 @@ for _ in sys.stdin:
 """
 
 
-class KerasWorker:
-    """Real Keras in a subprocess (TensorFlow reads TF_ENABLE_ONEDNN_OPTS at import), kept alive so
-    that its epochs alternate with ours: `epoch()` asks for one and returns its seconds. With
-    `before=DIR` the process runs our `fit` from the checkout in DIR instead."""
+class EpochWorker:
+    """A contender in a subprocess, kept alive so that its epochs alternate with ours: `epoch()` asks
+    for one and returns its seconds. `script` is real Keras (`_KERAS_SCRIPT`; TensorFlow reads
+    TF_ENABLE_ONEDNN_OPTS at import, hence a process each) or our `fit` from the checkout at `root`
+    (`_BEFORE_SCRIPT`)."""
 
-    def __init__(self, kind, n, onednn, threads=None, before=None):
+    def __init__(self, script, kind, n, root, threads=None, onednn=None):
         env = dict(os.environ)
         if onednn is not None:
             env["TF_ENABLE_ONEDNN_OPTS"] = onednn
-        root = before or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        self.log = tempfile.TemporaryFile(mode="w+")        # TensorFlow's start-up chatter; shown on failure
-        self.proc = subprocess.Popen([sys.executable, "-c", _BEFORE_SCRIPT if before else _KERAS_SCRIPT, kind, str(n),
-                                      root, str(threads or 0), "cpu" if CLOCK[0] is time.process_time else "wall"],
+        self.log = tempfile.TemporaryFile(mode="w+")        # start-up chatter; shown on failure
+        self.proc = subprocess.Popen([sys.executable, "-c", script, kind, str(n), root, str(threads or 0),
+                                      "cpu" if CLOCK[0] is time.process_time else "wall"],
                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True)
         if self._line() != "ready":
-            raise RuntimeError("the worker did not start (is TensorFlow importable?)" if not before else
-                               f"the worker for {before} did not start")
+            raise RuntimeError(f"the worker for {root} did not start (for Keras: is TensorFlow importable?)")
 
     def _line(self):
         line = self.proc.stdout.readline()
@@ -273,11 +273,11 @@ def main(argv=None):
         hand_epoch(hand, hand_opt, x[:20 * bs], y[:20 * bs], bs, sync)
         workers = {}
         if args.before:
-            workers["before"] = KerasWorker(kind, n, None, args.threads, before=os.path.abspath(args.before))
+            workers["before"] = EpochWorker(_BEFORE_SCRIPT, kind, n, os.path.abspath(args.before), args.threads)
         if not args.no_keras and kind in KERAS_KINDS and importlib.util.find_spec("tensorflow") is not None:
             for label, flag in (("keras", None), ("keras_onednn", "1")):
                 try:
-                    workers[label] = KerasWorker(kind, n, flag, args.threads)
+                    workers[label] = EpochWorker(_KERAS_SCRIPT, kind, n, ROOT, args.threads, onednn=flag)
                 except RuntimeError as exc:
                     print(f"  {label}: {exc}", file=sys.stderr)
         times = {"ours": [], "hand": [], "loader": [], **{label: [] for label in workers}}
