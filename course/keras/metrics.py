@@ -7,7 +7,8 @@
 State is a device tensor (the weighted total) updated in place without reading it back, and a
 count kept on the host (a device tensor only when sample weights are given), so a training loop
 can update every batch and synchronise only when it prints.
-Mean-style metrics: result = Σ w·value / Σ w over everything seen since the last reset.
+Mean-style metrics: result = Σ w·value / Σ w over everything seen since the last reset, with one
+value per sample as Keras 3 reduces them (an (N, k) batch counts N samples, each its mean over k).
 """
 import torch
 
@@ -148,16 +149,37 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
-def _accumulate(metric, values, sample_weight):
-    """total += Σ w·v, count += Σ w (w = 1 when not given: counted on the host)."""
+def _samplewise(values, sample_weight, reduce):
+    """Keras' `reduce_to_samplewise_values`: (values, weights) with one value per sample.
+
+    With weights, ranks are matched (Keras' squeeze-or-expand rule), values are reduced over the axes
+    the weights lack, multiplied by the (broadcast) weights, and weights of rank > 1 are reduced to
+    one per sample; then values of rank > 1 are reduced to one per sample. `reduce` is torch.mean
+    (Mean) or torch.sum (Sum)."""
     values = values.to(torch.float32)
-    if sample_weight is None:
-        metric._add(values.sum(), values.numel())
+    if sample_weight is not None:
+        sw = sample_weight.to(torch.float32)
+        values, sw = L.squeeze_or_expand_to_same_rank(values, sw)
+        if values.dim() > sw.dim():
+            values = reduce(values, dim=tuple(range(sw.dim(), values.dim())))
+        sw = torch.broadcast_to(sw, values.shape)
+        values = values * sw
+        if sw.dim() > 1:
+            sw = reduce(sw, dim=tuple(range(1, sw.dim())))
+        sample_weight = sw
+    if values.dim() > 1:
+        values = reduce(values, dim=tuple(range(1, values.dim())))
+    return values, sample_weight
+
+
+def _accumulate(metric, values, sample_weight):
+    """Keras' `Mean.update_state`: total += Σ per-sample values (weighted), count += the number of
+    samples (values.shape[0], counted on the host) or, with weights, Σ w."""
+    values, sw = _samplewise(values, sample_weight, torch.mean)
+    if sw is None:
+        metric._add(values.sum(), values.shape[0] if values.dim() else 1)
         return
-    sw = sample_weight.to(torch.float32)
-    values, sw = L.squeeze_or_expand_to_same_rank(values, sw)
-    sw = torch.broadcast_to(sw, values.shape)
-    metric._add((values * sw).sum(), 0)
+    metric._add(values.sum(), 0)
     w = sw.sum()
     metric._wcount = w if metric._wcount is None else metric._wcount + w
 
@@ -181,9 +203,10 @@ class Sum(Metric):
         with no_dispatch():
             values = _as_input(values)
             self._device = values.device
+            sw = None if sample_weight is None else _as_input(sample_weight, values.device)
             with torch.no_grad():
-                w = 1.0 if sample_weight is None else _as_input(sample_weight, values.device)
-                self._add((values.detach().float() * w).sum(), 0)
+                values, _ = _samplewise(values.detach(), sw, torch.sum)
+                self._add(values.sum(), 0)
 
     def _result(self):
         return self._total if self._total is not None else torch.zeros((), device=course.device.get())
@@ -212,8 +235,10 @@ def accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """1 where (y_pred > threshold) equals the 0/1 label, element by element (Keras 3: the mean over
+    each sample's entries is the metric's per-sample reduction, not this function's)."""
     y_true, y_pred = _match(y_true, y_pred)
-    return ((y_pred > threshold).to(y_true.dtype) == y_true).float().mean(dim=-1)
+    return ((y_pred > threshold).to(y_true.dtype) == y_true).float()
 
 
 def categorical_accuracy(y_true, y_pred):
