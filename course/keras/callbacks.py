@@ -10,6 +10,8 @@ import math
 import os
 import warnings
 
+import numpy as np
+
 from course.keras.callback import Callback
 from course.keras.progbar import ProgbarLogger
 
@@ -20,6 +22,12 @@ __all__ = ["CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "Termi
 def _overrides(cb, *names):
     """True when `cb` defines one of these hooks itself (in its class, or per instance as LambdaCallback does)."""
     return any(n in vars(cb) or getattr(type(cb), n, None) is not getattr(Callback, n, None) for n in names)
+
+
+def _sorted(logs):
+    """A new dict of `logs` sorted by name, shared by the callbacks of one hook call (Keras 3's
+    `pythonify_logs`): `history.history` lists 'accuracy', 'loss', 'val_accuracy', 'val_loss'."""
+    return None if logs is None else dict(sorted(logs.items()))
 
 
 class CallbackList:
@@ -64,11 +72,11 @@ class CallbackList:
             getattr(c, hook)(*args)
 
     def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
-    def on_train_end(self, logs=None): self._call("on_train_end", logs)
+    def on_train_end(self, logs=None): self._call("on_train_end", _sorted(logs))
     def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
-    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
+    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, _sorted(logs))
     def on_test_begin(self, logs=None): self._call("on_test_begin", logs)
-    def on_test_end(self, logs=None): self._call("on_test_end", logs)
+    def on_test_end(self, logs=None): self._call("on_test_end", _sorted(logs))
     def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs)
     def on_predict_end(self, logs=None): self._call("on_predict_end", logs)
 
@@ -202,9 +210,9 @@ class ModelCheckpoint(Callback):
         if save_weights_only and not filepath.endswith(".weights.h5"):
             raise ValueError(f"ModelCheckpoint: with save_weights_only=True the filepath must end in "
                              f"'.weights.h5'; got {filepath!r}.")
-        if not save_weights_only and not filepath.endswith(".keras"):
-            raise ValueError(f"ModelCheckpoint: the filepath must end in '.keras' (or use save_weights_only=True "
-                             f"with '.weights.h5'); got {filepath!r}.")
+        if not save_weights_only and not filepath.endswith((".keras", ".h5")):
+            raise ValueError(f"ModelCheckpoint: the filepath must end in '.keras' (or '.h5', the legacy format; "
+                             f"or use save_weights_only=True with '.weights.h5'); got {filepath!r}.")
         if save_freq != "epoch" and not (isinstance(save_freq, int) and not isinstance(save_freq, bool)
                                          and save_freq > 0):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches; "
@@ -249,19 +257,20 @@ class ModelCheckpoint(Callback):
                            f"(have {sorted(logs)}, epoch{', batch' if batch is not None else ''}).") from None
         if self.save_best_only:
             current = logs.get(self.monitor)
-            if current is None:
-                warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} available in the "
-                              f"logs (have {sorted(logs)}); skipping.", stacklevel=2)
-                return
             before = "None" if self.best is None else f"{self.best:.5f}"     # Keras 3.15's text, min or max
-            if not self._improved(current):
+            if current is None:                      # Keras 3 then saves every time, as save_best_only=False
+                warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} available in the "
+                              f"logs (have {sorted(logs)}); saving every time instead. Pass validation data or "
+                              "monitor one of those.", stacklevel=2)
+            elif not self._improved(current):
                 if self.verbose > 0:
                     print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {before}")
                 return
-            if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {before} to {current:.5f}, "
-                      f"saving model to {path}")
-            self.best = current
+            else:
+                if self.verbose > 0:
+                    print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {before} to {current:.5f}, "
+                          f"saving model to {path}")
+                self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
         folder = os.path.dirname(path)
@@ -320,7 +329,9 @@ class ReduceLROnPlateau(Callback):
             self.best, self.wait = current, 0
         elif self.cooldown_counter <= 0:
             self.wait += 1
-            if self.wait >= self.patience and lr > self.min_lr:
+            # Keras compares with min_lr in float32, the learning rate's own precision: once the rate has
+            # reached min_lr (0.001 is stored as 0.0010000000475) it is not "reduced" again every epoch.
+            if self.wait >= self.patience and lr > float(np.float32(self.min_lr)):
                 new_lr = max(lr * self.factor, self.min_lr)
                 self.model.optimizer.learning_rate = new_lr
                 if self.verbose > 0:
