@@ -9,6 +9,7 @@ no NaN or infinity (the message names the first bad sample).
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ import torch
 from course.data.batches import index_batches
 from course.keras.layers.conversion import to_tensor
 
-__all__ = ["ArrayData", "IterableData", "adapt", "unpack", "check_count", "check_numeric"]
+__all__ = ["ArrayData", "IterableData", "StepsPerEpoch", "adapt", "unpack", "check_count", "check_numeric"]
 
 
 def check_count(value, name, who, *, minimum=1, allow_none=False):
@@ -175,6 +176,49 @@ class IterableData:
             yield self._convert(batch)
             if self.steps is not None and i + 1 >= self.steps:
                 break
+
+
+class StepsPerEpoch:
+    """fit(steps_per_epoch=n) as Keras 3's EpochIterator walks the data: one iterator over `data` lasts
+    across epochs, so each epoch takes the NEXT n batches (a `.repeat()`ed dataset keeps going; arrays go
+    on through the shuffled order). When a pass over data of known length (`num_batches`) runs out
+    mid-epoch, that epoch ends early with Keras' warning and the next epoch starts a new pass (a new
+    shuffle); data of unknown length that runs out does the same."""
+
+    def __init__(self, data, steps_per_epoch, num_batches):
+        self.data = data
+        self.steps = steps_per_epoch               # what callbacks see as params["steps"], as in Keras
+        self.num_batches = num_batches             # batches in one pass over the data; None: unknown
+        self.num_samples = getattr(data, "num_samples", None)
+        self._iterator = None
+        self._seen = 0                             # batches taken from the current pass
+
+    def __len__(self):
+        return self.steps
+
+    def __iter__(self):
+        if self._iterator is None:
+            self._iterator, self._seen = iter(self.data), 0
+        for _ in range(self.steps):
+            if self.num_batches and self._seen >= self.num_batches:
+                _ran_out()
+                break
+            try:
+                batch = next(self._iterator)
+            except StopIteration:
+                _ran_out()
+                self._iterator = None
+                return
+            self._seen += 1
+            yield batch
+        if self.num_batches and self._seen >= self.num_batches:
+            self._iterator = None                  # the pass is over: the next epoch starts a new one
+
+
+def _ran_out():
+    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or generator "
+                  "can generate at least `steps_per_epoch * epochs` batches. You may need to use the `.repeat()` "
+                  "function when building your dataset.", stacklevel=4)
 
 
 def _looks_like_sample_row(batch):

@@ -44,6 +44,10 @@ class Model(Layer):
         self._compiled_loss = None
         self._metric_specs = []
         self._compiled_metrics = None          # resolved on the first batch (Keras resolves 'accuracy' by shapes)
+        self._weighted_specs = []
+        self._weighted_metrics = ()             # the compiled metrics that take sample weights
+        self._metric_own_names = None           # "loss" and each compiled metric's name before renaming
+        self._loss_weight = None
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_config = None
 
@@ -86,28 +90,32 @@ class Model(Layer):
     # -- compile -------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
-        """Choose the optimizer, the loss and the metrics (strings or objects), as Keras does."""
-        if isinstance(loss, (dict, list, tuple)) or isinstance(metrics, dict):
+        """Choose the optimizer, the loss and the metrics (strings or objects), as Keras does.
+
+        `metrics` ignore sample and class weights; `weighted_metrics` use them (Keras 3). A weighted
+        metric whose name an unweighted one already has is logged as 'weighted_<name>'.
+        `loss_weights` (one output): a number, or a one-entry list or dict, that multiplies the loss."""
+        if isinstance(loss, (dict, list, tuple)) or isinstance(metrics, dict) or isinstance(weighted_metrics, dict):
             raise NotImplementedError("compile: models with several outputs (a loss per output) are not supported; "
                                       "give one loss.")
-        if loss_weights is not None or weighted_metrics:
-            raise NotImplementedError("compile: loss_weights and weighted_metrics are not supported.")
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         self._compiled_loss = losses_module.get(loss)
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            metrics = [metrics]
-        self._metric_specs = list(metrics or [])
-        for m in self._metric_specs:
+        self._loss_weight = _single_loss_weight(loss_weights)
+        self._metric_specs = _metric_list(metrics, "metrics")
+        self._weighted_specs = _metric_list(weighted_metrics, "weighted_metrics")
+        for m in self._metric_specs + self._weighted_specs:
             if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
                 metrics_module.get(m)                      # fail now on an unknown string
         self._compiled_metrics = None
+        self._weighted_metrics = ()
+        self._metric_own_names = None
         self.compiled = True
         self._compile_config = {"optimizer": optimizers_module.serialize(self.optimizer),
-                                "loss": losses_module.serialize(self._compiled_loss), "loss_weights": None,
+                                "loss": losses_module.serialize(self._compiled_loss), "loss_weights": loss_weights,
                                 "metrics": [metrics_module.serialize(m) for m in self._metric_specs] or None,
-                                "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
-                                "jit_compile": False}
+                                "weighted_metrics": [metrics_module.serialize(m) for m in self._weighted_specs]
+                                or None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
     def _assert_compiled(self, what):
         if not self.compiled or self._compiled_loss is None:
@@ -116,14 +124,48 @@ class Model(Layer):
                                "loss='sparse_categorical_crossentropy', metrics=['accuracy']).")
 
     def _resolve_metrics(self, y, out):
+        """The compiled metrics, made on the first batch: `metrics` then `weighted_metrics`, named as Keras
+        3 logs them (a repeated name gets _1, _2, ...; a weighted metric sharing an unweighted one's name
+        becomes weighted_<name>). `self._weighted_metrics` holds the ones that take sample weights."""
         if self._compiled_metrics is None:
-            self._compiled_metrics = [metrics_module.resolve(m, y, out) for m in self._metric_specs]
+            plain = [metrics_module.resolve(m, y, out) for m in self._metric_specs]
+            weighted = [metrics_module.resolve(m, y, out) for m in self._weighted_specs]
+            self._metric_own_names = ["loss"] + [m.name for m in plain + weighted]
+            seen = {}
+            for m in plain:
+                if m.name in seen:
+                    seen[m.name] += 1
+                    m.name = f"{m.name}_{seen[m.name] - 1}"
+                else:
+                    seen[m.name] = 1
+            for m in weighted:
+                if m.name in seen:
+                    base = f"weighted_{m.name}"
+                    if base in seen:
+                        seen[base] += 1
+                        m.name = f"{base}_{seen[base] - 1}"
+                    else:
+                        seen[base] = 1
+                        m.name = base
+                else:
+                    seen[m.name] = 1
+            self._weighted_metrics = tuple(weighted)
+            self._compiled_metrics = plain + weighted
         return self._compiled_metrics
 
     @property
     def metrics(self):
         """The loss tracker then the compiled metrics (after the first batch), as Keras lists them."""
         return [self._loss_tracker] + list(self._compiled_metrics or [])
+
+    def _flatten_metrics_in_order(self, logs):
+        """`evaluate`'s list (Keras 3's rule): the value of each compiled metric by its own name, in
+        compile order, then whatever logs are left, sorted by name; one value alone is returned bare.
+        (So a weighted metric renamed weighted_<name> repeats the unweighted value first, as in Keras.)"""
+        names = getattr(self, "_metric_own_names", None) or [m.name for m in self.metrics]
+        results = [logs[name] for name in names if name in logs]
+        results += [logs[key] for key in sorted(logs) if key not in names]
+        return results[0] if len(results) == 1 else results
 
     @property
     def metrics_names(self):
@@ -164,7 +206,8 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimisation step on this batch; returns the loss (and metrics) of the batch."""
         from course.keras import trainer
-        return trainer.train_on_batch(self, x, y, sample_weight=sample_weight, return_dict=return_dict)
+        return trainer.train_on_batch(self, x, y, sample_weight=sample_weight, class_weight=class_weight,
+                                      return_dict=return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         return self.evaluate(x, y, batch_size=len(x), verbose=0, sample_weight=sample_weight,
@@ -217,6 +260,31 @@ class Model(Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _metric_list(metrics, what):
+    if metrics is None:
+        return []
+    return list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
+
+
+def _single_loss_weight(loss_weights):
+    """compile(loss_weights=...) for a one-output model: None, or the float that multiplies the loss."""
+    if loss_weights is None:
+        return None
+    value = loss_weights
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise ValueError(f"compile: this model has one output, so loss_weights takes one weight; got "
+                             f"{len(value)}: {loss_weights!r}.")
+        value = value[0]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"compile: loss_weights must be a number (or a one-entry list or dict); got "
+                         f"{loss_weights!r}.") from None
 
 
 class _Unbuilt:

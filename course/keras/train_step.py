@@ -4,10 +4,12 @@ and `test_step` and runs DistributedDataParallel inside the same step. On plain 
 subclass dispatch), for one batch (x, y):
 
     ŷ = module(x, training=True)          module: the model, or DDP wrapping it
-    L = loss(y, ŷ) + Σ weight penalties + Σ activity penalties       (compute_loss, written once)
+    L = λ·loss(y, ŷ, sw) + Σ weight penalties + Σ activity penalties  (compute_loss, written once;
+                                           λ = compile's loss_weights, sw = sample or class weights)
     g = ∂L/∂w                              torch autograd; backward() when DDP must all-reduce g
     w <- rule(w, g)                        (course.optim, foreach)
     loss tracker += L·n;  metrics += per-batch statistics   (device tensors, no read-back)
+    (compile's `metrics` ignore sw, its `weighted_metrics` use it, as in Keras 3)
 
 Batch logs are lazy: only a callback that reads them waits for the device.
 """
@@ -59,7 +61,7 @@ class BatchLogs(Mapping):
         return self._read()[key]
 
     def __iter__(self):
-        return iter(m.name for m in self._metrics)
+        return iter(sorted(m.name for m in self._metrics))      # Keras 3 hands callbacks sorted logs
 
     def __len__(self):
         return len(self._metrics)
@@ -98,12 +100,14 @@ class Step:
         self.model = model
         self.module = module
         self.loss = model._compiled_loss
+        self.loss_weight = getattr(model, "_loss_weight", None)
         self.rule = model.optimizer._rule if model.optimizer is not None else None
         self.all_labels = all_labels
         self.class_weight = class_weight
         self.variables = None
         self.regs = None
         self.metrics = None
+        self.weighted = frozenset()
         self._cw = None
 
     def _prepare(self, yb, out, training):
@@ -113,6 +117,7 @@ class Step:
                      for reg, var in layer._weight_regularizers if var._trainable]
         check_labels(self.loss, self.all_labels if self.all_labels is not None else yb, out.shape[-1])
         self.metrics = model._resolve_metrics(yb, out)
+        self.weighted = frozenset(id(m) for m in getattr(model, "_weighted_metrics", ()))
         if not training:
             return
         self.variables = model.trainable_variables
@@ -130,8 +135,10 @@ class Step:
         return self.module(xb, training=training)          # DDP -> model.__call__, nested in this context
 
     def compute_loss(self, yb, out, swb, activity_losses):
-        """L = loss(y, ŷ) + Σ weight penalties + Σ activity penalties, on plain tensors."""
+        """L = λ·loss(y, ŷ) + Σ weight penalties + Σ activity penalties, on plain tensors."""
         total = self.loss._compute(yb, out, swb, check=False)            # L = loss(y, ŷ)
+        if self.loss_weight is not None:
+            total = total * self.loss_weight                             # λ (compile's loss_weights)
         for reg, var in self.regs:
             total = total + reg(plain(var))                              # + weight penalties
         for extra in activity_losses:
@@ -149,8 +156,9 @@ class Step:
 
     def _track(self, total, out, yb, swb, n):
         self.model._loss_tracker._add(total * n, n)                     # running mean weighted by batch size
+        weighted = self.weighted
         for m in self.metrics:
-            m._update(yb, out, swb)
+            m._update(yb, out, swb if id(m) in weighted else None)     # Keras: only weighted_metrics see sw
 
     def train(self, xb, yb, swb=None):
         """One optimisation step on (xb, yb); returns the batch loss L (a device scalar)."""
@@ -159,15 +167,26 @@ class Step:
             if self.variables is None:
                 self._prepare(yb, out, True)
             if self._cw is not None:
-                idx = yb.argmax(-1) if yb.dim() > 1 and yb.shape[-1] > 1 else yb.reshape(-1).long()
-                cw = self._cw[idx]
-                swb = cw if swb is None else swb * cw
+                swb = self._class_weights(yb, swb)
             total = self.compute_loss(yb, out, swb, ctx.losses)
             if self.variables:
                 self.rule.apply(self.variables, self._gradients(total))   # w <- rule(w, g)
             with torch.no_grad():
                 self._track(total.detach(), out.detach(), yb, swb, xb.shape[0])
         return total
+
+    def _class_weights(self, yb, swb):
+        """One weight per sample from its class, as Keras' class_weight does (one-hot labels: the argmax;
+        others rounded to the nearest integer); Keras refuses class and sample weights together."""
+        if swb is not None:
+            raise ValueError("You cannot `class_weight` and `sample_weight` at the same time. Fold the class "
+                             "weights into the sample weights yourself (multiply them) and pass those only.")
+        if yb.dim() > 1 and yb.shape[-1] > 1:
+            idx = yb.argmax(-1)
+        else:
+            idx = yb.reshape(yb.shape[0]) if yb.dim() > 1 else yb
+            idx = torch.round(idx).long() if idx.is_floating_point() else idx.long()
+        return self._cw[idx]
 
     def test(self, xb, yb, swb=None):
         """Loss and metrics of (xb, yb) in inference mode, added to the model's trackers."""

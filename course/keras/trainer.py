@@ -15,7 +15,7 @@ import torch
 import course.device
 from course.framework.convert import no_dispatch
 from course.keras.callbacks import CallbackList
-from course.keras.data_adapter import ArrayData, adapt, check_count, unpack
+from course.keras.data_adapter import ArrayData, StepsPerEpoch, adapt, check_count, unpack
 from course.keras.layers.conversion import to_tensor
 from course.keras.train_step import BatchLogs, Step, StepContext, read_metrics
 
@@ -71,10 +71,13 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
     epochs = check_count(epochs, "epochs", "fit", minimum=0)
     initial_epoch = check_count(initial_epoch, "initial_epoch", "fit", minimum=0)
     class_weight = _check_class_weight(class_weight)
+    if class_weight is not None and sample_weight is not None:
+        raise ValueError("You cannot `class_weight` and `sample_weight` at the same time. Fold the class weights "
+                         "into the sample weights yourself (multiply them) and pass sample_weight only.")
+    steps_per_epoch = check_count(steps_per_epoch, "steps_per_epoch", "fit", minimum=0, allow_none=True)
     device = course.device.get()
     course.device.announce()                     # once per session: which device trains
-    data = adapt(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle), device=device,
-                 steps=steps_per_epoch, who="fit")
+    data = adapt(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle), device=device, who="fit")
     val = None
     if validation_data is not None:
         vx, vy, vsw = unpack(validation_data)
@@ -84,12 +87,13 @@ def fit(model, x=None, y=None, *, batch_size=None, epochs=1, verbose="auto", cal
         if not isinstance(data, ArrayData):
             raise ValueError("validation_split works with arrays only; with a dataset pass validation_data=.")
         data, val = data.split(validation_split)
-        if steps_per_epoch:
-            data.steps = min(data.steps, steps_per_epoch)
+    arrays = data if isinstance(data, ArrayData) else None
+    if steps_per_epoch:                          # Keras: later epochs go on where the last one stopped
+        data = StepsPerEpoch(data, steps_per_epoch, data.steps)
     verbose = _verbose(verbose)
     cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
                        epochs=epochs, steps=data.steps, in_fit=True)
-    step = Step(model, class_weight=class_weight, all_labels=data.y if isinstance(data, ArrayData) else None)
+    step = Step(model, class_weight=class_weight, all_labels=arrays.y if arrays is not None else None)
     return train_epochs(model, data, step, cbs, epochs=epochs, initial_epoch=initial_epoch, val=val,
                         validation_freq=validation_freq)
 
@@ -169,9 +173,8 @@ def evaluate(model, x=None, y=None, *, batch_size=None, verbose="auto", sample_w
                        steps=data.steps)
     logs = evaluate_data(model, data, cbs)
     if return_dict:
-        return logs
-    values = [logs[m.name] for m in model.metrics]
-    return values[0] if len(values) == 1 else values
+        return dict(sorted(logs.items()))        # Keras 3's logs are sorted by name
+    return model._flatten_metrics_in_order(logs)
 
 
 def predict(model, x, *, batch_size=None, verbose="auto", steps=None, callbacks=None, one_batch=False):
@@ -205,14 +208,19 @@ def predict(model, x, *, batch_size=None, verbose="auto", steps=None, callbacks=
         return torch.cat(outs).cpu().numpy()
 
 
-def train_on_batch(model, x, y=None, *, sample_weight=None, return_dict=False):
+def train_on_batch(model, x, y=None, *, sample_weight=None, class_weight=None, return_dict=False):
+    """One step on one batch. As in Keras 3 the metrics are reset first, so the values returned are
+    this batch's alone (not a running mean over earlier calls)."""
     model._assert_compiled("train_on_batch")
+    class_weight = _check_class_weight(class_weight)
+    if class_weight is not None and sample_weight is not None:
+        raise ValueError("Arguments `sample_weight` and `class_weight` cannot be specified at the same time.")
     data = adapt(x, y, sample_weight, batch_size=len(x), device=course.device.get(), who="train_on_batch")
-    step = Step(model, all_labels=data.y)
+    step = Step(model, class_weight=class_weight, all_labels=data.y)
+    model.reset_metrics()
     for xb, yb, swb in data:
         step.train(xb, yb, swb)
     logs = read_metrics(model.metrics)
     if return_dict:
-        return logs
-    values = [logs[m.name] for m in model.metrics]
-    return values[0] if len(values) == 1 else values
+        return dict(sorted(logs.items()))
+    return model._flatten_metrics_in_order(logs)

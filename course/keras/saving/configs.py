@@ -68,7 +68,13 @@ def _compile_from_config(model, cc):
     loss = cc.get("loss")
     if isinstance(loss, dict):
         loss = losses_module.get(loss)
-    metrics = cc.get("metrics")
-    if isinstance(metrics, list):                    # strings and built-in metric configs; functions were not stored
-        metrics = [metrics_module.get(m) if isinstance(m, dict) else m for m in metrics if m is not None]
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    metrics, weighted = (_saved_metrics(cc.get(key)) for key in ("metrics", "weighted_metrics"))
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted,
+                  loss_weights=cc.get("loss_weights"))
+
+
+def _saved_metrics(metrics):
+    """A saved metrics list: strings and built-in metric configs (functions were not stored)."""
+    if isinstance(metrics, list):
+        return [metrics_module.get(m) if isinstance(m, dict) else m for m in metrics if m is not None]
+    return metrics

@@ -35,9 +35,10 @@ def save_model_h5(model, filepath):
     cc = entry.get("compile_config") or {}
     training = None
     if cc:
-        training = {"loss": _legacy(cc.get("loss")), "loss_weights": None,
+        training = {"loss": _legacy(cc.get("loss")), "loss_weights": cc.get("loss_weights"),
                     "metrics": [_legacy(m) for m in cc.get("metrics") or [] if m is not None] or None,
-                    "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False,
+                    "weighted_metrics": [_legacy(m) for m in cc.get("weighted_metrics") or [] if m is not None]
+                    or None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False,
                     "optimizer_config": _legacy(cc.get("optimizer"))}
 
     def write(tmp):
