@@ -147,10 +147,16 @@ class Optimizer:
         return self.apply(grads, var_list)
 
     # -- state and config ------------------------------------------------------------------------
+    def _first_slot(self):
+        """Where the slots start in Keras' variable list: after iterations and the learning-rate variable,
+        which Keras does not have when the learning rate is a schedule (or any callable)."""
+        return 1 if self._schedule is not None else 2
+
     @property
     def variables(self):
-        """Keras' optimizer variables in its save order: iterations, learning_rate, then the slots."""
-        out = [self.iterations, self._lr_var]
+        """Keras' optimizer variables in its save order: iterations, learning_rate (not with a
+        schedule), then the slots."""
+        out = [self.iterations] + ([self._lr_var] if self._schedule is None else [])
         order = self._rule.params
         for block in self._slot_blocks:
             for p in order:
@@ -172,11 +178,12 @@ class Optimizer:
 
     def save_own_variables(self, store):
         """Keras 3's optimizer variables into `store` ({"0": array, ...}): iterations, the learning
-        rate, then the slots in Keras' order (zeros for a variable without a step yet)."""
+        rate (not with a schedule), then the slots in Keras' order (zeros for a variable without a step yet)."""
         store["0"] = np.asarray(self._rule.iterations, dtype=np.int64)
-        store["1"] = np.asarray(float(self._lr_var), dtype=np.float32)
+        if self._schedule is None:
+            store["1"] = np.asarray(float(self._lr_var), dtype=np.float32)
         variables = self._variables if self._variables is not None else self._rule.params
-        for index, slot, var in self._keras_slots(variables):
+        for index, slot, var in self._keras_slots(variables, self._first_slot()):
             state = self._rule.state.get(var)
             value = state[slot] if state is not None and slot in state else torch.zeros_like(var)
             with no_dispatch():
@@ -186,11 +193,13 @@ class Optimizer:
         """Load what `save_own_variables` wrote, for the variables given to `build`. State saved
         for other variables or other settings is ignored (the optimizer starts afresh, as in Keras)."""
         variables = self._variables or []
-        rows = self._keras_slots(variables)
-        if len(store.keys()) != 2 + len(rows) or not all(str(i) in store for i in range(2 + len(rows))):
+        first = self._first_slot()
+        rows = self._keras_slots(variables, first)
+        if len(store.keys()) != first + len(rows) or not all(str(i) in store for i in range(first + len(rows))):
             return
-        iterations, lr = store["0"], store["1"]
-        if iterations.size != 1 or lr.size != 1:
+        iterations = store["0"]
+        lr = store["1"] if first == 2 else None
+        if iterations.size != 1 or (lr is not None and lr.size != 1):
             return
         positions = {id(v): i for i, v in enumerate(variables)}
         state = {"form": "keras", "iterations": int(iterations.reshape(())), "state": {}}
@@ -200,12 +209,14 @@ class Optimizer:
                 return
             st = state["state"].setdefault(positions[id(var)], {"step": state["iterations"]})
             st[slot] = torch.from_numpy(value)
-        self._lr_var.assign(torch.as_tensor(float(lr.reshape(())), dtype=torch.float32))
+        if lr is not None:
+            self._lr_var.assign(torch.as_tensor(float(lr.reshape(())), dtype=torch.float32))
         self._rule.load_state_dict(state, params=variables)   # the slots attached to the variables now
 
-    def _keras_slots(self, variables):
-        """[(keras var index, rule slot name, variable)] for the current settings (save/load order)."""
-        rows, index = [], 2
+    def _keras_slots(self, variables, first=2):
+        """[(keras var index, rule slot name, variable)] for the current settings (save/load order);
+        the slots are numbered from `first` (2: after iterations and the learning rate)."""
+        rows, index = [], first
         active = set(self._rule.slot_inits())
         for block in self._slot_blocks:
             names = [s for s in block if s in active]
