@@ -83,9 +83,9 @@ class Conv2D(Layer):
         return self.activation(y)                                           # (N, H', W', filters)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "data_format": "channels_last",
-                "dilation_rate": list(self.dilation_rate), "groups": 1,
+        return {**super().get_config(), "filters": self.filters, "kernel_size": tuple(self.kernel_size),
+                "strides": tuple(self.strides), "padding": self.padding, "data_format": "channels_last",
+                "dilation_rate": tuple(self.dilation_rate), "groups": 1,
                 "activation": activations_module.serialize(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
                 "bias_initializer": initializers_module.serialize(self.bias_initializer),
@@ -111,8 +111,8 @@ class _Pooling2D(Layer):
         return type(self)._kernel(inputs, self.pool_size, self.strides, self.padding.upper())   # (N, H', W', C)
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": list(self.pool_size), "padding": self.padding,
-                "strides": list(self.strides), "data_format": "channels_last"}
+        return {**super().get_config(), "pool_size": tuple(self.pool_size), "padding": self.padding,
+                "strides": tuple(self.strides), "data_format": "channels_last"}
 
 
 class MaxPooling2D(_Pooling2D):

@@ -199,4 +199,4 @@ class Reshape(Layer):
         return inputs.reshape(inputs.shape[0], *self.target_shape)      # (N, *target_shape)
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": list(self.target_shape)}
+        return {**super().get_config(), "target_shape": tuple(self.target_shape)}
