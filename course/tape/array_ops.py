@@ -9,17 +9,20 @@ from collections import namedtuple
 import numpy as np
 import torch
 
+from course.framework.convert import as_plain
 from course.tape.creation import as_shape_arg
-from course.framework.dtypes import as_torch_dtype
+from course.framework.dtypes import as_dtype, as_torch_dtype
 from course.framework.errors import InvalidArgumentError
 from course.tape.math_ops import _pair, axis_arg
 from course.tape.string_shapes import accepts_strings
-from course.tape.tensor import to_numpy, to_tensor, wrap
+from course.tape.tensor import convert_operand, dtype_mismatch, kernel_dtype_name, to_numpy, to_tensor, wrap
 
 __all__ = ["reshape", "transpose", "expand_dims", "squeeze", "concat", "stack", "unstack", "gather", "gather_nd",
            "one_hot", "where", "shape", "shape_n", "size", "rank", "tile", "slice_", "split", "pad", "reverse",
            "boolean_mask", "broadcast_to", "sort", "argsort", "unique", "meshgrid", "sequence_mask",
            "stop_gradient", "roll", "repeat", "matrix_transpose", "newaxis", "scatter_nd", "tensor_scatter_nd_update",
+           "tensor_scatter_nd_add", "tensor_scatter_nd_sub", "tensor_scatter_nd_max", "tensor_scatter_nd_min",
+           "unique_with_counts",
            "is_tensor", "get_static_value", "ensure_shape"]
 
 newaxis = None
@@ -48,12 +51,12 @@ def transpose(a, perm=None, conjugate=False, name="transpose"):
     t = _t(a)
     perm = tuple(reversed(range(t.dim()))) if perm is None else as_shape_arg(perm, "perm")
     out = t.permute(perm)
-    return wrap(out.conj() if conjugate else out)
+    return wrap(torch.conj_physical(out) if conjugate and out.is_complex() else out)
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):
-    t = _t(a)
-    return wrap(t.transpose(-1, -2).conj() if conjugate else t.transpose(-1, -2))
+    t = _t(a).transpose(-1, -2)
+    return wrap(torch.conj_physical(t) if conjugate and t.is_complex() else t)
 
 
 @accepts_strings
@@ -75,20 +78,28 @@ def squeeze(input, axis=None, name=None):
     return wrap(t.squeeze(dims))
 
 
-def _same_dtype(values):
-    ts = [to_tensor(v) for v in values]
-    if not ts:
+def _same_dtype(values, op):
+    """A list of values as tensors of one dtype, as TF's ops take them (args_to_matching_eager): the
+    first tensor's dtype (else the first value's), other values converted to it (numpy cast, Python
+    values must fit: TypeError), a tensor of another dtype TF's InvalidArgumentError."""
+    if not values:
         raise ValueError("Expected a non-empty list of tensors.")
-    dtype = next((t.dtype for t, v in zip(ts, values) if isinstance(v, torch.Tensor)), ts[0].dtype)
-    device = next((t.device for t, v in zip(ts, values) if isinstance(v, torch.Tensor)), ts[0].device)
-    return [t.to(device=device, dtype=dtype) for t in ts]
+    first = next((v for v in values if isinstance(v, torch.Tensor)), None)
+    like = to_tensor(first if first is not None else values[0])
+    out = []
+    for k, v in enumerate(values):
+        t = to_tensor(v) if isinstance(v, torch.Tensor) else convert_operand(v, like.dtype, like.device)
+        if t.dtype != like.dtype:
+            raise dtype_mismatch(op, like.dtype, t.dtype, k)
+        out.append(t.to(like.device))
+    return out
 
 
 @accepts_strings
 def concat(values, axis, name="concat"):
     if isinstance(values, torch.Tensor):
         values = list(values.unbind(0))
-    ts = _same_dtype(list(values))
+    ts = _same_dtype(list(values), "ConcatV2")
     try:
         return wrap(torch.cat(ts, dim=int(axis_arg(axis))))
     except RuntimeError:
@@ -115,41 +126,113 @@ def _dims(t):
 
 @accepts_strings
 def stack(values, axis=0, name="stack"):
-    ts = _same_dtype(list(values))
+    values = list(values)
+    axis = int(axis_arg(axis))
+    if axis == 0 and values and not any(isinstance(v, torch.Tensor) for v in values):
+        try:                                      # TF converts a list of plain values as one constant
+            return wrap(to_tensor(values))
+        except (TypeError, ValueError):
+            pass
+    ts = _same_dtype(values, "Pack")
     if len({tuple(t.shape) for t in ts}) > 1:
         raise InvalidArgumentError(f"Shapes of all inputs must match for tf.stack; got "
                                    f"{[tuple(t.shape) for t in ts]}.")
-    return wrap(torch.stack(ts, dim=int(axis)))
+    rank = ts[0].dim() + 1
+    if not -rank <= axis < rank:
+        raise ValueError(f"Argument `axis` = {axis} not in range [{-rank}, {rank})")
+    return wrap(torch.stack(ts, dim=axis))
 
 
 @accepts_strings
 def unstack(value, num=None, axis=0, name="unstack"):
-    return [wrap(p) for p in _t(value).unbind(int(axis))]
+    t = _t(value)
+    axis = int(axis_arg(axis))
+    if not -max(t.dim(), 1) <= axis < max(t.dim(), 1):
+        raise ValueError(f"Argument `axis` = {axis} not in range [{-t.dim()}, {t.dim()})")
+    if num is not None and int(num) != t.shape[axis]:
+        raise InvalidArgumentError(None, None, f"Input shape axis {axis % t.dim()} must equal {int(num)}, got shape "
+                                   f"{_dims(t)} [Op:Unpack]")
+    return [wrap(p) for p in t.unbind(axis)]
+
+
+def _indices(indices, op, param="Tindices", allowed="int16, int32, int64"):
+    """Index values as an int64 tensor; float indices are TF's error (it never rounds an index)."""
+    idx = _t(indices)
+    if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool:
+        raise InvalidArgumentError(None, None, f"Value for attr '{param}' of {kernel_dtype_name(idx.dtype)} is not in "
+                                   f"the list of allowed values: {allowed} [Op:{op}]")
+    return idx.long()
 
 
 @accepts_strings
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
-    """params[..., indices, ...] along `axis` (0): shape params[:axis] + indices.shape + params[axis+1:]."""
-    p, idx = _t(params), _t(indices).long()
-    axis = 0 if axis is None else int(axis_arg(axis)) % p.dim()
-    if batch_dims:
-        raise NotImplementedError("tf.gather with batch_dims != 0 is not supported here; use tf.gather_nd or "
-                                  "index each batch row with tf.gather in a loop.")
-    if idx.numel() and (idx.min() < -p.shape[axis] or idx.max() >= p.shape[axis]):
-        bad = ((idx < -p.shape[axis]) | (idx >= p.shape[axis])).reshape(-1).nonzero()[0].item()
+    """params[..., indices, ...] along `axis` (default batch_dims): shape params[:axis] +
+    indices.shape[batch_dims:] + params[axis+1:]. Indices outside [0, n) are TF's error (on its CPU)."""
+    p, idx = _t(params), _indices(indices, "GatherV2")
+    batch_dims = int(batch_dims)
+    if batch_dims < 0:
+        batch_dims += idx.dim()
+    axis = batch_dims if axis is None else int(axis_arg(axis))
+    if axis < 0:
+        axis += p.dim()
+    if not 0 <= batch_dims <= min(idx.dim(), axis) or not 0 <= axis < p.dim():
+        raise ValueError(f"tf.gather: batch_dims ({batch_dims}) must be in [0, rank(indices) = {idx.dim()}] and at "
+                         f"most axis ({axis}), and axis in [0, rank(params) = {p.dim()}).")
+    if tuple(p.shape[:batch_dims]) != tuple(idx.shape[:batch_dims]):
+        raise InvalidArgumentError(f"params.shape[:{batch_dims}] = {list(p.shape[:batch_dims])} must equal "
+                                   f"indices.shape[:{batch_dims}] = {list(idx.shape[:batch_dims])} (batch_dims).")
+    n = p.shape[axis]
+    if idx.numel() and (idx.min() < 0 or idx.max() >= n):
+        bad = ((idx < 0) | (idx >= n)).reshape(-1).nonzero()[0].item()
         where = "" if idx.dim() == 0 else "[" + ",".join(str(i) for i in np.unravel_index(bad, tuple(idx.shape))) + "]"
-        raise InvalidArgumentError(f"indices{where} = {int(idx.reshape(-1)[bad])} is not in [0, {p.shape[axis]}) "
-                                   f"(tf.gather on an axis of size {p.shape[axis]})")
-    out = p.index_select(axis, idx.reshape(-1).to(p.device) % p.shape[axis])
-    return wrap(out.reshape(p.shape[:axis] + idx.shape + p.shape[axis + 1:]))
+        raise InvalidArgumentError(f"indices{where} = {int(idx.reshape(-1)[bad])} is not in [0, {n}) "
+                                   f"(tf.gather on an axis of size {n})")
+    idx = idx.to(p.device)
+    if not batch_dims:
+        out = p.index_select(axis, idx.reshape(-1))
+        return wrap(out.reshape(p.shape[:axis] + idx.shape + p.shape[axis + 1:]))
+    # batched: flatten the batch axes, then gather each batch row's indices along `axis`
+    batch = tuple(p.shape[:batch_dims])
+    nb = int(np.prod(batch)) if batch else 1
+    pf = p.reshape((nb,) + tuple(p.shape[batch_dims:]))
+    ix = idx.reshape((nb,) + tuple(idx.shape[batch_dims:]))
+    a = axis - batch_dims + 1                               # the gather axis within pf
+    pre, post = tuple(pf.shape[1:a]), tuple(pf.shape[a + 1:])
+    inner = tuple(ix.shape[1:])
+    # out[b, pre..., inner..., post...] = pf[b, pre..., ix[b, inner...], post...]
+    g = ix.reshape((nb,) + (1,) * len(pre) + (-1,) + (1,) * len(post))
+    g = g.expand((nb,) + pre + (g.shape[len(pre) + 1],) + post)
+    out = torch.gather(pf, a, g)
+    return wrap(out.reshape(batch + pre + inner + post))
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
-    """params[indices[..., 0], indices[..., 1], ...]: the last axis of indices indexes params' first axes."""
-    p, idx = _t(params), _t(indices).long().to(_t(params).device)
-    if batch_dims:
-        raise NotImplementedError("tf.gather_nd with batch_dims != 0 is not supported here.")
-    return wrap(p[tuple(idx[..., i] for i in range(idx.shape[-1]))])
+    """params[indices[..., 0], indices[..., 1], ...]: the last axis of indices indexes params' first axes
+    (after the first `batch_dims` axes, which params and indices share)."""
+    p = _t(params)
+    idx = _indices(indices, "GatherNd").to(p.device)
+    b = int(batch_dims)
+    if idx.dim() < 1 or idx.shape[-1] > p.dim() - b or tuple(p.shape[:b]) != tuple(idx.shape[:b]):
+        raise InvalidArgumentError(f"tf.gather_nd: indices of shape {list(idx.shape)} do not index params of shape "
+                                   f"{list(p.shape)} with batch_dims={b} (indices.shape[-1] must be at most "
+                                   f"rank(params) - batch_dims, and the batch axes must match).")
+    depth = idx.shape[-1]
+    sizes = torch.tensor(p.shape[b:b + depth], device=p.device)
+    if idx.numel() and ((idx < 0) | (idx >= sizes)).any():
+        bad = ((idx < 0) | (idx >= sizes)).any(-1).reshape(-1).nonzero()[0].item()
+        pos = np.unravel_index(bad, tuple(idx.shape[:-1])) if idx.dim() > 1 else ()
+        raise InvalidArgumentError(f"indices[{','.join(str(i) for i in pos)}] = "
+                                   f"[{', '.join(str(int(v)) for v in idx.reshape(-1, depth)[bad])}] does not index "
+                                   f"into param shape [{','.join(str(d) for d in p.shape)}]")
+    if not b:
+        return wrap(p[tuple(idx[..., i] for i in range(depth))])
+    batch = tuple(p.shape[:b])
+    nb = int(np.prod(batch))
+    pf = p.reshape((nb,) + tuple(p.shape[b:]))
+    ix = idx.reshape(nb, -1, depth)                                     # (nb, m, depth)
+    rows = torch.arange(nb, device=p.device).unsqueeze(1).expand(nb, ix.shape[1])
+    out = pf[(rows,) + tuple(ix[..., i] for i in range(depth))]          # (nb, m, rest...)
+    return wrap(out.reshape(batch + tuple(idx.shape[b:-1]) + tuple(p.shape[b + depth:])))
 
 
 def scatter_nd(indices, updates, shape, name=None):
@@ -164,9 +247,41 @@ def tensor_scatter_nd_update(tensor, indices, updates, name=None):
     return wrap(t.index_put_(tuple(idx[..., i] for i in range(idx.shape[-1])), upd.to(t.dtype)))
 
 
+def _scatter_reduce(reduce):
+    def op(tensor, indices, updates, name=None):
+        t, idx = _t(tensor), _t(indices).long().to(_t(tensor).device)
+        upd = _t(updates) if isinstance(updates, torch.Tensor) else convert_operand(updates, t.dtype, t.device)
+        key = tuple(idx[..., i] for i in range(idx.shape[-1]))
+        if reduce == "add":
+            return wrap(t.index_put(key, upd, accumulate=True))
+        if reduce == "sub":
+            return wrap(t.index_put(key, -upd, accumulate=True))
+        # max / min: element by element, in order (duplicates fold in)
+        flat_t = t.clone()
+        pick = torch.maximum if reduce == "max" else torch.minimum
+        for k in range(idx.reshape(-1, idx.shape[-1]).shape[0]):
+            at = tuple(int(v) for v in idx.reshape(-1, idx.shape[-1])[k])
+            flat_t[at] = pick(flat_t[at], upd.reshape((-1,) + tuple(flat_t[at].shape))[k])
+        return wrap(flat_t)
+    op.__name__ = f"tensor_scatter_nd_{reduce}"
+    op.__doc__ = f"`tf.tensor_scatter_nd_{reduce}`: a copy of tensor with updates {reduce}-combined at indices."
+    return op
+
+
+tensor_scatter_nd_add = _scatter_reduce("add")
+tensor_scatter_nd_sub = _scatter_reduce("sub")
+tensor_scatter_nd_max = _scatter_reduce("max")
+tensor_scatter_nd_min = _scatter_reduce("min")
+
+
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     """(..., depth) with on_value at each index and off_value elsewhere; out-of-range rows are all off."""
-    idx = _t(indices).long()
+    idx = _indices(indices, "OneHot", "TI", "uint8, int8, int32, int64")
+    if on_value is not None and off_value is not None and dtype is None:
+        on_dt, off_dt = to_tensor(on_value).dtype, to_tensor(off_value).dtype
+        if on_dt != off_dt:
+            raise TypeError(f"dtype {as_dtype(on_dt)} of on_value does not match dtype {as_dtype(off_dt)} of "
+                            f"off_value")
     if dtype is not None:
         want = as_torch_dtype(dtype)
     elif on_value is not None:
@@ -186,13 +301,15 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
 def where(condition, x=None, y=None, name=None):
     """With x and y: elementwise choice (broadcasting). Alone: the (N, rank) int64 indices of True."""
-    c = _t(condition)
     if x is None and y is None:
-        return wrap(torch.nonzero(c.bool()))
+        return wrap(torch.nonzero(_t(condition).bool()))
     if x is None or y is None:
         raise ValueError("tf.where needs both x and y, or neither.")
-    a, b = _pair(x, y)
-    return wrap(torch.where(c.bool().to(a.device), a, b))
+    c = _t(condition) if isinstance(condition, torch.Tensor) else to_tensor(condition, torch.bool)
+    if c.dtype != torch.bool:
+        raise dtype_mismatch("SelectV2", torch.bool, c.dtype, 0)
+    a, b = _pair(x, y, "SelectV2", index=2)
+    return wrap(torch.where(c.to(a.device), a, b))
 
 
 @accepts_strings
@@ -318,6 +435,16 @@ def unique(x, out_idx=torch.int32, name=None):
     rank = torch.empty_like(order)
     rank[order] = torch.arange(order.numel(), device=t.device)
     return _Unique(wrap(values[order]), wrap(rank[inverse].to(as_torch_dtype(out_idx))))
+
+
+_UniqueWithCounts = namedtuple("UniqueWithCounts", ["y", "idx", "count"])
+
+
+def unique_with_counts(x, out_idx=torch.int32, name=None):
+    """UniqueWithCounts(y, idx, count): `unique`, and how often each distinct value occurs."""
+    y, idx = unique(x, out_idx)
+    count = torch.bincount(as_plain(idx).long(), minlength=y.shape[0]).to(as_torch_dtype(out_idx))
+    return _UniqueWithCounts(y, idx, wrap(count))
 
 
 def meshgrid(*args, **kwargs):

@@ -63,17 +63,88 @@ _NUMPY_OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply
                     np.bitwise_and: operator.and_, np.bitwise_or: operator.or_, np.bitwise_xor: operator.xor}
 
 
-def _operand(other, like):
-    """The other side of a binary operator as a tensor of `like`'s dtype and device, TF-style."""
+# TensorFlow's op for each operator (named in its dtype-mismatch error), and the operators whose
+# right-hand side TF converts with a dtype *hint* (x + 0.5 on an int tensor: the 0.5 stays a float
+# and the kernel reports the mismatch) rather than a required dtype (x - 0.5: TypeError).
+_OP_NAMES = {"add": "AddV2", "sub": "Sub", "mul": "Mul", "div": "RealDiv", "truediv": "RealDiv",
+             "floordiv": "FloorDiv", "remainder": "FloorMod", "mod": "FloorMod", "pow": "Pow", "matmul": "MatMul",
+             "eq": "Equal", "ne": "NotEqual", "lt": "Less", "le": "LessEqual", "gt": "Greater",
+             "ge": "GreaterEqual", "and": "BitwiseAnd", "or": "BitwiseOr", "xor": "BitwiseXor"}
+_HINTED = {"AddV2", "MatMul", "RealDiv"}
+
+
+def _op_info(func):
+    """(TF op name, reversed?) for one of torch's operator functions."""
+    name = func.__name__.strip("_")
+    reflected = func.__name__.startswith("__r") and name[1:] in _OP_NAMES
+    name = name[1:] if reflected else name
+    return _OP_NAMES.get(name, name), reflected
+
+
+_OP_INFO = {f: _op_info(f) for f in _OPERATORS}
+_EQUALITY = {f for f in _OPERATORS if _OP_INFO[f][0] in ("Equal", "NotEqual")}
+
+# TensorFlow's kernel names for dtypes (its "expected to be a float tensor" messages)
+_KERNEL_NAMES = {torch.float32: "float", torch.float64: "double", torch.float16: "half"}
+
+
+def kernel_dtype_name(dtype):
+    return _KERNEL_NAMES.get(dtype) or dtypes.name(dtype)
+
+
+def dtype_mismatch(op, expected, got, index=1):
+    """TF's InvalidArgumentError for an op whose inputs have different dtypes (TF never promotes)."""
+    from course.framework.errors import InvalidArgumentError
+    return InvalidArgumentError(None, None, f"cannot compute {op} as input #{index}(zero-based) was expected to be a "
+                                f"{kernel_dtype_name(expected)} tensor but is a {kernel_dtype_name(got)} tensor "
+                                f"[Op:{op}]. TensorFlow does not convert dtypes for you: tf.cast one operand to the "
+                                f"other's dtype.")
+
+
+def truediv_mismatch(x_dtype, y_dtype):
+    """TF's TypeError for `x / y` with two dtypes."""
+    return TypeError(f"`x` and `y` must have the same dtype, got tf.{dtypes.name(x_dtype)} != "
+                     f"tf.{dtypes.name(y_dtype)}.")
+
+
+def cannot_convert(value, dtype):
+    return TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype {dtypes.name(dtype)}")
+
+
+def convert_operand(value, like_dtype, device=None, hinted=False):
+    """A non-tensor operand next to a tensor of `like_dtype`, as TF converts it: numpy values are cast;
+    Python values must fit the dtype (no float -> int, no number -> bool), else TypeError, or, for an
+    op that converts with a dtype hint, their own dtype (the caller then reports the mismatch)."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return to_tensor(value, like_dtype, device=device)
+    try:
+        return to_tensor(value, like_dtype, device=device)
+    except TypeError:
+        if not hinted:
+            raise
+        return to_tensor(value, device=device)
+
+
+def _operand(other, like, func=None, reflected=None):
+    """The other side of a binary operator, converted as TF converts it (see `convert_operand`); a
+    tensor of another dtype is TF's error. `reflected`: the operand stood left of the operator."""
+    op, was_reflected = _OP_INFO.get(func, (None, False))
+    reflected = was_reflected if reflected is None else reflected
     if isinstance(other, (np.ndarray, np.generic, list, tuple)):
-        arr = np.asarray(other)
-        hint = like.dtype
-        if arr.dtype.kind == "f" and not (hint.is_floating_point or hint.is_complex):
-            hint = None        # float data next to an integer tensor: keep its own dtype, torch promotes
-        return to_tensor(arr, hint, device=like.device)
-    if isinstance(other, torch.Tensor) and other.device != like.device and other.dim() > 0:
-        with no_dispatch():
-            return other.to(like.device)
+        other = convert_operand(other, like.dtype, like.device, hinted=op in _HINTED and not reflected)
+    elif isinstance(other, (bool, int, float, complex)):
+        if not python_converts(np.asarray(other), like.dtype):
+            if op not in _HINTED or reflected:
+                raise cannot_convert(other, like.dtype)
+            other = to_tensor(other, device=like.device)
+    if isinstance(other, torch.Tensor):
+        if other.device != like.device and other.dim() > 0:
+            with no_dispatch():
+                other = other.to(like.device)
+        if op is not None and other.dtype != like.dtype:
+            if op == "RealDiv":
+                raise truediv_mismatch(like.dtype, other.dtype)
+            raise dtype_mismatch(op, like.dtype, other.dtype)
     return other
 
 
@@ -129,7 +200,9 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
         if read:
             variable_read_hooks[0](read)
     if func in _OPERATORS and len(args) == 2 and isinstance(args[0], torch.Tensor):
-        args = (args[0], _operand(args[1], args[0]))
+        if args[1] is None and func in _EQUALITY:
+            return _OP_INFO[func][0] == "NotEqual"            # TF: tensor == None is False
+        args = (args[0], _operand(args[1], args[0], func))
         if func in _DIVISIONS:
             args = _true_division(func, args, kwargs)
     elif args and any(type(a) is np.ndarray for a in args):
@@ -141,6 +214,8 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
             ret = func(*args, **(kwargs or {}))
         except RuntimeError as exc:
             if func in _OPERATORS and "must match the size of tensor" in str(exc):
+                if func in _EQUALITY:        # TF's == and != answer False / True for shapes that cannot broadcast
+                    return _wrap(torch.tensor(_OP_INFO[func][0] == "NotEqual", device=args[0].device))
                 raise _incompatible(args) from None            # TF's text for a failed broadcast
             raise
     if func in torch.overrides.get_default_nowrap_functions():
@@ -226,9 +301,13 @@ class EagerTensor(torch.Tensor):
     # `x + [1.0, 2.0]`: torch's operators refuse Python lists before any dispatch, TF converts them.
     def _list_operand(name):
         method = getattr(torch.Tensor, name)
+        reflected = name.startswith("__r")
         def f(self, other):
-            if type(other) in (list, tuple):
-                other = _operand(other, self)
+            # TF's conversion and dtype check happen here, not only in __torch_function__: torch turns a
+            # TypeError raised under some operators into NotImplemented (and Python then reports
+            # "unsupported operand type(s)"), and reports 0.5 + x as x.add(0.5), losing which side 0.5 was.
+            if not GRAPH_STACK:
+                other = _operand(other, self, method, reflected)
             return method(self, other)
         f.__name__ = name
         return f
@@ -344,8 +423,7 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
                                 f"are tf.string tensors (tf.constant, tf.strings ops); rows of different lengths "
                                 f"are tf.ragged.constant.")
             if not isinstance(value, (np.ndarray, np.generic)):
-                if want is not None and want != torch.bool and not want.is_floating_point and arr.dtype.kind == "f" \
-                        and not np.all(np.mod(arr, 1) == 0):
+                if want is not None and not python_converts(arr, want):
                     raise TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype "
                                     f"{dtypes.name(want)}")
                 if want is None:
@@ -358,6 +436,16 @@ def to_tensor(value, dtype=None, *, device=None) -> torch.Tensor:
     if want is not None and t.dtype != want:
         t = t.to(want)
     return t
+
+
+def python_converts(arr, want):
+    """Does TF convert Python values (numpy's `arr` of them) to dtype `want`? Python floats never become
+    integers (not even 2.0) and Python numbers never become bools; numpy values always convert (cast)."""
+    if arr.size == 0 or want.is_floating_point or want.is_complex:
+        return True
+    if want == torch.bool:
+        return arr.dtype.kind == "b"
+    return arr.dtype.kind not in "fc"
 
 
 def _contiguous(arr):

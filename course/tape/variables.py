@@ -12,7 +12,7 @@ import torch
 import course.device
 from course.framework.convert import no_dispatch
 from course.tape import tensor as _tensor
-from course.tape.tensor import EagerTensor, _tf_repr, convert, to_numpy
+from course.tape.tensor import EagerTensor, _tf_repr, convert, to_numpy, to_tensor
 
 __all__ = ["Variable"]
 
@@ -42,7 +42,9 @@ class Variable(EagerTensor, torch.nn.Parameter):
                 return made
         if callable(initial_value):
             initial_value = initial_value()
-        data = convert(initial_value, dtype)
+        # tf.Variable converts as tf.constant does (numpy float64 stays float64; 1.5 is no int32);
+        # Keras' variables (subclasses) take Keras' floatx
+        data = to_tensor(initial_value, dtype) if cls is Variable else convert(initial_value, dtype)
         with no_dispatch():
             data = data.detach().clone() if isinstance(initial_value, torch.Tensor) else data
             data = data.as_subclass(torch.Tensor)

@@ -11,8 +11,10 @@ does it for a script).
 from course.tape.array_ops import (boolean_mask, broadcast_to, concat, ensure_shape, expand_dims, gather, gather_nd,
                                    get_static_value, is_tensor, meshgrid, newaxis, one_hot, pad, rank, repeat, reshape,
                                    reverse, roll, scatter_nd, sequence_mask, shape, shape_n, size, slice_ as slice,
-                                   sort, argsort, split, squeeze, stack, stop_gradient, tensor_scatter_nd_update,
-                                   tile, transpose, unique, unstack, where)
+                                   sort, argsort, split, squeeze, stack, stop_gradient, tensor_scatter_nd_add,
+                                   tensor_scatter_nd_max, tensor_scatter_nd_min, tensor_scatter_nd_sub,
+                                   tensor_scatter_nd_update, tile, transpose, unique, unique_with_counts, unstack,
+                                   where)
 from course.tape.control import (case, cond, control_dependencies, init_scope, map_fn, numpy_function,
                                  print_ as print, switch_case, vectorized_map, while_loop)
 from course.tape.py_function import py_function
