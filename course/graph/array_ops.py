@@ -19,7 +19,7 @@ from course.graph.registry import (ConstKernel, feed_missing_message, one_output
 
 __all__ = ["convert_to_tensor", "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
            "fill", "zeros", "ones", "zeros_like", "ones_like", "cast", "to_float", "group", "no_op", "Print",
-           "static_shape_from", "make_op"]
+           "static_shape_from", "make_op", "holds_tensor", "partial_shape_value"]
 
 
 def make_op(op_type, inputs, attrs=None, name=None, graph=None):
@@ -44,12 +44,72 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, graph=
     to_tensor = getattr(value, "_graph_tensor", None)
     if to_tensor is not None:
         return convert_to_tensor(to_tensor(), dtype, name)
+    if isinstance(value, (list, tuple)) and holds_tensor(value):
+        return _autopack(value, dtype, name or "packed")
     if dtype is None and preferred_dtype is not None:
         try:
             return constant(value, preferred_dtype, name=name or "Const", graph=graph)
         except (TypeError, ValueError):
             pass
     return constant(value, dtype, name=name or "Const", graph=graph)
+
+
+def _symbolic(value):
+    return isinstance(value, Tensor) or hasattr(value, "_graph_tensor")
+
+
+def holds_tensor(value):
+    """Whether a (nested) list or tuple holds a graph tensor or Variable, e.g. [tf.shape(x)[0], -1]."""
+    return any(_symbolic(v) or isinstance(v, (list, tuple)) and holds_tensor(v) for v in value)
+
+
+def _first_dtype(value):
+    for v in value:
+        if _symbolic(v):
+            return convert_to_tensor(v).dtype
+        if isinstance(v, (list, tuple)):
+            found = _first_dtype(v)
+            if found is not None:
+                return found
+    return None
+
+
+def _autopack(value, dtype, name):
+    """TF's auto-packing: a list mixing tensors and numbers is a `Pack` of its elements, in the first
+    tensor's dtype (`tf.reshape(x, [tf.shape(x)[0], -1])`, `tf.zeros([batch, 10])`)."""
+    dtype = _dt.as_torch_dtype(dtype) if dtype is not None else _first_dtype(value)
+    parts = [_autopack(v, dtype, "packed") if isinstance(v, (list, tuple)) and holds_tensor(v)
+             else convert_to_tensor(v, dtype) for v in value]
+    return make_op("Pack", parts, {"axis": 0}, name).outputs[0]
+
+
+def partial_shape_value(t):
+    """What the graph knows of the 1-D shape tensor `t` before it runs: a list of ints (-1 kept) and
+    None for the entries known only at run time, or None when even its length is unknown. TF's
+    `constant_value_as_shape`: `[tf.shape(x)[0], 784]` gives [None, 784] for x of shape (?, 28, 28)."""
+    op = t.op
+    if op.type == "Const":
+        value = op.attrs["value"]
+        return [int(v) for v in value.reshape(-1)] if value.ndim == 1 else None
+    if op.type == "Shape" and op.inputs[0].shape.rank is not None:
+        return list(op.inputs[0].shape)
+    if op.type == "Pack" and op.attrs["axis"] == 0 and all(x.shape.rank == 0 for x in op.inputs):
+        return [_scalar_value(x) for x in op.inputs]
+    n = t.shape[0] if t.shape.rank == 1 else None
+    return None if n is None else [None] * n
+
+
+def _scalar_value(t):
+    """The value of the int scalar `t` if the graph knows it (a Const, or a static dim read off tf.shape)."""
+    op = t.op
+    if op.type == "Const":
+        return int(op.attrs["value"])
+    if op.type == "StridedSlice" and op.inputs[0].op.type == "Shape":
+        key = op.attrs["key"]
+        dims = op.inputs[0].op.inputs[0].shape
+        if len(key) == 1 and isinstance(key[0], int) and dims.rank is not None and -dims.rank <= key[0] < dims.rank:
+            return dims[key[0]]
+    return None
 
 
 def _as_array(value, dtype):
@@ -173,6 +233,8 @@ def static_shape_from(shape):
         return [int(v) for v in op.attrs["value"].reshape(-1)] if op.type == "Const" else None
     if isinstance(shape, (int, np.integer)):
         return [int(shape)]
+    if holds_tensor(shape):
+        return None
     return [(-1 if d is None else int(d)) for d in shape]
 
 
@@ -191,8 +253,9 @@ def fill(dims, value, name=None):
 def _fill_infer(op):
     if "shape" in op.attrs:
         return one_output(TensorShape(op.attrs["shape"]), op.inputs[-1].dtype)
-    n = op.inputs[0].shape[0] if op.inputs[0].shape.rank == 1 else None
-    return one_output(TensorShape(None if n is None else [None] * n), op.inputs[-1].dtype)
+    dims = partial_shape_value(op.inputs[0])
+    return one_output(TensorShape(None if dims is None else [d if d is None or d >= 0 else None for d in dims]),
+                      op.inputs[-1].dtype)
 
 
 def _fill_kernel(op):

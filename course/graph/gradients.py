@@ -9,7 +9,8 @@ Reverse-mode differentiation on the graph, as TensorFlow's `gradients_util` does
    gradients its outputs received (AddN) and call the gradient function registered for its
    type (`@RegisterGradient`), which *builds ops* returning one gradient per input;
 4. the gradient of x is the sum of what reached it (None when no path connects it to y).
-Only floating-point tensors carry gradients. Running the returned tensors evaluates the backward
+Only floating-point tensors carry gradients (an integer y, or a path through an integer cast,
+gives None, as in TF). Running the returned tensors evaluates the backward
 ops like any other ops -- no autograd tape is involved. The gradient functions are registered by
 `math_grad`, `array_grad` and `nn_grad`, imported here so they are in place before any backward pass.
 """
@@ -79,8 +80,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         for i, (y, gy) in enumerate(zip(ys, grad_ys)):
             if gy is None:
                 if not _dt.is_floating(y.dtype):
-                    raise TypeError(f"gradients of {y.name} with dtype {_dt.name(y.dtype)}: only floating-point "
-                                    "tensors can be differentiated.")
+                    continue                               # TF: an integer y carries no gradient (x gets None)
                 gy = (constant(1, y.dtype, shape=list(y.shape), name=f"grad_ys_{i}") if y.shape.is_fully_defined()
                       else ones_like(y, name=f"grad_ys_{i}"))
             else:

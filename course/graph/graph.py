@@ -256,8 +256,9 @@ class Graph:
         spec = REGISTRY.get(op_type)
         if spec is None:
             raise ValueError(f"Unknown op type {op_type!r}; registered types: {sorted(REGISTRY)}.")
-        for t in inputs:
-            if t.op.graph is not self:
+        lifts = getattr(self, "lifts", None)
+        for i, t in enumerate(inputs):
+            if t.op.graph is not self and not (i in spec.refs and lifts is not None and lifts(t.op.graph)):
                 raise ValueError(f"Tensor {t.name} must be from the same graph as the op being built "
                                  f"({op_type}). Build every op of one model inside the same `with g.as_default():`.")
         if name:
@@ -420,9 +421,11 @@ class Graph:
                                f"'{op_name}', exists but only has {len(op.outputs)} outputs.")
             return op.outputs[index]
         if not allow_operation:
-            hint = f" Did you mean '{name}:0'?" if name in self._by_name else ""
+            if name in self._by_name:
+                raise ValueError(f"The name '{name}' refers to an Operation, not a Tensor. Tensor names must be of "
+                                 f"the form \"<op_name>:<output_index>\". Did you mean '{name}:0'?")
             raise ValueError(f"The name '{name}' looks like an (invalid) Operation name, not a Tensor. Tensor "
-                             f"names must be of the form \"<op_name>:<output_index>\".{hint}")
+                             "names must be of the form \"<op_name>:<output_index>\".")
         op = self._by_name.get(name)
         if op is None:
             raise KeyError(f"The name '{name}' refers to an Operation not in the graph.")

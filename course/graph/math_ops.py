@@ -268,11 +268,11 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
            b_is_sparse=False, output_type=None, grad_a=False, grad_b=False, name=None):
     """a @ b for matrices (MatMul) or batches of matrices (BatchMatMulV2), with optional transposes."""
     a = convert_to_tensor(a, name="a")
-    b = convert_to_tensor(b, dtype=a.dtype, name="b", graph=a.graph)
+    b = convert_to_tensor(b, dtype=None if _is_graph_value(b) else a.dtype, name="b", graph=a.graph)
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     if a.dtype != b.dtype:
         raise TypeError(f"Input 'b' of 'MatMul' Op has type {_dt.name(b.dtype)} that does not match type "
-                        f"{_dt.name(a.dtype)} of argument 'a'.")
+                        f"{_dt.name(a.dtype)} of argument 'a'. Use tf.cast to make them the same.")
     batched = (a.shape.rank or 2) > 2 or (b.shape.rank or 2) > 2
     return make_op("BatchMatMulV2" if batched else "MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb},
                    name or ("MatMul" if not batched else "MatMul")).outputs[0]

@@ -289,6 +289,12 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
                          "logits=..., ...).")
     logits = convert_to_tensor(logits)
     labels = convert_to_tensor(labels)
+    lr, gr = labels.shape.rank, logits.shape.rank
+    if lr is not None and gr is not None and lr != gr - 1:
+        raise ValueError(f"`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: labels.shape="
+                         f"{labels.shape} of rank {lr} and logits.shape={logits.shape} of rank {gr}. Sparse labels "
+                         "are class ids (shape (batch,)); for one-hot labels use "
+                         "softmax_cross_entropy_with_logits_v2, or pass tf.argmax(labels, 1).")
     if not _dt.is_integer(labels.dtype):
         raise TypeError(f"sparse_softmax_cross_entropy_with_logits: labels must be integer class ids; got dtype "
                         f"{_dt.name(labels.dtype)}. For one-hot labels use softmax_cross_entropy_with_logits.")

@@ -66,6 +66,11 @@ def feed_converter(t, device):
         return ValueError(f"Cannot feed value of shape {tuple(shape)} for Tensor '{name}', which has shape '{shown}'")
 
     def convert(value):
+        if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
+            raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values include Python "
+                            "scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, the tensor "
+                            f"object was {value} which was passed to the argument `feed_dict` with key {t}. Run it "
+                            "first (`sess.run(tensor)`) and feed the numpy value it returns.")
         if isinstance(value, torch.Tensor):
             if rank is not None and (value.dim() != rank or any(value.shape[i] != d for i, d in known)):
                 raise shape_error(value.shape)

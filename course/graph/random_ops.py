@@ -17,7 +17,7 @@ import torch
 from course.data import tf1_mnist
 from course.framework import dtypes as _dt
 from course.graph import philox
-from course.graph.array_ops import constant, convert_to_tensor, make_op
+from course.graph.array_ops import constant, convert_to_tensor, holds_tensor, make_op, partial_shape_value
 from course.graph.graph import get_default_graph
 from course.graph.math_ops import add, multiply, subtract
 from course.graph.registry import NotDifferentiable, one_output, register_op
@@ -55,8 +55,9 @@ tf1_mnist.set_seed_rule(get_seed)    # TF1's MNIST DataSet seeds numpy by this r
 
 
 def _shape_tensor(shape):
-    if hasattr(shape, "op") or hasattr(shape, "_graph_tensor"):
-        return convert_to_tensor(shape)
+    if hasattr(shape, "op") or hasattr(shape, "_graph_tensor") or isinstance(shape, (list, tuple)) and \
+            holds_tensor(shape):
+        return convert_to_tensor(shape, torch.int32)
     return constant([int(d) for d in shape], torch.int32, name="shape")
 
 
@@ -64,8 +65,9 @@ def _random_infer(op):
     s = op.inputs[0]
     static = s.op.attrs["value"].tolist() if s.op.type == "Const" else None
     if static is None:
-        n = s.shape[0] if s.shape.rank == 1 else None
-        return one_output(TensorShape(None if n is None else [None] * n), op.attrs["dtype"])
+        dims = partial_shape_value(s)
+        return one_output(TensorShape(None if dims is None else [d if d is None or d >= 0 else None for d in dims]),
+                          op.attrs["dtype"])
     return one_output(TensorShape(static), op.attrs["dtype"])
 
 

@@ -11,6 +11,7 @@ validated, placed, bound and compiled -- that is cached, so the second `run` wit
 signature only converts the feeds and calls one generated function (`plan_cache_info()` counts
 hits). `Session(executor="interpreter")` runs the same plans node by node instead.
 """
+import collections.abc
 import os
 
 import torch
@@ -67,14 +68,31 @@ class RunMetadata:
 
 # -- fetch structures -------------------------------------------------------------------------------------
 def _freeze(fetches):
-    """A hashable key for a fetch structure (lists and dicts become tagged tuples)."""
+    """A hashable key for a fetch structure: lists, tuples and dicts become tuples tagged with their
+    type (a namedtuple equals the plain tuple of its fields, and `{1: t}` equals `{True: t}`, yet each
+    gets its own plan, rebuilding its own structure)."""
     if isinstance(fetches, list):
         return ("__list__",) + tuple(_freeze(f) for f in fetches)
     if isinstance(fetches, tuple):
         return (type(fetches),) + tuple(_freeze(f) for f in fetches)
     if isinstance(fetches, dict):
-        return ("__dict__", type(fetches)) + tuple((k, _freeze(v)) for k, v in fetches.items())
+        return ("__dict__", type(fetches)) + tuple((type(k), k, _freeze(v)) for k, v in fetches.items())
+    try:
+        hash(fetches)
+    except TypeError:
+        raise _fetch_type_error(fetches) from None
     return fetches
+
+
+def _fetch_type_error(f):
+    return TypeError(f"Fetch argument {f!r} has invalid type {type(f)}, must be a string or Tensor. (Can not "
+                     f"convert a {type(f).__name__} into a Tensor or Operation.)")
+
+
+def _check_feed_dict(feed_dict):
+    if feed_dict is not None and not isinstance(feed_dict, collections.abc.Mapping):
+        raise TypeError(f"FlattenDictItems: 'dict' must be a dictionary or collection.Mapping type object, "
+                        f"instead of '{type(feed_dict).__name__}'.")
 
 
 def _flatten(fetches, graph):
@@ -89,8 +107,7 @@ def _flatten(fetches, graph):
         except (TypeError, ValueError, KeyError) as exc:
             msg = exc.args[0] if exc.args else str(exc)
             if isinstance(exc, TypeError):
-                raise TypeError(f"Fetch argument {f!r} has invalid type {type(f)}, must be a string or Tensor. "
-                                f"({msg})") from None
+                raise _fetch_type_error(f) from None
             raise ValueError(f"Fetch argument {f!r} cannot be interpreted as a Tensor. ({msg})") from None
         if el not in index:
             index[el] = len(flat)
@@ -185,11 +202,12 @@ class Session:
         """Evaluate `fetches` with `feed_dict` {placeholder (or tensor, or name): value}."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        _check_feed_dict(feed_dict)
         keys = tuple(feed_dict) if feed_dict else ()
+        key = (_freeze(fetches) if isinstance(fetches, (list, tuple, dict)) else fetches, keys)
         try:
-            key = (fetches, keys)
             plan = self._plans.get(key)
-        except TypeError:                             # a list or dict of fetches: freeze it
+        except TypeError:                             # an unhashable fetch (a set, an array) or feed key
             key = (_freeze(fetches), keys)
             plan = self._plans.get(key)
         if plan is None:
@@ -239,12 +257,9 @@ class Session:
 
     def plan_for(self, fetches, feed_dict=None):
         """The (cached) execution plan `run(fetches, feed_dict)` uses: `.source`, `.table()`, `.nodes`."""
+        _check_feed_dict(feed_dict)
         keys = tuple(feed_dict) if feed_dict else ()
-        try:
-            key = (fetches, keys)
-            hash(key)
-        except TypeError:
-            key = (_freeze(fetches), keys)
+        key = (_freeze(fetches), keys)
         if key not in self._plans:
             self._plans[key] = self._plan(fetches, keys)
         return self._plans[key]

@@ -14,7 +14,8 @@ import torch
 from course.framework import dtypes as _dt
 from course.framework.convert import as_plain
 from course.framework.shapes import TensorShape, brackets, broadcast, shape_error
-from course.graph.array_ops import constant, convert_to_tensor, identity, make_op, static_shape_from
+from course.graph.array_ops import (constant, convert_to_tensor, identity, make_op, partial_shape_value,
+                                    static_shape_from)
 from course.graph.graph import Tensor
 from course.graph.registry import one_output, register_op
 from course.tape.slicing import getitem
@@ -27,9 +28,17 @@ __all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "
 def _reshape_infer(op):
     x = op.inputs[0]
     target = op.attrs.get("shape")
-    if target is None:                                   # shape fed at run time
-        n = op.inputs[1].shape[0] if op.inputs[1].shape.rank == 1 else None
-        return one_output(TensorShape(None if n is None else [None] * n), x.dtype)
+    if target is None:                                   # shape known (in part) only at run time
+        partial = partial_shape_value(op.inputs[1])
+        if partial is None:
+            return one_output(TensorShape(None), x.dtype)
+        out = [None if d is None or d < 0 else d for d in partial]
+        have = x.shape.num_elements()
+        if partial.count(-1) == 1 and None not in partial and have is not None:
+            known = math.prod(d for d in partial if d != -1)
+            if known and have % known == 0:
+                out[partial.index(-1)] = have // known
+        return one_output(TensorShape(out), x.dtype)
     if sum(d == -1 for d in target) > 1:
         raise shape_error(op, "Cannot infer the shape: only one dimension of the new shape can be -1; got "
                               f"{target}", [x.shape])

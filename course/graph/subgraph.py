@@ -20,6 +20,7 @@ from course.framework import dtypes as _dt
 from course.framework.shapes import TensorShape
 from course.graph.graph import Graph, Tensor
 from course.graph.plan import Interpreter, build_plan, compile_plan, wrap_error
+from course.graph.registry import REGISTRY
 from course.graph.resource_ops import SIDE_EFFECTS
 
 __all__ = ["BranchGraph", "SubFunction", "SubPlan", "most_specific", "has_side_effects", "root_graph",
@@ -84,8 +85,9 @@ class BranchGraph(Graph):
         if var is not None and id(var) not in self.no_hoist and not self._assigned_here(var):
             outer_read = self.outer.create_op(op_type, [], attrs, name)
             return _CapturedRead(self, outer_read)
-        inputs = [self.capture(t) for t in inputs]
-        return super().create_op(op_type, inputs, attrs, name)
+        refs = REGISTRY[op_type].refs if op_type in REGISTRY else ()
+        inputs = [t if i in refs else self.capture(t) for i, t in enumerate(inputs)]   # a TF1 variable to write
+        return super().create_op(op_type, inputs, attrs, name)                          # stays the variable
 
 
 class _CapturedRead:

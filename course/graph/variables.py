@@ -21,7 +21,8 @@ from course.graph import initializers as init_ops
 from course.graph.array_ops import convert_to_tensor, group
 from course.graph.graph import GraphKeys, Tensor, get_default_graph, session_for
 from course.graph.math_ops import TENSOR_OPERATORS
-from course.graph.registry import NotDifferentiable, one_output, register_op
+from course.graph.registry import REGISTRY, NotDifferentiable, one_output, register_op
+from course.graph.resource_ops import SIDE_EFFECTS
 
 __all__ = ["Variable", "VariableScope", "variable_scope", "get_variable", "get_variable_scope", "AUTO_REUSE",
            "global_variables", "trainable_variables", "local_variables", "model_variables", "all_variables",
@@ -62,10 +63,23 @@ def _assign_make(op, rt, device):
     return assign
 
 
+SIDE_EFFECTS.update({"Assign", "AssignAdd", "AssignSub"})     # in a tf.cond branch or a loop body they run
 for _t in ("Assign", "AssignAdd", "AssignSub"):
     register_op(_t, infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype), make=_assign_make,
                 stateful=True, refs=(0,))
     NotDifferentiable(_t)
+
+
+def _initialized_value_make(op, rt, device):
+    slot = rt.slot(op.inputs[0].op)
+    return lambda initial: initial if slot.value is None else slot.value
+
+
+register_op("InitializedValue", infer=lambda op: one_output(op.inputs[0].shape, op.inputs[0].dtype),
+            make=_initialized_value_make, stateful=True, refs=(0,),
+            doc="The variable's value once initialised, else input 1 (its initial value): what TF builds as "
+                "cond(is_variable_initialized(v), v.read_value, lambda: v.initial_value).")
+NotDifferentiable("InitializedValue")
 
 
 register_op("IsVariableInitialized", infer=lambda op: one_output(TensorShape([]), torch.bool),
@@ -79,13 +93,17 @@ def _assign_op(ref, value, mode, validate_shape=True, name=None):
     ref_t = var._variable if var is not None else ref
     if not isinstance(ref_t, Tensor) or ref_t.op.type != "VariableV2":
         raise TypeError(f"assign needs a Variable (or its ref tensor); got {ref!r}.")
-    value = convert_to_tensor(value, dtype=ref_t.dtype)
+    g = get_default_graph()                 # a tf.cond branch or a while_loop body assigns from inside
+    if g is not ref_t.graph and not getattr(g, "lifts", lambda _: False)(ref_t.graph):
+        g = ref_t.graph
+    with g.as_default():
+        value = convert_to_tensor(value, dtype=ref_t.dtype)
     if validate_shape and not ref_t.shape.is_compatible_with(value.shape):
         raise ValueError(f"Shapes {tf1_str(ref_t.shape)} and {tf1_str(value.shape)} are incompatible: the value "
                          f"assigned to {ref_t.op.name} must have the variable's shape (or pass validate_shape=False).")
     op_type = {"set": "Assign", "add": "AssignAdd", "sub": "AssignSub"}[mode]
-    return ref_t.graph.create_op(op_type, [ref_t, value], {"validate_shape": validate_shape, "mode": mode},
-                                 name or op_type).outputs[0]
+    return g.create_op(op_type, [ref_t, value], {"validate_shape": validate_shape, "mode": mode},
+                       name or op_type).outputs[0]
 
 
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
@@ -130,6 +148,7 @@ class Variable:
                                  f"which does not fit the declared shape {tf1_str(var_shape)}.")
             self._variable = g.create_op("VariableV2", [], {"shape": var_shape, "dtype": init.dtype},
                                          scope).outputs[0]
+            init = _guard_uninitialized_reads(init, scope[:-1].rsplit("/", 1)[-1])
             self._initializer_op = g.create_op("Assign", [self._variable, init],
                                                {"validate_shape": validate_shape, "mode": "set"}, "Assign")
             self._snapshot = g.create_op("Identity", [self._variable], None, "read").outputs[0]
@@ -182,7 +201,11 @@ class Variable:
         return self._initial_value
 
     def initialized_value(self):
-        return self._initial_value
+        """This variable's value once initialised, else its initial value (TF builds a tf.cond): what an
+        initial value built from another variable reads, so one initializer run sets both."""
+        with self.graph.as_default(), self.graph.name_scope(None):
+            return self.graph.create_op("InitializedValue", [self._variable, self._initial_value], {},
+                                        self.op.name + "/InitializedValue").outputs[0]
 
     @property
     def constraint(self):
@@ -234,6 +257,44 @@ class Variable:
 
     def __bool__(self):
         return self._snapshot.__bool__()
+
+
+def _guard_uninitialized_reads(init, name):
+    """`init` with every read of another variable replaced by that variable's `initialized_value()`, as
+    TF's `_try_guard_against_uninitialized_dependencies` does: `tf.Variable(w * 2)` then initialises in
+    the same `global_variables_initializer()` run as `w`, whichever initializer runs first. Only the ops
+    between a variable and `init` are copied (named '<op>_<name>'); an init reading no variable is kept."""
+    g = init.graph
+    variables = {v.op: v for key in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES)
+                 for v in g.get_collection(key) if isinstance(v, Variable)}
+    if not variables:
+        return init
+    copies = {}
+
+    def op_copy(op):
+        if op in copies:
+            return copies[op]
+        copies[op] = op                                   # an op on a cycle (none in a DAG) stays as it is
+        if op.type == "VariableV2":
+            v = variables.get(op)
+            new = op if v is None else v.initialized_value().op
+        elif REGISTRY[op.type].refs or op.type in ("If", "StatelessIf", "Case", "StatelessCase", "While",
+                                                    "StatelessWhile"):
+            new = op                                      # writes, and control flow (TF stops at `If` too)
+        else:
+            inputs = [tensor_copy(t) for t in op.inputs]
+            if all(a is b for a, b in zip(inputs, op.inputs)):
+                new = op
+            else:
+                new = g.create_op(op.type, inputs, dict(op.attrs), f"{op.name}_{name}".replace(":", "_"))
+        copies[op] = new
+        return new
+
+    def tensor_copy(t):
+        new = op_copy(t.op)
+        return t if new is t.op else new.outputs[t.value_index]
+
+    return tensor_copy(init)
 
 
 def _delegate(name):
@@ -337,7 +398,9 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
     g = get_default_graph()
     parent = get_variable_scope()
     if isinstance(name_or_scope, VariableScope):
-        full, ns = name_or_scope.name, name_or_scope.original_name_scope
+        # TF opens a new name scope named after the scope's last part ('vs' -> 'vs_1' the second time):
+        # ops get fresh names, variables keep the scope's prefix.
+        full, ns = name_or_scope.name, name_or_scope.name.split("/")[-1]
         reuse = name_or_scope.reuse if reuse is None else reuse
     else:
         short = name_or_scope or default_name
@@ -358,9 +421,11 @@ def variable_scope(name_or_scope, default_name=None, values=None, initializer=No
     try:
         if auxiliary_name_scope:
             with g.name_scope(ns if ns else full.split("/")[-1]) as opened:
-                scope.original_name_scope = opened
                 if isinstance(name_or_scope, VariableScope):
                     name_or_scope.original_name_scope = name_or_scope.original_name_scope or opened
+                    scope.original_name_scope = name_or_scope.original_name_scope
+                else:
+                    scope.original_name_scope = opened
                 yield scope
         else:
             yield scope
@@ -377,6 +442,9 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
     scope = get_variable_scope()
     full = f"{scope.name}/{name}" if scope.name else name
     store = g._var_store
+    if shape is not None and initializer is not None and not callable(initializer):
+        raise ValueError("If initializer is a constant, do not specify shape.")
+    given = initializer is not None
     if full in store:
         if scope.reuse is False:
             raise ValueError(f"Variable {full} already exists, disallowed. Did you mean to set reuse=True or "
@@ -395,15 +463,15 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
         initializer = init_ops.glorot_uniform_initializer() if _dt.is_floating(dtype) else init_ops.zeros_initializer()
     if callable(initializer) and not isinstance(initializer, Tensor):
         if shape is None:
-            raise ValueError(f"The shape of the new variable {full} must be fully defined, but is None. Give "
+            raise ValueError(f"Variable {full} did not get an initializer, so its `shape` argument must be "
+                             "specified." if not given else
+                             f"The shape of the new variable {full} must be fully defined, but is None. Give "
                              "shape=[...] to tf.get_variable.")
         shape = list(as_shape(shape))
         init_fn = lambda: initializer(shape, dtype=dtype)   # noqa: E731
         value = init_fn
     else:
         value = initializer
-        if shape is not None:
-            validate_shape = True
     with g.name_scope(None):
         v = Variable(value, trainable=trainable, collections=collections, validate_shape=validate_shape,
                      name=full, dtype=dtype)

@@ -171,9 +171,11 @@ def _while(outer, cond, body, loop_vars, flat, rebuild, packed, shape_invariants
 
 def while_loop_v1(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
                   swap_memory=False, name=None, maximum_iterations=None, return_same_structure=False):
-    """TF1's `tf.while_loop` (its argument order; one loop variable comes back bare by default)."""
-    out = while_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, back_prop, swap_memory,
-                     maximum_iterations, name)
+    """TF1's `tf.while_loop` (its argument order; one loop variable comes back bare by default). TF1 code
+    is graph mode: loop variables given as Python numbers still make a `While` op in the default graph."""
+    with graph_of(nest.flatten(loop_vars)).as_default():
+        out = while_loop(cond, body, loop_vars, shape_invariants, parallel_iterations, back_prop, swap_memory,
+                         maximum_iterations, name)
     if not return_same_structure and isinstance(out, (list, tuple)) and len(nest.flatten(out)) == 1:
         return nest.flatten(out)[0]
     return out

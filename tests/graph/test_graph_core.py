@@ -66,8 +66,11 @@ def test_lookup_by_name_and_errors():
         g.get_tensor_by_name("x-input:3")
     with pytest.raises(KeyError, match="refers to an Operation not in the graph"):
         g.get_operation_by_name("nope")
+    with pytest.raises(ValueError, match="The name 'x-input' refers to an Operation, not a Tensor.*Did you mean "
+                                         "'x-input:0'"):
+        g.get_tensor_by_name("x-input")         # TF's text for a name that is an op's
     with pytest.raises(ValueError, match="looks like an \\(invalid\\) Operation name"):
-        g.get_tensor_by_name("x-input")
+        g.get_tensor_by_name("nope")
 
 
 def test_static_shapes_and_dtypes():
