@@ -251,7 +251,9 @@ class GradientTape:
         for t, g in zip(flat_targets, flat_out):
             if isinstance(t, torch.Tensor) and t.requires_grad:
                 outs.append(t)
-                grads_out.append(torch.ones_like(as_plain(t)) if g is None else to_tensor(g, t.dtype, device=t.device))
+                # a weight broadcasts to its target (TF: a scalar weights every element)
+                grads_out.append(torch.ones_like(as_plain(t)) if g is None else
+                                 to_tensor(g, t.dtype, device=t.device).expand(t.shape))
         reach = self._reachable(outs)
         wanted = [i for i, s in enumerate(flat_sources) if self._differentiable(s) and self._connected(s, reach)]
         result = [None] * len(flat_sources)

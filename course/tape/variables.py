@@ -10,6 +10,7 @@ rebinds GRAPH_STACK).
 import torch
 
 import course.device
+from course.framework import dtypes
 from course.framework.convert import no_dispatch
 from course.tape import tensor as _tensor
 from course.tape.tensor import EagerTensor, _tf_repr, convert, to_numpy, to_tensor
@@ -98,7 +99,7 @@ class Variable(EagerTensor, torch.nn.Parameter):
         """In place: var = value (shape and dtype must match)."""
         if self._in_graph(value):
             return _tensor.graph_hooks["variable_method"](self, "assign", value, name=name)
-        value = convert(value, self.dtype, device=self.device)
+        value = self._converted(value)
         if tuple(value.shape) != tuple(self.shape):
             raise ValueError(f"Cannot assign a value of shape {tuple(value.shape)} to variable '{self._name}' "
                              f"of shape {tuple(self.shape)}.")
@@ -110,15 +111,28 @@ class Variable(EagerTensor, torch.nn.Parameter):
         if self._in_graph(delta):
             return _tensor.graph_hooks["variable_method"](self, "assign_add", delta, name=name)
         with torch.no_grad(), no_dispatch():
-            torch.Tensor.add_(self, convert(delta, self.dtype, device=self.device))
+            torch.Tensor.add_(self, self._converted(delta))
         return self._unread(read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         if self._in_graph(delta):
             return _tensor.graph_hooks["variable_method"](self, "assign_sub", delta, name=name)
         with torch.no_grad(), no_dispatch():
-            torch.Tensor.sub_(self, convert(delta, self.dtype, device=self.device))
+            torch.Tensor.sub_(self, self._converted(delta))
         return self._unread(read_value)
+
+    def _converted(self, value):
+        """`value` as this variable's dtype, as TF converts it: a tensor of another dtype is TF's ValueError
+        and a Python float for an integer variable its TypeError (numpy values are cast). Keras'
+        variables (subclasses) cast, as Keras does."""
+        if type(self) is Variable:
+            if isinstance(value, torch.Tensor) and value.dtype != self.dtype:
+                raise ValueError(f"Tensor conversion requested dtype {dtypes.name(self.dtype)} for Tensor with "
+                                 f"dtype {dtypes.name(value.dtype)}: {value!r}. tf.cast the value to the "
+                                 f"variable's dtype first.")
+            if not isinstance(value, torch.Tensor):
+                return to_tensor(value, self.dtype, device=self.device)
+        return convert(value, self.dtype, device=self.device)
 
     def _unread(self, read_value):
         """What TF's eager assign returns: None without read_value, else the same variable under the

@@ -1,0 +1,80 @@
+"""Differential tests: tf.Variable's conversions and tape.gradient's output_gradients, against real TF.
+
+Each case runs the same code on TensorFlow and on course.tf; the outcome (value, dtype and shape, or
+the error's class) must agree.
+"""
+import os
+
+import numpy as np
+import pytest
+
+import course.tf as ctf
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+TF = pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.parity
+
+
+def _assign(m, var, value, method="assign"):
+    v = m.Variable(var)
+    getattr(v, method)(value)
+    return v
+
+
+def _weighted(m, weights):
+    x = m.Variable([1.0, 2.0])
+    with m.GradientTape() as tape:
+        y = x * x
+    return tape.gradient(y, x, output_gradients=weights)
+
+
+CASES = {
+    # tf.Variable converts as tf.constant does: numpy float64 stays float64
+    "variable_numpy_float64": lambda m: m.Variable(np.ones(2)),
+    "variable_numpy_float64_scalar": lambda m: m.Variable(np.float64(2.5)),
+    "variable_numpy_float64_as_float32": lambda m: m.Variable(np.ones(2), dtype=m.float32),
+    "variable_python_float": lambda m: m.Variable([1.5, 2.0]),
+    "variable_int_as_float": lambda m: m.Variable(1, dtype=m.float32),
+    "float64_variable_gradient": lambda m: _float64_gradient(m),
+    # assign converts to the variable's dtype as TF does
+    "assign_int_tensor_to_float": lambda m: _assign(m, 1.0, m.constant(2)),
+    "assign_f64_tensor_to_f32": lambda m: _assign(m, 1.0, m.constant(np.float64(2.0))),
+    "assign_numpy_f64_to_f32": lambda m: _assign(m, 1.0, np.float64(2.5)),
+    "assign_python_int_to_float": lambda m: _assign(m, 1.0, 3),
+    "assign_python_float_to_int": lambda m: _assign(m, 1, 2.5),
+    "assign_add_python_float_to_int": lambda m: _assign(m, 1, 2.5, "assign_add"),
+    "assign_sub_int_tensor_to_float": lambda m: _assign(m, 1.0, m.constant(1), "assign_sub"),
+    "assign_add_numpy_to_int": lambda m: _assign(m, 1, np.array(2.7), "assign_add"),
+    # output_gradients: TF flattens it and broadcasts each weight to its target
+    "output_gradients_tensor": lambda m: _weighted(m, m.constant([1.0, 0.5])),
+    "output_gradients_list": lambda m: _weighted(m, [1.0, 0.5]),
+    "output_gradients_scalar": lambda m: _weighted(m, 3.0),
+}
+
+
+def _float64_gradient(m):
+    w = m.Variable(np.array([0.5, -1.0]))
+    with m.GradientTape() as tape:
+        loss = m.reduce_sum(w * w * w)
+    return tape.gradient(loss, w)
+
+
+def _outcome(case, module):
+    try:
+        out = case(module)
+        return "value", np.asarray(out.numpy())
+    except Exception as exc:                      # the error's class is what must agree
+        return "error", type(exc).__name__
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_variable_case_matches_tensorflow(name):
+    kind_t, theirs = _outcome(CASES[name], TF)
+    kind_o, ours = _outcome(CASES[name], ctf)
+    assert kind_o == kind_t, f"{name}: TensorFlow gives {kind_t} {theirs!r}, course.tf {kind_o} {ours!r}"
+    if kind_t == "error":
+        assert ours == theirs, f"{name}: TensorFlow raises {theirs}, course.tf {ours}"
+        return
+    assert ours.dtype == theirs.dtype, f"{name}: dtype {ours.dtype} vs TensorFlow's {theirs.dtype}"
+    assert ours.shape == theirs.shape, name
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, err_msg=name)      # exact small products
