@@ -113,13 +113,12 @@ def get_collection_ref(key):
 __getattr__, __dir__ = _unsupported.module_getattr(__name__, globals(), lazy={
     "initializers": "course.tf.compat.v1.initializers", "random": "course.tf.compat.v1.random",
     "math": "course.tf.compat.v1.math", "app": "course.tf.compat.v1.app", "logging": "course.tf.compat.v1.logging",
-    "examples": "course.tf.examples", "summary": "course.tf.compat.v1.summary",
+    "examples": "course.tf.examples", "summary": "course.tf.compat.v1.summary", "losses": "course.tf.compat.v1.losses",
     "Summary": "course.graph.file_writer.Summary", "Event": "course.graph.file_writer.Event",
 }, hints={
     "contrib": "tf.contrib was removed in TF2; use tf.nn / tf.train here, or course.tf.keras for layers.",
     "layers": "tf.layers (TF1's Keras-like layers) is not supported; build layers from tf.get_variable + tf.nn ops, "
               "or use course.tf.keras.",
-    "losses": "use tf.nn.softmax_cross_entropy_with_logits(labels=..., logits=...) and tf.reduce_mean.",
     "keras": "use course.tf.keras (TF2-style) instead of tf.compat.v1.keras.",
     "Estimator": "Estimators are not supported; use Session.run loops or course.tf.keras.",
     "estimator": "Estimators are not supported; use Session.run loops or course.tf.keras.",
