@@ -26,7 +26,7 @@ from course.graph.variables import Variable
 from course.tape import tensor as _tensor
 from course.tape import variables as _variables
 
-__all__ = ["NoGraphForm", "building", "is_symbolic", "op", "GRAPH_FORMS", "wrap_namespace", "install"]
+__all__ = ["NoGraphForm", "building", "is_symbolic", "op", "GRAPH_FORMS", "wrap_namespace", "install", "global_norm"]
 
 
 class NoGraphForm(NotImplementedError):
@@ -136,13 +136,19 @@ def _uniform(shape, minval=0, maxval=None, dtype=torch.float32, seed=None, name=
     return random_ops.random_uniform(shape, minval, maxval, dtype, seed, name)
 
 
+def global_norm(t_list, name=None):
+    """sqrt(Σ ||t||²) over the tensors of `t_list` (None entries skipped): `tf.global_norm`."""
+    present = [array_ops.convert_to_tensor(t) for t in t_list if t is not None]
+    squares = [reduce_ops.reduce_sum(math_ops.square(t)) for t in present]
+    return math_ops.sqrt(math_ops.add_n(squares) if len(squares) > 1 else squares[0], name=name or "global_norm")
+
+
 def _clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     """(clipped list, global norm): each tensor times clip_norm / max(global_norm, clip_norm)."""
     t_list = list(t_list)
     present = [array_ops.convert_to_tensor(t) for t in t_list if t is not None]
     if use_norm is None:
-        squares = [reduce_ops.reduce_sum(math_ops.square(t)) for t in present]
-        use_norm = math_ops.sqrt(math_ops.add_n(squares) if len(squares) > 1 else squares[0])
+        use_norm = global_norm(present)
     use_norm = array_ops.convert_to_tensor(use_norm, dtype=present[0].dtype)
     clip = array_ops.convert_to_tensor(clip_norm, dtype=use_norm.dtype)
     scale = math_ops.truediv(clip, math_ops.maximum(use_norm, clip))

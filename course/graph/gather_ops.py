@@ -12,7 +12,7 @@ from course.graph.array_ops import constant, convert_to_tensor, make_op
 from course.graph.registry import one_output, register_op
 from course.framework.shapes import TensorShape
 
-__all__ = ["gather"]
+__all__ = ["gather", "gather_v1"]
 
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
@@ -68,3 +68,6 @@ register_op("GatherGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inp
             doc="d params of GatherV2: the gradient added back at each index (repeats sum).")
 
 
+def gather_v1(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
+    """TF1's argument order (`name` before `axis`) of `gather`."""
+    return gather(params, indices, validate_indices, axis, batch_dims, name)

@@ -283,3 +283,30 @@ def test_one_hot_labels_given_to_the_sparse_cross_entropy_are_tfs_value_error():
     ref, got = errors(lambda tf: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.zeros([5, 4]),
                                                                                 logits=tf.zeros([5, 4])))
     assert type(got) is type(ref) is ValueError and str(got).startswith(str(ref))
+
+
+def test_gradient_clipping_gather_and_squared_difference_exist_in_compat_v1_and_match():
+    """tf.clip_by_global_norm, tf.clip_by_norm, tf.global_norm, tf.gather (TF1's argument order) and
+    tf.squared_difference raised UnsupportedError in compat.v1 though their graph forms existed. rtol 1e-6:
+    float32 norms of 20 and 8 squares whose summation order may differ (a few ulps)."""
+    values = np.random.RandomState(3).randn(5, 4).astype(np.float32)
+
+    def fn(tf):
+        x = tf.Variable(values)
+        y = tf.Variable(values[:2] * 3)
+        loss = tf.reduce_sum(tf.square(x)) + tf.reduce_sum(y * x[:2])
+        opt = tf.train.GradientDescentOptimizer(0.1)
+        grads, variables = zip(*opt.compute_gradients(loss))
+        clipped, norm = tf.clip_by_global_norm(grads, 5.0)
+        step = opt.apply_gradients(zip(clipped, variables))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            out = sess.run([norm, tf.global_norm(grads), tf.clip_by_norm(x, 1.0), tf.clip_by_norm(x, 1.0, axes=[1]),
+                            tf.gather(x, [0, 2]), tf.gather(x, [1], None, "g", 1), tf.squared_difference(x, 1.0)]
+                           + list(clipped))
+            sess.run(step)
+            return out + sess.run([x, y])
+    ref, got = both(fn)
+    assert len(got) == len(ref)
+    for r, g in zip(ref, got):
+        np.testing.assert_allclose(g, r, rtol=1e-6, atol=1e-6)

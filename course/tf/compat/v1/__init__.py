@@ -35,12 +35,18 @@ from course.graph.variables import (AUTO_REUSE, Variable, VariableScope, all_var
                                     global_variables_initializer, initialize_local_variables,
                                     is_variable_initialized, local_variables, local_variables_initializer,
                                     model_variables, trainable_variables, variable_scope, variables_initializer)
+from course.graph.dispatch import GRAPH_FORMS as _FORMS
+from course.graph.dispatch import global_norm
+from course.graph.gather_ops import gather_v1 as gather
 from course.graph.control_flow_ops import (case_v1 as case, cond_v1 as cond, switch_case_v1 as switch_case,
                                           while_loop_v1 as while_loop)
 from course.graph.range_ops import range_ as range  # noqa: A004 (TF's name)
 from course.graph.tensor_array import TensorArray
 from course.tf import _unsupported
 from course.tf.compat.v1 import errors, nn, train  # noqa: F401  (tf.nn, tf.train, tf.errors)
+
+clip_by_norm, clip_by_global_norm = _FORMS["clip_by_norm"], _FORMS["clip_by_global_norm"]
+squared_difference = _FORMS["squared_difference"]
 
 _warned_deprecated = set()
 
