@@ -37,6 +37,10 @@ def _t(x):
 def reshape(tensor, shape, name=None):
     t = _t(tensor)
     dims = as_shape_arg(shape)
+    if dims.count(-1) > 1:
+        first = dims.index(-1)
+        raise InvalidArgumentError(None, None, f"Only one input size may be -1, not both {first} and "
+                                   f"{dims.index(-1, first + 1)} [Op:Reshape]")
     known = int(np.prod([d for d in dims if d != -1])) if dims else 1
     if (-1 not in dims and known != t.numel()) or (-1 in dims and (known == 0 or t.numel() % known)):
         raise InvalidArgumentError(f"Input to reshape is a tensor with {t.numel()} values, but the requested shape "
@@ -61,7 +65,11 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
 
 @accepts_strings
 def expand_dims(input, axis, name=None):
-    return wrap(_t(input).unsqueeze(int(axis_arg(axis))))
+    t, axis = _t(input), int(axis_arg(axis))
+    if not -t.dim() - 1 <= axis <= t.dim():
+        raise InvalidArgumentError(None, None, f"Tried to expand dim index {axis} for tensor with {t.dim()} "
+                                   f"dimensions. [Op:ExpandDims]")
+    return wrap(t.unsqueeze(axis))
 
 
 @accepts_strings
@@ -333,7 +341,11 @@ def rank(input, name=None):
 
 @accepts_strings
 def tile(input, multiples, name=None):
-    return wrap(_t(input).repeat(as_shape_arg(multiples, "multiples")))
+    t, reps = _t(input), as_shape_arg(multiples, "multiples")
+    if len(reps) != t.dim():
+        raise InvalidArgumentError(None, None, f"Expected multiples argument to be a vector of length {t.dim()} but "
+                                   f"got length {len(reps)} [Op:Tile]")
+    return wrap(t.repeat(reps))
 
 
 def slice_(input_, begin, size, name=None):

@@ -110,19 +110,23 @@ def range_(start, limit=None, delta=1, dtype=None, name="range"):
     if limit is None:
         start, limit = 0, start
     values = [to_numpy(v).item() if isinstance(v, torch.Tensor) else v for v in (start, limit, delta)]
+    args = (start, limit, delta)
     if dtype is not None:
         want = as_torch_dtype(dtype)
-    elif any(isinstance(v, torch.Tensor) and v.dtype.is_floating_point for v in (start, limit, delta)):
-        want = next(v.dtype for v in (start, limit, delta) if isinstance(v, torch.Tensor) and v.dtype.is_floating_point)
-    elif any(isinstance(v, (float, np.floating)) for v in values):
-        want = torch.float32
-    elif any(isinstance(v, torch.Tensor) and v.dtype == torch.int64 for v in (start, limit, delta)):
-        want = torch.int64
+        for v in args:                       # TF converts each argument to dtype: 0.5 is no int32
+            if not isinstance(v, (torch.Tensor, np.ndarray, np.generic)):
+                to_tensor(v, want)
     else:
-        want = torch.int32
+        # TF's inference: the widest of the arguments' own dtypes (numpy int64/float64 count as such)
+        kinds = [v.dtype if isinstance(v, torch.Tensor) else to_tensor(v).dtype for v in args]
+        order = [torch.int32, torch.int64, torch.float32, torch.float64]
+        want = max((k for k in kinds if k in order), key=order.index, default=torch.int32)
+    from course.framework.errors import InvalidArgumentError
     if values[2] == 0:
-        from course.framework.errors import InvalidArgumentError
         raise InvalidArgumentError("Requires delta != 0: tf.range(start, limit, delta) needs a non-zero delta.")
+    if (values[2] > 0 and values[0] > values[1]) or (values[2] < 0 and values[0] < values[1]):
+        relation = "start <= limit when delta > 0" if values[2] > 0 else "start >= limit when delta < 0"
+        raise InvalidArgumentError(None, None, f"Requires {relation}: {values[0]}/{values[1]} [Op:Range]")
     t = torch.arange(*values, dtype=torch.float64 if want.is_floating_point else torch.int64)
     return wrap(t.to(device=course.device.get(), dtype=want))
 

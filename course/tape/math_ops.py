@@ -26,8 +26,8 @@ from course import layers
 from course.framework.dtypes import as_torch_dtype, name as as_dtype_name
 from course.framework.errors import InvalidArgumentError
 from course.framework.convert import TRUEDIV
-from course.tape.tensor import (convert_operand, dtype_mismatch, kernel_dtype_name, to_numpy, to_tensor,
-                                truediv_mismatch, wrap)
+from course.tape.tensor import (convert_operand, dtype_mismatch, integer_division_by_zero, kernel_dtype_name,
+                                to_numpy, to_tensor, truediv_mismatch, wrap)
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "pow_", "maximum", "minimum",
            "squared_difference", "divide_no_nan", "add_n", "scalar_mul", "atan2", "xdivy",
@@ -171,7 +171,6 @@ greater = _binary(torch.gt, "Greater")
 greater_equal = _binary(torch.ge, "GreaterEqual")
 less = _binary(torch.lt, "Less")
 less_equal = _binary(torch.le, "LessEqual")
-floormod = _binary(torch.remainder, "FloorMod")     # python-style: the result has the divisor's sign
 pow_ = _binary(torch.pow, "Pow")
 
 
@@ -193,9 +192,17 @@ def divide(x, y, name=None):
 truediv = divide
 
 
-def floordiv(x, y, name=None):
-    a, b = _pair(x, y, "FloorDiv")
-    return wrap(torch.div(a, b, rounding_mode="floor"))
+def _integer_division(fn, op):
+    def f(x, y, name=None):
+        a, b = _pair(x, y, op)
+        if not (b.dtype.is_floating_point or b.dtype.is_complex) and bool((b == 0).any()):
+            raise integer_division_by_zero(op)            # TF's error (torch's differs on CPU and GPU)
+        return wrap(fn(a, b))
+    return f
+
+
+floordiv = _integer_division(lambda a, b: torch.div(a, b, rounding_mode="floor"), "FloorDiv")
+floormod = _integer_division(torch.remainder, "FloorMod")     # python-style: the result has the divisor's sign
 
 
 def divide_no_nan(x, y, name=None):

@@ -13,8 +13,9 @@ import torch.nn.functional as F
 import course.layers
 import course.losses
 from course.framework.errors import InvalidArgumentError
-from course.tape.math_ops import _pair, axis_arg
-from course.tape.tensor import to_numpy, to_tensor, wrap
+from course.tape.math_ops import _float_input, _pair, axis_arg
+from course.framework import dtypes
+from course.tape.tensor import dtype_mismatch, kernel_dtype_name, to_numpy, to_tensor, wrap
 
 __all__ = ["relu", "relu6", "elu", "selu", "gelu", "silu", "swish", "leaky_relu", "sigmoid", "tanh", "softplus",
            "softsign", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
@@ -81,13 +82,26 @@ def softsign(features, name=None):
     return wrap(F.softsign(_float(features)))
 
 
+def _softmax_axis(t, axis):
+    dim = -1 if axis is None else int(axis_arg(axis))
+    if not -t.dim() <= dim < t.dim():
+        raise InvalidArgumentError(f"`dim` must be in the range [{-t.dim()}, {t.dim()}) where {t.dim()} is the number "
+                                   f"of dimensions in the input. Received: dim={dim}")
+    return dim
+
+
+_SOFTMAX_TYPES = "half, bfloat16, float, double"
+
+
 def softmax(logits, axis=None, name=None):
-    """exp(x) / sum(exp(x)) along `axis` (the last one by default)."""
-    return wrap(torch.softmax(_float(logits), dim=-1 if axis is None else int(axis)))
+    """exp(x) / sum(exp(x)) along `axis` (the last one by default); floats only, as TF."""
+    t = _float_input(_t(logits), "Softmax", _SOFTMAX_TYPES)
+    return wrap(torch.softmax(t, dim=_softmax_axis(t, axis)))
 
 
 def log_softmax(logits, axis=None, name=None):
-    return wrap(torch.log_softmax(_float(logits), dim=-1 if axis is None else int(axis)))
+    t = _float_input(_t(logits), "LogSoftmax", _SOFTMAX_TYPES)
+    return wrap(torch.log_softmax(t, dim=_softmax_axis(t, axis)))
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
@@ -102,7 +116,13 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 
 def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     """Per-example -log_softmax(logits)[label]; labels are class indices of shape logits.shape[:-1]."""
-    z, y = _float(logits), _t(labels).long().to(_t(logits).device)
+    z = _float_input(_t(logits), "SparseSoftmaxCrossEntropyWithLogits", _SOFTMAX_TYPES)
+    y = _t(labels)
+    if y.dtype not in (torch.int32, torch.int64):
+        raise InvalidArgumentError(None, None, f"Value for attr 'Tlabels' of {kernel_dtype_name(y.dtype)} is not in "
+                                   f"the list of allowed values: int32, int64 [Op:SparseSoftmaxCrossEntropyWithLogits]"
+                                   f". Class labels are integers: tf.cast(labels, tf.int32).")
+    y = y.long().to(z.device)
     if y.shape != z.shape[:-1]:
         raise InvalidArgumentError(f"labels must have shape logits.shape[:-1] = {tuple(z.shape[:-1])}; got "
                                    f"{tuple(y.shape)}. For one-hot labels use tf.nn.softmax_cross_entropy_with_logits.")
@@ -114,7 +134,9 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
 
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """Per-element max(x, 0) - x*z + log(1 + exp(-|x|)) with x = logits, z = labels."""
-    x, z = _pair(logits, labels)
+    x, z = _t(logits), _t(labels)              # TF converts each on its own: int labels are its dtype error
+    if z.dtype != x.dtype:
+        raise dtype_mismatch("Mul", x.dtype, z.dtype)
     if x.shape != z.shape:
         raise ValueError(f"logits and labels must have the same shape ({tuple(x.shape)} vs {tuple(z.shape)}).")
     return wrap(F.binary_cross_entropy_with_logits(x, z.to(x.dtype), reduction="none"))   # the stable form above
@@ -129,8 +151,8 @@ def weighted_cross_entropy_with_logits(labels, logits, pos_weight, name=None):
 
 
 def l2_loss(t, name=None):
-    """sum(t ** 2) / 2."""
-    x = _t(t)
+    """sum(t ** 2) / 2 (floats only, as TF)."""
+    x = _float_input(_t(t), "L2Loss", _SOFTMAX_TYPES)
     return wrap(torch.sum(x * x) / 2)
 
 
@@ -138,7 +160,10 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """Inverted dropout: zero each element with probability `rate`, scale the rest by 1 / (1 - rate).
 
     `noise_shape` broadcasts one keep/drop decision over the axes where it is 1."""
-    t = _float(x)
+    t = _t(x)
+    if not t.dtype.is_floating_point:
+        raise ValueError(f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: "
+                         f"x_dtype=<dtype: '{dtypes.name(t.dtype)}'>")
     rate = float(to_numpy(rate)) if isinstance(rate, torch.Tensor) else float(rate)
     if not 0 <= rate < 1:
         raise ValueError(f"rate must be a scalar tensor or a float in the range [0, 1); got {rate}. "
@@ -205,6 +230,7 @@ def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
 
 
 def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+    _float_input(_t(input), "AvgPool", _SOFTMAX_TYPES)          # TF averages floats only
     return _pool(course.layers.avg_pool2d, input, ksize, strides, padding, data_format)
 
 

@@ -107,6 +107,11 @@ def truediv_mismatch(x_dtype, y_dtype):
                      f"tf.{dtypes.name(y_dtype)}.")
 
 
+def integer_division_by_zero(op):
+    from course.framework.errors import InvalidArgumentError
+    return InvalidArgumentError(None, None, f"Integer division by zero [Op:{op}]")
+
+
 def cannot_convert(value, dtype):
     return TypeError(f"Cannot convert {_short(value)} to EagerTensor of dtype {dtypes.name(dtype)}")
 
@@ -217,6 +222,8 @@ def _eager_torch_function(func, types, args=(), kwargs=None):
                 if func in _EQUALITY:        # TF's == and != answer False / True for shapes that cannot broadcast
                     return _wrap(torch.tensor(_OP_INFO[func][0] == "NotEqual", device=args[0].device))
                 raise _incompatible(args) from None            # TF's text for a failed broadcast
+            if "ZeroDivisionError" in str(exc):
+                raise integer_division_by_zero(_OP_INFO.get(func, ("FloorDiv",))[0]) from None
             raise
     if func in torch.overrides.get_default_nowrap_functions():
         return ret
