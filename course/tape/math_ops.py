@@ -248,10 +248,34 @@ def _unary(fn, op=None, allowed=_FLOAT_TYPES):
     return f
 
 
+def _zero_safe(fn, grad_of):
+    """fn whose gradient is TF's kernel's: exactly 0 where the incoming gradient is 0, even where the
+    local derivative is infinite (sqrt, rsqrt and reciprocal at 0). So tf.where(x > 0, tf.sqrt(x), x)
+    has gradient 1 at x = 0 as in TF, where torch's 0 * inf would give NaN."""
+    class ZeroSafe(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = fn(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, dy):
+            (y,) = ctx.saved_tensors
+            g = grad_of(y, dy)
+            return torch.where(dy == 0, torch.zeros_like(g), g)
+
+    def f(x):
+        if torch.is_grad_enabled() and x.requires_grad:
+            return ZeroSafe.apply(x)
+        return fn(x)
+    return f
+
+
 _REAL = "bfloat16, half, float, double"
 square = _unary(torch.square)
-sqrt = _unary(torch.sqrt, "Sqrt")
-rsqrt = _unary(torch.rsqrt, "Rsqrt")
+sqrt = _unary(_zero_safe(torch.sqrt, lambda y, dy: dy * 0.5 / y.conj()), "Sqrt")
+rsqrt = _unary(_zero_safe(torch.rsqrt, lambda y, dy: dy * -0.5 * (y * y * y).conj()), "Rsqrt")
 exp = _unary(torch.exp, "Exp")
 expm1 = _unary(torch.expm1, "Expm1")
 log = _unary(torch.log, "Log")
@@ -259,7 +283,7 @@ log1p = _unary(torch.log1p, "Log1p")
 abs_ = _unary(torch.abs)
 negative = _unary(torch.neg)
 sign = _unary(torch.sign)
-reciprocal = _unary(torch.reciprocal, "Reciprocal")
+reciprocal = _unary(_zero_safe(torch.reciprocal, lambda y, dy: -dy * (y * y).conj()), "Reciprocal")
 floor = _unary(torch.floor, "Floor", _REAL)
 ceil = _unary(torch.ceil, "Ceil", _REAL)
 round_ = _unary(torch.round)                 # half to even, as TF
