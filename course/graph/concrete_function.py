@@ -67,10 +67,12 @@ class FuncGraph(V2Graph):
 
 # -- signatures ----------------------------------------------------------------------------------------
 def is_tensor(v):
-    return (isinstance(v, torch.Tensor) and not isinstance(v, Variable)) or isinstance(v, np.ndarray)
+    return (isinstance(v, torch.Tensor) and not isinstance(v, Variable)) or isinstance(v, (np.ndarray, np.generic))
 
 
 def _spec_of(v, name=None):
+    if isinstance(v, np.generic):                   # a numpy scalar is a 0-d tensor to tf.function, as an array is
+        v = np.asarray(v)
     if isinstance(v, np.ndarray):
         return TensorSpec(v.shape, v.dtype if v.dtype != np.float64 else torch.float64, name)
     return TensorSpec(tuple(v.shape), v.dtype, name)

@@ -25,7 +25,7 @@ import weakref
 import numpy as np
 import torch
 
-from course.graph.array_ops import identity, placeholder
+from course.graph.array_ops import convert_to_tensor, identity, placeholder
 from course.graph.autograph import convert as convert_for_tracing
 from course.graph.concrete_function import ConcreteFunction, FuncGraph, encode, fits, is_tensor, relax, tf2_str
 from course.graph.dispatch import NoGraphForm
@@ -67,6 +67,14 @@ _tensor.variable_creation_hooks.append(_note_variable)
 def _eager_args(value):
     """numpy arrays in the arguments become tensors, as tf.function converts them."""
     return nest.map_structure(lambda v: wrap(to_tensor(v)) if isinstance(v, (np.ndarray, np.generic)) else v, value)
+
+
+def _constant_output(v):
+    """A Python number, bool or numpy value returned by a traced function comes back as a tensor, as TF
+    returns it (a Const of the graph); None and other objects are returned as they are."""
+    if isinstance(v, (bool, int, float, np.ndarray, np.generic)):
+        return identity(convert_to_tensor(v))
+    return v
 
 
 def _eager_result(value):
@@ -171,10 +179,11 @@ class Function:
 
     @staticmethod
     def _as_tensor_arg(v):
-        if isinstance(v, np.ndarray):
+        if isinstance(v, (np.ndarray, np.generic)):
             return wrap(to_tensor(v))
         if isinstance(v, (list, tuple, dict)):
-            return nest.map_structure(lambda x: wrap(to_tensor(x)) if isinstance(x, np.ndarray) else x, v)
+            return nest.map_structure(lambda x: wrap(to_tensor(x)) if isinstance(x, (np.ndarray, np.generic)) else x,
+                                      v)
         return v
 
     def _bind_signature(self, args, kwargs):
@@ -257,7 +266,7 @@ class Function:
             finally:
                 _tracing.pop()
             flat = nest.flatten(out) if out is not None else []
-            flat = [identity(t) if isinstance(t, Tensor) else t for t in flat]
+            flat = [identity(t) if isinstance(t, Tensor) else _constant_output(t) for t in flat]
         graph.structured_outputs = out
         mark_copies(graph)
         return ConcreteFunction(self, graph, names, keys, leaves, out, flat), created
