@@ -7,12 +7,15 @@ the constructor hand over to the graph engine through the hooks in course.tape.t
 (read at call time: the graph engine
 rebinds GRAPH_STACK).
 """
+import functools
+
 import torch
 
 import course.device
 from course.framework import dtypes
 from course.framework.convert import no_dispatch
 from course.tape import tensor as _tensor
+from course.tape.indexing import getitem_plain
 from course.tape.tensor import EagerTensor, _tf_repr, convert, to_numpy, to_tensor
 
 __all__ = ["Variable"]
@@ -145,6 +148,14 @@ class Variable(EagerTensor, torch.nn.Parameter):
         alias._name, alias._trainable, alias._unread_of = "UnreadVariable", self._trainable, self
         return alias
 
+    def __getitem__(self, key):
+        """A slice, as a tensor; on a tf.Variable it also has TF's `.assign(value)`, which writes the
+        value (broadcast to the slice) into the variable: `v[0, 1:].assign([7.0, 8.0])`."""
+        out = EagerTensor.__getitem__(self, key)
+        if type(self) is Variable and not _tensor.GRAPH_STACK and isinstance(out, EagerTensor):
+            out.assign = functools.partial(_assign_slice, self, key)
+        return out
+
     def read_value(self):
         if _tensor.GRAPH_STACK and _tensor.graph_hooks:
             return _tensor.graph_hooks["variable_method"](self, "read_value")
@@ -172,6 +183,22 @@ class Variable(EagerTensor, torch.nn.Parameter):
     __imul__ = _inplace("*", "assign", "__imul__")
     __itruediv__ = _inplace("/", "assign", "__itruediv__")
     del _inplace
+
+
+def _assign_slice(var, key, value, use_locking=None, name=None, read_value=True):
+    """var[key] = value, TF's sliced assign (any key `var[key]` reads, negative steps included)."""
+    from course.framework.errors import InvalidArgumentError
+    value = var._converted(value)
+    with torch.no_grad(), no_dispatch():
+        flat = torch.arange(var.numel(), device=var.device).reshape(var.shape)
+        where = getitem_plain(flat, key)                    # the positions var[key] reads
+        try:
+            value = value.to(var.device).expand(where.shape)
+        except RuntimeError:
+            raise InvalidArgumentError(None, None, f"sliced l-value shape {list(where.shape)} does not match r-value "
+                                       f"shape {list(value.shape)} [Op:ResourceStridedSliceAssign]") from None
+        torch.Tensor.view(var, -1)[where.reshape(-1)] = value.reshape(-1)
+    return var._unread(read_value)
 
 
 def _rebuild_variable(array, trainable, name):

@@ -45,11 +45,26 @@ CASES = {
     "assign_add_python_float_to_int": lambda m: _assign(m, 1, 2.5, "assign_add"),
     "assign_sub_int_tensor_to_float": lambda m: _assign(m, 1.0, m.constant(1), "assign_sub"),
     "assign_add_numpy_to_int": lambda m: _assign(m, 1, np.array(2.7), "assign_add"),
+    # sliced assign: v[key].assign(value) writes into the variable
+    "slice_assign_row_tail": lambda m: _slice_assign(m, (0, slice(1, None)), [7.0, 8.0]),
+    "slice_assign_broadcast": lambda m: _slice_assign(m, 1, 0.0),
+    "slice_assign_negative_step": lambda m: _slice_assign(m, (slice(None), slice(None, None, -1)),
+                                                          [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+    "slice_assign_column": lambda m: _slice_assign(m, (Ellipsis, 2), [9.0, 10.0]),
+    "slice_assign_shape_mismatch": lambda m: _slice_assign(m, 1, [1.0, 2.0]),
+    "slice_assign_int_tensor": lambda m: _slice_assign(m, 1, m.constant([1, 2, 3])),
+    "slice_assign_returns_variable": lambda m: m.Variable([1.0, 2.0])[0].assign(5.0),
     # output_gradients: TF flattens it and broadcasts each weight to its target
     "output_gradients_tensor": lambda m: _weighted(m, m.constant([1.0, 0.5])),
     "output_gradients_list": lambda m: _weighted(m, [1.0, 0.5]),
     "output_gradients_scalar": lambda m: _weighted(m, 3.0),
 }
+
+
+def _slice_assign(m, key, value):
+    v = m.Variable([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    v[key].assign(value)
+    return v
 
 
 def _float64_gradient(m):
