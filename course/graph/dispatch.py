@@ -194,7 +194,7 @@ GRAPH_FORMS = {
     "reshape": shape_ops.reshape, "transpose": _transpose, "concat": shape_ops.concat, "stack": shape_ops.stack,
     "expand_dims": shape_ops.expand_dims, "squeeze": shape_ops.squeeze, "shape": shape_ops.shape,
     "size": shape_ops.size, "rank": shape_ops.rank, "one_hot": shape_ops.one_hot, "where": shape_ops.where,
-    "gather": gather_ops.gather,
+    "gather": gather_ops.gather, "unstack": shape_ops.unstack, "split": shape_ops.split, "slice": shape_ops.slice_,
     # nn
     "nn.relu": nn_ops.relu, "nn.relu6": nn_ops.relu6, "nn.leaky_relu": nn_ops.leaky_relu, "nn.elu": nn_ops.elu,
     "nn.softplus": nn_ops.softplus, "nn.sigmoid": nn_ops.sigmoid, "nn.tanh": nn_ops.tanh,

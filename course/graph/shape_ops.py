@@ -21,7 +21,7 @@ from course.graph.registry import one_output, register_op
 from course.tape.slicing import getitem
 
 __all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "expand_dims", "squeeze", "one_hot",
-           "where", "strided_slice_of", "static_shape_from"]
+           "where", "strided_slice_of", "static_shape_from", "unstack", "split", "slice_"]
 
 
 # -- shapes ---------------------------------------------------------------------------------------
@@ -434,3 +434,74 @@ register_op("StridedSliceGrad", infer=lambda op: one_output(op.inputs[0].shape, 
             kernel=_slice_grad_kernel)
 
 
+# -- unstack, split, slice: slices of known extent (StridedSlice ops, whose gradient scatters back) ----------
+def _ints(values, what):
+    if isinstance(values, Tensor) or any(isinstance(v, Tensor) for v in np.ravel(np.asarray(values, object))):
+        raise NotImplementedError(f"{what} given as a tensor is not supported in graphs here; give Python ints.")
+    return [int(v) for v in np.ravel(values)]
+
+
+def _along(axis, rank, index):
+    return (slice(None),) * axis + (index,)
+
+
+def unstack(value, num=None, axis=0, name="unstack"):
+    """The `num` slices of `value` along `axis` (the axis removed): a list of tensors."""
+    value = convert_to_tensor(value)
+    rank = value.shape.rank
+    if rank is None:
+        raise ValueError(f"Cannot infer argument `num` from shape {value.shape}")
+    axis = _norm_axis(int(axis), rank)
+    n = value.shape[axis] if num is None else int(num)
+    if n is None:
+        raise ValueError(f"Cannot infer argument `num` from shape {value.shape}. Give num=... or a tensor whose "
+                         f"dimension {axis} is known.")
+    return [strided_slice_of(value, _along(axis, rank, i)) for i in range(n)]
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+    """Pieces of `value` along `axis`: `n` equal ones for an int n, else pieces of the given sizes (one
+    size may be -1: the rest)."""
+    value = convert_to_tensor(value)
+    rank = value.shape.rank
+    if rank is None:
+        raise NotImplementedError("tf.split of a tensor of unknown rank is not supported here.")
+    axis = _norm_axis(int(axis), rank)
+    dim = value.shape[axis]
+    if isinstance(num_or_size_splits, (int, np.integer)):
+        n = int(num_or_size_splits)
+        if dim is None:
+            raise NotImplementedError(f"tf.split into {n} pieces along dimension {axis}, whose size is only known "
+                                      "at run time, is not supported here; give sizes, or split a known dimension.")
+        if n <= 0 or dim % n:
+            raise ValueError(f"Dimension size must be evenly divisible by {n} but is {dim}\n\tNumber of ways to "
+                             "split should evenly divide the split dimension")
+        sizes = [dim // n] * n
+    else:
+        sizes = _ints(num_or_size_splits, "size_splits")
+        if sizes.count(-1) > 1:
+            raise ValueError("size_splits can only have one -1")
+        if -1 in sizes:
+            if dim is None:
+                raise NotImplementedError("tf.split with a -1 size along a dimension known only at run time is not "
+                                          "supported here.")
+            sizes[sizes.index(-1)] = dim - sum(d for d in sizes if d != -1)
+        if dim is not None and (sum(sizes) != dim or min(sizes) < 0):
+            raise ValueError(f"can't split axis of size {dim} into pieces of size "
+                             f"[{','.join(str(d) for d in sizes)}]")
+    out, start = [], 0
+    for d in sizes:
+        out.append(strided_slice_of(value, _along(axis, rank, slice(start, start + d))))
+        start += d
+    return out
+
+
+def slice_(input_, begin, size, name=None):
+    """`input_[begin[i] : begin[i] + size[i]]` in each dimension; a size of -1 takes the rest (TF's tf.slice)."""
+    input_ = convert_to_tensor(input_)
+    begin, size = _ints(begin, "begin"), _ints(size, "size")
+    if len(begin) != len(size) or (input_.shape.rank is not None and len(begin) != input_.shape.rank):
+        raise ValueError(f"Expected begin and size arguments to be 1-D tensors of size {input_.shape.rank}, but got "
+                         f"shapes ({len(begin)},) and ({len(size)},) instead.")
+    key = tuple(slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))
+    return strided_slice_of(input_, key)

@@ -310,3 +310,29 @@ def test_gradient_clipping_gather_and_squared_difference_exist_in_compat_v1_and_
     assert len(got) == len(ref)
     for r, g in zip(ref, got):
         np.testing.assert_allclose(g, r, rtol=1e-6, atol=1e-6)
+
+
+def test_split_unstack_and_slice_values_shapes_gradients_and_errors():
+    """tf.split, tf.unstack and tf.slice raised UnsupportedError in compat.v1 (and NoGraphForm in a
+    tf.function). Exact: slices and sums of small integers in float32."""
+    values = np.arange(24, dtype=np.float32).reshape(4, 6)
+
+    def fn(tf):
+        x = tf.Variable(values)
+        parts = (tf.split(x, 3, axis=1) + tf.split(x, [1, -1, 2], 1) + tf.split(x, 2) + tf.unstack(x)
+                 + tf.unstack(x, axis=1) + [tf.slice(x, [1, 2], [2, -1]), tf.slice(x, [0, 0], [4, 6])])
+        p = tf.placeholder(tf.float32, [None, 6])
+        fed = tf.split(p, [2, 4], axis=-1) + tf.unstack(p, axis=1)
+        grad = tf.gradients(tf.add_n([tf.reduce_sum(t * (i + 1)) for i, t in enumerate(parts)]), x)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return sess.run(parts + grad), [t.shape.as_list() for t in parts + fed], sess.run(fed, {p: values})
+    (ref_vals, ref_shapes, ref_fed), (vals, shapes, fed) = both(fn)
+    assert shapes == ref_shapes
+    for r, g in zip(ref_vals + ref_fed, vals + fed):
+        np.testing.assert_array_equal(g, r)
+    for bad in (lambda tf: tf.split(tf.zeros([4, 6]), 4, axis=1), lambda tf: tf.split(tf.zeros([4, 6]), [2, 3], 1),
+                lambda tf: tf.unstack(tf.placeholder(tf.float32, [None, 3]))):
+        ref, got = errors(bad)
+        assert type(got) is type(ref) is ValueError
+        assert str(got).startswith(str(ref).split(" for '")[0].split("\n")[0])    # TF's text, then our hint

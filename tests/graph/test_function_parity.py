@@ -52,3 +52,18 @@ def test_python_values_in_the_outputs_come_back_as_tensors():
             [None if v is None else (type(v).__name__, v.numpy().tolist(), np.asarray(v.numpy()).dtype.name)
              for v in out["b"]]
     assert fn(ctf) == fn(TF)
+
+
+def test_split_unstack_and_slice_trace_and_differentiate():
+    """They had no graph form (NoGraphForm: the function ran eagerly with a warning)."""
+    def fn(tf):
+        @tf.function
+        def f(x):
+            a, b = tf.split(x, 2, axis=1)
+            return tf.unstack(a)[0] + tf.slice(b, [1, 0], [1, -1])[0]
+        x = tf.Variable(np.arange(8, dtype=np.float32).reshape(2, 4))
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(f(x) ** 2)
+        return f(x).numpy().tolist(), tape.gradient(y, x).numpy().tolist(), len(f.get_concrete_function(x).graph
+                                                                                .get_operations()) > 0
+    assert fn(ctf) == fn(TF) == ([6.0, 8.0], [[12.0, 16.0, 0.0, 0.0], [0.0, 0.0, 12.0, 16.0]], True)
