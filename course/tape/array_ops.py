@@ -403,6 +403,12 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
                                             if isinstance(constant_values, torch.Tensor) else constant_values))
     if mode not in ("REFLECT", "SYMMETRIC"):
         raise ValueError(f"tf.pad mode must be CONSTANT, REFLECT or SYMMETRIC; got {mode!r}.")
+    limit = 0 if mode == "REFLECT" else 1          # REFLECT pads less than the axis, SYMMETRIC up to it
+    for axis, (before, after) in enumerate(pads):
+        if max(int(before), int(after)) > t.shape[axis] - 1 + limit:
+            must, fails = ("less than", "not less than") if limit == 0 else ("no greater than", "greater than")
+            raise InvalidArgumentError(None, None, f"paddings must be {must} the dimension size: {int(before)}, "
+                                       f"{int(after)} {fails} {t.shape[axis]} [Op:MirrorPad]")
     out = t
     for axis, (before, after) in enumerate(pads):
         if before or after:

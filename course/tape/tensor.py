@@ -7,10 +7,16 @@ the subclass dispatch costs a few microseconds per op.
 
 Where TensorFlow's operators differ from torch's, the subclass follows TensorFlow:
 - a numpy array or a list on the other side of `+ - * / @ == < ...` is converted to a tensor
-  of this tensor's dtype, on its device (`tf_tensor - numpy_array` works, also on a GPU);
+  of this tensor's dtype, on its device (`tf_tensor - numpy_array` works, also on a GPU), with
+  TF's conversion rules (below);
 - integer `/` integer is true division into float64 (float32 for 8/16-bit ints), as `tf.divide`;
 - `.shape` is a `tf.TensorShape` (a tuple, so torch reads it too): `x.shape.as_list()` works;
-- `variable += 1` raises TensorFlow's error that points at `assign_add`.
+- `variable += 1` raises TensorFlow's error that points at `assign_add`;
+- dtypes are never promoted, as in TF: two tensors of different dtypes are TF's
+  InvalidArgumentError ("cannot compute AddV2 as input #1(zero-based) was expected to be a int32
+  tensor but is a float tensor"), a Python float next to an integer tensor its TypeError ("Cannot
+  convert 0.5 to EagerTensor of dtype int32"; `+`, `@` and `/` report the mismatch instead, as TF's
+  dtype-hinted conversion does), and numpy values are cast to the tensor's dtype.
 Conversion follows `tf.constant`: python floats -> float32, python ints -> int32 (int64 when
 they do not fit), numpy arrays keep their dtype (`to_tensor`); `convert` is the Keras-style
 variant that also turns float64 into float32 (Keras' floatx).
@@ -334,6 +340,11 @@ class EagerTensor(torch.Tensor):
     def __float__(self):
         with no_dispatch():
             return torch.Tensor.__float__(torch.Tensor.detach(self))
+
+    def __bool__(self):
+        """`if tensor:` as TF's (numpy's truth value): one element is its value, several are numpy's
+        ValueError (torch's was a RuntimeError)."""
+        return bool(self.numpy())
 
     def __int__(self):
         with no_dispatch():

@@ -44,6 +44,15 @@ CASES = {
     "expand_dims_last": lambda m: m.expand_dims(A, 3),
     "expand_dims_negative_first": lambda m: m.expand_dims(A, -4),
     "tile_wrong_length": lambda m: m.tile(A, [2, 1]),
+    # truth value of a tensor (numpy's: several elements are a ValueError)
+    "bool_of_two_elements": lambda m: m.constant(bool(m.constant([1.0, 2.0]))),
+    "bool_of_one_zero": lambda m: m.constant(bool(m.constant([0.0]))),
+    "bool_of_scalar": lambda m: m.constant(bool(m.constant(3))),
+    # mirror padding no wider than the axis allows
+    "pad_reflect_too_wide": lambda m: m.pad([[1, 2]], [[1, 1], [0, 0]], "REFLECT"),
+    "pad_symmetric_axis_wide": lambda m: m.pad([[1, 2]], [[1, 1], [0, 0]], "SYMMETRIC"),
+    "pad_symmetric_too_wide": lambda m: m.pad([[1, 2]], [[2, 0], [0, 0]], "SYMMETRIC"),
+    "pad_reflect_lowercase": lambda m: m.pad([[1, 2, 3]], [[0, 0], [2, 1]], "reflect"),
     # tf.nn on integers and bad arguments
     "softmax_int": lambda m: m.nn.softmax([1, 2]),
     "log_softmax_int": lambda m: m.nn.log_softmax([1, 2]),
