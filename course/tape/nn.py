@@ -15,6 +15,7 @@ import course.losses
 from course.framework.errors import InvalidArgumentError
 from course.tape.math_ops import _float_input, _pair, axis_arg
 from course.framework import dtypes
+from course.framework.convert import as_plain
 from course.tape.tensor import dtype_mismatch, kernel_dtype_name, to_numpy, to_tensor, wrap
 
 __all__ = ["relu", "relu6", "elu", "selu", "gelu", "silu", "swish", "leaky_relu", "sigmoid", "tanh", "softplus",
@@ -254,15 +255,22 @@ def bias_add(value, bias, data_format=None, name=None):
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None):
-    """(mean, variance) over `axes`; the population variance (divides by N), as TF."""
-    t = _float(x)
+    """(mean, variance) over `axes`; the population variance (divides by N), as TF. Integers keep their
+    dtype (TF's integer means, truncated toward zero); float16 is computed in float32, as TF does."""
+    x = _t(x)
+    t = x.float() if x.dtype == torch.float16 else x
     ax = axis_arg(axes)
     dims = (ax,) if isinstance(ax, int) else ax
-    mean = t.mean(dim=dims, keepdim=True)
-    var = ((t - mean) ** 2).mean(dim=dims, keepdim=True)
+    if t.dtype.is_floating_point or t.dtype.is_complex:
+        mean = t.mean(dim=dims, keepdim=True)
+        var = ((t - mean) ** 2).mean(dim=dims, keepdim=True)
+    else:
+        from course.tape.math_ops import reduce_mean
+        mean = as_plain(reduce_mean(t, dims, keepdims=True))
+        var = as_plain(reduce_mean((t - mean) ** 2, dims, keepdims=True))
     if not keepdims:
         mean, var = mean.squeeze(dims), var.squeeze(dims)
-    return wrap(mean), wrap(var)
+    return wrap(mean.to(x.dtype)), wrap(var.to(x.dtype))
 
 
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):

@@ -70,6 +70,10 @@ CASES = {
         labels=(LOGITS > 0).astype(np.int32), logits=LOGITS),
     "sigmoid_ce_float_labels": lambda m: m.nn.sigmoid_cross_entropy_with_logits(
         labels=(LOGITS > 0).astype(np.float32), logits=LOGITS),
+    "moments_int": lambda m: m.stack(m.nn.moments(m.constant([1, 2, 4]), axes=[0])),
+    "moments_int_keepdims": lambda m: m.stack(m.nn.moments(m.constant([[-1, -2], [3, 7]]), axes=[0, 1],
+                                                           keepdims=True)),
+    "moments_float16": lambda m: m.stack(m.nn.moments(m.constant(np.array([1, 2, 4.5], np.float16)), axes=[0])),
     "bias_add_numpy_float64_bias": lambda m: m.nn.bias_add(LOGITS, np.arange(5, dtype=np.float64)),
 }
 
