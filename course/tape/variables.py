@@ -124,6 +124,30 @@ class Variable(EagerTensor, torch.nn.Parameter):
             torch.Tensor.sub_(self, self._converted(delta))
         return self._unread(read_value)
 
+    def scatter_nd_update(self, indices, updates, name=None):
+        """In place: self[indices[k]] = updates[k] (indices' last axis indexes the first axes)."""
+        return self._scatter_nd(indices, updates, "update")
+
+    def scatter_nd_add(self, indices, updates, name=None):
+        """In place: self[indices[k]] += updates[k] (repeated indices add up)."""
+        return self._scatter_nd(indices, updates, "add")
+
+    def scatter_nd_sub(self, indices, updates, name=None):
+        """In place: self[indices[k]] -= updates[k] (repeated indices add up)."""
+        return self._scatter_nd(indices, updates, "sub")
+
+    def _scatter_nd(self, indices, updates, how):
+        if _tensor.GRAPH_STACK:
+            raise NotImplementedError(f"Variable.scatter_nd_{how} inside a traced tf.function or a TF1 graph is not "
+                                      f"supported; use tf.tensor_scatter_nd_{how} and assign the result.")
+        idx = to_tensor(indices).long()
+        upd = self._converted(updates)
+        with torch.no_grad(), no_dispatch():
+            idx, upd = idx.to(self.device), upd.to(self.device)
+            key = tuple(idx[..., i] for i in range(idx.shape[-1]))
+            torch.Tensor.index_put_(self, key, -upd if how == "sub" else upd, accumulate=how != "update")
+        return self._unread(True)
+
     def _converted(self, value):
         """`value` as this variable's dtype, as TF converts it: a tensor of another dtype is TF's ValueError
         and a Python float for an integer variable its TypeError (numpy values are cast). Keras'

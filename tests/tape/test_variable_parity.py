@@ -54,11 +54,23 @@ CASES = {
     "slice_assign_shape_mismatch": lambda m: _slice_assign(m, 1, [1.0, 2.0]),
     "slice_assign_int_tensor": lambda m: _slice_assign(m, 1, m.constant([1, 2, 3])),
     "slice_assign_returns_variable": lambda m: m.Variable([1.0, 2.0])[0].assign(5.0),
+    # scatter_nd_update / add / sub write into the variable and return it
+    "scatter_nd_update": lambda m: _scatter(m, "scatter_nd_update", [[0], [2]], [7.0, 8.0]),
+    "scatter_nd_add_repeated": lambda m: _scatter(m, "scatter_nd_add", [[0], [0]], [1.0, 1.0]),
+    "scatter_nd_sub": lambda m: _scatter(m, "scatter_nd_sub", [[1]], [0.5]),
+    "scatter_nd_update_rows": lambda m: _scatter(m, "scatter_nd_update", [[1]], [[9, 9]], [[1, 2], [3, 4]]),
+    "scatter_nd_update_returns": lambda m: m.Variable([1.0, 2.0]).scatter_nd_update([[1]], [5.0]),
     # output_gradients: TF flattens it and broadcasts each weight to its target
     "output_gradients_tensor": lambda m: _weighted(m, m.constant([1.0, 0.5])),
     "output_gradients_list": lambda m: _weighted(m, [1.0, 0.5]),
     "output_gradients_scalar": lambda m: _weighted(m, 3.0),
 }
+
+
+def _scatter(m, method, indices, updates, start=(1.0, 2.0, 3.0)):
+    v = m.Variable(list(start))
+    getattr(v, method)(indices, updates)
+    return v
 
 
 def _slice_assign(m, key, value):
