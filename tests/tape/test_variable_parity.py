@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import course.tf as ctf
+from outcome_parity import assert_same_outcome
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 TF = pytest.importorskip("tensorflow")
@@ -86,22 +87,6 @@ def _float64_gradient(m):
     return tape.gradient(loss, w)
 
 
-def _outcome(case, module):
-    try:
-        out = case(module)
-        return "value", np.asarray(out.numpy())
-    except Exception as exc:                      # the error's class is what must agree
-        return "error", type(exc).__name__
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_variable_case_matches_tensorflow(name):
-    kind_t, theirs = _outcome(CASES[name], TF)
-    kind_o, ours = _outcome(CASES[name], ctf)
-    assert kind_o == kind_t, f"{name}: TensorFlow gives {kind_t} {theirs!r}, course.tf {kind_o} {ours!r}"
-    if kind_t == "error":
-        assert ours == theirs, f"{name}: TensorFlow raises {theirs}, course.tf {ours}"
-        return
-    assert ours.dtype == theirs.dtype, f"{name}: dtype {ours.dtype} vs TensorFlow's {theirs.dtype}"
-    assert ours.shape == theirs.shape, name
-    np.testing.assert_allclose(ours, theirs, rtol=1e-6, err_msg=name)      # exact small products
+    assert_same_outcome(name, CASES[name], TF, ctf, rtol=1e-6)      # exact small products
