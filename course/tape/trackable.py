@@ -99,7 +99,8 @@ class _Node:
 
 
 class _OptimizerVariables(list):
-    """A Keras optimizer's `_variables` list: [iterations, learning_rate, slots...]. Slots the
+    """A Keras optimizer's `_variables` list: [iterations, learning_rate, slots...] (no learning_rate
+    when it is a schedule, as in Keras 3). Slots the
     checkpoint holds for an optimizer not built yet are handed to its update rule, which attaches
     them by position on the first step (deferred restoration)."""
 
@@ -108,8 +109,9 @@ class _OptimizerVariables(list):
         self.optimizer = optimizer
 
     def defer_children(self, values):
-        """values: {index as str: numpy array} for indices >= 2 this optimizer has no slot for yet."""
+        """values: {index as str: numpy array} for the slot indices this optimizer has no slot for yet."""
         opt = self.optimizer
+        first = opt._first_slot()
         rule = opt._rule
         if rule.state:
             return False                     # built with another layout: leave them unmatched
@@ -117,10 +119,10 @@ class _OptimizerVariables(list):
         blocks = [[s for s in block if s in active] for block in opt._slot_blocks]
         per_var = sum(len(b) for b in blocks)
         indices = sorted(int(k) for k in values)
-        if not per_var or len(indices) % per_var or indices != list(range(2, 2 + len(indices))):
+        if not per_var or len(indices) % per_var or indices != list(range(first, first + len(indices))):
             return False
         n = len(indices) // per_var
-        state, index = {}, 2
+        state, index = {}, first
         for block in blocks:
             for position in range(n):
                 for slot in block:
@@ -141,7 +143,8 @@ def _optimizer_children(opt):
                           f"{opt.name}/iterations")
     built = [v for v in rule.params if v in rule.state]
     slots = []
-    for index, slot, var in opt._keras_slots(built):
+    first = opt._first_slot()               # Keras 3 keeps no learning-rate variable for a schedule
+    for index, slot, var in opt._keras_slots(built, first):
         def read(var=var, slot=slot):
             return rule.state[var][slot]
 
@@ -149,8 +152,9 @@ def _optimizer_children(opt):
             target = rule.state[var][slot]
             target.copy_(torch.as_tensor(array).to(device=target.device, dtype=target.dtype))
         slots.append(ValueRef(read, write, f"{opt.name}/{slot}_{index}"))
-    out = [("_iterations", iterations), ("_learning_rate", opt._lr_var),
-           ("_variables", _OptimizerVariables(opt, [iterations, opt._lr_var] + slots))]
+    rate = [opt._lr_var] if first == 2 else []
+    out = [("_iterations", iterations)] + [("_learning_rate", v) for v in rate] + [
+        ("_variables", _OptimizerVariables(opt, [iterations] + rate + slots))]
     if built:
         out.append(("_trainable_variables", list(built)))
     return out

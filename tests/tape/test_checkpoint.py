@@ -305,19 +305,27 @@ def test_a_damaged_tensorflow_format_checkpoint_is_refused_clearly(tmp_path, dam
         reader.get_tensor("v/.ATTRIBUTES/VARIABLE_VALUE")
 
 
-def _trained(t, k):
+def _adam(k, rate):
+    """Adam at 0.05, or on a schedule halving it every step (so the restored step count matters too);
+    Keras 3 keeps no learning-rate variable for a schedule, so its slots are numbered from 1, not 2."""
+    lr = k.optimizers.schedules.ExponentialDecay(0.05, 1, 0.5) if rate == "schedule" else 0.05
+    return k.optimizers.Adam(lr)
+
+
+def _trained(t, k, rate):
     k.backend.clear_session()
-    model, opt = _subclass(k), k.optimizers.Adam(0.05)
+    model, opt = _subclass(k), _adam(k, rate)
     model(X)
     model.set_weights([np.linspace(-1, 1, w.size, dtype=np.float32).reshape(w.shape) for w in model.get_weights()])
     _step(t, model, opt, X)
     return model, opt
 
 
+@pytest.mark.parametrize("rate", ["constant", "schedule"])
 @pytest.mark.parametrize("writer", ["tensorflow", "course"])
-def test_checkpoints_cross_between_tensorflow_and_course(tmp_path, writer):
+def test_checkpoints_cross_between_tensorflow_and_course(tmp_path, writer, rate):
     (wt, wk), (rt, rk) = SIDES if writer == "tensorflow" else SIDES[::-1]
-    model, opt = _trained(wt, wk)
+    model, opt = _trained(wt, wk, rate)
     step = wt.Variable(5, dtype=wt.int64)
     path = wt.train.Checkpoint(model=model, optimizer=opt, step=step).save(str(tmp_path / "ckpt"))
     listed = [[(n, list(s)) for n, s in t.train.list_variables(str(tmp_path))] for t in (tf, ctf)]
@@ -325,7 +333,7 @@ def test_checkpoints_cross_between_tensorflow_and_course(tmp_path, writer):
     for key, _ in listed[0][1:]:
         np.testing.assert_array_equal(ctf.train.load_checkpoint(path).get_tensor(key),
                                       tf.train.load_checkpoint(path).get_tensor(key))
-    model2, opt2 = _subclass(rk), rk.optimizers.Adam(0.05)
+    model2, opt2 = _subclass(rk), _adam(rk, rate)
     model2(X)                            # Keras 3 on TF restores a subclassed model's weights only once built
     step2 = rt.Variable(0, dtype=rt.int64)
     status = rt.train.Checkpoint(model=model2, optimizer=opt2, step=step2).restore(rt.train.latest_checkpoint(
