@@ -89,6 +89,16 @@ def _squeeze_grad(op, grad):
 NotDifferentiable("OneHot")
 
 
+@RegisterGradient("Tile")
+def _tile_grad(op, grad):
+    return [make_op("TileGrad", [grad, op.inputs[0]], dict(op.attrs), "Tile_grad").outputs[0]]
+
+
+@RegisterGradient("Pad")
+def _pad_grad(op, grad):
+    return [make_op("PadGrad", [grad, op.inputs[0]], dict(op.attrs), "Pad_grad").outputs[0]]
+
+
 @RegisterGradient("StridedSlice")
 def _strided_slice_grad(op, grad):
     return [make_op("StridedSliceGrad", [op.inputs[0], grad], {"key": op.attrs["key"]}, "StridedSliceGrad").outputs[0]]

@@ -100,6 +100,14 @@ def _argmin(input, axis=None, output_type=torch.int64, name=None):   # noqa: A00
     return reduce_ops.argmin(input, axis, name=name, output_type=output_type)
 
 
+def _in_top_k(targets, predictions, k, name=None):          # TF2's order: targets first
+    return nn_ops.in_top_k(predictions, targets, k, name)
+
+
+def _pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):   # TF2's order: constant_values before name
+    return shape_ops.pad(tensor, paddings, mode, name, constant_values)
+
+
 def _reduce(fn):
     def reduce(input_tensor, axis=None, keepdims=False, name=None):
         return fn(input_tensor, axis, keepdims, name)
@@ -189,12 +197,14 @@ GRAPH_FORMS = {
     "reduce_sum": _reduce(reduce_ops.reduce_sum), "reduce_mean": _reduce(reduce_ops.reduce_mean),
     "reduce_max": _reduce(reduce_ops.reduce_max), "reduce_min": _reduce(reduce_ops.reduce_min),
     "reduce_prod": _reduce(reduce_ops.reduce_prod), "reduce_all": _reduce(reduce_ops.reduce_all),
-    "reduce_any": _reduce(reduce_ops.reduce_any), "argmax": _argmax, "argmin": _argmin,
+    "reduce_any": _reduce(reduce_ops.reduce_any), "reduce_logsumexp": _reduce(reduce_ops.reduce_logsumexp),
+    "argmax": _argmax, "argmin": _argmin,
     # shapes
     "reshape": shape_ops.reshape, "transpose": _transpose, "concat": shape_ops.concat, "stack": shape_ops.stack,
     "expand_dims": shape_ops.expand_dims, "squeeze": shape_ops.squeeze, "shape": shape_ops.shape,
     "size": shape_ops.size, "rank": shape_ops.rank, "one_hot": shape_ops.one_hot, "where": shape_ops.where,
     "gather": gather_ops.gather, "unstack": shape_ops.unstack, "split": shape_ops.split, "slice": shape_ops.slice_,
+    "tile": shape_ops.tile, "pad": _pad,
     # nn
     "nn.relu": nn_ops.relu, "nn.relu6": nn_ops.relu6, "nn.leaky_relu": nn_ops.leaky_relu, "nn.elu": nn_ops.elu,
     "nn.softplus": nn_ops.softplus, "nn.sigmoid": nn_ops.sigmoid, "nn.tanh": nn_ops.tanh,
@@ -203,6 +213,7 @@ GRAPH_FORMS = {
     "nn.max_pool2d": conv_ops.max_pool2d, "nn.avg_pool2d": conv_ops.avg_pool2d,
     "nn.sparse_softmax_cross_entropy_with_logits": _sparse_ce, "nn.softmax_cross_entropy_with_logits": _softmax_ce,
     "nn.sigmoid_cross_entropy_with_logits": _sigmoid_ce,
+    "math.in_top_k": _in_top_k, "nn.in_top_k": _in_top_k,
     # random (stateful: a new draw every run)
     "random.normal": _random(random_ops.random_normal), "random.truncated_normal": _random(random_ops.truncated_normal),
     "random.uniform": _uniform,
@@ -215,7 +226,7 @@ for _name in ("add", "subtract", "multiply", "divide", "truediv", "add_n", "maxi
               "abs", "exp", "sqrt", "square", "sign", "floor", "equal", "not_equal", "less", "less_equal",
               "greater", "greater_equal", "logical_and", "logical_or", "logical_not", "sigmoid", "tanh",
               "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
-              "argmax", "argmin", "squared_difference"):
+              "reduce_logsumexp", "argmax", "argmin", "squared_difference"):
     GRAPH_FORMS.setdefault("math." + _name, GRAPH_FORMS[_name])
 for _name in ("ceil", "round", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "erf", "expm1"):
     GRAPH_FORMS["math." + _name] = GRAPH_FORMS[_name] = getattr(math_ops, _name)

@@ -250,6 +250,12 @@ def _extreme_grad(op, grad):
     return [make_op("ReduceExtremeGrad", [grad, op.inputs[0], op.outputs[0]], attrs, f"{op.type}_grad").outputs[0]]
 
 
+@RegisterGradient("LogSumExp")
+def _logsumexp_grad(op, grad):
+    attrs = {"axes": op.attrs["axes"], "keepdims": op.attrs["keepdims"]}
+    return [make_op("LogSumExpGrad", [grad, op.inputs[0], op.outputs[0]], attrs, "LogSumExp_grad").outputs[0]]
+
+
 RegisterGradient("Max")(_extreme_grad)
 RegisterGradient("Min")(_extreme_grad)
 

@@ -73,6 +73,7 @@ def _sigmoid_ce_grad(op, grad):
 
 
 NotDifferentiable("ReluGrad")
+NotDifferentiable("InTopKV2")
 
 
 @RegisterGradient("Conv2D")

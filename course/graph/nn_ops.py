@@ -21,9 +21,10 @@ from course.graph.math_ops import subtract
 from course.graph.random_ops import get_seed
 from course.graph.registry import one_output, register_op
 from course.graph.shape_ops import transpose
+from course.tape.math_ops import in_top_k_kernel
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax", "bias_add",
-           "dropout", "l2_loss",
+           "dropout", "l2_loss", "in_top_k",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
            "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits"]
 
@@ -325,3 +326,23 @@ register_op("SigmoidCrossEntropyGrad", infer=_same,
             kernel=lambda op: (lambda g, x, z: g * (torch.sigmoid(x) - z)))      # d/dx = σ(x) - z
 
 
+
+
+# -- evaluation ---------------------------------------------------------------------------------------
+def in_top_k(predictions, targets, k, name=None):
+    """TF1's argument order (TF2's tf.math.in_top_k takes targets first): for each row of predictions
+    (N, C), is the target class among the k largest? Ties at the boundary count as in; a row with a
+    non-finite prediction or a target outside [0, C) is False. bool (N,)."""
+    p, t = convert_to_tensor(predictions), convert_to_tensor(targets)
+    if t.dtype not in (torch.int32, torch.int64):
+        raise TypeError(f"tf.nn.in_top_k: targets must be int32 or int64 class indices; got {_dt.name(t.dtype)} "
+                        f"({t.name}). Cast them with tf.cast(targets, tf.int32), or take tf.argmax of one-hot labels.")
+    if p.shape.rank not in (None, 2) or t.shape.rank not in (None, 1):
+        raise ValueError(f"tf.nn.in_top_k needs predictions of rank 2 (batch, classes) and targets of rank 1 "
+                         f"(batch); got shapes {p.shape} and {t.shape}.")
+    return make_op("InTopKV2", [p, t], {"k": int(k)}, name or "in_top_k").outputs[0]
+
+
+register_op("InTopKV2", infer=lambda op: one_output(TensorShape(list(op.inputs[0].shape)[:1]
+                                                                if op.inputs[0].shape.rank else None), torch.bool),
+            kernel=lambda op: (lambda p, t: in_top_k_kernel(p, t, op.attrs["k"])))

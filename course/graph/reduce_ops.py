@@ -18,7 +18,7 @@ from course.graph.math_ops import not_equal
 from course.graph.registry import one_output, register_op
 
 __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_all", "reduce_any",
-           "argmax", "argmin", "count_nonzero"]
+           "reduce_logsumexp", "argmax", "argmin", "count_nonzero"]
 
 
 def _axes_attr(axis, reduction_indices, keepdims, keep_dims):
@@ -142,6 +142,23 @@ for _t in ("Sum", "Mean", "Max", "Min", "Prod", "All", "Any"):
     register_op(_t, infer=_reduce_infer, kernel=_reduce_kernel)
 
 
+def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
+    """log(sum(exp(x))) over the axes, computed without overflow (the max is taken out first)."""
+    x = convert_to_tensor(input_tensor)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"tf.reduce_logsumexp needs a float tensor; got {_dt.name(x.dtype)} ({x.name}). "
+                        f"Cast it with tf.cast(x, tf.float32).")
+    return _reduce("LogSumExp", x, axis, keepdims, name, reduction_indices, keep_dims, "ReduceLogSumExp")
+
+
+def _logsumexp_kernel(op):
+    axes, keep = op.attrs["axes"], op.attrs["keepdims"]
+    return lambda x: torch.logsumexp(x, tuple(range(x.dim())) if axes is None else tuple(axes), keep)
+
+
+register_op("LogSumExp", infer=_reduce_infer, kernel=_logsumexp_kernel)
+
+
 # -- gradients ---------------------------------------------------------------------------------------
 def _kept_shape(x_shape, axes):
     return [1 if (axes is None or i in axes) else d for i, d in enumerate(x_shape)]
@@ -197,6 +214,21 @@ def _extreme_grad_kernel(op):
         d = tuple(range(x.dim())) if axes is None else tuple(axes)
         return g * hit / torch.sum(hit, d, True)                    # shared equally between ties
     return kernel
+
+
+def _logsumexp_grad_kernel(op):
+    axes, keep = op.attrs["axes"], op.attrs["keepdims"]
+
+    def kernel(g, x, y):                                            # d lse / dx = softmax(x) over the axes
+        if not keep:
+            shape = _kept_shape(x.shape, axes)
+            g, y = g.reshape(shape), y.reshape(shape)
+        return g * torch.exp(x - y)
+    return kernel
+
+
+register_op("LogSumExpGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
+            kernel=_logsumexp_grad_kernel, doc="The gradient of LogSumExp: g times the softmax over the axes.")
 
 
 register_op("ReduceExtremeGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),

@@ -1,10 +1,11 @@
-"""Ops that rearrange values: reshape, transpose, concat, stack, squeeze, slicing, one_hot, where.
+"""Ops that rearrange values: reshape, transpose, concat, stack, squeeze, slicing, one_hot, where, tile, pad.
 
     r = tf.reshape(x, [-1, 28, 28, 1])     # static shape (?, 28, 28, 1): checked when built
     y = x[:, 1:]                            # StridedSlice
 
 Their gradient functions are in `array_grad` (SelectV2's in `math_grad`); the ops here that only
-gradients build (ReshapeLike, ConcatGrad, Unpack1, StridedSliceGrad) are registered beside the ops.
+gradients build (ReshapeLike, ConcatGrad, Unpack1, StridedSliceGrad, TileGrad, PadGrad) are registered
+beside the ops.
 """
 import math
 
@@ -18,10 +19,11 @@ from course.graph.array_ops import (constant, convert_to_tensor, identity, make_
                                     static_shape_from)
 from course.graph.graph import Tensor
 from course.graph.registry import one_output, register_op
+from course.tape import array_ops as _eager_arrays
 from course.tape.slicing import getitem
 
 __all__ = ["reshape", "transpose", "concat", "stack", "shape", "size", "rank", "expand_dims", "squeeze", "one_hot",
-           "where", "strided_slice_of", "static_shape_from", "unstack", "split", "slice_"]
+           "where", "strided_slice_of", "static_shape_from", "unstack", "split", "slice_", "tile", "pad"]
 
 
 # -- shapes ---------------------------------------------------------------------------------------
@@ -505,3 +507,104 @@ def slice_(input_, begin, size, name=None):
                          f"shapes ({len(begin)},) and ({len(size)},) instead.")
     key = tuple(slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))
     return strided_slice_of(input_, key)
+
+
+# -- tile and pad ------------------------------------------------------------------------------------
+def _static_ints(value, what, op_name):
+    """A list (of lists) of Python ints known when the graph is built (a list, an array or a Const)."""
+    if isinstance(value, Tensor):
+        if value.op.type != "Const":
+            raise NotImplementedError(f"{op_name}: `{what}` must be known when the graph is built (a Python list "
+                                      f"or a constant); got {value.name}, computed at run time.")
+        value = value.op.attrs["value"]
+    return np.asarray(as_plain(value), dtype=np.int64).tolist()
+
+
+def tile(input, multiples, name=None):   # noqa: A002
+    """`input` repeated `multiples[i]` times along axis i (one multiple per axis)."""
+    x = convert_to_tensor(input)
+    reps = _static_ints(multiples, "multiples", "tf.tile")
+    if not isinstance(reps, list) or (x.shape.rank is not None and len(reps) != x.shape.rank):
+        raise ValueError(f"tf.tile needs one multiple per axis: the input {x.name} has shape {x.shape} (rank "
+                         f"{x.shape.rank}) but multiples is {reps}. Give a list of {x.shape.rank} ints.")
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tf.tile: multiples must be >= 0; got {reps}.")
+    return make_op("Tile", [x], {"multiples": reps}, name or "Tile").outputs[0]
+
+
+def _tile_infer(op):
+    s, reps = op.inputs[0].shape, op.attrs["multiples"]
+    if s.rank is None:
+        return one_output(TensorShape([None] * len(reps)), op.inputs[0].dtype)
+    return one_output(TensorShape([None if d is None else d * r for d, r in zip(s, reps)]), op.inputs[0].dtype)
+
+
+def _tile_grad_kernel(op):
+    reps = op.attrs["multiples"]
+
+    def kernel(g, x):                           # g viewed as (m0, d0, m1, d1, ...), summed over the m axes
+        split = [v for r, d in zip(reps, x.shape) for v in (r, d)]
+        return g.reshape(split).sum(dim=tuple(range(0, 2 * len(reps), 2))) if reps else g
+    return kernel
+
+
+register_op("Tile", infer=_tile_infer, kernel=lambda op: (lambda x: x.repeat(op.attrs["multiples"])))
+register_op("TileGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
+            kernel=_tile_grad_kernel, doc="The gradient of Tile: the tiles' gradients summed.")
+
+
+def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
+    """`tensor` with paddings[i] = [before, after] values added on axis i: constant_values (CONSTANT), or a
+    mirror of the edge (REFLECT leaves the edge out, SYMMETRIC repeats it)."""
+    x = convert_to_tensor(tensor)
+    pads = _static_ints(paddings, "paddings", "tf.pad")
+    mode = str(mode).upper()
+    if mode not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
+        raise ValueError(f"tf.pad: mode must be CONSTANT, REFLECT or SYMMETRIC (any case); got {mode!r}.")
+    if (not isinstance(pads, list) or any(not isinstance(p, list) or len(p) != 2 for p in pads)
+            or (x.shape.rank is not None and len(pads) != x.shape.rank)):
+        raise ValueError(f"tf.pad needs one [before, after] pair per axis: the input {x.name} has shape {x.shape} "
+                         f"but paddings is {pads}.")
+    if any(v < 0 for p in pads for v in p):
+        raise ValueError(f"tf.pad: paddings must be >= 0; got {pads}.")
+    if isinstance(constant_values, Tensor):
+        if constant_values.op.type != "Const":
+            raise NotImplementedError("tf.pad: constant_values must be known when the graph is built.")
+        constant_values = constant_values.op.attrs["value"]
+    value = np.asarray(as_plain(constant_values)).item()            # a Python number for the kernel
+    return make_op("Pad", [x], {"paddings": pads, "mode": mode, "value": value}, name or "Pad").outputs[0]
+
+
+def _pad_infer(op):
+    s, pads = op.inputs[0].shape, op.attrs["paddings"]
+    if s.rank is None:
+        return one_output(TensorShape([None] * len(pads)), op.inputs[0].dtype)
+    return one_output(TensorShape([None if d is None else d + a + b for d, (a, b) in zip(s, pads)]),
+                      op.inputs[0].dtype)
+
+
+def _pad_kernel(op):
+    a = op.attrs
+    return lambda x: as_plain(_eager_arrays.pad(x, a["paddings"], a["mode"], a["value"]))
+
+
+def _pad_grad_kernel(op):
+    pads, mode = op.attrs["paddings"], op.attrs["mode"]
+
+    def kernel(g, x):
+        if mode == "CONSTANT":                  # the padding had no input: keep the middle
+            return g[tuple(slice(a, a + n) for (a, _), n in zip(pads, x.shape))]
+        for axis, (before, after) in enumerate(pads):   # a mirrored position adds to its source
+            if before or after:
+                n = x.shape[axis]
+                source = _eager_arrays.pad_source_index(n, before, after, mode, g.device)
+                shape = list(g.shape)
+                shape[axis] = n
+                g = torch.zeros(shape, dtype=g.dtype, device=g.device).index_add_(axis, source, g)
+        return g
+    return kernel
+
+
+register_op("Pad", infer=_pad_infer, kernel=_pad_kernel)
+register_op("PadGrad", infer=lambda op: one_output(op.inputs[1].shape, op.inputs[0].dtype),
+            kernel=_pad_grad_kernel, doc="The gradient of Pad: the middle (CONSTANT), or mirrored positions added.")

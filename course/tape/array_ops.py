@@ -378,7 +378,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     return [wrap(p) for p in torch.split(t, sizes, dim=axis)]
 
 
-def _pad_index(n, before, after, mode, device):
+def pad_source_index(n, before, after, mode, device):
     """Source positions for a padded axis of length n (REFLECT excludes the edge, SYMMETRIC repeats it)."""
     i = torch.arange(-before, n + after, device=device)
     if mode == "REFLECT":
@@ -412,7 +412,7 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     out = t
     for axis, (before, after) in enumerate(pads):
         if before or after:
-            out = out.index_select(axis, _pad_index(t.shape[axis], int(before), int(after), mode, t.device))
+            out = out.index_select(axis, pad_source_index(t.shape[axis], int(before), int(after), mode, t.device))
     return wrap(out)
 
 

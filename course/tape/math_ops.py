@@ -626,8 +626,16 @@ def top_k(input, k=1, sorted=True, index_type=torch.int32, name=None):
 
 
 def in_top_k(targets, predictions, k, name=None):
-    """For each row, is the target's prediction among the k largest? (TF2 argument order)."""
-    p, y = _t(predictions), _t(targets).long()
-    target_score = p.gather(1, y.reshape(-1, 1))                  # (N, 1)
-    higher = (p > target_score).sum(dim=1)                        # (N,)
-    return wrap((higher < int(k)) & torch.isfinite(target_score.reshape(-1)))
+    """For each row, is the target's prediction among the k largest? (TF2 argument order.) Ties at the
+    boundary count as in; a row with a non-finite prediction or a target outside [0, classes) is False,
+    as TF's kernel says (it cannot tell)."""
+    return wrap(in_top_k_kernel(_t(predictions), _t(targets), int(k)))
+
+
+def in_top_k_kernel(p, y, k):
+    """TF's InTopKV2 on plain tensors: predictions p (N, C), targets y (N,) -> bool (N,)."""
+    y = y.long().to(p.device)
+    known = (y >= 0) & (y < p.shape[1])
+    target_score = p.gather(1, torch.where(known, y, 0).reshape(-1, 1))        # (N, 1)
+    higher = (p > target_score).sum(dim=1)                                     # (N,)
+    return (higher < k) & known & torch.isfinite(p).all(dim=1)

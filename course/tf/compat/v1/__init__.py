@@ -24,11 +24,11 @@ from course.graph.math_ops import (abs, acos, add, add_n, asin, atan, ceil, clip
                                    square, subtract, tan, truediv)
 from course.graph.nn_ops import sigmoid, tanh
 from course.graph.random_ops import random_normal, random_uniform, set_random_seed, truncated_normal
-from course.graph.reduce_ops import (argmax, argmin, count_nonzero, reduce_all, reduce_any, reduce_max, reduce_mean,
-                                     reduce_min, reduce_prod, reduce_sum)
+from course.graph.reduce_ops import (argmax, argmin, count_nonzero, reduce_all, reduce_any, reduce_logsumexp,
+                                     reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum)
 from course.graph.session import ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions, Session
-from course.graph.shape_ops import (concat, expand_dims, one_hot, rank, reshape, shape, size, split, squeeze, stack,
-                                    transpose, unstack, where)
+from course.graph.shape_ops import (concat, expand_dims, one_hot, pad, rank, reshape, shape, size, split, squeeze,
+                                    stack, tile, transpose, unstack, where)
 from course.graph.shape_ops import slice_ as slice  # noqa: A004 (TF's name)
 from course.framework.shapes import TensorShape
 from course.graph.variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assign, assign_add,
