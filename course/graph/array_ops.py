@@ -18,7 +18,8 @@ from course.graph.registry import (ConstKernel, feed_missing_message, one_output
                                    register_op)
 
 __all__ = ["convert_to_tensor", "constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
-           "fill", "zeros", "ones", "zeros_like", "ones_like", "cast", "to_float", "group", "no_op", "Print",
+           "fill", "zeros", "ones", "zeros_like", "ones_like", "cast", "to_float", "to_double", "to_int32",
+           "to_int64", "group", "no_op", "Print",
            "static_shape_from", "make_op", "holds_tensor", "partial_shape_value"]
 
 
@@ -312,7 +313,21 @@ def cast(x, dtype, name=None):
 
 
 def to_float(x, name="ToFloat"):
+    """TF1's deprecated shorthands for tf.cast (still in tf.compat.v1): to_float, to_double, to_int32,
+    to_int64."""
     return cast(x, torch.float32, name=name)
+
+
+def to_double(x, name="ToDouble"):
+    return cast(x, torch.float64, name=name)
+
+
+def to_int32(x, name="ToInt32"):
+    return cast(x, torch.int32, name=name)
+
+
+def to_int64(x, name="ToInt64"):
+    return cast(x, torch.int64, name=name)
 
 
 register_op("Cast", infer=lambda op: one_output(op.inputs[0].shape, op.attrs["DstT"]),

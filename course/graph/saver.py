@@ -4,46 +4,39 @@
     path = saver.save(sess, "ckpt/model.ckpt", global_step=1000)   # -> "ckpt/model.ckpt-1000"
     saver.restore(sess, tf.train.latest_checkpoint("ckpt"))
 
-A checkpoint is `<prefix>.index` (JSON: names, shapes, dtypes) and `<prefix>.data-00000-of-00001`
-(the tensors, `torch.save`d; restored with `torch.load(weights_only=True)`, so a checkpoint can
-hold data but never code), plus the `checkpoint` state file TF writes, listing the latest
-checkpoints. Each file is written to a temporary name and renamed, so a crash never leaves half a
-checkpoint. Variables are keyed by their op names ("Variable", "layer1/w", "Variable/Adam").
+A checkpoint is TensorFlow's own: `<prefix>.index` (TF's table of names, dtypes, shapes and CRCs) and
+`<prefix>.data-00000-of-00001` (the raw values), keyed by the variables' op names ("Variable",
+"layer1/w", "Variable/Adam") as TF1's Saver keys them, plus the `checkpoint` state file listing the
+latest ones. So real TensorFlow restores what this Saver wrote and this Saver restores what TF's
+wrote; reading parses bytes and numbers only (course.tape.checkpoint_files), and checkpoints that
+earlier versions of this Saver wrote (JSON index, `torch.save`d data) still restore. Each file is
+written to a temporary name and renamed, so a crash never leaves half a checkpoint.
 """
-import io
-import json
 import os
 import re
-import time
 
+import numpy as np
 import torch
 
 from course.atomic_file import atomic_write
 
-from course.framework import dtypes as _dt
-from course.framework.errors import DataLossError, InvalidArgumentError, NotFoundError
+from course.framework.errors import InvalidArgumentError, NotFoundError
 from course.framework.shapes import brackets
 from course.graph.variables import Variable, global_variables
+from course.tape.checkpoint_files import CheckpointReader, write_checkpoint
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "checkpoint_exists", "CheckpointState"]
 
 _DATA = ".data-00000-of-00001"
-_FORMAT = "course.graph checkpoint v1"
 
 
 def _write_bytes(data):
     """A writer for atomic_write; Python's own file I/O reports a full disk or a read-only folder
-    as an OSError (torch.save's C++ writer would raise a bare RuntimeError without the path)."""
+    as an OSError with the path."""
     def write(tmp):
         with open(tmp, "wb") as f:
             f.write(data)
     return write
-
-
-def _tensor_bytes(obj):
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return buffer.getvalue()
 
 
 class CheckpointState:
@@ -134,11 +127,7 @@ class Saver:
         if not os.path.isdir(folder):
             raise NotFoundError(None, None, f"Failed to create a NewWriteableFile: {prefix}{_DATA} : No such file or "
                                 "directory. Create the folder first (os.makedirs).")
-        values = self._session_values(sess)
-        atomic_write(prefix + _DATA, _write_bytes(_tensor_bytes({"format": _FORMAT, "tensors": values})))
-        index = {"format": _FORMAT, "saved": time.time(),
-                 "variables": {k: {"shape": list(t.shape), "dtype": _dt.name(t.dtype)} for k, t in values.items()}}
-        atomic_write(prefix + ".index", _write_bytes(json.dumps(index, indent=1).encode("utf-8")))
+        write_checkpoint(prefix, self._session_values(sess), None)      # TF1's Saver writes no object graph
         if write_state:
             self._remember(prefix, folder, latest_filename)
         return prefix
@@ -166,31 +155,19 @@ class Saver:
             raise ValueError("Can't load save_path when it is None.")
         if not checkpoint_exists(save_path):
             raise ValueError(f"The passed save_path is not a valid checkpoint: {save_path}")
-        try:
-            blob = torch.load(save_path + _DATA, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise NotFoundError(None, None, f"Checkpoint data file {save_path}{_DATA} is missing.") from None
-        except Exception as exc:
-            raise DataLossError(None, None, f"Unable to read checkpoint {save_path}{_DATA}: {exc}") from None
-        if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
-            raise DataLossError(None, None, f"{save_path}{_DATA} is not a course.graph checkpoint.")
-        tensors = blob.get("tensors")
-        if not isinstance(tensors, dict):
-            raise DataLossError(None, None, f"{save_path}{_DATA} is not a course.graph checkpoint (no tensors).")
-        rt = sess._rt
+        reader = CheckpointReader(save_path)          # checks the index; values are read bytes, CRC-checked
+        shapes = reader.get_variable_to_shape_map()
         ready = []                                   # every variable checked first: a failed restore changes nothing
         for key, v in self._vars.items():
-            if key not in tensors:
+            if key not in shapes:
                 raise NotFoundError(None, v.op, f"Key {key} not found in checkpoint {save_path}. Nothing was "
-                                    f"restored; the checkpoint holds {sorted(tensors)[:8]}.")
-            value = tensors[key]
-            if not isinstance(value, torch.Tensor):
-                raise DataLossError(None, v.op, f"Checkpoint {save_path}: entry {key} is not a tensor.")
-            if v.shape.rank is not None and not v.shape.is_compatible_with(tuple(value.shape)):
+                                    f"restored; the checkpoint holds {sorted(shapes)[:8]}.")
+            if v.shape.rank is not None and not v.shape.is_compatible_with(tuple(shapes[key])):
                 raise InvalidArgumentError(None, v.op, f"Restoring from checkpoint failed: Assign requires shapes of "
                                            f"both tensors to match. lhs shape= {brackets(v.shape)} rhs shape= "
-                                           f"{brackets(tuple(value.shape))} (variable {key}). Nothing was restored.")
-            ready.append((v, value))
+                                           f"{brackets(tuple(shapes[key]))} (variable {key}). Nothing was restored.")
+            ready.append((v, torch.from_numpy(np.array(reader.get_tensor(key)))))
+        rt = sess._rt
         for v, value in ready:
             slot = rt.slot(v.op)
             value = value.to(device=rt.device_for(v.op), dtype=v.dtype)

@@ -13,8 +13,9 @@ same content with a JSON index (what SavedModel constants use). Reading parses b
 (`np.frombuffer`, no pickle): a hostile file can fail to load, never run anything. Sizes are checked
 before anything is read (index size, rank, every value inside the data file, byte counts that match the
 shapes) and CRCs when values are read. Files are written to a temporary name and renamed.
-`CheckpointReader` also reads the checkpoints `tf.compat.v1.train.Saver` writes here (their data is a
-`torch.save`d dict of tensors, loaded with `weights_only=True`).
+`tf.compat.v1.train.Saver` writes the same format with its variables' names as keys and no object graph,
+as TF1's Saver does. `CheckpointReader` also reads the checkpoints that earlier versions of that Saver
+wrote here (a JSON index; their data is a `torch.save`d dict of tensors, loaded with `weights_only=True`).
 """
 import json
 import os
@@ -37,7 +38,7 @@ DATA_SUFFIX = ".data-00000-of-00001"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 FORMAT = "course.tf checkpoint v1"              # the JSON index
 _BUNDLE = "tensorflow tensor bundle"             # TF's table index
-_TF1_FORMAT = "course.graph checkpoint v1"       # what tf.compat.v1.train.Saver writes
+_TF1_FORMAT = "course.graph checkpoint v1"       # what tf.compat.v1.train.Saver wrote before TF's format
 MAX_INDEX_BYTES = 64 << 20
 _MAX_RANK = 32
 _DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
@@ -58,7 +59,8 @@ def _bytes_of(tensor):
 
 
 def write_checkpoint(prefix, values, object_graph, tf_format=True):
-    """Write `values` ({key: tensor}) and the object graph (JSON-able) under `prefix`, data first."""
+    """Write `values` ({key: tensor}) and the object graph (JSON-able; None for none, as TF1's Saver
+    writes) under `prefix`, data first."""
     prefix = os.fspath(prefix)
     entries, chunks, offset, rows = {}, [], 0, []
     for key, tensor in sorted(values.items()):
@@ -67,7 +69,7 @@ def write_checkpoint(prefix, values, object_graph, tf_format=True):
         rows.append((key, dtype, shape, offset, len(raw), tensor_bundle.masked_crc32c(raw) if tf_format else 0))
         chunks.append(raw)
         offset += len(raw)
-    if tf_format:
+    if tf_format and object_graph is not None:
         raw, crc = tensor_bundle.encode_string_tensor([tensor_bundle.encode_object_graph(object_graph)])
         rows.append((OBJECT_GRAPH_KEY, "string", [], offset, len(raw), crc))
         chunks.append(raw)

@@ -9,8 +9,8 @@ Real TensorFlow 2 runs the same program as `import tensorflow.compat.v1 as tf` f
 import torch
 
 from course.graph.array_ops import (Print, cast, constant, convert_to_tensor, fill, group, identity, no_op,
-                                    ones, ones_like, placeholder, placeholder_with_default, stop_gradient, to_float,
-                                    zeros, zeros_like)
+                                    ones, ones_like, placeholder, placeholder_with_default, stop_gradient, to_double,
+                                    to_float, to_int32, to_int64, zeros, zeros_like)
 from course.graph.gradients import AggregationMethod, UnconnectedGradients, gradients
 from course.graph.graph import (Graph, GraphKeys, Operation, Tensor, control_dependencies, device,
                                 get_default_graph, get_default_session, name_scope, reset_default_graph)
