@@ -9,8 +9,13 @@ cover them) and ONE apply op for all variables. When it runs, the apply op hands
 tensors, the gradients and the slot tensors to the update rule (`rule.update`, the `_foreach`
 path of `course.optim`), so the maths of Adam, RMSProp, Momentum and Adagrad is written once in
 the kit. TF1 instead makes one ApplyAdam op per variable and groups them; the update is the same.
-The step count t that Adam's bias correction needs is the variable "<name>/iterations".
+Adam's bias correction keeps TF1's two variables "beta1_power" and "beta2_power" (β1^t and β2^t for
+the next step t, starting at β1 and β2), so `tf.global_variables()` and Saver checkpoints hold what
+TensorFlow's hold; the step count t the shared rule needs is read back from them after an
+initializer or a restore.
 """
+import math
+
 import torch
 
 import course.optim as optim
@@ -37,6 +42,7 @@ class Optimizer:
             raise ValueError("Must specify the optimizer name")
         self._name, self._use_locking = name, use_locking
         self._slots = {}          # rule slot name -> {Variable: slot Variable}
+        self._powers = []         # Adam's beta1_power, beta2_power
         self._extra = []          # other variables this optimizer created
 
     def get_name(self):
@@ -96,7 +102,7 @@ class Optimizer:
                         table[v] = self._slot_variable(v, slot, init, len(slot_ops))
                     ops.append(table[v].op)
                 slot_ops[slot] = ops
-            step_var = self._step_variable(graph) if self._needs_step else None
+            powers = self._power_variables(graph, used[0][1]) if self._power_bases else []
             grads = [convert_to_tensor(g, dtype=v.dtype) for g, v in used]
             lr = self._learning_rate
             lr_t = convert_to_tensor(lr, dtype=torch.float32) if (isinstance(lr, Tensor) or
@@ -106,7 +112,7 @@ class Optimizer:
                     raise ValueError(f"Gradient {g.name} has shape {g.shape}, which does not fit variable {v.name} "
                                      f"of shape {v.shape}.")
             attrs = {"optimizer": self, "vars": [v.op for _, v in used], "slots": slot_ops,
-                     "step_var": step_var.op if step_var is not None else None,
+                     "powers": [v.op for v in powers],
                      "global_step": _as_variable(global_step).op if global_step is not None else None,
                      "lr_input": lr_t is not None, "_colocate_with": used[0][1].op}
             inputs = grads + ([lr_t] if lr_t is not None else [])
@@ -122,7 +128,7 @@ class Optimizer:
                              f"gradients, between variables {[str(v) for _, v in grads_and_vars]} and loss {loss}.")
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
-    _needs_step = False
+    _power_bases = ()             # Adam: (β1, β2), kept as TF1's beta1_power / beta2_power variables
 
     def _slot_variable(self, var, slot, init, index):
         name = f"{var.op.name}/{self._name}" + (f"_{index}" if index else "")
@@ -131,11 +137,14 @@ class Optimizer:
             value = fill(shape, constant(init, var.dtype))
             return Variable(value, trainable=False, name=name, dtype=var.dtype)
 
-    def _step_variable(self, graph):
-        if getattr(self, "_step", None) is None or self._step.graph is not graph:
+    def _power_variables(self, graph, first_var):
+        """TF1's non-slot variables: one float per base, named as TF names them ("beta1_power", ...),
+        starting at the base itself (its power for step 1)."""
+        if not self._powers or self._powers[0].graph is not graph:
             with graph.name_scope(None):
-                self._step = Variable(constant(0, torch.int64), trainable=False, name=f"{self._name}/iterations")
-        return self._step
+                self._powers = [Variable(constant(float(b), first_var.dtype), trainable=False, name=f"beta{i}_power")
+                                for i, b in enumerate(self._power_bases, 1)]
+        return self._powers
 
     def get_slot_names(self):
         return sorted(self._slot_aliases)
@@ -146,9 +155,7 @@ class Optimizer:
 
     def variables(self):
         out = [s for table in self._slots.values() for s in table.values()]
-        if getattr(self, "_step", None) is not None:
-            out.append(self._step)
-        return out
+        return out + list(self._powers)
 
 
 def _as_variable(v):
@@ -186,11 +193,11 @@ class AdamOptimizer(Optimizer):
     """TF1 Adam: epsilon 1e-8 added to sqrt(v); see course.optim.Adam for the update."""
     _op_suffix = "Adam"
     _slot_aliases = {"m": "m", "v": "v"}
-    _needs_step = True
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-08, use_locking=False, name="Adam"):
         super().__init__(use_locking, name)
         self._learning_rate, self._beta1, self._beta2, self._epsilon = learning_rate, beta1, beta2, epsilon
+        self._power_bases = (float(beta1), float(beta2))
 
     def _rule(self, lr):
         return optim.Adam.tf1(lr, self._beta1, self._beta2, self._epsilon)
@@ -234,7 +241,8 @@ def _apply_make(op, rt, device):
         rule = rt.state[op] = a["optimizer"]._make_rule()
     var_slots = [rt.slot(v) for v in a["vars"]]
     slot_slots = {name: [rt.slot(s) for s in ops] for name, ops in a["slots"].items()}
-    step_slot = rt.slot(a["step_var"]) if a["step_var"] is not None else None
+    power_slots = [rt.slot(v) for v in a["powers"]]
+    bases = a["optimizer"]._power_bases
     gs_slot = rt.slot(a["global_step"]) if a["global_step"] is not None else None
     n = len(var_slots)
     groups = {}
@@ -252,9 +260,9 @@ def _apply_make(op, rt, device):
         lr = float(inputs[n]) if lr_input else (fixed_lr if fixed_lr is not None else rule.current_lr())
         params = [s.read() for s in var_slots]
         slots = {name: [s.read() for s in ss] for name, ss in slot_items}
-        if step_slot is not None:
+        if power_slots:
             if cache["version"] != rt.version:          # initialised or restored since: reread t
-                cache["t"], cache["version"] = int(step_slot.read()), rt.version
+                cache["t"], cache["version"] = _steps_taken(power_slots, bases, rule.iterations), rt.version
             t = cache["t"] + 1
         else:
             t = rule.iterations + 1
@@ -265,12 +273,24 @@ def _apply_make(op, rt, device):
                 rule.update([params[i] for i in idx], [grads[i] for i in idx],
                             {k: [v[i] for i in idx] for k, v in slots.items()}, lr, t)
         rule.iterations = t
-        if step_slot is not None:
+        if power_slots:
             cache["t"] = t
-            step_slot.value.fill_(t)
+            for slot, base in zip(power_slots, bases):
+                slot.value.fill_(base ** (t + 1))       # β^t for the next step, as TF1 leaves it
         if gs_slot is not None:
             gs_slot.read().add_(1)
     return apply
+
+
+def _steps_taken(power_slots, bases, fallback):
+    """The steps already taken, read from β^(t+1) (TF1's beta powers): from the first base strictly
+    between 0 and 1 whose power is still a normal float (β1 = 0.9 underflows after ~900 steps; β2 =
+    0.999 lasts far longer), else `fallback`."""
+    for slot, base in zip(power_slots, bases):
+        power = float(slot.read())
+        if 0.0 < base < 1.0 and 1e-30 < power <= 1.0:
+            return max(round(math.log(power) / math.log(base)) - 1, 0)
+    return fallback
 
 
 for _suffix in ("GradientDescent", "Momentum", "Adam", "RMSProp", "Adagrad"):
