@@ -264,13 +264,15 @@ def _scatter_reduce(reduce):
             return wrap(t.index_put(key, upd, accumulate=True))
         if reduce == "sub":
             return wrap(t.index_put(key, -upd, accumulate=True))
-        # max / min: element by element, in order (duplicates fold in)
-        flat_t = t.clone()
-        pick = torch.maximum if reduce == "max" else torch.minimum
-        for k in range(idx.reshape(-1, idx.shape[-1]).shape[0]):
-            at = tuple(int(v) for v in idx.reshape(-1, idx.shape[-1])[k])
-            flat_t[at] = pick(flat_t[at], upd.reshape((-1,) + tuple(flat_t[at].shape))[k])
-        return wrap(flat_t)
+        # max / min: the indexed leading axes flattened into one, then one scatter_reduce (duplicates fold in)
+        depth, rest = idx.shape[-1], tuple(t.shape[idx.shape[-1]:])
+        row = torch.zeros(idx.shape[:-1], dtype=torch.long, device=t.device)
+        for d in range(depth):
+            row = row * t.shape[d] + idx[..., d]
+        src = upd.reshape((-1,) + rest).to(t.dtype)
+        where = row.reshape((-1,) + (1,) * len(rest)).expand(src.shape)
+        out = t.reshape((-1,) + rest).scatter_reduce(0, where, src, "amax" if reduce == "max" else "amin")
+        return wrap(out.reshape(t.shape))
     op.__name__ = f"tensor_scatter_nd_{reduce}"
     op.__doc__ = f"`tf.tensor_scatter_nd_{reduce}`: a copy of tensor with updates {reduce}-combined at indices."
     return op
