@@ -102,8 +102,8 @@ class Model(Layer):
         self.loss = loss
         self._compiled_loss = losses_module.get(loss)
         self._loss_weight = _single_loss_weight(loss_weights)
-        self._metric_specs = _metric_list(metrics, "metrics")
-        self._weighted_specs = _metric_list(weighted_metrics, "weighted_metrics")
+        self._metric_specs = _metric_list(metrics)
+        self._weighted_specs = _metric_list(weighted_metrics)
         for m in self._metric_specs + self._weighted_specs:
             if isinstance(m, str) and m.lower() not in ("accuracy", "acc"):
                 metrics_module.get(m)                      # fail now on an unknown string
@@ -132,23 +132,14 @@ class Model(Layer):
             weighted = [metrics_module.resolve(m, y, out) for m in self._weighted_specs]
             self._metric_own_names = ["loss"] + [m.name for m in plain + weighted]
             seen = {}
+
+            def unique(name):                   # the first keeps its name, then name_1, name_2, ...
+                seen[name] = seen.get(name, 0) + 1
+                return name if seen[name] == 1 else f"{name}_{seen[name] - 1}"
             for m in plain:
-                if m.name in seen:
-                    seen[m.name] += 1
-                    m.name = f"{m.name}_{seen[m.name] - 1}"
-                else:
-                    seen[m.name] = 1
+                m.name = unique(m.name)
             for m in weighted:
-                if m.name in seen:
-                    base = f"weighted_{m.name}"
-                    if base in seen:
-                        seen[base] += 1
-                        m.name = f"{base}_{seen[base] - 1}"
-                    else:
-                        seen[base] = 1
-                        m.name = base
-                else:
-                    seen[m.name] = 1
+                m.name = unique(f"weighted_{m.name}" if m.name in seen else m.name)
             self._weighted_metrics = tuple(weighted)
             self._compiled_metrics = plain + weighted
         return self._compiled_metrics
@@ -262,7 +253,7 @@ class Model(Layer):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _metric_list(metrics, what):
+def _metric_list(metrics):
     if metrics is None:
         return []
     return list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
